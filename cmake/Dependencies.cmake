@@ -1,0 +1,26 @@
+# Every dependency comes from a Debian package (scripts/setup.sh installs them).
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(GDAL CONFIG REQUIRED)
+find_package(GEOS CONFIG REQUIRED)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(BZip2 REQUIRED)
+find_package(EXPAT REQUIRED)
+find_package(Threads REQUIRED)
+
+# libosmium and protozero are header-only; Debian ships no CMake config for them.
+find_path(OSMIUM_INCLUDE_DIR osmium/version.hpp REQUIRED)
+find_path(PROTOZERO_INCLUDE_DIR protozero/version.hpp REQUIRED)
+add_library(zoomdiff_osmium INTERFACE)
+target_include_directories(zoomdiff_osmium SYSTEM INTERFACE ${OSMIUM_INCLUDE_DIR} ${PROTOZERO_INCLUDE_DIR})
+target_link_libraries(zoomdiff_osmium INTERFACE ZLIB::ZLIB BZip2::BZip2 EXPAT::EXPAT Threads::Threads)
+
+# Private dependencies of the core library, kept out of its public headers (STYLE P6).
+add_library(zoomdiff_deps INTERFACE)
+target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_link_libraries(zoomdiff_deps INTERFACE
+    GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium)

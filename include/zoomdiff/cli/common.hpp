@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "zoomdiff/core/progress.hpp"
+
+namespace zoomdiff::cli {
+
+/// Flags every tool shares.
+struct CommonOptions {
+    int threads = 0;               ///< worker threads; 0 = all cores
+    std::uint64_t seed = 0;        ///< seed of every random draw (DESIGN §4)
+    std::string log_level = "info";
+    bool quiet = false;            ///< -q: warnings and errors only
+    int verbose = 0;               ///< -v debug, -vv trace
+    core::ProgressMode progress = core::ProgressMode::kAuto;
+    bool developer_debug = false;  ///< let exceptions escape (debugger, core dump)
+    std::string command_line;      ///< filled by run_tool, recorded in outputs
+};
+
+/// Add --threads, --seed, --log-level, -q, -v, --progress and the hidden --developer_debug.
+void add_common_flags(CLI::App& app, CommonOptions& options);
+
+/// Number of threads to use: options.threads, or all cores when 0.
+[[nodiscard]] int resolved_threads(const CommonOptions& options);
+
+/// The only try of a tool (STYLE §2.5): parse, configure logging, run `body`, map errors to exit
+/// codes. Returns the process exit code: 0 ok (also --help), 2 bad input or usage, 1 internal.
+int run_tool(CLI::App& app, CommonOptions& options, int argc, const char* const* argv,
+             const std::function<void()>& body);
+
+/// Join argv into one shell-quoted line.
+[[nodiscard]] std::string join_command_line(int argc, const char* const* argv);
+
+}  // namespace zoomdiff::cli

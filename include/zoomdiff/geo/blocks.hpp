@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "zoomdiff/core/ndarray.hpp"
+#include "zoomdiff/geo/city_grid.hpp"
+
+namespace zoomdiff::geo {
+
+/// Sum type of a block sum: integer counts widen to int64 as numpy does, floats keep their type.
+template <typename T>
+using BlockSumT = std::conditional_t<std::is_integral_v<T>, std::int64_t, T>;
+
+/// 100 m → 500 m: crop to whole 5×5 blocks (dropping the north / east remainder) and sum each
+/// block. Input (rows, cols[, K]); output (rows/5, cols/5[, K]). Rows from the south.
+template <typename T>
+NdArray<BlockSumT<T>> sum_blocks_500m(const NdArray<T>& a) {
+    const std::size_t rows = a.dim(0) / kCellsPer500m;
+    const std::size_t cols = a.dim(1) / kCellsPer500m;
+    const std::size_t depth = a.rank() > 2 ? a.dim(2) : 1;
+    std::vector<std::size_t> shape{rows, cols};
+    if (a.rank() > 2) {
+        shape.push_back(depth);
+    }
+    NdArray<BlockSumT<T>> out(shape);
+    const std::size_t in_cols = a.dim(1);
+    // Summation order: row by row within the block, as numpy's reshape-sum does; float sums can
+    // differ from other orders in the last bit only.
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < cols; ++c) {
+            for (std::size_t k = 0; k < depth; ++k) {
+                BlockSumT<T> acc{};
+                for (std::size_t dr = 0; dr < kCellsPer500m; ++dr) {
+                    for (std::size_t dc = 0; dc < kCellsPer500m; ++dc) {
+                        const std::size_t row = r * kCellsPer500m + dr;
+                        const std::size_t col = c * kCellsPer500m + dc;
+                        acc += static_cast<BlockSumT<T>>(a[(row * in_cols + col) * depth + k]);
+                    }
+                }
+                out[(r * cols + c) * depth + k] = acc;
+            }
+        }
+    }
+    return out;
+}
+
+/// 500 m → 2000 m tiles: crop to multiples of 4 and re-tile without summing. Input
+/// (rows, cols[, K]); output (rows/4, cols/4, 4, 4[, K]) with element [I, J, a, b] = 500 m cell
+/// (4I + a, 4J + b), a from the south, b from the west.
+template <typename T>
+NdArray<T> tile_blocks_2000m(const NdArray<T>& a) {
+    const std::size_t tile_rows = a.dim(0) / kCellsPer2000m;
+    const std::size_t tile_cols = a.dim(1) / kCellsPer2000m;
+    const std::size_t depth = a.rank() > 2 ? a.dim(2) : 1;
+    std::vector<std::size_t> shape{tile_rows, tile_cols, kCellsPer2000m, kCellsPer2000m};
+    if (a.rank() > 2) {
+        shape.push_back(depth);
+    }
+    NdArray<T> out(shape);
+    const std::size_t in_cols = a.dim(1);
+    std::size_t flat = 0;
+    for (std::size_t ti = 0; ti < tile_rows; ++ti) {
+        for (std::size_t tj = 0; tj < tile_cols; ++tj) {
+            for (std::size_t da = 0; da < kCellsPer2000m; ++da) {
+                for (std::size_t db = 0; db < kCellsPer2000m; ++db) {
+                    const std::size_t row = ti * kCellsPer2000m + da;
+                    const std::size_t col = tj * kCellsPer2000m + db;
+                    for (std::size_t k = 0; k < depth; ++k) {
+                        out[flat++] = a[(row * in_cols + col) * depth + k];
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/// Tile extents (R, C, 4): [lat_min, lat_max, lon_min, lon_max] in degrees from the 500 m
+/// degree edges (PIPELINE §1.5).
+NdArray<double> loc_2000m(const CityGrid& grid);
+
+}  // namespace zoomdiff::geo

@@ -1,0 +1,140 @@
+#include "zoomdiff/cli/common.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <new>
+#include <thread>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::cli {
+namespace {
+
+/// Route GDAL/OGR messages through spdlog instead of GDAL's own stderr printer (STYLE §2.6).
+/// Failures are not logged here: the code that called GDAL throws an Error with context.
+void CPL_STDCALL gdal_to_spdlog(CPLErr level, CPLErrorNum /*code*/, const char* msg) {
+    if (level == CE_Warning) {
+        spdlog::warn("GDAL: {}", msg);
+    } else if (level == CE_Debug) {
+        spdlog::debug("GDAL: {}", msg);
+    } else if (level == CE_Failure || level == CE_Fatal) {
+        spdlog::debug("GDAL error: {}", msg);
+    }
+}
+
+void configure_logging(const CommonOptions& options) {
+    auto logger = std::make_shared<spdlog::logger>(
+        "zoomdiff", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->set_pattern("[%H:%M:%S] %^%l%$ %v");
+    spdlog::level::level_enum level = spdlog::level::from_str(options.log_level);
+    if (options.quiet) {
+        level = spdlog::level::warn;
+    } else if (options.verbose == 1) {
+        level = spdlog::level::debug;
+    } else if (options.verbose >= 2) {
+        level = spdlog::level::trace;
+    }
+    logger->set_level(level);
+    spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+void add_common_flags(CLI::App& app, CommonOptions& options) {
+    app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--seed", options.seed, "Seed of every random draw")->capture_default_str();
+    app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    app.add_flag("-q,--quiet", options.quiet, "Show warnings and errors only");
+    app.add_flag("-v,--verbose", options.verbose, "More output (-v debug, -vv trace)");
+    const std::map<std::string, core::ProgressMode> modes{{"auto", core::ProgressMode::kAuto},
+                                                          {"always", core::ProgressMode::kAlways},
+                                                          {"never", core::ProgressMode::kNever}};
+    app.add_option("--progress", options.progress, "Progress display: auto|always|never")
+        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+    app.add_flag("--developer_debug", options.developer_debug,
+                 "Let exceptions escape (for a debugger)")
+        ->group("");
+}
+
+int resolved_threads(const CommonOptions& options) {
+    if (options.threads > 0) {
+        return options.threads;
+    }
+    const unsigned int cores = std::thread::hardware_concurrency();
+    return cores > 0 ? static_cast<int>(cores) : 1;
+}
+
+std::string join_command_line(int argc, const char* const* argv) {
+    std::string line;
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$*?`;&|<>()") == std::string::npos;
+        if (i > 0) {
+            line += ' ';
+        }
+        if (plain) {
+            line += arg;
+        } else {
+            line += '\'';
+            for (const char c : arg) {
+                if (c == '\'') {
+                    line += "'\\''";
+                } else {
+                    line += c;
+                }
+            }
+            line += '\'';
+        }
+    }
+    return line;
+}
+
+int run_tool(CLI::App& app, CommonOptions& options, int argc, const char* const* argv,
+             const std::function<void()>& body) {
+    const std::string tool = app.get_name();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : static_cast<int>(ExitCode::kInput);
+    }
+    options.command_line = join_command_line(argc, argv);
+    configure_logging(options);
+    GDALAllRegister();
+    CPLSetErrorHandler(gdal_to_spdlog);
+    // GDAL's own worker pools follow --threads too.
+    CPLSetConfigOption("GDAL_NUM_THREADS", std::to_string(resolved_threads(options)).c_str());
+    spdlog::info("{} {} | {}", tool, ZOOMDIFF_VERSION, options.command_line);
+
+    if (options.developer_debug) {
+        body();
+        return 0;
+    }
+    try {
+        body();
+        return 0;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "%s: %s\n", tool.c_str(), e.what());
+        return static_cast<int>(e.exit_code());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr,
+                     "%s: out of memory. Use a smaller area or fewer --threads, or a machine with "
+                     "more memory.\n",
+                     tool.c_str());
+        return static_cast<int>(ExitCode::kInternal);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: internal error: %s\n", tool.c_str(), e.what());
+        return static_cast<int>(ExitCode::kInternal);
+    }
+}
+
+}  // namespace zoomdiff::cli

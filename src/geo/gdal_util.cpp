@@ -1,0 +1,35 @@
+#include "geo/detail/gdal_util.hpp"
+
+#include <cpl_error.h>
+
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::geo::detail {
+
+OGRSpatialReference srs_from_epsg(int epsg) {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(epsg) != OGRERR_NONE) {
+        throw Error("EPSG:" + std::to_string(epsg), "unknown coordinate reference system",
+                    "Check that PROJ's database (proj-data) is installed.", ExitCode::kInternal);
+    }
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+std::unique_ptr<OGRCoordinateTransformation> make_transform(const OGRSpatialReference& from,
+                                                            const OGRSpatialReference& to,
+                                                            const std::string& subject) {
+    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+    if (!ct) {
+        throw Error(subject, "cannot transform coordinates (" + last_gdal_error() + ")",
+                    "Give the input a CRS that PROJ can convert to WGS 84.");
+    }
+    return ct;
+}
+
+std::string last_gdal_error() {
+    const char* msg = CPLGetLastErrorMsg();
+    return (msg != nullptr && *msg != '\0') ? std::string(msg) : std::string("unknown error");
+}
+
+}  // namespace zoomdiff::geo::detail

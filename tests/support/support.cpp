@@ -1,0 +1,39 @@
+#include "support/support.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <system_error>
+
+namespace zoomdiff::test {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir() { return fs::path(ZOOMDIFF_SOURCE_DIR); }
+
+fs::path golden_dir() {
+    if (const char* env = std::getenv("ZOOMDIFF_GOLDEN_DIR"); env != nullptr && *env != '\0') {
+        return fs::path(env);
+    }
+    return source_dir() / ".." / "shared" / "golden";
+}
+
+fs::path shared_dir() { return source_dir() / ".." / "shared"; }
+
+TempDir::TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("zoomdiff-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+             std::to_string(rd() % 100000));
+    fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+}
+
+}  // namespace zoomdiff::test

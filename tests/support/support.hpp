@@ -1,0 +1,33 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace zoomdiff::test {
+
+/// The golden folder: $ZOOMDIFF_GOLDEN_DIR, else ../shared/golden beside the source tree.
+std::filesystem::path golden_dir();
+
+/// ../shared beside the source tree (real public data for tests).
+std::filesystem::path shared_dir();
+
+/// The repository root.
+std::filesystem::path source_dir();
+
+/// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    TempDir(TempDir&&) = delete;
+    TempDir& operator=(TempDir&&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace zoomdiff::test
