@@ -1,0 +1,117 @@
+#include "zoomdiff/io/cond_store.hpp"
+
+#include <string>
+
+#include "zoomdiff/core/atomic_output.hpp"
+#include "zoomdiff/geo/blocks.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+
+namespace zoomdiff::io {
+namespace {
+
+template <typename T>
+NdArray<double> as_double_vector(const std::vector<T>& v) {
+    return NdArray<double>({v.size()}, std::vector<double>(v.begin(), v.end()));
+}
+
+template <typename T>
+NdArray<T> add(NdArray<T> a, const NdArray<T>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a[i] += b[i];
+    }
+    return a;
+}
+
+/// Writes one quantity at the three scales, with its units.
+template <typename T>
+void write_three_scales(H5File& file, const std::string& name, const NdArray<T>& a100,
+                        const std::string& units) {
+    const auto a500 = geo::sum_blocks_500m(a100);
+    const auto a2000 = geo::tile_blocks_2000m(a500);
+    file.write("/100m/" + name, a100);
+    file.write("/500m/" + name, a500);
+    file.write("/2000m/" + name, a2000);
+    for (const char* scale : {"/100m/", "/500m/", "/2000m/"}) {
+        file.set_attr(scale + name, "units", units);
+    }
+}
+
+}  // namespace
+
+void write_standard_attributes(H5File& file, const geo::CityGrid& grid, double cell_size_m,
+                               const Provenance& provenance) {
+    file.set_attr("/", "epsg", static_cast<std::int64_t>(grid.epsg));
+    file.set_attr("/", "utm_zone", static_cast<std::int64_t>(grid.utm_zone));
+    file.set_attr("/", "cell_size_m", cell_size_m);
+    file.set_attr("/", "bbox_lon_min_lat_min_lon_max_lat_max",
+                  std::vector<double>{grid.bbox.lon_min_deg, grid.bbox.lat_min_deg,
+                                      grid.bbox.lon_max_deg, grid.bbox.lat_max_deg});
+    file.set_attr("/", "row_order", "south_to_north");
+    file.set_attr("/", "tool", provenance.tool);
+    file.set_attr("/", "version", ZOOMDIFF_VERSION);
+    file.set_attr("/", "command_line", provenance.command_line);
+    file.set_attr("/", "seed", static_cast<std::int64_t>(provenance.seed));
+    file.set_attr("/", "city", provenance.city_en);
+    file.set_attr("/", "city_cn", provenance.city_cn);
+}
+
+void write_cond_file(const std::filesystem::path& path, const CityConditions& cond,
+                     const Provenance& provenance) {
+    core::AtomicOutput out(path);
+    {
+        H5File file = H5File::create(out.temp_path());
+        write_standard_attributes(file, cond.grid, geo::kBaseCellSizeM, provenance);
+        file.set_attr("/", "format", "zoomdiff-cond 1");
+
+        file.write("/grid/x_edges_m", as_double_vector(cond.grid.x_edges_m));
+        file.write("/grid/y_edges_m", as_double_vector(cond.grid.y_edges_m));
+        file.write("/grid/lon_edges_deg", as_double_vector(cond.grid.lon_edges_deg));
+        file.write("/grid/lat_edges_deg", as_double_vector(cond.grid.lat_edges_deg));
+
+        write_three_scales(file, "population", cond.population, "people per cell");
+        write_three_scales(file, "building_count", cond.building_count, "buildings per cell");
+        write_three_scales(file, "road_length_m", cond.road_length_m, "m");
+        write_three_scales(file, "waterway_length_m", cond.waterway_length_m, "m");
+        write_three_scales(file, "water_area_m2", cond.water_area_m2, "m2");
+        write_three_scales(file, "natural_count", cond.natural_count, "features per cell");
+        write_three_scales(file, "osm_poi_count", cond.osm_poi_count, "features per cell");
+        write_three_scales(file, "poi_count", cond.poi_count, "POIs per cell and category");
+        file.write_strings("/poi_categories", cond.poi_categories);
+        file.write("/poi_category_present",
+                   NdArray<std::uint8_t>({cond.poi_category_present.size()}, cond.poi_category_present));
+
+        // The reference's keys, with exactly the reference's meaning and dtypes (PIPELINE §3.6).
+        const auto tiles = [](const auto& a100) { return geo::tile_blocks_2000m(geo::sum_blocks_500m(a100)); };
+        file.write("/pop_2000m", tiles(cond.population));
+        file.write("/building_2000m", tiles(cond.building_count));
+        // REFCOMPAT: the reference's road length includes waterways (PIPELINE N-17).
+        file.write("/roadlen_2000m", tiles(add(cond.road_length_m, cond.waterway_length_m)));
+        file.write("/water_area_2000m", tiles(cond.water_area_m2));
+        file.write("/poi_2000m", tiles(cond.poi_count));
+        file.write("/loc_2000m", geo::loc_2000m(cond.grid));
+        file.set_attr("/pop_2000m", "units", "people per 500 m cell");
+        file.set_attr("/building_2000m", "units", "buildings per 500 m cell");
+        file.set_attr("/roadlen_2000m", "units", "m (roads + waterways) per 500 m cell");
+        file.set_attr("/water_area_2000m", "units", "m2 per 500 m cell");
+        file.set_attr("/poi_2000m", "units", "POIs per 500 m cell and category");
+        file.set_attr("/loc_2000m", "units", "deg [lat_min, lat_max, lon_min, lon_max]");
+        file.close();
+    }
+    out.commit();
+}
+
+geo::CityGrid read_grid(const H5File& file) {
+    geo::CityGrid grid;
+    const auto bbox = file.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max");
+    grid.bbox = {bbox.at(0), bbox.at(1), bbox.at(2), bbox.at(3)};
+    grid.epsg = static_cast<int>(file.attr_int("/", "epsg"));
+    grid.utm_zone = static_cast<int>(file.attr_int("/", "utm_zone"));
+    grid.north = grid.epsg < 32700;
+    grid.x_edges_m = file.read<double>("/grid/x_edges_m").values();
+    grid.y_edges_m = file.read<double>("/grid/y_edges_m").values();
+    grid.lon_edges_deg = file.read<double>("/grid/lon_edges_deg").values();
+    grid.lat_edges_deg = file.read<double>("/grid/lat_edges_deg").values();
+    return grid;
+}
+
+}  // namespace zoomdiff::io
