@@ -98,6 +98,20 @@ Handle link_create_plist() {
     return plist;
 }
 
+/// Create the parent groups of `object` without timestamps, so the same data gives the same
+/// bytes (HDF5 records creation times by default; intermediate groups would carry them).
+void create_parent_groups(hid_t file, const std::string& object) {
+    Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_obj_track_times(gcpl.get(), 0);
+    std::size_t pos = 0;
+    while ((pos = object.find('/', pos + 1)) != std::string::npos) {
+        const std::string prefix = object.substr(0, pos);
+        if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
+            Handle g(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+        }
+    }
+}
+
 Handle open_object(hid_t file, const std::filesystem::path& path, const std::string& object) {
     SilenceHdf5 quiet;
     Handle h(H5Oopen(file, object.c_str(), H5P_DEFAULT), H5Oclose);
@@ -200,7 +214,9 @@ H5File H5File::open_read(const std::filesystem::path& path) {
 
 H5File H5File::create(const std::filesystem::path& path) {
     SilenceHdf5 quiet;
-    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+    H5Pset_obj_track_times(fcpl.get(), 0);
+    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
     if (id < 0) {
         throw Error(path.string(), "cannot create the HDF5 file",
                     "Check that the directory exists and is writable.");
@@ -311,6 +327,8 @@ void H5File::write_raw(const std::string& dataset, ElementType type,
     std::vector<hsize_t> dims(shape.begin(), shape.end());
     Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
     Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_obj_track_times(dcpl.get(), 0);
+    create_parent_groups(id_, dataset);
     const std::size_t count = NdArray<char>::element_count(shape);
     if (count >= kCompressMin && !dims.empty()) {
         // Chunk along the first axis so a reader of one row of tiles touches little.
@@ -355,8 +373,11 @@ void H5File::write_strings(const std::string& dataset, const std::vector<std::st
     for (const auto& v : values) {
         ptrs.push_back(v.c_str());
     }
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_obj_track_times(dcpl.get(), 0);
+    create_parent_groups(id_, dataset);
     Handle lcpl = link_create_plist();
-    Handle ds(H5Dcreate2(id_, dataset.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
+    Handle ds(H5Dcreate2(id_, dataset.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(),
                          H5P_DEFAULT),
               H5Dclose);
     if (!ds.ok() || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
