@@ -1,0 +1,120 @@
+#include "zoomdiff/io/cond_store.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "support/support.hpp"
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+
+namespace zoomdiff::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+CityConditions small_conditions() {
+    CityConditions c;
+    c.grid = geo::CityGrid::from_bbox({115.80, 28.68, 115.90, 28.73});  // 55 x 99 cells
+    const std::vector<std::size_t> shape{c.grid.rows(), c.grid.cols()};
+    c.population = NdArray<float>(shape, 1.5F);
+    c.building_count = NdArray<std::int32_t>(shape, 2);
+    c.road_length_m = NdArray<double>(shape, 10.0);
+    c.waterway_length_m = NdArray<double>(shape, 0.25);
+    c.water_area_m2 = NdArray<double>(shape, 3.0);
+    c.natural_count = NdArray<std::int32_t>(shape, 0);
+    c.osm_poi_count = NdArray<std::int32_t>(shape, 1);
+    c.poi_count = NdArray<std::int32_t>({shape[0], shape[1], 21}, 0);
+    c.poi_count.at(0, 0, 20) = 7;
+    for (int k = 0; k < 21; ++k) {
+        c.poi_categories.push_back("cat" + std::to_string(k));
+        c.poi_category_present.push_back(k == 20 ? 1 : 0);
+    }
+    return c;
+}
+
+std::string bytes_of(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(CondStoreTest, WritesTrueQuantitiesAndTheReferenceKeys) {
+    test::TempDir dir;
+    const fs::path path = dir.path() / "X_cond.h5";
+    const CityConditions c = small_conditions();
+    write_cond_file(path, c, {"env_extra", "env_extra --cityname X", 5, "X", "X"});
+    const H5File f = H5File::open_read(path);
+    // 55 x 99 cells -> 11 x 19 of 500 m -> 2 x 4 tiles.
+    EXPECT_EQ(f.shape("/500m/population"), (std::vector<std::size_t>{11, 19}));
+    EXPECT_EQ(f.shape("/2000m/poi_count"), (std::vector<std::size_t>{2, 4, 4, 4, 21}));
+    EXPECT_EQ(f.shape("/pop_2000m"), (std::vector<std::size_t>{2, 4, 4, 4}));
+    EXPECT_EQ(f.shape("/loc_2000m"), (std::vector<std::size_t>{2, 4, 4}));
+    EXPECT_EQ(f.read<float>("/pop_2000m")[0], 25 * 1.5F);
+    EXPECT_EQ(f.read<std::int64_t>("/building_2000m")[0], 50);
+    // The reference's road length includes waterways; ours keep them apart.
+    EXPECT_DOUBLE_EQ(f.read<double>("/roadlen_2000m")[0], 25 * 10.25);
+    EXPECT_DOUBLE_EQ(f.read<double>("/2000m/road_length_m")[0], 250.0);
+    EXPECT_DOUBLE_EQ(f.read<double>("/2000m/waterway_length_m")[0], 6.25);
+    EXPECT_EQ(f.read<std::int64_t>("/poi_2000m")[20], 7);
+    EXPECT_EQ(f.attr_string("/2000m/water_area_m2", "units"), "m2");
+    EXPECT_EQ(f.attr_int("/", "epsg"), 32650);
+    EXPECT_EQ(f.attr_string("/", "row_order"), "south_to_north");
+    EXPECT_EQ(f.attr_int("/", "seed"), 5);
+    EXPECT_EQ(f.read_strings("/poi_categories").at(3), "cat3");
+    const geo::CityGrid back = read_grid(f);
+    EXPECT_EQ(back.x_edges_m, c.grid.x_edges_m);
+    EXPECT_EQ(back.lat_edges_deg, c.grid.lat_edges_deg);
+}
+
+TEST(CondStoreTest, SameInputGivesTheSameBytes) {
+    test::TempDir dir;
+    const CityConditions c = small_conditions();
+    write_cond_file(dir.path() / "a.h5", c, {"env_extra", "cmd", 0, "X", "X"});
+    write_cond_file(dir.path() / "b.h5", c, {"env_extra", "cmd", 0, "X", "X"});
+    EXPECT_EQ(bytes_of(dir.path() / "a.h5"), bytes_of(dir.path() / "b.h5"));
+}
+
+TEST(CondStoreTest, UnwritableDirectoryFailsWithoutOutput) {
+    if (::geteuid() == 0) {
+        // root ignores directory permissions; use a path below a regular file instead.
+        test::TempDir dir;
+        std::ofstream(dir.path() / "file") << "x";
+        EXPECT_THROW(write_cond_file(dir.path() / "file" / "X_cond.h5", small_conditions(),
+                                     {"env_extra", "cmd", 0, "X", "X"}),
+                     Error);
+        return;
+    }
+    test::TempDir dir;
+    fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
+    EXPECT_THROW(write_cond_file(dir.path() / "X_cond.h5", small_conditions(), {"env_extra", "cmd", 0, "X", "X"}),
+                 Error);
+    EXPECT_TRUE(fs::is_empty(dir.path()));
+    fs::permissions(dir.path(), fs::perms::owner_all);
+}
+
+TEST(H5FileTest, MissingAndCorruptFilesAreInputErrors) {
+    test::TempDir dir;
+    EXPECT_THROW(H5File::open_read(dir.path() / "none.h5"), Error);
+    std::ofstream(dir.path() / "bad.h5") << "not hdf5";
+    try {
+        H5File::open_read(dir.path() / "bad.h5");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), ExitCode::kInput);
+    }
+    const fs::path good = dir.path() / "g.h5";
+    {
+        H5File f = H5File::create(good);
+        f.write("/a/b", NdArray<double>({2}, std::vector<double>{1, 2}));
+        f.close();
+    }
+    const H5File f = H5File::open_read(good);
+    EXPECT_TRUE(f.exists("/a/b"));
+    EXPECT_FALSE(f.exists("/a/c"));
+    EXPECT_THROW((void)f.read<double>("/a/c"), Error);
+}
+
+}  // namespace
+}  // namespace zoomdiff::io
