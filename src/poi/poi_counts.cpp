@@ -7,9 +7,9 @@
 #include <string_view>
 #include <system_error>
 
+#include "poi/detail/csv_reader.hpp"
 #include <spdlog/spdlog.h>
 
-#include "poi/detail/csv_reader.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::poi {
@@ -238,8 +238,8 @@ PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const P
             if (!lon_deg || !lat_deg) {
                 throw Error(file.string(),
                             "line " + std::to_string(reader.record_line()) +
-                                ": coordinate is not a number ('" + std::string(lon_text) +
-                                "', '" + std::string(lat_text) + "')",
+                                ": coordinate is not a number ('" + std::string(lon_text) + "', '" +
+                                std::string(lat_text) + "')",
                             "Fix or remove that row.");
             }
             ++result.rows_kept;
@@ -264,8 +264,8 @@ PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const P
         for (const auto& c : schema.excluded()) {
             names.push_back(c.name_cn.empty() ? c.tag_en : c.name_cn);
         }
-        spdlog::warn("{}: {} POI row(s) of excluded categories ({}) were skipped",
-                     poi_dir.string(), result.rows_excluded, join(names));
+        spdlog::warn("{}: {} POI row(s) of excluded categories ({}) were skipped", poi_dir.string(),
+                     result.rows_excluded, join(names));
     }
     std::vector<std::string> absent;
     for (std::size_t k = 0; k < depth; ++k) {

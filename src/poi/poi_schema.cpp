@@ -61,8 +61,8 @@ void add_name(std::unordered_map<std::string, std::size_t>& map, const std::stri
     const auto [it, inserted] = map.emplace(name, index);
     if (!inserted && it->second != index) {
         throw Error(source,
-                    "the POI category name '" + name + "' of '" + owner +
-                        "' is already used by '" + owners.at(it->second) + "'",
+                    "the POI category name '" + name + "' of '" + owner + "' is already used by '" +
+                        owners.at(it->second) + "'",
                     "Give every category names of its own.");
     }
 }
@@ -92,7 +92,8 @@ std::vector<PoiCategory> parse_list(const YAML::Node& list, const char* key, boo
         const YAML::Node entry = list[i];
         const std::string where = std::string(key) + "[" + std::to_string(i) + "]";
         if (!entry.IsMap()) {
-            throw Error(source, where + " is not a mapping of name_cn, tag_en, name_en, amap_prefix",
+            throw Error(source,
+                        where + " is not a mapping of name_cn, tag_en, name_en, amap_prefix",
                         kSchemaFix);
         }
         PoiCategory c;
@@ -127,7 +128,9 @@ std::vector<PoiCategory> parse_list(const YAML::Node& list, const char* key, boo
 
 PoiSchema::PoiSchema(std::vector<PoiCategory> categories, std::vector<PoiCategory> excluded,
                      std::string source)
-    : categories_(std::move(categories)), excluded_(std::move(excluded)), source_(std::move(source)) {
+    : categories_(std::move(categories)),
+      excluded_(std::move(excluded)),
+      source_(std::move(source)) {
     if (categories_.empty()) {
         throw Error(source_, "the POI schema has no categories", kSchemaFix);
     }

@@ -3,8 +3,6 @@
 // present in the files, sorted (label_map); ours are the fixed 21 of configs/poi_categories.yaml.
 // Each golden channel is compared exactly with our channel of the same category; our channels of
 // the 6 absent categories must be all zero.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +10,8 @@
 #include <set>
 
 #include "golden/golden_support.hpp"
+#include <gtest/gtest.h>
+
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/poi/poi_counts.hpp"
@@ -20,7 +20,9 @@
 namespace zoomdiff::test {
 namespace {
 
-std::filesystem::path poi_inputs() { return golden_dir() / "inputs" / "POI_Nanchang"; }
+std::filesystem::path poi_inputs() {
+    return golden_dir() / "inputs" / "POI_Nanchang";
+}
 
 // Channel `k` of a (..., K) array as a (...) array.
 template <typename T>
@@ -92,10 +94,12 @@ TEST(GoldenPrep_poi, CountsMatchEveryGridAtEveryScale) {
         std::printf("poi %s: %zu rows from %zu files in %.3f s\n", name.c_str(), counts.rows_read,
                     counts.files_used.size(), elapsed_s);
 
-        EXPECT_EQ(static_cast<std::int64_t>(counts.rows_read), prep.attr_int("/poi", "n_rows_read"));
+        EXPECT_EQ(static_cast<std::int64_t>(counts.rows_read),
+                  prep.attr_int("/poi", "n_rows_read"));
         EXPECT_EQ(static_cast<std::int64_t>(counts.rows_kept),
                   prep.attr_int("/poi", "n_rows_after_city_filter_and_dropna"));
-        EXPECT_EQ(static_cast<std::int64_t>(counts.rows_counted), prep.attr_int(g, "total_counted"));
+        EXPECT_EQ(static_cast<std::int64_t>(counts.rows_counted),
+                  prep.attr_int(g, "total_counted"));
         EXPECT_EQ(counts.rows_excluded, 0U);
         const auto golden_files = prep.read_strings("/poi/files_used");
         EXPECT_EQ(std::set<std::string>(counts.files_used.begin(), counts.files_used.end()),

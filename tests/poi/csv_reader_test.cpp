@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::poi::detail {

@@ -3,9 +3,9 @@
 #include <fstream>
 #include <string>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::poi {
@@ -123,7 +123,7 @@ TEST_F(PoiCountsTest, MissingValuesDropTheRow) {
                        "2,南昌市,餐饮服务,0.5,NA\n"
                        "3,南昌市,NULL,0.5,10.5\n"
                        "4,南昌市,餐饮服务,nan,10.5\n"
-                       "5,南昌市,餐饮服务\n"          // short row: the rest is missing
+                       "5,南昌市,餐饮服务\n"                // short row: the rest is missing
                        "6,南昌市,餐饮服务, 0.5 ,+10.5\n");  // spaces and '+' parse as float()
     const PoiCounts counts = count();
     EXPECT_EQ(counts.rows_read, 6U);

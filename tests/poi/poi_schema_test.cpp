@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::poi {
@@ -15,12 +15,13 @@ namespace {
 
 TEST(PoiSchemaTest, BuiltinOrderIsTheReferenceOrder) {
     // PIPELINE §5.1: the index order of the released models.
-    const std::vector<std::string> expected{
-        "交通设施服务", "住宿服务",   "体育休闲服务", "公共设施",           "公司企业",
-        "医疗保健服务", "商务住宅",   "地名地址信息", "室内设施",           "摩托车服务",
-        "政府机构及社会团体", "汽车服务", "汽车维修", "汽车销售",           "生活服务",
-        "科教文化服务", "购物服务",   "道路附属设施", "金融保险服务",       "风景名胜",
-        "餐饮服务"};
+    const std::vector<std::string> expected{"交通设施服务", "住宿服务",           "体育休闲服务",
+                                            "公共设施",     "公司企业",           "医疗保健服务",
+                                            "商务住宅",     "地名地址信息",       "室内设施",
+                                            "摩托车服务",   "政府机构及社会团体", "汽车服务",
+                                            "汽车维修",     "汽车销售",           "生活服务",
+                                            "科教文化服务", "购物服务",           "道路附属设施",
+                                            "金融保险服务", "风景名胜",           "餐饮服务"};
     const PoiSchema schema = builtin_poi_schema();
     ASSERT_EQ(schema.size(), 21U);
     std::vector<std::string> names;
@@ -53,7 +54,8 @@ TEST(PoiSchemaTest, IndexOfAcceptsEveryNameVariant) {
 TEST(PoiSchemaTest, ExcludedCategoriesAreKnownButHaveNoChannel) {
     const PoiSchema schema = builtin_poi_schema();
     ASSERT_EQ(schema.excluded().size(), 3U);
-    for (const char* name : {"事件活动", "通行设施", "虚拟数据", "EventsActivities", "virtual data"}) {
+    for (const char* name :
+         {"事件活动", "通行设施", "虚拟数据", "EventsActivities", "virtual data"}) {
         EXPECT_FALSE(schema.index_of(name).has_value()) << name;
         EXPECT_TRUE(schema.is_excluded(name)) << name;
     }

@@ -12,9 +12,9 @@ namespace zoomdiff::poi {
 
 /// One POI major category (Amap 行业大类) and its name variants.
 struct PoiCategory {
-    std::string name_cn;      ///< Chinese name as in the CSVs' 行业大类 column, e.g. 餐饮服务
-    std::string tag_en;       ///< English tag of the organiser's file names, e.g. CateringServices
-    std::string name_en;      ///< readable English name, e.g. "Catering services"
+    std::string name_cn;  ///< Chinese name as in the CSVs' 行业大类 column, e.g. 餐饮服务
+    std::string tag_en;   ///< English tag of the organiser's file names, e.g. CateringServices
+    std::string name_en;  ///< readable English name, e.g. "Catering services"
     std::string amap_prefix;  ///< first two digits of Amap's typecode ("05"); may be empty
 };
 
@@ -33,10 +33,16 @@ public:
 
     /// Number of counted categories (channels).
     [[nodiscard]] std::size_t size() const noexcept { return categories_.size(); }
-    [[nodiscard]] const std::vector<PoiCategory>& categories() const noexcept { return categories_; }
+
+    [[nodiscard]] const std::vector<PoiCategory>& categories() const noexcept {
+        return categories_;
+    }
+
     [[nodiscard]] const PoiCategory& at(std::size_t index) const { return categories_.at(index); }
+
     /// Known categories whose rows are skipped (never channels).
     [[nodiscard]] const std::vector<PoiCategory>& excluded() const noexcept { return excluded_; }
+
     /// Where the schema came from ("built-in configs/poi_categories.yaml" or a file path).
     [[nodiscard]] const std::string& source() const noexcept { return source_; }
 

@@ -30,6 +30,9 @@ CsvReader CsvReader::from_file(const std::filesystem::path& path) {
         throw Error(path.string(), "cannot open the file", "Check that it exists and is readable.");
     }
     const std::streamoff size = in.tellg();
+    if (size < 0) {
+        throw Error(path.string(), "cannot read the file", "Check that it is a readable file.");
+    }
     std::string text(static_cast<std::size_t>(size), '\0');
     in.seekg(0);
     if (!in.read(text.data(), size)) {
@@ -99,7 +102,8 @@ bool CsvReader::next(std::vector<std::string_view>& fields) {
                                     " is never closed",
                                 "Close the quote or double it (\"\") inside the field.");
                 }
-                const std::size_t quote = static_cast<std::size_t>(static_cast<const char*>(hit) - buf);
+                const std::size_t quote =
+                    static_cast<std::size_t>(static_cast<const char*>(hit) - buf);
                 for (std::size_t i = pos_; i < quote; ++i) {
                     line_ += buf[i] == '\n' ? 1 : 0;
                 }
