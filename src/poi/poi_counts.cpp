@@ -214,8 +214,7 @@ PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const P
                                     ": unknown POI category '" + last_category + "' in column " +
                                     columns.category,
                                 "Add it to a POI schema file (layout of "
-                                "configs/poi_categories.yaml) and pass that file instead of the "
-                                "built-in schema.");
+                                "configs/poi_categories.yaml) and pass it with --poi_schema.");
                 }
             }
             if (last_excluded) {
