@@ -1,0 +1,354 @@
+#include "zoomdiff/geo/population.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+#include "geo/detail/gdal_util.hpp"
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::geo {
+namespace {
+
+constexpr const char* kRasterFix =
+    "Pass a people-per-pixel GeoTIFF in EPSG:4326 (e.g. WorldPop *_ppp_2020*.tif) with --pop_path.";
+
+/// numpy's pairwise summation of a contiguous float32 array (numpy/core/src/umath/
+/// loops_utils.h.src, `pairwise_sum`): below 8 elements a plain loop; up to 128 eight
+/// accumulators combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)) then the tail; above that the
+/// array is split at a multiple of 8 near the middle.
+// REFCOMPAT: the reference's mean is numpy's float32 mean; this order reproduces its last bit.
+float pairwise_sum_f32(const float* a, std::size_t n) {
+    if (n < 8) {
+        float res = 0.0F;
+        for (std::size_t i = 0; i < n; ++i) {
+            res += a[i];
+        }
+        return res;
+    }
+    if (n <= 128) {
+        float r[8];
+        for (std::size_t k = 0; k < 8; ++k) {
+            r[k] = a[k];
+        }
+        std::size_t i = 8;
+        for (; i < n - (n % 8); i += 8) {
+            for (std::size_t k = 0; k < 8; ++k) {
+                r[k] += a[i + k];
+            }
+        }
+        float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) {
+            res += a[i];
+        }
+        return res;
+    }
+    std::size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum_f32(a, n2) + pairwise_sum_f32(a + n2, n - n2);
+}
+
+/// How a pixel is recognised as nodata: numpy compares the float32 array with the Python float
+/// nodata after casting it to float32, so an out-of-range nodata becomes ±inf.
+struct NodataTest {
+    bool has_value = false;
+    float value = 0.0F;
+
+    explicit NodataTest(const std::optional<double>& nodata) {
+        if (!nodata || std::isnan(*nodata)) {
+            return;  // NaN pixels are dropped anyway
+        }
+        has_value = true;
+        if (std::abs(*nodata) > static_cast<double>(FLT_MAX)) {
+            value = *nodata > 0 ? std::numeric_limits<float>::infinity()
+                                : -std::numeric_limits<float>::infinity();
+        } else {
+            value = static_cast<float>(*nodata);
+        }
+    }
+
+    [[nodiscard]] bool is_nodata(float v) const {
+        return std::isnan(v) || (has_value && v == value);
+    }
+};
+
+CellSample sample_window_with(const RasterBlock& block, const PixelWindow& window,
+                              const NodataTest& nodata, std::vector<float>& scratch) {
+    const WindowShape shape = window_out_shape(window);
+    scratch.clear();
+    for (std::int64_t r = 0; r < shape.rows; ++r) {
+        const std::int64_t row = centre_rule_pixel(window.row_off, window.height, shape.rows, r);
+        if (row < 0 || row >= block.raster_rows) {
+            continue;
+        }
+        for (std::int64_t c = 0; c < shape.cols; ++c) {
+            const std::int64_t col = centre_rule_pixel(window.col_off, window.width, shape.cols, c);
+            if (col < 0 || col >= block.raster_cols) {
+                continue;
+            }
+            const std::int64_t br = row - block.row0;
+            const std::int64_t bc = col - block.col0;
+            if (br < 0 || br >= block.rows || bc < 0 || bc >= block.cols) {
+                throw std::out_of_range("sample_window: pixel outside the block read");
+            }
+            const float v = block.values[static_cast<std::size_t>(br * block.cols + bc)];
+            if (!nodata.is_nodata(v)) {
+                scratch.push_back(v);
+            }
+        }
+    }
+    CellSample out;
+    out.valid_count = static_cast<std::int32_t>(scratch.size());
+    if (!scratch.empty()) {
+        // numpy: float32 sum / intp count promotes to float64, then back to float32; for one
+        // division that double rounding equals the float32 quotient.
+        const float sum = pairwise_sum_f32(scratch.data(), scratch.size());
+        out.mean = static_cast<float>(static_cast<double>(sum) / static_cast<double>(scratch.size()));
+    }
+    return out;
+}
+
+int to_gdal_int(std::int64_t v, const std::string& subject) {
+    if (v < 0 || v > std::numeric_limits<int>::max()) {
+        throw Error(subject, "the grid's footprint is too large for one raster read",
+                    "Split the city into smaller boxes.", ExitCode::kInternal);
+    }
+    return static_cast<int>(v);
+}
+
+}  // namespace
+
+GeoTransformDeg GeoTransformDeg::from_gdal(const double (&gt)[6]) {
+    GeoTransformDeg out;
+    out.origin_x_deg = gt[0];
+    out.pixel_width_deg = gt[1];
+    out.row_rotation = gt[2];
+    out.origin_y_deg = gt[3];
+    out.col_rotation = gt[4];
+    out.pixel_height_deg = gt[5];
+    return out;
+}
+
+GeoTransformDeg GeoTransformDeg::from_gdal(const std::vector<double>& gt) {
+    if (gt.size() != 6) {
+        throw std::invalid_argument("GeoTransformDeg::from_gdal: need 6 numbers");
+    }
+    const double arr[6] = {gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
+    return from_gdal(arr);
+}
+
+PixelWindow window_from_bounds(const GeoTransformDeg& gt, double lon_min_deg, double lat_min_deg,
+                               double lon_max_deg, double lat_max_deg) {
+    // REFCOMPAT: rasterio 1.3 `from_bounds` → `rowcol(op=float)` with affine's `~transform`, term
+    // by term in the same order, so the float64 window is bit-identical to the reference's.
+    const double a = gt.pixel_width_deg;
+    const double b = gt.row_rotation;
+    const double c = gt.origin_x_deg;
+    const double d = gt.col_rotation;
+    const double e = gt.pixel_height_deg;
+    const double f = gt.origin_y_deg;
+    const double idet = 1.0 / (a * e - b * d);
+    const double ra = e * idet;
+    const double rb = -b * idet;
+    const double rd = -d * idet;
+    const double re = a * idet;
+    const double rc = -c * ra - f * rb;
+    const double rf = -c * rd - f * re;
+
+    const double eps = DBL_EPSILON;  // rowcol nudges every point by +eps in x, −eps in y
+    const double xs[4] = {lon_min_deg, lon_max_deg, lon_max_deg, lon_min_deg};
+    const double ys[4] = {lat_max_deg, lat_max_deg, lat_min_deg, lat_min_deg};
+    double col_min = std::numeric_limits<double>::infinity();
+    double col_max = -col_min;
+    double row_min = col_min;
+    double row_max = -col_min;
+    for (int k = 0; k < 4; ++k) {
+        const double x = xs[k] + eps;
+        const double y = ys[k] - eps;
+        const double fcol = x * ra + y * rb + rc;
+        const double frow = x * rd + y * re + rf;
+        col_min = std::min(col_min, fcol);
+        col_max = std::max(col_max, fcol);
+        row_min = std::min(row_min, frow);
+        row_max = std::max(row_max, frow);
+    }
+    PixelWindow w;
+    w.col_off = col_min;
+    w.row_off = row_min;
+    w.width = std::max(col_max - col_min, 0.0);
+    w.height = std::max(row_max - row_min, 0.0);
+    return w;
+}
+
+WindowShape window_out_shape(const PixelWindow& window) {
+    WindowShape s;
+    s.rows = static_cast<std::int64_t>(std::floor(window.height + 0.5));
+    s.cols = static_cast<std::int64_t>(std::floor(window.width + 0.5));
+    return s;
+}
+
+std::int64_t centre_rule_pixel(double off, double length, std::int64_t out_len, std::int64_t pos) {
+    const double step = length / static_cast<double>(out_len);
+    return static_cast<std::int64_t>(std::floor(off + (static_cast<double>(pos) + 0.5) * step));
+}
+
+std::vector<std::int64_t> sampled_pixel_indices(const PixelWindow& window, std::int64_t raster_cols,
+                                                std::int64_t raster_rows) {
+    const WindowShape shape = window_out_shape(window);
+    std::vector<std::int64_t> out;
+    out.reserve(static_cast<std::size_t>(shape.rows * shape.cols));
+    for (std::int64_t r = 0; r < shape.rows; ++r) {
+        const std::int64_t row = centre_rule_pixel(window.row_off, window.height, shape.rows, r);
+        for (std::int64_t c = 0; c < shape.cols; ++c) {
+            const std::int64_t col = centre_rule_pixel(window.col_off, window.width, shape.cols, c);
+            const bool inside = row >= 0 && row < raster_rows && col >= 0 && col < raster_cols;
+            out.push_back(inside ? row * raster_cols + col : -1);
+        }
+    }
+    return out;
+}
+
+CellSample sample_window(const RasterBlock& block, const PixelWindow& window) {
+    std::vector<float> scratch;
+    return sample_window_with(block, window, NodataTest(block.nodata), scratch);
+}
+
+NdArray<float> sample_population(const std::filesystem::path& raster, const CityGrid& grid,
+                                 core::Progress& progress, const PopulationOptions& /*options*/) {
+    const std::string subject = raster.string();
+    if (!std::filesystem::exists(raster)) {
+        throw Error(subject, "population raster not found", kRasterFix);
+    }
+    GDALDatasetUniquePtr ds(GDALDataset::Open(raster.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+    if (!ds || ds->GetRasterCount() < 1) {
+        throw Error(subject, "not a readable raster (" + detail::last_gdal_error() + ")", kRasterFix);
+    }
+    const OGRSpatialReference* srs = ds->GetSpatialRef();
+    if (srs == nullptr || srs->IsEmpty()) {
+        throw Error(subject, "raster has no coordinate reference system",
+                    "If its coordinates are WGS 84 degrees, assign one with "
+                    "'gdal_edit.py -a_srs EPSG:4326'.");
+    }
+    const OGRSpatialReference wgs84 = detail::srs_from_epsg(4326);
+    const char* const same_options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+                                        "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
+    if (!srs->IsSame(&wgs84, same_options)) {
+        const char* name = srs->GetName();
+        throw Error(subject,
+                    fmt::format("raster CRS is '{}', not EPSG:4326 (the window rule works on "
+                                "degree pixels)",
+                                name != nullptr ? name : "unknown"),
+                    "Reproject it with 'gdalwarp -t_srs EPSG:4326'.");
+    }
+    double gt_raw[6] = {0, 1, 0, 0, 0, 1};
+    if (ds->GetGeoTransform(gt_raw) != CE_None) {
+        throw Error(subject, "raster has no geotransform", "Georeference it (gdal_translate -a_ullr).");
+    }
+    const GeoTransformDeg gt = GeoTransformDeg::from_gdal(gt_raw);
+    if (gt.row_rotation != 0.0 || gt.col_rotation != 0.0 || gt.pixel_width_deg <= 0.0 ||
+        gt.pixel_height_deg >= 0.0) {
+        throw Error(subject, "raster is not north-up (rotated or flipped geotransform)",
+                    "Make it north-up with 'gdalwarp -t_srs EPSG:4326'.");
+    }
+
+    const std::size_t rows = grid.rows();
+    const std::size_t cols = grid.cols();
+    RasterBlock block;
+    block.raster_cols = ds->GetRasterXSize();
+    block.raster_rows = ds->GetRasterYSize();
+    GDALRasterBand* band = ds->GetRasterBand(1);
+    int has_nodata = 0;
+    const double nodata = band->GetNoDataValue(&has_nodata);
+    if (has_nodata != 0) {
+        block.nodata = nodata;
+    }
+
+    // Pass 1: every cell's window, and the pixel rectangle the centre rule touches inside the
+    // raster (the footprint), so one RasterIO call reads exactly what is needed.
+    std::vector<PixelWindow> windows(rows * cols);
+    std::int64_t col_lo = block.raster_cols;
+    std::int64_t col_hi = -1;
+    std::int64_t row_lo = block.raster_rows;
+    std::int64_t row_hi = -1;
+    for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            const PixelWindow w =
+                window_from_bounds(gt, grid.lon_edges_deg[j], grid.lat_edges_deg[i],
+                                   grid.lon_edges_deg[j + 1], grid.lat_edges_deg[i + 1]);
+            windows[i * cols + j] = w;
+            const WindowShape shape = window_out_shape(w);
+            if (shape.rows <= 0 || shape.cols <= 0) {
+                continue;
+            }
+            const std::int64_t r0 = centre_rule_pixel(w.row_off, w.height, shape.rows, 0);
+            const std::int64_t r1 = centre_rule_pixel(w.row_off, w.height, shape.rows, shape.rows - 1);
+            const std::int64_t c0 = centre_rule_pixel(w.col_off, w.width, shape.cols, 0);
+            const std::int64_t c1 = centre_rule_pixel(w.col_off, w.width, shape.cols, shape.cols - 1);
+            const std::int64_t cell_row_lo = std::max<std::int64_t>(r0, 0);
+            const std::int64_t cell_row_hi = std::min(r1, block.raster_rows - 1);
+            const std::int64_t cell_col_lo = std::max<std::int64_t>(c0, 0);
+            const std::int64_t cell_col_hi = std::min(c1, block.raster_cols - 1);
+            if (cell_row_hi < cell_row_lo || cell_col_hi < cell_col_lo) {
+                continue;  // the whole window lies outside the raster
+            }
+            row_lo = std::min(row_lo, cell_row_lo);
+            row_hi = std::max(row_hi, cell_row_hi);
+            col_lo = std::min(col_lo, cell_col_lo);
+            col_hi = std::max(col_hi, cell_col_hi);
+        }
+    }
+    if (row_hi < row_lo || col_hi < col_lo) {
+        throw Error(subject,
+                    fmt::format("raster does not overlap the grid (grid lon {:.4f}..{:.4f}, lat "
+                                "{:.4f}..{:.4f})",
+                                grid.lon_edges_deg.front(), grid.lon_edges_deg.back(),
+                                grid.lat_edges_deg.front(), grid.lat_edges_deg.back()),
+                    "Pass the population raster that covers this city with --pop_path.");
+    }
+    block.row0 = row_lo;
+    block.col0 = col_lo;
+    block.rows = row_hi - row_lo + 1;
+    block.cols = col_hi - col_lo + 1;
+    block.values.resize(static_cast<std::size_t>(block.rows * block.cols));
+    if (band->RasterIO(GF_Read, to_gdal_int(block.col0, subject), to_gdal_int(block.row0, subject),
+                       to_gdal_int(block.cols, subject), to_gdal_int(block.rows, subject),
+                       block.values.data(), to_gdal_int(block.cols, subject),
+                       to_gdal_int(block.rows, subject), GDT_Float32, 0, 0, nullptr) != CE_None) {
+        throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
+                    "Check that the file is complete and readable (gdalinfo -checksum).");
+    }
+
+    // Pass 2: the cell values.
+    NdArray<float> out({rows, cols}, 0.0F);
+    const NodataTest nodata_test(block.nodata);
+    std::vector<float> scratch;
+    std::size_t valid_cells = 0;
+    progress.start("population", static_cast<std::uint64_t>(rows * cols), "cells");
+    for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            const CellSample s = sample_window_with(block, windows[i * cols + j], nodata_test, scratch);
+            out.at(i, j) = s.mean;
+            valid_cells += s.valid_count > 0 ? 1 : 0;
+        }
+        progress.advance(cols);
+    }
+    progress.finish();
+    if (valid_cells == 0) {
+        throw Error(subject, "NaN/nodata everywhere on the grid (no valid population pixel)",
+                    "Pass the population raster that covers this city with --pop_path.");
+    }
+    spdlog::debug("{}: population sampled, {} of {} cells with valid pixels ({}x{} pixels read)",
+                  subject, valid_cells, rows * cols, block.cols, block.rows);
+    return out;
+}
+
+}  // namespace zoomdiff::geo
