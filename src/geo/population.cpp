@@ -7,13 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "geo/detail/gdal_util.hpp"
+#include <fmt/format.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 #include <spdlog/spdlog.h>
 
-#include <fmt/format.h>
-
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::geo {
@@ -112,7 +111,8 @@ CellSample sample_window_with(const RasterBlock& block, const PixelWindow& windo
         // numpy: float32 sum / intp count promotes to float64, then back to float32; for one
         // division that double rounding equals the float32 quotient.
         const float sum = pairwise_sum_f32(scratch.data(), scratch.size());
-        out.mean = static_cast<float>(static_cast<double>(sum) / static_cast<double>(scratch.size()));
+        out.mean =
+            static_cast<float>(static_cast<double>(sum) / static_cast<double>(scratch.size()));
     }
     return out;
 }
@@ -230,7 +230,8 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     }
     GDALDatasetUniquePtr ds(GDALDataset::Open(raster.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
     if (!ds || ds->GetRasterCount() < 1) {
-        throw Error(subject, "not a readable raster (" + detail::last_gdal_error() + ")", kRasterFix);
+        throw Error(subject, "not a readable raster (" + detail::last_gdal_error() + ")",
+                    kRasterFix);
     }
     const OGRSpatialReference* srs = ds->GetSpatialRef();
     if (srs == nullptr || srs->IsEmpty()) {
@@ -251,7 +252,8 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     }
     double gt_raw[6] = {0, 1, 0, 0, 0, 1};
     if (ds->GetGeoTransform(gt_raw) != CE_None) {
-        throw Error(subject, "raster has no geotransform", "Georeference it (gdal_translate -a_ullr).");
+        throw Error(subject, "raster has no geotransform",
+                    "Georeference it (gdal_translate -a_ullr).");
     }
     const GeoTransformDeg gt = GeoTransformDeg::from_gdal(gt_raw);
     if (gt.row_rotation != 0.0 || gt.col_rotation != 0.0 || gt.pixel_width_deg <= 0.0 ||
@@ -290,9 +292,11 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
                 continue;
             }
             const std::int64_t r0 = centre_rule_pixel(w.row_off, w.height, shape.rows, 0);
-            const std::int64_t r1 = centre_rule_pixel(w.row_off, w.height, shape.rows, shape.rows - 1);
+            const std::int64_t r1 =
+                centre_rule_pixel(w.row_off, w.height, shape.rows, shape.rows - 1);
             const std::int64_t c0 = centre_rule_pixel(w.col_off, w.width, shape.cols, 0);
-            const std::int64_t c1 = centre_rule_pixel(w.col_off, w.width, shape.cols, shape.cols - 1);
+            const std::int64_t c1 =
+                centre_rule_pixel(w.col_off, w.width, shape.cols, shape.cols - 1);
             const std::int64_t cell_row_lo = std::max<std::int64_t>(r0, 0);
             const std::int64_t cell_row_hi = std::min(r1, block.raster_rows - 1);
             const std::int64_t cell_col_lo = std::max<std::int64_t>(c0, 0);
@@ -335,7 +339,8 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     progress.start("population", static_cast<std::uint64_t>(rows * cols), "cells");
     for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
-            const CellSample s = sample_window_with(block, windows[i * cols + j], nodata_test, scratch);
+            const CellSample s =
+                sample_window_with(block, windows[i * cols + j], nodata_test, scratch);
             out.at(i, j) = s.mean;
             valid_cells += s.valid_count > 0 ? 1 : 0;
         }

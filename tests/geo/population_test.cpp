@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/progress.hpp"
 
@@ -64,8 +64,8 @@ struct TestRaster {
             band->SetNoDataValue(*nodata);
         }
         std::vector<float> copy = values;
-        EXPECT_EQ(band->RasterIO(GF_Write, 0, 0, cols, rows, copy.data(), cols, rows, GDT_Float32, 0, 0,
-                                 nullptr),
+        EXPECT_EQ(band->RasterIO(GF_Write, 0, 0, cols, rows, copy.data(), cols, rows, GDT_Float32,
+                                 0, 0, nullptr),
                   CE_None);
         return path;
     }
@@ -86,7 +86,9 @@ CityGrid grid_from_edges(std::vector<double> lon_edges, std::vector<double> lat_
 }
 
 /// 2×2 cells of 0.25° (2×2 pixels each) in the raster's south-west corner.
-CityGrid corner_grid() { return grid_from_edges({10.0, 10.25, 10.5}, {49.0, 49.25, 49.5}); }
+CityGrid corner_grid() {
+    return grid_from_edges({10.0, 10.25, 10.5}, {49.0, 49.25, 49.5});
+}
 
 NdArray<float> sample(const fs::path& path, const CityGrid& grid) {
     core::NullProgress progress;
@@ -173,7 +175,8 @@ TEST(PopulationTest, WithoutNodataValueThePlainMeanStillDropsNan) {
     raster.at(6, 0) = -99999.0F;  // an ordinary value now
     raster.at(7, 1) = kNan;
     const NdArray<float> pop = sample(raster.write(dir.path() / "pop.tif"), corner_grid());
-    EXPECT_EQ(pop.at(0, 0), static_cast<float>(static_cast<double>(-99999.0F + 61.0F + 70.0F) / 3.0));
+    EXPECT_EQ(pop.at(0, 0),
+              static_cast<float>(static_cast<double>(-99999.0F + 61.0F + 70.0F) / 3.0));
 }
 
 TEST(PopulationTest, AllNodataIsAnError) {

@@ -4,21 +4,21 @@
 // float64 lengths / areas) are exact in numpy's order (each 5-cell row summed, then the rows),
 // which numpy_sum_blocks_500m below reproduces; geo::sum_blocks_500m (sequential over 25 cells)
 // is held to ≤ 4 ulp of each element until it adopts that order.
+#include "zoomdiff/geo/blocks.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iostream>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <utility>
-#include <iostream>
-#include <string>
 #include <vector>
 
+#include "golden/golden_support.hpp"
 #include <gtest/gtest.h>
 #include <hdf5.h>
-
-#include "golden/golden_support.hpp"
-#include "zoomdiff/geo/blocks.hpp"
 
 namespace zoomdiff::test {
 namespace {
@@ -31,11 +31,13 @@ class RawH5 {
 public:
     explicit RawH5(const std::filesystem::path& file)
         : id_(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)) {}
+
     ~RawH5() {
         if (id_ >= 0) {
             H5Fclose(id_);
         }
     }
+
     RawH5(const RawH5&) = delete;
     RawH5& operator=(const RawH5&) = delete;
     RawH5(RawH5&&) = delete;
@@ -90,7 +92,8 @@ NdArray<geo::BlockSumT<T>> numpy_sum_blocks_500m(const NdArray<T>& a) {
                 for (std::size_t dr = 0; dr < k5; ++dr) {
                     S row_sum{};
                     for (std::size_t dc = 0; dc < k5; ++dc) {
-                        row_sum += static_cast<S>(a[((r * k5 + dr) * a.dim(1) + c * k5 + dc) * depth + k]);
+                        row_sum +=
+                            static_cast<S>(a[((r * k5 + dr) * a.dim(1) + c * k5 + dc) * depth + k]);
                     }
                     acc += row_sum;
                 }
@@ -110,7 +113,8 @@ std::pair<std::size_t, double> ulp_report(const NdArray<T>& ours, const NdArray<
         if (ours[i] != golden[i]) {
             ++differ;
             const T g = golden[i];
-            const double ulp = static_cast<double>(std::nextafter(g, std::numeric_limits<T>::infinity()) - g);
+            const double ulp =
+                static_cast<double>(std::nextafter(g, std::numeric_limits<T>::infinity()) - g);
             worst_ulp = std::max(worst_ulp, std::abs(static_cast<double>(ours[i] - g)) / ulp);
         }
     }
@@ -208,8 +212,8 @@ TEST(GoldenPrep_blocks, Loc2000mOfEveryGrid) {
     ASSERT_FALSE(names.empty());
     for (const auto& name : names) {
         const std::string g = "/grids/" + name;
-        expect_equal(geo::loc_2000m(grid_from_golden(prep, name)), prep.read<double>(g + "/loc_2000m"),
-                     g + "/loc_2000m");
+        expect_equal(geo::loc_2000m(grid_from_golden(prep, name)),
+                     prep.read<double>(g + "/loc_2000m"), g + "/loc_2000m");
     }
 }
 

@@ -4,20 +4,21 @@
 // exact wherever the golden says the centre rule matches GDAL's read (all cells of pop_small;
 // all but the 84 border cells of pop_small_fine). 500 m / 2000 m sums of our 100 m array are
 // compared where all their cells match, within 4 ulp: geo::sum_blocks_500m's order is not numpy's.
+#include "zoomdiff/geo/population.hpp"
+
 #include <cmath>
 #include <cstdint>
-#include <limits>
-#include <utility>
 #include <iostream>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "golden/golden_support.hpp"
 #include <gtest/gtest.h>
 
-#include "golden/golden_support.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/blocks.hpp"
-#include "zoomdiff/geo/population.hpp"
 
 namespace zoomdiff::test {
 namespace {
@@ -30,15 +31,17 @@ constexpr double kBlockSumMaxUlp = 4.0;
 
 /// |ours − golden| in units of the golden's last place.
 double ulp_distance(float ours, float golden) {
-    const double ulp = static_cast<double>(std::nextafter(golden, std::numeric_limits<float>::infinity()) - golden);
+    const double ulp = static_cast<double>(
+        std::nextafter(golden, std::numeric_limits<float>::infinity()) - golden);
     return std::abs(static_cast<double>(ours) - static_cast<double>(golden)) / ulp;
 }
 
 /// Compares `ours` with `golden` where `use(flat)` holds: every element within kBlockSumMaxUlp;
 /// returns how many were compared and how many were bit-identical.
 template <typename Use>
-std::pair<std::size_t, std::size_t> compare_sums(const NdArray<float>& ours, const NdArray<float>& golden,
-                                                 Use use, const std::string& what) {
+std::pair<std::size_t, std::size_t> compare_sums(const NdArray<float>& ours,
+                                                 const NdArray<float>& golden, Use use,
+                                                 const std::string& what) {
     ++compared_arrays();
     std::size_t compared = 0;
     std::size_t exact = 0;
@@ -95,7 +98,8 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
 
         // Ours, from the GeoTIFF through GDAL.
         core::NullProgress progress;
-        const NdArray<float> pop = geo::sample_population(golden_dir() / (name + ".tif"), grid, progress);
+        const NdArray<float> pop =
+            geo::sample_population(golden_dir() / (name + ".tif"), grid, progress);
         ASSERT_EQ(pop.shape(), pop_golden.shape());
 
         NdArray<double> windows({rows, cols, 4});
@@ -106,9 +110,9 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
         std::size_t centre_rule_cells = 0;
         for (std::size_t i = 0; i < rows; ++i) {
             for (std::size_t j = 0; j < cols; ++j) {
-                const auto w = geo::window_from_bounds(gt, grid.lon_edges_deg[j], grid.lat_edges_deg[i],
-                                                       grid.lon_edges_deg[j + 1],
-                                                       grid.lat_edges_deg[i + 1]);
+                const auto w =
+                    geo::window_from_bounds(gt, grid.lon_edges_deg[j], grid.lat_edges_deg[i],
+                                            grid.lon_edges_deg[j + 1], grid.lat_edges_deg[i + 1]);
                 windows.at(i, j, 0) = w.col_off;
                 windows.at(i, j, 1) = w.row_off;
                 windows.at(i, j, 2) = w.width;
@@ -140,7 +144,8 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
                                           c < static_cast<std::size_t>(s.cols);
                         const std::int64_t ours =
                             used ? idx[r * static_cast<std::size_t>(s.cols) + c] : -1;
-                        const std::int64_t golden = index_golden[((i * cols + j) * kMaxOut + r) * kMaxOut + c];
+                        const std::int64_t golden =
+                            index_golden[((i * cols + j) * kMaxOut + r) * kMaxOut + c];
                         same = same && ours == golden;
                     }
                 }
@@ -154,19 +159,19 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
                                       sample.mean == pop_golden.at(i, j) &&
                                       pop.at(i, j) == pop_golden.at(i, j);
                 values.matched += value_ok ? 1 : 0;
-                EXPECT_TRUE(value_ok) << "cell " << i << "," << j << ": n_valid " << sample.valid_count
-                                      << " vs " << valid_golden.at(i, j) << ", block mean "
-                                      << sample.mean << ", file mean " << pop.at(i, j) << " vs golden "
-                                      << pop_golden.at(i, j);
+                EXPECT_TRUE(value_ok)
+                    << "cell " << i << "," << j << ": n_valid " << sample.valid_count << " vs "
+                    << valid_golden.at(i, j) << ", block mean " << sample.mean << ", file mean "
+                    << pop.at(i, j) << " vs golden " << pop_golden.at(i, j);
             }
         }
         expect_equal(windows, win_golden, g + "/window_col_row_w_h");
         expect_equal(shapes, shape_golden, g + "/window_out_shape");
         std::cout << "[ population ] " << name << ": " << values.cells << " cells, " << inside_cells
                   << " fully inside the raster, " << centre_rule_cells
-                  << " where the centre rule applies; pixel choice matched " << pixels.matched << "/"
-                  << pixels.compared << ", n_valid and pop_100m matched " << values.matched << "/"
-                  << values.compared << "\n";
+                  << " where the centre rule applies; pixel choice matched " << pixels.matched
+                  << "/" << pixels.compared << ", n_valid and pop_100m matched " << values.matched
+                  << "/" << values.compared << "\n";
 
         // 500 m and 2000 m from our 100 m array: everything when every cell matched, otherwise
         // only the 500 m blocks (and 2000 m tiles) made of matching cells.
@@ -181,7 +186,8 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
             for (std::size_t bj = 0; bj < pop500.dim(1); ++bj) {
                 for (std::size_t di = 0; di < geo::kCellsPer500m; ++di) {
                     for (std::size_t dj = 0; dj < geo::kCellsPer500m; ++dj) {
-                        if (matches.at(bi * geo::kCellsPer500m + di, bj * geo::kCellsPer500m + dj) == 0) {
+                        if (matches.at(bi * geo::kCellsPer500m + di,
+                                       bj * geo::kCellsPer500m + dj) == 0) {
                             block_ok.at(bi, bj) = 0;
                         }
                     }
@@ -196,25 +202,29 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
             const std::size_t tj = t % tile_cols;
             for (std::size_t a = 0; a < geo::kCellsPer2000m; ++a) {
                 for (std::size_t b = 0; b < geo::kCellsPer2000m; ++b) {
-                    if (block_ok.at(ti * geo::kCellsPer2000m + a, tj * geo::kCellsPer2000m + b) == 0) {
+                    if (block_ok.at(ti * geo::kCellsPer2000m + a, tj * geo::kCellsPer2000m + b) ==
+                        0) {
                         tile_ok[t] = 0;
                     }
                 }
             }
         }
         const auto [n500, exact500] = compare_sums(
-            pop500, pop500_golden, [&](std::size_t flat) { return block_ok[flat] != 0; }, g + "/pop_500m");
+            pop500, pop500_golden, [&](std::size_t flat) { return block_ok[flat] != 0; },
+            g + "/pop_500m");
         const auto [n2000, exact2000] = compare_sums(
-            pop2000, pop2000_golden, [&](std::size_t flat) { return tile_ok[flat / tile_cells] != 0; },
-            g + "/pop_2000m");
+            pop2000, pop2000_golden,
+            [&](std::size_t flat) { return tile_ok[flat / tile_cells] != 0; }, g + "/pop_2000m");
         if (centre_rule_cells == rows * cols) {
             EXPECT_EQ(n500, pop500.size());
             EXPECT_EQ(n2000, pop2000.size());
         }
-        std::cout << "[ population ] " << name << ": pop_500m compared on " << n500 << "/" << pop500.size()
-                  << " blocks (" << exact500 << " bit-identical), pop_2000m on " << n2000 << "/"
-                  << pop2000.size() << " values (" << exact2000 << " bit-identical); the rest are "
-                  << "within " << kBlockSumMaxUlp << " ulp (block-sum order) or hold border cells\n";
+        std::cout << "[ population ] " << name << ": pop_500m compared on " << n500 << "/"
+                  << pop500.size() << " blocks (" << exact500 << " bit-identical), pop_2000m on "
+                  << n2000 << "/" << pop2000.size() << " values (" << exact2000
+                  << " bit-identical); the rest are "
+                  << "within " << kBlockSumMaxUlp
+                  << " ulp (block-sum order) or hold border cells\n";
     }
 }
 

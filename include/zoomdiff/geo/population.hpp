@@ -16,12 +16,12 @@ namespace zoomdiff::geo {
 /// Pixel (col, row) covers lon [origin + col·width, origin + (col+1)·width] and, with a negative
 /// `pixel_height_deg`, lat [origin_y + (row+1)·height, origin_y + row·height]: rows from the north.
 struct GeoTransformDeg {
-    double origin_x_deg = 0;      ///< GDAL gt[0]: west edge of column 0
-    double pixel_width_deg = 1;   ///< gt[1]
-    double row_rotation = 0;      ///< gt[2]: must be 0
-    double origin_y_deg = 0;      ///< gt[3]: north edge of row 0
-    double col_rotation = 0;      ///< gt[4]: must be 0
-    double pixel_height_deg = -1; ///< gt[5]: negative for north-up rasters
+    double origin_x_deg = 0;       ///< GDAL gt[0]: west edge of column 0
+    double pixel_width_deg = 1;    ///< gt[1]
+    double row_rotation = 0;       ///< gt[2]: must be 0
+    double origin_y_deg = 0;       ///< gt[3]: north edge of row 0
+    double col_rotation = 0;       ///< gt[4]: must be 0
+    double pixel_height_deg = -1;  ///< gt[5]: negative for north-up rasters
 
     /// From GDAL's `double[6]` order.
     static GeoTransformDeg from_gdal(const double (&gt)[6]);
@@ -69,14 +69,14 @@ struct RasterBlock {
     std::int64_t rows = 0;
     std::int64_t raster_cols = 0;
     std::int64_t raster_rows = 0;
-    std::vector<float> values;           ///< rows × cols, row-major
-    std::optional<double> nodata;        ///< the band's nodata value, if it has one
+    std::vector<float> values;     ///< rows × cols, row-major
+    std::optional<double> nodata;  ///< the band's nodata value, if it has one
 };
 
 /// One cell's sample: the mean of its valid output pixels and how many there were.
 struct CellSample {
-    float mean = 0;                  ///< people per pixel; 0 when valid_count == 0
-    std::int32_t valid_count = 0;    ///< output pixels that were inside, not nodata, not NaN
+    float mean = 0;                ///< people per pixel; 0 when valid_count == 0
+    std::int32_t valid_count = 0;  ///< output pixels that were inside, not nodata, not NaN
 };
 
 /// Sample `window` from `block` by the reference's rule (PIPELINE §1.4): the output grid of
