@@ -3,13 +3,12 @@
 // shapes must be bit-identical for every cell; pixel choice, valid counts and values must be
 // exact wherever the golden says the centre rule matches GDAL's read (all cells of pop_small;
 // all but the 84 border cells of pop_small_fine). 500 m / 2000 m sums of our 100 m array are
-// compared where all their cells match, within 4 ulp: geo::sum_blocks_500m's order is not numpy's.
+// compared exactly where all their cells match.
 #include "zoomdiff/geo/population.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <iostream>
-#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,19 +24,8 @@ namespace {
 
 constexpr std::size_t kMaxOut = 6;  // window_sampled_pixel_index is padded to 6×6
 
-/// geo::sum_blocks_500m sums the 25 cells in one sequence, numpy sums each 5-cell row and then
-/// the rows (see blocks_test.cpp); the two differ by up to 3 float32 ulp.
-constexpr double kBlockSumMaxUlp = 4.0;
-
-/// |ours − golden| in units of the golden's last place.
-double ulp_distance(float ours, float golden) {
-    const double ulp = static_cast<double>(
-        std::nextafter(golden, std::numeric_limits<float>::infinity()) - golden);
-    return std::abs(static_cast<double>(ours) - static_cast<double>(golden)) / ulp;
-}
-
-/// Compares `ours` with `golden` where `use(flat)` holds: every element within kBlockSumMaxUlp;
-/// returns how many were compared and how many were bit-identical.
+/// Compares `ours` with `golden` exactly where `use(flat)` holds; returns how many were compared
+/// and how many were bit-identical.
 template <typename Use>
 std::pair<std::size_t, std::size_t> compare_sums(const NdArray<float>& ours,
                                                  const NdArray<float>& golden, Use use,
@@ -52,7 +40,7 @@ std::pair<std::size_t, std::size_t> compare_sums(const NdArray<float>& ours,
         }
         ++compared;
         exact += ours[i] == golden[i] ? 1 : 0;
-        EXPECT_LE(ulp_distance(ours[i], golden[i]), kBlockSumMaxUlp)
+        EXPECT_EQ(ours[i], golden[i])
             << what << " flat " << i << ": ours " << ours[i] << ", golden " << golden[i];
     }
     return {compared, exact};
@@ -222,9 +210,7 @@ TEST(GoldenPrep_population, WindowsShapesPixelsAndMeansMatchTheReference) {
         std::cout << "[ population ] " << name << ": pop_500m compared on " << n500 << "/"
                   << pop500.size() << " blocks (" << exact500 << " bit-identical), pop_2000m on "
                   << n2000 << "/" << pop2000.size() << " values (" << exact2000
-                  << " bit-identical); the rest are "
-                  << "within " << kBlockSumMaxUlp
-                  << " ulp (block-sum order) or hold border cells\n";
+                  << " bit-identical); blocks holding border cells are not compared\n";
     }
 }
 

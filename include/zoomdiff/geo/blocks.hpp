@@ -27,18 +27,21 @@ NdArray<BlockSumT<T>> sum_blocks_500m(const NdArray<T>& a) {
     }
     NdArray<BlockSumT<T>> out(shape);
     const std::size_t in_cols = a.dim(1);
-    // Summation order: row by row within the block, as numpy's reshape-sum does; float sums can
-    // differ from other orders in the last bit only.
+    // REFCOMPAT: the summation order of the reference's numpy reshape-sum: each block row of 5
+    // cells is summed from zero, then the 5 row sums are added in order. Float sums then match
+    // the reference bit for bit (another order differs by a few ulp).
     for (std::size_t r = 0; r < rows; ++r) {
         for (std::size_t c = 0; c < cols; ++c) {
             for (std::size_t k = 0; k < depth; ++k) {
                 BlockSumT<T> acc{};
                 for (std::size_t dr = 0; dr < kCellsPer500m; ++dr) {
+                    BlockSumT<T> row_sum{};
                     for (std::size_t dc = 0; dc < kCellsPer500m; ++dc) {
                         const std::size_t row = r * kCellsPer500m + dr;
                         const std::size_t col = c * kCellsPer500m + dc;
-                        acc += static_cast<BlockSumT<T>>(a[(row * in_cols + col) * depth + k]);
+                        row_sum += static_cast<BlockSumT<T>>(a[(row * in_cols + col) * depth + k]);
                     }
+                    acc += row_sum;
                 }
                 out[(r * cols + c) * depth + k] = acc;
             }
