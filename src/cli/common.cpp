@@ -47,6 +47,8 @@ void configure_logging(const CommonOptions& options) {
 }  // namespace
 
 void add_common_flags(CLI::App& app, CommonOptions& options) {
+    // A flag given twice takes the last value, so scripts can override a default argument list.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--seed", options.seed, "Seed of every random draw")->capture_default_str();

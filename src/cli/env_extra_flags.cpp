@@ -3,6 +3,8 @@
 namespace zoomdiff::cli {
 
 void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
+    // A flag given twice takes the last value, so scripts can override a default argument list.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
         "Build a city's condition file (<City>_cond.h5) from its boundary, a population raster,\n"
         "OpenStreetMap (Geofabrik shapefiles or .osm.pbf) and POI tables.");

@@ -1,0 +1,152 @@
+#include "zoomdiff/prep/env_extra.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/process_stats.hpp"
+#include "zoomdiff/geo/boundary.hpp"
+#include "zoomdiff/geo/city_names.hpp"
+#include "zoomdiff/geo/population.hpp"
+#include "zoomdiff/io/cond_store.hpp"
+#include "zoomdiff/osm/osm_conditions.hpp"
+#include "zoomdiff/poi/poi_counts.hpp"
+#include "zoomdiff/poi/poi_schema.hpp"
+
+namespace zoomdiff::prep {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Times one stage and records the process's peak memory after it.
+class StageClock {
+public:
+    StageClock(std::vector<StageTiming>& sink, std::string stage)
+        : sink_(sink), stage_(std::move(stage)), start_(std::chrono::steady_clock::now()) {}
+    ~StageClock() {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        sink_.push_back({stage_, s, core::peak_rss_kb()});
+        spdlog::debug("{}: {:.3f} s, peak RSS {} MiB", stage_, s, core::peak_rss_kb() / 1024);
+    }
+    StageClock(const StageClock&) = delete;
+    StageClock& operator=(const StageClock&) = delete;
+    StageClock(StageClock&&) = delete;
+    StageClock& operator=(StageClock&&) = delete;
+
+private:
+    std::vector<StageTiming>& sink_;
+    std::string stage_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+void require_exists(const fs::path& path, const std::string& flag, const std::string& what) {
+    if (!fs::exists(path)) {
+        throw Error(path.string(), what + " not found", "Pass it with " + flag + ".");
+    }
+}
+
+}  // namespace
+
+EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progress) {
+    const EnvExtraOptions options = default_env_extra_paths(given);
+    const geo::CityNames names = geo::resolve_city_names(options.cityname);
+    EnvExtraResult result;
+    result.output = options.out;
+
+    // Check every input before the first expensive step (STYLE P3).
+    require_exists(options.shp_path, "--shp_path", "boundary file");
+    require_exists(options.pop_path, "--pop_path", "population raster");
+    require_exists(options.osm_dir, "--osm_dir", "OSM folder or .osm.pbf file");
+    require_exists(options.poi_dir, "--poi_dir", "POI folder");
+    if (!fs::is_directory(options.poi_dir)) {
+        throw Error(options.poi_dir.string(), "is not a folder",
+                    "Pass the folder holding the POI CSV tables with --poi_dir.");
+    }
+    const poi::PoiSchema schema = options.poi_schema.empty()
+                                      ? poi::builtin_poi_schema()
+                                      : poi::load_poi_schema(options.poi_schema);
+
+    geo::CityBoundary boundary;
+    {
+        StageClock clock(result.timings, "boundary+grid");
+        boundary = geo::find_city_boundary(options.shp_path, options.boundary_field, names);
+        result.grid = geo::CityGrid::from_bbox(boundary.bbox);
+    }
+    const geo::CityGrid& grid = result.grid;
+    spdlog::info(
+        "{}: record '{}', bbox ({:.5f}, {:.5f}, {:.5f}, {:.5f}), EPSG:{}, {} x {} cells of 100 m, "
+        "{} x {} tiles of 2000 m",
+        names.en, boundary.matched_value, grid.bbox.lon_min_deg, grid.bbox.lat_min_deg,
+        grid.bbox.lon_max_deg, grid.bbox.lat_max_deg, grid.epsg, grid.rows(), grid.cols(),
+        grid.rows_2000m(), grid.cols_2000m());
+    const int zone_west = geo::utm_zone_of(grid.bbox.lon_min_deg);
+    const int zone_east = geo::utm_zone_of(grid.bbox.lon_max_deg);
+    if (zone_west != zone_east) {
+        spdlog::warn(
+            "{}: the box spans UTM zones {}-{}; using zone {} of its centre (EPSG:{}), as the "
+            "reference does",
+            names.en, zone_west, zone_east, grid.utm_zone, grid.epsg);
+    }
+    if (grid.rows_2000m() == 0 || grid.cols_2000m() == 0) {
+        throw Error(options.shp_path.string(),
+                    fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
+                                boundary.matched_value, grid.rows(), grid.cols()),
+                    "Use a boundary of at least 2 km x 2 km.");
+    }
+
+    io::CityConditions cond;
+    cond.grid = grid;
+    {
+        StageClock clock(result.timings, "population");
+        cond.population = geo::sample_population(options.pop_path, grid, progress);
+    }
+    // POI tables before OSM: a bad table is found before the most expensive stage.
+    {
+        StageClock clock(result.timings, "poi");
+        // REFCOMPAT: POI rows are kept when their city column equals "<Chinese name>市"
+        // (PIPELINE §3.5). A city outside the reference's table has no such name: keep every row.
+        const bool known_city = names.cn != names.en;
+        const std::string city_filter = known_city ? names.cn + "市" : std::string();
+        if (!known_city) {
+            spdlog::info("{}: not in the reference's city table; POI rows are not filtered by city",
+                         names.en);
+        }
+        poi::PoiCounts counts = poi::count_pois(options.poi_dir, grid, schema, city_filter, progress);
+        cond.poi_count = std::move(counts.counts);
+        cond.poi_category_present.assign(counts.category_present.begin(),
+                                         counts.category_present.end());
+        for (std::size_t k = 0; k < schema.size(); ++k) {
+            cond.poi_categories.push_back(schema.at(k).name_cn);
+        }
+        spdlog::info("POI: {} rows read, {} counted on the grid", counts.rows_read,
+                     counts.rows_counted);
+    }
+    {
+        StageClock clock(result.timings, "osm");
+        osm::OsmConditions osm = osm::compute_osm_conditions(options.osm_dir, grid, progress);
+        cond.building_count = std::move(osm.building_count);
+        cond.road_length_m = std::move(osm.road_length_m);
+        cond.waterway_length_m = std::move(osm.waterway_length_m);
+        cond.water_area_m2 = std::move(osm.water_area_m2);
+        cond.natural_count = std::move(osm.natural_count);
+        cond.osm_poi_count = std::move(osm.osm_poi_count);
+    }
+    {
+        StageClock clock(result.timings, "write");
+        io::Provenance provenance;
+        provenance.tool = "env_extra";
+        provenance.command_line = options.command_line;
+        provenance.seed = options.seed;
+        provenance.city_en = names.en;
+        provenance.city_cn = names.cn;
+        io::write_cond_file(options.out, cond, provenance);
+    }
+    spdlog::info("wrote {}", options.out.string());
+    return result;
+}
+
+}  // namespace zoomdiff::prep
