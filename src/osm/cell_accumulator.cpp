@@ -22,8 +22,8 @@ CellAccumulator::CellAccumulator(GeosContext& geos, const geo::CityGrid& grid)
         throw Error("grid", "has no cells", "Build the grid from a non-empty bounding box.",
                     ExitCode::kInternal);
     }
-    grid_box_ = EnvelopeM{x_edges_m_.front(), y_edges_m_.front(), x_edges_m_.back(),
-                          y_edges_m_.back()};
+    grid_box_ =
+        EnvelopeM{x_edges_m_.front(), y_edges_m_.front(), x_edges_m_.back(), y_edges_m_.back()};
     double min_side_m = x_edges_m_[1] - x_edges_m_[0];
     for (std::size_t i = 1; i < x_edges_m_.size(); ++i) {
         min_side_m = std::min(min_side_m, x_edges_m_[i] - x_edges_m_[i - 1]);
@@ -41,10 +41,10 @@ bool CellAccumulator::meets_grid(const EnvelopeM& env) const noexcept {
 
 bool CellAccumulator::count_point(double x_m, double y_m, NdArray<std::int32_t>& counts) const {
     // index = (#edges <= v) - 1; NaN compares false everywhere and lands on N (dropped).
-    const auto col = std::upper_bound(x_edges_m_.begin(), x_edges_m_.end(), x_m) -
-                     x_edges_m_.begin() - 1;
-    const auto row = std::upper_bound(y_edges_m_.begin(), y_edges_m_.end(), y_m) -
-                     y_edges_m_.begin() - 1;
+    const auto col =
+        std::upper_bound(x_edges_m_.begin(), x_edges_m_.end(), x_m) - x_edges_m_.begin() - 1;
+    const auto row =
+        std::upper_bound(y_edges_m_.begin(), y_edges_m_.end(), y_m) - y_edges_m_.begin() - 1;
     if (col < 0 || row < 0 || static_cast<std::size_t>(col) >= cols() ||
         static_cast<std::size_t>(row) >= rows()) {
         return false;
@@ -151,8 +151,9 @@ void CellAccumulator::add_measure(const GEOSGeometry* geom, Measure measure, NdA
         const GeomPtr valid = make_geom(geos_, GEOSMakeValid_r(ctx_, geom));
         adds_.clear();
         if (!valid || !measure_cells(valid.get(), measure)) {
-            throw Error("GEOS", "cannot clip a geometry even after GEOSMakeValid (" + first_error +
-                                    "; " + geos_.last_error() + ")",
+            throw Error("GEOS",
+                        "cannot clip a geometry even after GEOSMakeValid (" + first_error + "; " +
+                            geos_.last_error() + ")",
                         "Report this input geometry as a bug.", ExitCode::kInternal);
         }
         ++repaired_count_;
@@ -179,8 +180,8 @@ bool CellAccumulator::measure_cells(const GEOSGeometry* geom, Measure measure) {
     const double x_hi = std::min(env.x_max_m, x_edges_m_[col_last + 1]) + margin_m_;
     for (std::size_t row = row_first; row <= row_last; ++row) {
         bool ok = true;
-        const GeomPtr strip =
-            clip(geom, x_lo, y_edges_m_[row] - margin_m_, x_hi, y_edges_m_[row + 1] + margin_m_, ok);
+        const GeomPtr strip = clip(geom, x_lo, y_edges_m_[row] - margin_m_, x_hi,
+                                   y_edges_m_[row + 1] + margin_m_, ok);
         if (!ok) {
             return false;
         }

@@ -12,7 +12,7 @@ namespace zoomdiff::osm::detail {
 namespace {
 
 constexpr std::array<std::string_view, kTargetCount> kTargetNames{
-    "building_count", "road_length_m",  "waterway_length_m",
+    "building_count", "road_length_m", "waterway_length_m",
     "water_area_m2",  "natural_count", "osm_poi_count"};
 
 constexpr std::string_view kConfigName = "osm_layers.yaml";
@@ -114,6 +114,8 @@ LayerRules parse_layer_rules(std::string_view yaml_text) {
     return rules;
 }
 
-LayerRules load_layer_rules() { return parse_layer_rules(core::embedded_config(kConfigName)); }
+LayerRules load_layer_rules() {
+    return parse_layer_rules(core::embedded_config(kConfigName));
+}
 
 }  // namespace zoomdiff::osm::detail

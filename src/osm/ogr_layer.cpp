@@ -37,6 +37,7 @@ struct CtDeleter {
         OGRCoordinateTransformation::DestroyCT(ct);
     }
 };
+
 using CtPtr = std::unique_ptr<OGRCoordinateTransformation, CtDeleter>;
 
 struct BoxDeg {
@@ -170,13 +171,13 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
             continue;
         }
         ++in_grid;
-        if (sink.kind == TargetKind::kCount &&
-            wkbFlatten(geom->getGeometryType()) == wkbPoint) {
+        if (sink.kind == TargetKind::kCount && wkbFlatten(geom->getGeometryType()) == wkbPoint) {
             const auto* point = geom->toPoint();
             accumulator.count_point(point->getX(), point->getY(), *sink.counts);
             continue;
         }
-        GeomPtr geos_geom = make_geom(accumulator.geos(), geom->exportToGEOS(accumulator.geos().handle()));
+        GeomPtr geos_geom =
+            make_geom(accumulator.geos(), geom->exportToGEOS(accumulator.geos().handle()));
         if (!geos_geom) {
             ++failed_conversion;
             continue;
@@ -200,8 +201,9 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
                      failed_transform, grid.epsg);
     }
     if (failed_conversion > 0) {
-        spdlog::warn("{}: {} geometries GEOS could not read (e.g. a line of one point) were skipped",
-                     path, failed_conversion);
+        spdlog::warn(
+            "{}: {} geometries GEOS could not read (e.g. a line of one point) were skipped", path,
+            failed_conversion);
     }
     if (const std::size_t repaired = accumulator.repaired_count() - repaired_before; repaired > 0) {
         spdlog::warn("{}: {} invalid geometries were repaired with GEOSMakeValid before clipping",

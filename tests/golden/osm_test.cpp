@@ -9,9 +9,9 @@
 #include <map>
 #include <string>
 
+#include "golden/golden_support.hpp"
 #include <gtest/gtest.h>
 
-#include "golden/golden_support.hpp"
 #include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/osm/layer_stats.hpp"
 
@@ -41,7 +41,8 @@ OurArrays compute(const geo::CityGrid& grid) {
     core::NullProgress progress;
     OurArrays ours;
     auto start = std::chrono::steady_clock::now();
-    ours.counts["pois_cnt"] = osm::count_layer_centroids(layer("gis_osm_pois_free_1"), grid, progress);
+    ours.counts["pois_cnt"] =
+        osm::count_layer_centroids(layer("gis_osm_pois_free_1"), grid, progress);
     auto natural = osm::count_layer_centroids(layer("gis_osm_natural_free_1"), grid, progress);
     ours.counts["natural_points_only_cnt"] = natural;
     const auto natural_a =
@@ -66,7 +67,8 @@ OurArrays compute(const geo::CityGrid& grid) {
     return ours;
 }
 
-/// Compares `ours` (100 m) with golden dataset `path` at resolution `res` ("100m", "500m", "2000m").
+/// Compares `ours` (100 m) with golden dataset `path` at resolution `res` ("100m", "500m",
+/// "2000m").
 template <typename T, typename Compare>
 void compare_at(const io::H5File& prep, const std::string& path, const std::string& res,
                 const NdArray<T>& ours, Compare compare) {
@@ -103,11 +105,12 @@ TEST(GoldenPrep_osm, EveryGridMatchesTheReference) {
         const std::string group = "/osm/" + name;
         const geo::CityGrid grid = grid_from_golden(prep, name);
         const OurArrays ours = compute(grid);
-        std::printf("osm/%s timings (ours vs reference): counts %.4f s vs %.4f s, railway length "
-                    "%.4f s vs %.4f s, areas %.4f s vs %.4f s\n",
-                    name.c_str(), ours.counts_s, prep.attr_double(group, "seconds_count"),
-                    ours.railway_s, prep.attr_double(group, "seconds_railway_length"),
-                    ours.areas_s, prep.attr_double(group, "seconds_areas"));
+        std::printf(
+            "osm/%s timings (ours vs reference): counts %.4f s vs %.4f s, railway length "
+            "%.4f s vs %.4f s, areas %.4f s vs %.4f s\n",
+            name.c_str(), ours.counts_s, prep.attr_double(group, "seconds_count"), ours.railway_s,
+            prep.attr_double(group, "seconds_railway_length"), ours.areas_s,
+            prep.attr_double(group, "seconds_areas"));
 
         const auto datasets = prep.children(group);
         ASSERT_FALSE(datasets.empty());
@@ -118,9 +121,8 @@ TEST(GoldenPrep_osm, EveryGridMatchesTheReference) {
             const std::string prefix = dataset.substr(0, cut);
             const std::string res = dataset.substr(cut + 1);
             if (const auto it = ours.counts.find(prefix); it != ours.counts.end()) {
-                compare_at(prep, path, res, it->second, [&](const auto& a, const auto& g) {
-                    expect_equal(a, g, path);
-                });
+                compare_at(prep, path, res, it->second,
+                           [&](const auto& a, const auto& g) { expect_equal(a, g, path); });
             } else if (const auto jt = ours.measures.find(prefix); jt != ours.measures.end()) {
                 compare_at(prep, path, res, jt->second, [&](const auto& a, const auto& g) {
                     expect_near_rel(a, g, kRelTol, path);

@@ -5,12 +5,12 @@
 #include <numeric>
 #include <string>
 
+#include "osm/test_layers.hpp"
+#include "support/support.hpp"
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "osm/test_layers.hpp"
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/osm/osm_conditions.hpp"
 
@@ -28,7 +28,9 @@ double total(const NdArray<T>& a) {
     return std::accumulate(a.values().begin(), a.values().end(), 0.0);
 }
 
-std::string point_wkt(double x, double y) { return fmt::format("POINT ({:.17g} {:.17g})", x, y); }
+std::string point_wkt(double x, double y) {
+    return fmt::format("POINT ({:.17g} {:.17g})", x, y);
+}
 
 // Areas are measured from UTM coordinates of ~3e6 m, so a cell's m² carry ~1e-8 m² of rounding.
 constexpr double kAreaTolM2 = 1e-6;
@@ -83,13 +85,13 @@ TEST_F(OsmLayerStatsTest, CountUsesTheHalfOpenRuleAndDropsTheFarEdge) {
     const std::size_t rows = grid_.rows();
     const std::size_t cols = grid_.cols();
     write_shapefile(path, grid_.epsg, wkbPoint,
-                    {point_wkt(x_[0], y_[0]),                // south-west corner → (0, 0)
-                     point_wkt(x_[2], y_[4] + 50),           // inner edge → east cell (4, 2)
-                     point_wkt(x_[5] + 50, y_[7]),           // inner edge → north cell (7, 5)
-                     point_wkt(x_[cols], y_[1] + 50),        // far east edge → dropped
-                     point_wkt(x_[1] + 50, y_[rows]),        // far north edge → dropped
+                    {point_wkt(x_[0], y_[0]),          // south-west corner → (0, 0)
+                     point_wkt(x_[2], y_[4] + 50),     // inner edge → east cell (4, 2)
+                     point_wkt(x_[5] + 50, y_[7]),     // inner edge → north cell (7, 5)
+                     point_wkt(x_[cols], y_[1] + 50),  // far east edge → dropped
+                     point_wkt(x_[1] + 50, y_[rows]),  // far north edge → dropped
                      point_wkt(x_[cols] - 1e-6, y_[rows] - 1e-6),  // just inside → last cell
-                     point_wkt(x_[0] - 1e-6, y_[1])});       // just west → dropped
+                     point_wkt(x_[0] - 1e-6, y_[1])});             // just west → dropped
     const auto counts = osm::count_layer_centroids(path, grid_, progress_);
     EXPECT_EQ(counts.at(0, 0), 1);
     EXPECT_EQ(counts.at(4, 2), 1);
@@ -104,10 +106,11 @@ TEST_F(OsmLayerStatsTest, PolygonsAreCountedOnceAtTheirCentroid) {
     // centroid lies in the north-east cell although it covers four cells.
     const double cx = x_[4] + 10;
     const double cy = y_[6] + 10;
-    write_shapefile(path, grid_.epsg, wkbPolygon,
-                    {fmt::format("POLYGON (({0:.17g} {1:.17g}, {2:.17g} {1:.17g}, {2:.17g} {3:.17g}, "
-                                 "{0:.17g} {3:.17g}, {0:.17g} {1:.17g}))",
-                                 cx - 30, cy - 30, cx + 30, cy + 30)});
+    write_shapefile(
+        path, grid_.epsg, wkbPolygon,
+        {fmt::format("POLYGON (({0:.17g} {1:.17g}, {2:.17g} {1:.17g}, {2:.17g} {3:.17g}, "
+                     "{0:.17g} {3:.17g}, {0:.17g} {1:.17g}))",
+                     cx - 30, cy - 30, cx + 30, cy + 30)});
     const auto counts = osm::count_layer_centroids(path, grid_, progress_);
     EXPECT_EQ(counts.at(6, 4), 1);
     EXPECT_EQ(total(counts), 1.0);
@@ -140,10 +143,11 @@ TEST_F(OsmLayerStatsTest, InvalidPolygonIsRepairedNotFatal) {
     // A self-intersecting "bow tie" of two 50 m triangles inside one cell.
     const double x0 = x_[2] + 10;
     const double y0 = y_[2] + 10;
-    write_shapefile(path, grid_.epsg, wkbPolygon,
-                    {fmt::format("POLYGON (({0:.17g} {1:.17g}, {2:.17g} {3:.17g}, {2:.17g} {1:.17g}, "
-                                 "{0:.17g} {3:.17g}, {0:.17g} {1:.17g}))",
-                                 x0, y0, x0 + 10, y0 + 10)});
+    write_shapefile(
+        path, grid_.epsg, wkbPolygon,
+        {fmt::format("POLYGON (({0:.17g} {1:.17g}, {2:.17g} {3:.17g}, {2:.17g} {1:.17g}, "
+                     "{0:.17g} {3:.17g}, {0:.17g} {1:.17g}))",
+                     x0, y0, x0 + 10, y0 + 10)});
     const auto area_m2 = osm::layer_area_per_cell_m2(path, grid_, progress_);
     EXPECT_NEAR(area_m2.at(2, 2), 50.0, kAreaTolM2);
 }
@@ -184,7 +188,9 @@ TEST_F(OsmLayerStatsTest, EmptyLayerGivesZeros) {
 
 TEST_F(OsmLayerStatsTest, FolderOfLayersFillsEveryArrayFromItsLayer) {
     TempDir dir;
-    auto shp = [&](const char* name) { return (dir.path() / (std::string(name) + ".shp")).string(); };
+    auto shp = [&](const char* name) {
+        return (dir.path() / (std::string(name) + ".shp")).string();
+    };
     const std::string square = fmt::format(
         "POLYGON (({0:.17g} {1:.17g}, {2:.17g} {1:.17g}, {2:.17g} {3:.17g}, {0:.17g} {3:.17g}, "
         "{0:.17g} {1:.17g}))",
@@ -232,8 +238,8 @@ TEST_F(OsmLayerStatsTest, SourceThatIsNoOsmInputIsOneClearError) {
     const auto text = dir.path() / "notes.txt";
     std::ofstream(text) << "not osm\n";
     EXPECT_THROW((void)osm::compute_osm_conditions(text, grid_, progress_), Error);
-    EXPECT_THROW((void)osm::compute_osm_conditions(dir.path() / "missing.osm.pbf", grid_, progress_),
-                 Error);
+    EXPECT_THROW(
+        (void)osm::compute_osm_conditions(dir.path() / "missing.osm.pbf", grid_, progress_), Error);
 }
 
 }  // namespace

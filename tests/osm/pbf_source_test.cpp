@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "osm/test_layers.hpp"
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
 #include <osmium/area/assembler.hpp>
@@ -23,8 +25,6 @@
 #include <osmium/relations/manager_util.hpp>
 #include <osmium/visitor.hpp>
 
-#include "osm/test_layers.hpp"
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/osm/osm_conditions.hpp"
 
@@ -48,6 +48,7 @@ public:
         utm_.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         ct_.reset(OGRCreateCoordinateTransformation(&wgs84_, &utm_));
     }
+
     std::pair<double, double> operator()(double lon, double lat) const {
         double x = lon;
         double y = lat;
@@ -108,15 +109,18 @@ public:
         nodes_.push_back({++next_node_, {lon, lat}, {}});
         return next_node_;
     }
+
     osmium::object_id_type tagged_node(double lon, double lat, const char* k, const char* v) {
         nodes_.push_back({++next_node_, {lon, lat}, {{k, v}}});
         return next_node_;
     }
+
     template <typename... Tags>
     osmium::object_id_type way(const std::vector<osmium::object_id_type>& refs, Tags&&... tags) {
         ways_.push_back({++next_way_, refs, {std::forward<Tags>(tags)...}});
         return next_way_;
     }
+
     void multipolygon(const std::vector<osmium::object_id_type>& outer_ways, const char* k,
                       const char* v) {
         relations_.push_back({++next_relation_, outer_ways, {{"type", "multipolygon"}, {k, v}}});
@@ -149,21 +153,25 @@ public:
 
 private:
     using Tags = std::vector<std::pair<std::string, std::string>>;
+
     struct Node {
         osmium::object_id_type id;
         std::pair<double, double> location;
         Tags tags;
     };
+
     struct Way {
         osmium::object_id_type id;
         std::vector<osmium::object_id_type> refs;
         Tags tags;
     };
+
     struct Relation {
         osmium::object_id_type id;
         std::vector<osmium::object_id_type> ways;
         Tags tags;
     };
+
     std::filesystem::path path_;
     std::vector<Node> nodes_;
     std::vector<Way> ways_;
@@ -368,12 +376,14 @@ TEST(OsmPbfTest, MonacoBuildingsMatchAnIndependentCount) {
             osmium::area::Assembler::config_type{}, filter};
         const osmium::io::File input{pbf.string()};
         osmium::relations::read_relations(input, manager);
-        using Index = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
+        using Index =
+            osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
         Index index;
         osmium::handler::NodeLocationsForWays<Index> locations{index};
         locations.ignore_errors();
         osmium::io::Reader reader{input};
-        osmium::apply(reader, locations, manager.handler([&counter](osmium::memory::Buffer&& buffer) {
+        osmium::apply(reader, locations,
+                      manager.handler([&counter](osmium::memory::Buffer&& buffer) {
                           osmium::apply(buffer, counter);
                       }));
         reader.close();

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers of the osm unit tests: tiny vector layers written with OGR, and a small test grid.
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 

@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "osm/detail/geos_context.hpp"
 #include <geos_c.h>
 
-#include "osm/detail/geos_context.hpp"
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 
@@ -28,8 +28,8 @@ struct EnvelopeM {
 ///   half-open rule index = (#edges ≤ v) − 1, kept only if 0 ≤ index < N: points on the far
 ///   east / north edge are dropped.
 /// * length / area: the geometry ∩ each closed cell square (GEOS overlay), measured and added, so a
-///   segment lying exactly on a cell edge counts in both neighbours. For speed the geometry is first
-///   cut into row strips and then cell pieces with GEOSClipByRect on rectangles enlarged by a
+///   segment lying exactly on a cell edge counts in both neighbours. For speed the geometry is
+///   first cut into row strips and then cell pieces with GEOSClipByRect on rectangles enlarged by a
 ///   margin (so nothing inside a closed cell is ever cut); the exact closed-square intersection is
 ///   done last on the small piece. Same result as intersecting the whole geometry with every cell
 ///   of its envelope, up to floating-point rounding (~1e-13 relative).
@@ -41,6 +41,7 @@ public:
     [[nodiscard]] GeosContext& geos() const noexcept { return geos_; }
 
     [[nodiscard]] std::size_t rows() const noexcept { return y_edges_m_.size() - 1; }
+
     [[nodiscard]] std::size_t cols() const noexcept { return x_edges_m_.size() - 1; }
 
     /// The closed metre box of the whole grid.

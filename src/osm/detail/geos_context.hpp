@@ -23,7 +23,9 @@ public:
 
     /// The last error message since clear_error(), empty if none.
     [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+
     [[nodiscard]] bool failed() const noexcept { return !last_error_.empty(); }
+
     void clear_error() noexcept { last_error_.clear(); }
 
 private:
@@ -36,12 +38,14 @@ private:
 /// Owner of a GEOS geometry created in `ctx`.
 struct GeomDeleter {
     GEOSContextHandle_t ctx = nullptr;
+
     void operator()(GEOSGeometry* g) const noexcept {
         if (g != nullptr) {
             GEOSGeom_destroy_r(ctx, g);
         }
     }
 };
+
 using GeomPtr = std::unique_ptr<GEOSGeometry, GeomDeleter>;
 
 inline GeomPtr make_geom(const GeosContext& geos, GEOSGeometry* g) {

@@ -5,6 +5,7 @@
 
 #include "osm/detail/cell_accumulator.hpp"
 #include "osm/detail/layer_rules.hpp"
+
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
@@ -18,7 +19,8 @@ struct LayerSink {
     NdArray<double>* values = nullptr;
 };
 
-/// Throws zoomdiff::Error naming `layer_path` if no such file exists (VSI-aware, so /vsimem/ works).
+/// Throws zoomdiff::Error naming `layer_path` if no such file exists (VSI-aware, so /vsimem/
+/// works).
 void require_layer_file(const std::filesystem::path& layer_path);
 
 /// Reads one OGR layer into `sink` through `accumulator` (see osm/layer_stats.hpp for the rules).
