@@ -53,6 +53,9 @@ void write_standard_attributes(H5File& file, const geo::CityGrid& grid, double c
     file.set_attr("/", "seed", static_cast<std::int64_t>(provenance.seed));
     file.set_attr("/", "city", provenance.city_en);
     file.set_attr("/", "city_cn", provenance.city_cn);
+    if (!provenance.resolved_config_json.empty()) {
+        file.set_attr("/", "resolved_config", provenance.resolved_config_json);
+    }
 }
 
 void write_cond_file(const std::filesystem::path& path, const CityConditions& cond,

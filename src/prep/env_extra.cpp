@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
@@ -47,6 +48,24 @@ void require_exists(const fs::path& path, const std::string& flag, const std::st
     if (!fs::exists(path)) {
         throw Error(path.string(), what + " not found", "Pass it with " + flag + ".");
     }
+}
+
+/// Every option after defaults, with absolute paths, as recorded in the output.
+std::string resolved_config_json(const EnvExtraOptions& o, const std::string& poi_schema_source) {
+    const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
+    const nlohmann::json j{{"tool", "env_extra"},
+                           {"version", ZOOMDIFF_VERSION},
+                           {"cityname", o.cityname},
+                           {"province", o.province},
+                           {"shp_path", abs(o.shp_path)},
+                           {"boundary_field", o.boundary_field},
+                           {"pop_path", abs(o.pop_path)},
+                           {"osm_dir", abs(o.osm_dir)},
+                           {"poi_dir", abs(o.poi_dir)},
+                           {"poi_schema", poi_schema_source},
+                           {"out", abs(o.out)},
+                           {"seed", o.seed}};
+    return j.dump();
 }
 
 }  // namespace
@@ -143,6 +162,7 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
         provenance.seed = options.seed;
         provenance.city_en = names.en;
         provenance.city_cn = names.cn;
+        provenance.resolved_config_json = resolved_config_json(options, schema.source());
         io::write_cond_file(options.out, cond, provenance);
     }
     spdlog::info("wrote {}", options.out.string());

@@ -66,6 +66,10 @@ TEST(EnvExtraE2E, SampleCityRunsCleanAndReproducibly) {
     }
     EXPECT_EQ(f.shape("/poi_2000m"), (std::vector<std::size_t>{2, 4, 4, 4, 21}));
     EXPECT_NE(f.attr_string("/", "command_line").find("--cityname Nanchang"), std::string::npos);
+    // The resolved configuration (defaults filled in, absolute paths) travels with the output.
+    const std::string config = f.attr_string("/", "resolved_config");
+    EXPECT_NE(config.find("\"province\":\"Jiangxi\""), std::string::npos) << config;
+    EXPECT_NE(config.find("\"boundary_field\":\"地名\""), std::string::npos) << config;
     // Nothing but the output is left in its folder (no temporary files).
     EXPECT_EQ(std::distance(fs::directory_iterator(out.parent_path()), fs::directory_iterator()), 1);
 

@@ -34,6 +34,7 @@ struct Provenance {
     std::uint64_t seed = 0;
     std::string city_en;
     std::string city_cn;
+    std::string resolved_config_json;  ///< every option after defaults, as JSON (reproducibility)
 };
 
 /// Write `<City>_cond.h5` (layout in README "env_extra"):
