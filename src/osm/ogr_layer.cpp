@@ -15,6 +15,7 @@
 #include <ogrsf_frmts.h>
 #include <spdlog/spdlog.h>
 
+#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm::detail {
@@ -81,12 +82,7 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
         source_srs.importFromEPSG(4326);
     }
     source_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    OGRSpatialReference grid_srs;
-    if (grid_srs.importFromEPSG(grid.epsg) != OGRERR_NONE) {
-        throw Error("EPSG:" + std::to_string(grid.epsg), "unknown coordinate reference system",
-                    "Check that PROJ's database (proj-data) is installed", ExitCode::kInternal);
-    }
-    grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference grid_srs = geo::detail::srs_from_epsg(grid.epsg);
 
     // The reference goes source → EPSG:4326 → UTM; every Geofabrik layer is already EPSG:4326,
     // so that is the one direct step here (other CRSs: one step instead of two, same up to

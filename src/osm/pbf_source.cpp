@@ -18,6 +18,7 @@
 #include <osmium/visitor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm::detail {
@@ -249,15 +250,8 @@ void accumulate_pbf(const std::filesystem::path& pbf_path, const geo::CityGrid& 
                     const LayerRules& rules, CellAccumulator& accumulator,
                     const std::array<LayerSink, kTargetCount>& sinks, core::Progress& progress) {
     const std::string path = pbf_path.string();
-    OGRSpatialReference wgs84;
-    wgs84.importFromEPSG(4326);
-    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    OGRSpatialReference grid_srs;
-    if (grid_srs.importFromEPSG(grid.epsg) != OGRERR_NONE) {
-        throw Error("EPSG:" + std::to_string(grid.epsg), "unknown coordinate reference system",
-                    "Check that PROJ's database (proj-data) is installed", ExitCode::kInternal);
-    }
-    grid_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference wgs84 = geo::detail::srs_from_epsg(4326);
+    const OGRSpatialReference grid_srs = geo::detail::srs_from_epsg(grid.epsg);
     CtPtr to_grid(OGRCreateCoordinateTransformation(&wgs84, &grid_srs));
     CtPtr to_wgs84(OGRCreateCoordinateTransformation(&grid_srs, &wgs84));
     if (!to_grid || !to_wgs84) {
