@@ -1,16 +1,18 @@
 #include "zoomdiff/osm/osm_conditions.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "osm/detail/cell_accumulator.hpp"
 #include "osm/detail/geos_context.hpp"
 #include "osm/detail/layer_rules.hpp"
 #include "osm/detail/ogr_layer.hpp"
 #include "osm/detail/pbf_source.hpp"
-
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm {
@@ -52,6 +54,18 @@ std::array<detail::LayerSink, detail::kTargetCount> sinks_of(OsmConditions& out)
     count(Target::kNaturalCount, out.natural_count);
     count(Target::kPoiCount, out.osm_poi_count);
     return sinks;
+}
+
+}  // namespace
+
+namespace {
+
+bool all_zero(const OsmConditions& c) {
+    const auto zero = [](const auto& a) {
+        return std::all_of(a.values().begin(), a.values().end(), [](auto v) { return v == 0; });
+    };
+    return zero(c.building_count) && zero(c.road_length_m) && zero(c.waterway_length_m) &&
+           zero(c.water_area_m2) && zero(c.natural_count) && zero(c.osm_poi_count);
 }
 
 }  // namespace
@@ -98,6 +112,13 @@ OsmConditions compute_osm_conditions(const fs::path& source, const geo::CityGrid
         detail::GeosContext geos;
         detail::CellAccumulator accumulator(geos, grid);
         detail::accumulate_pbf(source, grid, rules, accumulator, sinks, progress);
+        if (all_zero(out)) {
+            // Most likely an extract of another region: say so rather than write silent zeros.
+            spdlog::warn("{}: no OSM feature of any layer lies on the grid ({:.4f}..{:.4f} E, {:.4f}..{:.4f} N); "
+                         "check that the extract covers the city",
+                         source.string(), grid.bbox.lon_min_deg, grid.bbox.lon_max_deg,
+                         grid.bbox.lat_min_deg, grid.bbox.lat_max_deg);
+        }
         return out;
     }
     throw Error(
