@@ -11,6 +11,10 @@ find_package(ZLIB REQUIRED)
 find_package(BZip2 REQUIRED)
 find_package(EXPAT REQUIRED)
 find_package(Threads REQUIRED)
+# libzip reads and writes numpy .npz archives (zip of .npy members): a well-kept zip library does
+# this better than code of ours would. nanoflann gives the k-d tree of nearest-station search.
+find_package(libzip CONFIG REQUIRED)
+find_package(nanoflann CONFIG REQUIRED)
 
 # libosmium and protozero are header-only; Debian ships no CMake config for them.
 find_path(OSMIUM_INCLUDE_DIR osmium/version.hpp REQUIRED)
@@ -23,4 +27,5 @@ target_link_libraries(zoomdiff_osmium INTERFACE ZLIB::ZLIB BZip2::BZip2 EXPAT::E
 add_library(zoomdiff_deps INTERFACE)
 target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
 target_link_libraries(zoomdiff_deps INTERFACE
-    GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium)
+    GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
+    libzip::zip nanoflann::nanoflann)
