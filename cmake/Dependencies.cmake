@@ -13,7 +13,10 @@ find_package(EXPAT REQUIRED)
 find_package(Threads REQUIRED)
 # libzip reads and writes numpy .npz archives (zip of .npy members): a well-kept zip library does
 # this better than code of ours would. nanoflann gives the k-d tree of nearest-station search.
-find_package(libzip CONFIG REQUIRED)
+# (Debian's libzip CMake config imports the zipcmp/zipmerge tools of another package, so the
+# library is found directly.)
+find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
+find_library(LIBZIP_LIBRARY zip REQUIRED)
 find_package(nanoflann CONFIG REQUIRED)
 
 # libosmium and protozero are header-only; Debian ships no CMake config for them.
@@ -25,7 +28,7 @@ target_link_libraries(zoomdiff_osmium INTERFACE ZLIB::ZLIB BZip2::BZip2 EXPAT::E
 
 # Private dependencies of the core library, kept out of its public headers (STYLE P6).
 add_library(zoomdiff_deps INTERFACE)
-target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${LIBZIP_INCLUDE_DIR})
 target_link_libraries(zoomdiff_deps INTERFACE
     GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
-    libzip::zip nanoflann::nanoflann)
+    ${LIBZIP_LIBRARY} nanoflann::nanoflann)
