@@ -66,10 +66,7 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
         write_standard_attributes(file, cond.grid, geo::kBaseCellSizeM, provenance);
         file.set_attr("/", "format", "zoomdiff-cond 1");
 
-        file.write("/grid/x_edges_m", as_double_vector(cond.grid.x_edges_m));
-        file.write("/grid/y_edges_m", as_double_vector(cond.grid.y_edges_m));
-        file.write("/grid/lon_edges_deg", as_double_vector(cond.grid.lon_edges_deg));
-        file.write("/grid/lat_edges_deg", as_double_vector(cond.grid.lat_edges_deg));
+        write_grid(file, cond.grid);
 
         write_three_scales(file, "population", cond.population, "people per cell");
         write_three_scales(file, "building_count", cond.building_count, "buildings per cell");
@@ -101,6 +98,13 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
         file.close();
     }
     out.commit();
+}
+
+void write_grid(H5File& file, const geo::CityGrid& grid) {
+    file.write("/grid/x_edges_m", as_double_vector(grid.x_edges_m));
+    file.write("/grid/y_edges_m", as_double_vector(grid.y_edges_m));
+    file.write("/grid/lon_edges_deg", as_double_vector(grid.lon_edges_deg));
+    file.write("/grid/lat_edges_deg", as_double_vector(grid.lat_edges_deg));
 }
 
 geo::CityGrid read_grid(const H5File& file) {

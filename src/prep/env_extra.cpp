@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "prep/city_setup.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/process_stats.hpp"
-#include "zoomdiff/geo/boundary.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/cond_store.hpp"
@@ -43,12 +43,6 @@ private:
     std::string stage_;
     std::chrono::steady_clock::time_point start_;
 };
-
-void require_exists(const fs::path& path, const std::string& flag, const std::string& what) {
-    if (!fs::exists(path)) {
-        throw Error(path.string(), what + " not found", "Pass it with " + flag + ".");
-    }
-}
 
 /// Every option after defaults, with absolute paths, as recorded in the output.
 std::string resolved_config_json(const EnvExtraOptions& o, const std::string& poi_schema_source) {
@@ -89,33 +83,11 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
                                       ? poi::builtin_poi_schema()
                                       : poi::load_poi_schema(options.poi_schema);
 
-    geo::CityBoundary boundary;
     {
         StageClock clock(result.timings, "boundary+grid");
-        boundary = geo::find_city_boundary(options.shp_path, options.boundary_field, names);
-        result.grid = geo::CityGrid::from_bbox(boundary.bbox);
+        result.grid = set_up_city(options.shp_path, options.boundary_field, names).grid;
     }
     const geo::CityGrid& grid = result.grid;
-    spdlog::info(
-        "{}: record '{}', bbox ({:.5f}, {:.5f}, {:.5f}, {:.5f}), EPSG:{}, {} x {} cells of 100 m, "
-        "{} x {} tiles of 2000 m",
-        names.en, boundary.matched_value, grid.bbox.lon_min_deg, grid.bbox.lat_min_deg,
-        grid.bbox.lon_max_deg, grid.bbox.lat_max_deg, grid.epsg, grid.rows(), grid.cols(),
-        grid.rows_2000m(), grid.cols_2000m());
-    const int zone_west = geo::utm_zone_of(grid.bbox.lon_min_deg);
-    const int zone_east = geo::utm_zone_of(grid.bbox.lon_max_deg);
-    if (zone_west != zone_east) {
-        spdlog::warn(
-            "{}: the box spans UTM zones {}-{}; using zone {} of its centre (EPSG:{}), as the "
-            "reference does",
-            names.en, zone_west, zone_east, grid.utm_zone, grid.epsg);
-    }
-    if (grid.rows_2000m() == 0 || grid.cols_2000m() == 0) {
-        throw Error(options.shp_path.string(),
-                    fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
-                                boundary.matched_value, grid.rows(), grid.cols()),
-                    "Use a boundary of at least 2 km x 2 km.");
-    }
 
     io::CityConditions cond;
     cond.grid = grid;

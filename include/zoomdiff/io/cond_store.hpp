@@ -55,6 +55,9 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
 void write_standard_attributes(H5File& file, const geo::CityGrid& grid, double cell_size_m,
                                const Provenance& provenance);
 
+/// Write the grid's edges under /grid (x_edges_m, y_edges_m, lon_edges_deg, lat_edges_deg).
+void write_grid(H5File& file, const geo::CityGrid& grid);
+
 /// Read the grid stored in a condition (or data) file.
 geo::CityGrid read_grid(const H5File& file);
 

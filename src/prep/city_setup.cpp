@@ -1,0 +1,46 @@
+#include "prep/city_setup.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::prep {
+
+void require_exists(const std::filesystem::path& path, const std::string& flag,
+                    const std::string& what) {
+    if (!std::filesystem::exists(path)) {
+        throw Error(path.string(), what + " not found", "Pass it with " + flag + ".");
+    }
+}
+
+CitySetup set_up_city(const std::filesystem::path& shp_path, const std::string& boundary_field,
+                      const geo::CityNames& names) {
+    CitySetup city;
+    city.boundary = geo::find_city_boundary(shp_path, boundary_field, names);
+    city.grid = geo::CityGrid::from_bbox(city.boundary.bbox);
+    const geo::CityGrid& grid = city.grid;
+    spdlog::info(
+        "{}: record '{}', bbox ({:.5f}, {:.5f}, {:.5f}, {:.5f}), EPSG:{}, {} x {} cells of 100 m, "
+        "{} x {} tiles of 2000 m",
+        names.en, city.boundary.matched_value, grid.bbox.lon_min_deg, grid.bbox.lat_min_deg,
+        grid.bbox.lon_max_deg, grid.bbox.lat_max_deg, grid.epsg, grid.rows(), grid.cols(),
+        grid.rows_2000m(), grid.cols_2000m());
+    const int zone_west = geo::utm_zone_of(grid.bbox.lon_min_deg);
+    const int zone_east = geo::utm_zone_of(grid.bbox.lon_max_deg);
+    if (zone_west != zone_east) {
+        spdlog::warn(
+            "{}: the box spans UTM zones {}-{}; using zone {} of its centre (EPSG:{}), as the "
+            "reference does",
+            names.en, zone_west, zone_east, grid.utm_zone, grid.epsg);
+    }
+    if (grid.rows_2000m() == 0 || grid.cols_2000m() == 0) {
+        throw Error(shp_path.string(),
+                    fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
+                                city.boundary.matched_value, grid.rows(), grid.cols()),
+                    "Use a boundary of at least 2 km x 2 km.");
+    }
+    return city;
+}
+
+}  // namespace zoomdiff::prep

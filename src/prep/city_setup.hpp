@@ -1,0 +1,28 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "zoomdiff/geo/boundary.hpp"
+#include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/geo/city_names.hpp"
+
+namespace zoomdiff::prep {
+
+/// A city's boundary record and the 100 m grid over its envelope, shared by env_extra and
+/// grid_meta so that both build the identical grid for the same city.
+struct CitySetup {
+    geo::CityBoundary boundary;
+    geo::CityGrid grid;
+};
+
+/// Find the city in the boundary file and lay the reference's grid over it; warns when the box
+/// spans UTM zones, throws zoomdiff::Error when it is smaller than one 2000 m tile.
+CitySetup set_up_city(const std::filesystem::path& shp_path, const std::string& boundary_field,
+                      const geo::CityNames& names);
+
+/// Throws zoomdiff::Error "<path>: <what> not found. Pass it with <flag>." when `path` is missing.
+void require_exists(const std::filesystem::path& path, const std::string& flag,
+                    const std::string& what);
+
+}  // namespace zoomdiff::prep
