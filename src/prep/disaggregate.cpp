@@ -1,7 +1,5 @@
 // grid_meta's core (PIPELINE §2.3 steps 2 and 5–9): station series → synthetic residents → 100 m
 // cells. The seeding scheme is described in prep/detail/seeded_stream.hpp.
-#include "zoomdiff/prep/grid_meta.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,15 +9,16 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <nanoflann.hpp>
-#include <spdlog/spdlog.h>
-
 #include "geo/detail/gdal_util.hpp"
 #include "prep/detail/residents.hpp"
 #include "prep/detail/seeded_stream.hpp"
 #include "prep/detail/workers.hpp"
+#include <fmt/format.h>
+#include <nanoflann.hpp>
+#include <spdlog/spdlog.h>
+
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/prep/grid_meta.hpp"
 
 namespace zoomdiff::prep {
 namespace {
@@ -40,9 +39,10 @@ void check_inputs(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
         for (const std::size_t d : pop_100m.shape()) {
             shape += (shape.empty() ? "" : ", ") + std::to_string(d);
         }
-        throw Error("population", fmt::format("array is ({}) but the grid is ({}, {})", shape,
-                                              grid.rows(), grid.cols()),
-                    "Sample the population on the same grid.", ExitCode::kInternal);
+        throw Error(
+            "population",
+            fmt::format("array is ({}) but the grid is ({}, {})", shape, grid.rows(), grid.cols()),
+            "Sample the population on the same grid.", ExitCode::kInternal);
     }
     const std::string subject =
         stations.source.empty() ? std::string("stations") : stations.source.string();
@@ -71,8 +71,8 @@ void check_inputs(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
 /// edge closed), clamped to the grid: a station inside the envelope but outside the degree edges
 /// (the corner wedges of P-1) goes to the nearest border cell, so that no series is lost.
 std::size_t bin_clamped(const std::vector<double>& edges, double v) {
-    const auto above = static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), v) -
-                                                edges.begin());
+    const auto above =
+        static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin());
     const std::size_t cells = edges.size() - 1;
     return above == 0 ? 0 : std::min(above - 1, cells - 1);
 }
@@ -80,11 +80,11 @@ std::size_t bin_clamped(const std::vector<double>& edges, double v) {
 /// Stations with identical projected coordinates (co-located sectors) form one site; the k-d
 /// tree holds sites, so the nearest-station query never has to break an exact tie.
 struct Sites {
-    std::vector<double> x_m;                 ///< per site
-    std::vector<double> y_m;                 ///< per site
-    std::vector<std::size_t> owner;          ///< per site: its first selected station (lowest row)
-    std::vector<std::size_t> members;        ///< per site: stations at that location
-    std::vector<std::uint32_t> of_station;   ///< per selected station: its site
+    std::vector<double> x_m;                ///< per site
+    std::vector<double> y_m;                ///< per site
+    std::vector<std::size_t> owner;         ///< per site: its first selected station (lowest row)
+    std::vector<std::size_t> members;       ///< per site: stations at that location
+    std::vector<std::uint32_t> of_station;  ///< per selected station: its site
 };
 
 Sites group_sites(const std::vector<double>& x_m, const std::vector<double>& y_m) {
@@ -286,10 +286,10 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
         const OGRSpatialReference utm = geo::detail::srs_from_epsg(epsg);
         const auto to_utm = geo::detail::make_transform(wgs84, utm, "stations");
         if (!to_utm->Transform(selected.size(), station_x.data(), station_y.data())) {
-            throw Error("stations",
-                        fmt::format("cannot project to EPSG:{} ({})", epsg,
-                                    geo::detail::last_gdal_error()),
-                        "Check the station coordinates.");
+            throw Error(
+                "stations",
+                fmt::format("cannot project to EPSG:{} ({})", epsg, geo::detail::last_gdal_error()),
+                "Check the station coordinates.");
         }
     }
     const Sites sites = group_sites(station_x, station_y);
@@ -340,26 +340,30 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
         const std::size_t row = bin_clamped(grid.lat_edges_deg, lat);
         const std::size_t col = bin_clamped(grid.lon_edges_deg, lon);
         own_cell[i] = row * cols + col;
-        outside_degree_grid += (lon < grid.lon_edges_deg.front() || lon > grid.lon_edges_deg.back() ||
-                                lat < grid.lat_edges_deg.front() || lat > grid.lat_edges_deg.back())
-                                   ? 1
-                                   : 0;
+        outside_degree_grid +=
+            (lon < grid.lon_edges_deg.front() || lon > grid.lon_edges_deg.back() ||
+             lat < grid.lat_edges_deg.front() || lat > grid.lat_edges_deg.back())
+                ? 1
+                : 0;
     }
     if (result.stations_without_residents > 0) {
         if (corrected) {
-            spdlog::info("{} stations have no resident nearer to them than to another station; "
-                         "their series stay in the cell they stand in",
-                         result.stations_without_residents);
+            spdlog::info(
+                "{} stations have no resident nearer to them than to another station; "
+                "their series stay in the cell they stand in",
+                result.stations_without_residents);
             if (outside_degree_grid > 0) {
-                spdlog::debug("{} of them stand outside the degree grid (P-1 corners) and go to "
-                              "the nearest border cell",
-                              outside_degree_grid);
+                spdlog::debug(
+                    "{} of them stand outside the degree grid (P-1 corners) and go to "
+                    "the nearest border cell",
+                    outside_degree_grid);
             }
         } else {
-            spdlog::warn("{} stations have no resident (no resident nearer to them, or a "
-                         "co-located station took them all): their data are lost, as in the "
-                         "reference; the corrected layout keeps them",
-                         result.stations_without_residents);
+            spdlog::warn(
+                "stations without any resident: {} (no resident nearer to them, or a "
+                "co-located station took them all): their data are lost, as in the "
+                "reference; the corrected layout keeps them",
+                result.stations_without_residents);
         }
     }
 

@@ -5,10 +5,10 @@
 #include <limits>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "prep/detail/seeded_stream.hpp"
 #include "prep/detail/workers.hpp"
+#include <fmt/format.h>
+
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::prep::detail {
@@ -56,8 +56,8 @@ Residents draw_residents(const geo::CityGrid& grid, const NdArray<float>& pop_10
     std::vector<std::size_t> first_cell(static_cast<std::size_t>(workers) + 1, cells);
     first_cell[0] = 0;
     for (int w = 1; w < workers; ++w) {
-        const std::size_t target = cost_total * static_cast<std::size_t>(w) /
-                                   static_cast<std::size_t>(workers);
+        const std::size_t target =
+            cost_total * static_cast<std::size_t>(w) / static_cast<std::size_t>(workers);
         std::size_t lo = 0;
         std::size_t hi = cells;
         while (lo < hi) {  // first c with offsets[c] + c >= target

@@ -13,10 +13,10 @@ namespace zoomdiff::prep::detail {
 /// Synthetic residents of grid_meta (PIPELINE §2.3 step 5), numbered in cell order (row-major,
 /// rows from the south) and, within a cell, in draw order.
 struct Residents {
-    std::vector<double> lon_deg;           ///< R longitudes
-    std::vector<double> lat_deg;           ///< R latitudes
-    std::vector<std::uint32_t> cell;       ///< R flat cell indices, row * cols + col (ascending)
-    NdArray<std::int32_t> per_cell;        ///< (rows, cols) residents per cell
+    std::vector<double> lon_deg;      ///< R longitudes
+    std::vector<double> lat_deg;      ///< R latitudes
+    std::vector<std::uint32_t> cell;  ///< R flat cell indices, row * cols + col (ascending)
+    NdArray<std::int32_t> per_cell;   ///< (rows, cols) residents per cell
 
     [[nodiscard]] std::size_t size() const noexcept { return cell.size(); }
 };

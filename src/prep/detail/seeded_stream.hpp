@@ -54,9 +54,7 @@ public:
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    double uniform01() noexcept {
-        return static_cast<double>(next_u64() >> 11U) * 0x1.0p-53;
-    }
+    double uniform01() noexcept { return static_cast<double>(next_u64() >> 11U) * 0x1.0p-53; }
 
     /// Uniform in [lo, hi) (the rounding of lo + (hi − lo)·u can reach hi; that value is moved
     /// one ulp down so the interval stays half-open).
