@@ -428,8 +428,8 @@ CsvColumns parse_header(const std::string& file, const std::vector<std::string_v
         }
         slot = index;
     };
+    c.names.assign(fields.begin(), fields.end());
     for (std::size_t i = 0; i < fields.size(); ++i) {
-        c.names.emplace_back(fields[i]);
         const std::string name = lower(fields[i]);
         if (name == "station") {
             place(c.station, i, name);
@@ -443,14 +443,14 @@ CsvColumns parse_header(const std::string& file, const std::vector<std::string_v
             place(c.value, i, name);
         } else if (const auto h = hour_column(name)) {
             if (*h >= kHoursPerWeek) {
-                throw Error(file, "column '" + c.names.back() + "' is beyond one week (h000..h167)",
+                throw Error(file, "column '" + c.names[i] + "' is beyond one week (h000..h167)",
                             "Give every station one week of hourly values (168)");
             }
             place(c.hour_columns[*h], i, name);
             ++c.hour_column_count;
         } else {
             throw Error(file,
-                        "unexpected column '" + c.names.back() + "' in header " +
+                        "unexpected column '" + c.names[i] + "' in header " +
                             header_text(c.names),
                         fix);
         }
