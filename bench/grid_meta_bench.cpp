@@ -7,10 +7,6 @@
 // Prints a Markdown table.
 //
 //   grid_meta_bench [stations] [repeats]
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +18,9 @@
 
 #include <gdal_priv.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
@@ -64,8 +63,11 @@ struct Centre {
     double sigma_cells;
 };
 
-const std::vector<Centre> kCentres = {{540, 540, 120, 60}, {400, 700, 60, 35}, {700, 350, 50, 30},
-                                      {300, 300, 30, 25},  {800, 800, 30, 25}};
+const std::vector<Centre> kCentres = {{540, 540, 120, 60},
+                                      {400, 700, 60, 35},
+                                      {700, 350, 50, 30},
+                                      {300, 300, 30, 25},
+                                      {800, 800, 30, 25}};
 
 NdArray<float> synthetic_population(const CityGrid& grid) {
     NdArray<float> pop({grid.rows(), grid.cols()});
@@ -74,8 +76,9 @@ NdArray<float> synthetic_population(const CityGrid& grid) {
         for (std::size_t c = 0; c < grid.cols(); ++c) {
             double v = 0.8 * rng.uniform();  // rural background: a third of the cells round to 1
             for (const Centre& k : kCentres) {
-                const double d2 = (static_cast<double>(r) - k.row) * (static_cast<double>(r) - k.row) +
-                                  (static_cast<double>(c) - k.col) * (static_cast<double>(c) - k.col);
+                const double d2 =
+                    (static_cast<double>(r) - k.row) * (static_cast<double>(r) - k.row) +
+                    (static_cast<double>(c) - k.col) * (static_cast<double>(c) - k.col);
                 v += k.peak_per_cell * std::exp(-d2 / (2 * k.sigma_cells * k.sigma_cells)) *
                      (0.5 + rng.uniform());
             }
@@ -126,7 +129,8 @@ zoomdiff::io::StationTable synthetic_stations(const CityGrid& grid, std::size_t 
         table.ids.push_back("BS-" + std::to_string(b));
         const double scale = 50.0 + 450.0 * rng.uniform();
         for (std::size_t t = 0; t < kHours; ++t) {
-            const double diurnal = 1.0 + 0.6 * std::sin(2.0 * M_PI * (static_cast<double>(t) - 8.0) / 24.0);
+            const double diurnal =
+                1.0 + 0.6 * std::sin(2.0 * M_PI * (static_cast<double>(t) - 8.0) / 24.0);
             table.series.at(b, t) = scale * diurnal * (1.0 + 0.1 * rng.normal());
         }
     }
@@ -195,13 +199,14 @@ int main(int argc, char** argv) {
     const double cube_mib =
         static_cast<double>(grid.rows() * grid.cols() * kHours * sizeof(double)) / 1048576.0;
 
-    std::printf("disaggregate() on a synthetic Nanchang-sized city: %zu x %zu cells of 100 m "
-                "(%zu tiles of 2 km), corrected layout, best of %d, each run in a fresh process; "
-                "output cube (rows, cols, 168) float64 = %.0f MiB\n\n",
-                grid.rows(), grid.cols(), grid.rows_2000m() * grid.cols_2000m(), repeats,
-                cube_mib);
-    std::printf("| threads | stations | co-located | without residents | cells | residents | "
-                "seconds | peak RSS (MiB) |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf(
+        "disaggregate() on a synthetic Nanchang-sized city: %zu x %zu cells of 100 m "
+        "(%zu tiles of 2 km), corrected layout, best of %d, each run in a fresh process; "
+        "output cube (rows, cols, 168) float64 = %.0f MiB\n\n",
+        grid.rows(), grid.cols(), grid.rows_2000m() * grid.cols_2000m(), repeats, cube_mib);
+    std::printf(
+        "| threads | stations | co-located | without residents | cells | residents | "
+        "seconds | peak RSS (MiB) |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const int threads : {1, 2}) {
         Measure best;
         best.seconds = 1e300;
@@ -215,9 +220,9 @@ int main(int argc, char** argv) {
             best.tied = m.tied;
             best.without_residents = m.without_residents;
         }
-        std::printf("| %d | %zu | %zu | %zu | %zu | %zu | %.2f | %.0f |\n", threads, count, best.tied,
-                    best.without_residents, grid.rows() * grid.cols(), best.residents, best.seconds,
-                    static_cast<double>(best.peak_rss_kb) / 1024.0);
+        std::printf("| %d | %zu | %zu | %zu | %zu | %zu | %.2f | %.0f |\n", threads, count,
+                    best.tied, best.without_residents, grid.rows() * grid.cols(), best.residents,
+                    best.seconds, static_cast<double>(best.peak_rss_kb) / 1024.0);
     }
     return 0;
 }

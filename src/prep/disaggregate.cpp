@@ -400,11 +400,13 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
                         std::fill_n(z.begin(), m, 1.0);
                         z_sum = static_cast<double>(m);
                     }
+                    // Resident k gets w_k·D = z_k·(D / Σz): one division per station-hour.
+                    const double per_z = d[t] / z_sum;
                     std::size_t k = 0;
                     for (std::size_t r = runs.run_begin[s]; r < runs.run_begin[s + 1]; ++r) {
                         double share = 0;
                         for (std::uint32_t c = 0; c < runs.run_count[r]; ++c, ++k) {
-                            share += z[k] / z_sum * d[t];
+                            share += z[k] * per_z;
                         }
                         data[static_cast<std::size_t>(runs.run_cell[r]) * kHours + t] += share;
                     }

@@ -213,7 +213,11 @@ TEST(DisaggregateTest, MeanOverSeedsIsThePopulationWeightedVoronoiSplit) {
 
 TEST(DisaggregateTest, SameSeedSameBitsForAnyThreadCountOtherSeedOtherBits) {
     const geo::CityGrid grid = small_grid();
-    const NdArray<float> pop = patterned_population(grid);
+    // Dense enough (> 16,384 residents) for every stage to use several workers.
+    NdArray<float> pop = patterned_population(grid);
+    for (float& v : pop.values()) {
+        v *= 6.0F;
+    }
     const LonLat shared_site = cell_centre(grid, 9, 9);
     const io::StationTable stations =
         make_stations({cell_centre(grid, 2, 3), shared_site, cell_centre(grid, 15, 20), shared_site,
@@ -233,6 +237,7 @@ TEST(DisaggregateTest, SameSeedSameBitsForAnyThreadCountOtherSeedOtherBits) {
         EXPECT_FALSE(same_bits(one.data_100m, other.data_100m));
         EXPECT_EQ(one.residents_100m.values(), other.residents_100m.values());
         EXPECT_EQ(one.residents, other.residents);
+        EXPECT_GT(one.residents, 16384U);
     }
 }
 
