@@ -2,7 +2,7 @@
 # README's first command: the main job end to end on the bundled sample city (data/sample),
 # installing and building what is missing. Outputs go to ${ZOOMDIFF_SAMPLE_OUT:-out/sample}.
 # A second run reuses what is complete (pass --force to redo everything).
-# Today the chain is env_extra only; grid_meta → train → infer → eval join as they land.
+# Today the chain is grid_meta (traffic, user) → env_extra; train → infer → eval join as they land.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
@@ -13,6 +13,20 @@ force=0
 "$root/scripts/build.sh"
 sample="$root/data/sample"
 mkdir -p "$out"
+
+for datatype in traffic user; do
+  data="$out/Nanchang/data/Nanchang_${datatype}_data.h5"
+  if [ $force -eq 1 ] || [ ! -f "$data" ]; then
+    "$build/grid_meta" --cityname Nanchang --province Jiangxi --datatype "$datatype" \
+      --data_path "$sample/stations_${datatype}.csv" \
+      --shp_path "$sample/boundary/nanchang_sample.shp" \
+      --pop_path "$sample/population.tif" \
+      --seed "${ZOOMDIFF_SEED:-1}" \
+      --out "$data"
+  else
+    echo "run_sample: $data is complete; reusing it (--force to redo)" >&2
+  fi
+done
 
 cond="$out/Nanchang/cond/Nanchang_cond.h5"
 if [ $force -eq 1 ] || [ ! -f "$cond" ]; then
@@ -27,4 +41,6 @@ else
 fi
 
 echo "run_sample: outputs"
-echo "  conditions (env_extra): $cond"
+echo "  traffic targets (grid_meta): $out/Nanchang/data/Nanchang_traffic_data.h5"
+echo "  user targets (grid_meta):    $out/Nanchang/data/Nanchang_user_data.h5"
+echo "  conditions (env_extra):      $cond"

@@ -281,6 +281,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     std::int64_t col_hi = -1;
     std::int64_t row_lo = block.raster_rows;
     std::int64_t row_hi = -1;
+    std::size_t empty_windows = 0;
     for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
             const PixelWindow w =
@@ -289,6 +290,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
             windows[i * cols + j] = w;
             const WindowShape shape = window_out_shape(w);
             if (shape.rows <= 0 || shape.cols <= 0) {
+                ++empty_windows;
                 continue;
             }
             const std::int64_t r0 = centre_rule_pixel(w.row_off, w.height, shape.rows, 0);
@@ -309,6 +311,15 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
             col_lo = std::min(col_lo, cell_col_lo);
             col_hi = std::max(col_hi, cell_col_hi);
         }
+    }
+    if (empty_windows == rows * cols) {
+        // REFCOMPAT: the window rule rounds a cell's window to whole pixels; with pixels more
+        // than twice the 100 m cell it rounds to none, and the reference silently gives zeros.
+        throw Error(subject,
+                    fmt::format("pixels of {:.6f}° x {:.6f}° are too coarse for 100 m cells: the "
+                                "reference's window rule samples no pixel",
+                                gt.pixel_width_deg, -gt.pixel_height_deg),
+                    "Use a raster with pixels of about 100 m or finer (WorldPop's 3 arc-seconds).");
     }
     if (row_hi < row_lo || col_hi < col_lo) {
         throw Error(subject,
