@@ -1,7 +1,5 @@
 #include "zoomdiff/io/npz.hpp"
 
-#include <zip.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -11,6 +9,8 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+
+#include <zip.h>
 
 #include "zoomdiff/core/error.hpp"
 
@@ -99,13 +99,13 @@ Dtype parse_dtype(const fs::path& file, const std::string& key, const std::strin
     const char order = text[0];
     const char kind = text[1];
     const std::string size_text = text.substr(2);
-    const bool size_ok = size_text == "1" || size_text == "2" || size_text == "4" ||
-                         size_text == "8";
+    const bool size_ok =
+        size_text == "1" || size_text == "2" || size_text == "4" || size_text == "8";
     const std::size_t item_bytes = size_ok ? std::stoul(size_text) : 0;
     if (order == '>' && item_bytes > 1) {
-        member_error(file, key, "big-endian dtype '" + text + "' is not supported",
-                     "Convert it to little-endian first, e.g. arr.astype('<" +
-                         text.substr(1) + "')");
+        member_error(
+            file, key, "big-endian dtype '" + text + "' is not supported",
+            "Convert it to little-endian first, e.g. arr.astype('<" + text.substr(1) + "')");
     }
     const bool order_ok = order == '<' || order == '|' || order == '=' || order == '>';
     const bool kind_ok = (kind == 'f' && (item_bytes == 4 || item_bytes == 8)) ||
@@ -177,8 +177,8 @@ private:
 
     void expect(char c) {
         if (!peek_is(c)) {
-            corrupt(file_, key_, std::string("header: expected '") + c + "' at offset " +
-                                     std::to_string(pos_));
+            corrupt(file_, key_,
+                    std::string("header: expected '") + c + "' at offset " + std::to_string(pos_));
         }
         ++pos_;
     }
@@ -296,12 +296,13 @@ public:
     MemberFile(zip_t* archive, zip_uint64_t index, const fs::path& file, const std::string& key)
         : file_(file), key_(key), handle_(zip_fopen_index(archive, index, 0)) {
         if (handle_ == nullptr) {
-            corrupt(file_, key_, std::string("cannot open the zip member: ") +
-                                     zip_strerror(archive));
+            corrupt(file_, key_,
+                    std::string("cannot open the zip member: ") + zip_strerror(archive));
         }
     }
 
     ~MemberFile() { zip_fclose(handle_); }
+
     MemberFile(const MemberFile&) = delete;
     MemberFile& operator=(const MemberFile&) = delete;
     MemberFile(MemberFile&&) = delete;
@@ -403,8 +404,8 @@ time_t zip_epoch_local() {
 /// Serializes one array as a format 1.0 .npy member, byte for byte what np.save writes.
 std::vector<char> npy_bytes(const std::string& dtype, const std::vector<std::size_t>& shape,
                             const void* data, std::size_t data_bytes) {
-    std::string dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " +
-                       shape_text(shape) + ", }";
+    std::string dict =
+        "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape_text(shape) + ", }";
     std::size_t field = 2;
     char major = 1;
     if (dict.size() + 1 + kNpyAlign > 65535) {  // format 1.0 has a 16-bit header length
@@ -434,15 +435,21 @@ std::vector<char> npy_bytes(const std::string& dtype, const std::vector<std::siz
 
 // ---- NpyInfo ---------------------------------------------------------------------------------
 
-std::size_t NpyInfo::element_count() const noexcept { return NdArray<int>::element_count(shape); }
+std::size_t NpyInfo::element_count() const noexcept {
+    return NdArray<int>::element_count(shape);
+}
 
 bool NpyInfo::is_integer() const noexcept {
     return dtype.size() >= 2 && (dtype[1] == 'i' || dtype[1] == 'u');
 }
 
-bool NpyInfo::is_bool() const noexcept { return dtype.size() >= 2 && dtype[1] == 'b'; }
+bool NpyInfo::is_bool() const noexcept {
+    return dtype.size() >= 2 && dtype[1] == 'b';
+}
 
-bool NpyInfo::is_floating() const noexcept { return dtype.size() >= 2 && dtype[1] == 'f'; }
+bool NpyInfo::is_floating() const noexcept {
+    return dtype.size() >= 2 && dtype[1] == 'f';
+}
 
 // ---- NpzReader -------------------------------------------------------------------------------
 
@@ -467,9 +474,10 @@ struct NpzReader::Impl {
         const zip_uint64_t index = index_of(key);
         zip_stat_t stat;
         zip_stat_init(&stat);
-        if (zip_stat_index(archive.get(), index, 0, &stat) != 0 || (stat.valid & ZIP_STAT_SIZE) == 0) {
-            corrupt(path, key, std::string("cannot stat the zip member: ") +
-                                   zip_strerror(archive.get()));
+        if (zip_stat_index(archive.get(), index, 0, &stat) != 0 ||
+            (stat.valid & ZIP_STAT_SIZE) == 0) {
+            corrupt(path, key,
+                    std::string("cannot stat the zip member: ") + zip_strerror(archive.get()));
         }
         std::vector<char> bytes(static_cast<std::size_t>(stat.size));
         MemberFile member(archive.get(), index, path, key);
@@ -484,15 +492,17 @@ struct NpzReader::Impl {
         const std::size_t expected =
             header.data_offset + header.info.element_count() * header.dtype.item_bytes;
         if (bytes.size() != expected) {
-            corrupt(path, key, "shape " + shape_text(header.info.shape) + " of " +
-                                   header.info.dtype + " needs " + std::to_string(expected) +
-                                   " bytes, the member has " + std::to_string(bytes.size()));
+            corrupt(path, key,
+                    "shape " + shape_text(header.info.shape) + " of " + header.info.dtype +
+                        " needs " + std::to_string(expected) + " bytes, the member has " +
+                        std::to_string(bytes.size()));
         }
         return {std::move(header), std::move(bytes)};
     }
 };
 
 NpzReader::NpzReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 NpzReader::~NpzReader() = default;
 NpzReader::NpzReader(NpzReader&&) noexcept = default;
 NpzReader& NpzReader::operator=(NpzReader&&) noexcept = default;
@@ -543,9 +553,13 @@ NpzReader NpzReader::open(const fs::path& path) {
     return NpzReader(std::move(impl));
 }
 
-const fs::path& NpzReader::path() const noexcept { return impl_->path; }
+const fs::path& NpzReader::path() const noexcept {
+    return impl_->path;
+}
 
-std::vector<std::string> NpzReader::keys() const { return impl_->keys; }
+std::vector<std::string> NpzReader::keys() const {
+    return impl_->keys;
+}
 
 bool NpzReader::contains(const std::string& key) const noexcept {
     return std::find(impl_->keys.begin(), impl_->keys.end(), key) != impl_->keys.end();
@@ -569,7 +583,9 @@ NpyInfo NpzReader::info(const std::string& key) const {
     return parse_header(impl_->path, key, bytes).info;
 }
 
-bool NpzReader::is_integer(const std::string& key) const { return info(key).is_integer(); }
+bool NpzReader::is_integer(const std::string& key) const {
+    return info(key).is_integer();
+}
 
 NdArray<double> NpzReader::read_double(const std::string& key) const {
     const auto [header, bytes] = impl_->read_member(key);
@@ -586,8 +602,8 @@ NdArray<double> NpzReader::read_double(const std::string& key) const {
             if (header.dtype.item_bytes == 8) {
                 values = convert_all<double>(header, data, load<double>);
             } else {
-                values = convert_all<double>(header, data,
-                                             [](const char* p) { return load<float>(p); });
+                values =
+                    convert_all<double>(header, data, [](const char* p) { return load<float>(p); });
             }
             break;
         case 'b':
@@ -690,6 +706,7 @@ struct NpzWriter::Impl {
 };
 
 NpzWriter::NpzWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 NpzWriter::~NpzWriter() = default;  // an unclosed archive is discarded by ZipDiscard
 NpzWriter::NpzWriter(NpzWriter&&) noexcept = default;
 NpzWriter& NpzWriter::operator=(NpzWriter&&) noexcept = default;
@@ -721,8 +738,7 @@ void NpzWriter::add_member(const std::string& key, const std::string& dtype,
     if (self.closed) {
         throw Error(self.path.string(), "write after close", "", ExitCode::kInternal);
     }
-    if (key.empty() ||
-        std::find(self.keys.begin(), self.keys.end(), key) != self.keys.end()) {
+    if (key.empty() || std::find(self.keys.begin(), self.keys.end(), key) != self.keys.end()) {
         throw Error(self.path.string(), "array key '" + key + "' is empty or already written",
                     "Give each array its own non-empty key", ExitCode::kInternal);
     }

@@ -1,7 +1,5 @@
 #include "zoomdiff/io/stations.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,6 +13,8 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+
+#include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/io/npz.hpp"
@@ -71,13 +71,14 @@ void finish(StationTable& table) {
         }
     }
     if (bad_count > 0) {
-        throw Error(file,
-                    std::to_string(bad_count) + " of " + std::to_string(n) +
-                        " stations have coordinates outside lon [-180, 180] / lat [-90, 90], "
-                        "e.g. '" + table.ids[first_bad] + "' at lon " +
-                        number_text(table.lon_deg[first_bad]) + ", lat " +
-                        number_text(table.lat_deg[first_bad]),
-                    kCoordinateFix);
+        throw Error(
+            file,
+            std::to_string(bad_count) + " of " + std::to_string(n) +
+                " stations have coordinates outside lon [-180, 180] / lat [-90, 90] (or NaN), "
+                "e.g. '" +
+                table.ids[first_bad] + "' at lon " + number_text(table.lon_deg[first_bad]) +
+                ", lat " + number_text(table.lat_deg[first_bad]),
+            kCoordinateFix);
     }
     std::size_t nan_count = 0;
     std::size_t inf_count = 0;
@@ -110,8 +111,8 @@ void finish(StationTable& table) {
 StationTable read_npz(const fs::path& path, const std::string& datatype) {
     const NpzReader npz = NpzReader::open(path);
     const std::string file = path.string();
-    const std::string needs = "A raw station file holds '" + datatype +
-                              "' (N, 168), 'long' (N,) and 'lat' (N,)";
+    const std::string needs =
+        "A raw station file holds '" + datatype + "' (N, 168), 'long' (N,) and 'lat' (N,)";
     for (const std::string& key : {datatype, std::string("long"), std::string("lat")}) {
         if (!npz.contains(key)) {
             std::string found;
@@ -119,21 +120,21 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
                 found += (found.empty() ? "'" : ", '") + k + "'";
             }
             throw Error(file,
-                        "no array '" + key + "' (keys found: " +
-                            (found.empty() ? std::string("none") : found) + ")",
+                        "no array '" + key +
+                            "' (keys found: " + (found.empty() ? std::string("none") : found) + ")",
                         needs + "; check --datatype (traffic or user)");
         }
     }
     const NpyInfo series_info = npz.info(datatype);
     if (series_info.shape.size() != 2 || series_info.shape[1] != kHoursPerWeek) {
-        throw Error(file,
-                    "array '" + datatype + "' has shape " + shape_text(series_info.shape) +
-                        (series_info.shape.size() == 2
-                             ? ", i.e. " + std::to_string(series_info.shape[1]) +
-                                   " values per station"
-                             : std::string()) +
-                        "; expected (N, 168)",
-                    "Give every station one week of hourly values (168)");
+        throw Error(
+            file,
+            "array '" + datatype + "' has shape " + shape_text(series_info.shape) +
+                (series_info.shape.size() == 2
+                     ? ", i.e. " + std::to_string(series_info.shape[1]) + " values per station"
+                     : std::string()) +
+                "; expected (N, 168)",
+            "Give every station one week of hourly values (168)");
     }
     const std::size_t n = series_info.shape[0];
     for (const char* key : {"long", "lat"}) {
@@ -141,20 +142,22 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
         if (info.shape != std::vector<std::size_t>{n}) {
             throw Error(file,
                         std::string("array '") + key + "' has shape " + shape_text(info.shape) +
-                            "; expected (" + std::to_string(n) + ",) to match '" + datatype +
-                            "' " + shape_text(series_info.shape),
+                            "; expected (" + std::to_string(n) + ",) to match '" + datatype + "' " +
+                            shape_text(series_info.shape),
                         needs);
         }
     }
     StationTable table;
     table.source = path;
+    // bool counts as integer: numpy would truncate float shares added to it just the same (P-8).
     table.integer_input = series_info.is_integer() || series_info.is_bool();
     table.series = npz.read_double(datatype);
     table.lon_deg = std::move(npz.read_double("long").values());
     table.lat_deg = std::move(npz.read_double("lat").values());
     table.ids.reserve(n);
     for (std::size_t b = 0; b < n; ++b) {
-        // REFCOMPAT: the reference names stations by row ("NJBS-k"); we drop its fixed city prefix.
+        // Like the reference's "NJBS-k" (k = row in the file, PIPELINE §2.2) without its fixed
+        // "NJ" prefix, which it uses for every city.
         table.ids.push_back("BS-" + std::to_string(b));
     }
     return table;
@@ -222,7 +225,8 @@ private:
             ++pos;
         }
         if (pos < line.size() && line[pos] != ',') {
-            throw Error(file_, "line " + std::to_string(line_number) + ": text after a closing quote",
+            throw Error(file_,
+                        "line " + std::to_string(line_number) + ": text after a closing quote",
                         "Quote the whole field");
         }
         // A deque never moves its elements, so the views stay valid until the next record.
@@ -450,14 +454,13 @@ CsvColumns parse_header(const std::string& file, const std::vector<std::string_v
             ++c.hour_column_count;
         } else {
             throw Error(file,
-                        "unexpected column '" + c.names[i] + "' in header " +
-                            header_text(c.names),
+                        "unexpected column '" + c.names[i] + "' in header " + header_text(c.names),
                         fix);
         }
     }
     if (!c.lon || !c.lat) {
-        throw Error(file, "header " + header_text(c.names) + " has no lon (or long) and lat columns",
-                    fix);
+        throw Error(
+            file, "header " + header_text(c.names) + " has no lon (or long) and lat columns", fix);
     }
     return c;
 }
@@ -585,9 +588,8 @@ StationTable read_long_csv(const std::string& file, const CsvColumns& c, LineCur
                         "station '" + std::string(id) + "' is at lon " +
                             number_text(table.lon_deg[b]) + ", lat " +
                             number_text(table.lat_deg[b]) + " on line " +
-                            std::to_string(first_line[b]) +
-                            " but at lon " + number_text(lon) + ", lat " + number_text(lat) +
-                            " on line " + std::to_string(line_number),
+                            std::to_string(first_line[b]) + " but at lon " + number_text(lon) +
+                            ", lat " + number_text(lat) + " on line " + std::to_string(line_number),
                         "Give each station one position, or distinct ids to distinct sectors");
         }
         const std::size_t h = numbers.hour(fields[*c.hour], line_number);
@@ -613,9 +615,9 @@ StationTable read_long_csv(const std::string& file, const CsvColumns& c, LineCur
     }
     if (missing_count > 0) {
         throw Error(file,
-                    "station '" + table.ids[first_missing / kHoursPerWeek] + "' has no row for hour " +
-                        std::to_string(first_missing % kHoursPerWeek) + " (" +
-                        std::to_string(missing_count) + " station-hours missing in all)",
+                    "station '" + table.ids[first_missing / kHoursPerWeek] +
+                        "' has no row for hour " + std::to_string(first_missing % kHoursPerWeek) +
+                        " (" + std::to_string(missing_count) + " station-hours missing in all)",
                     "Give each station exactly one row per hour 0..167");
     }
     table.integer_input = flags.any_value && flags.all_integer;
@@ -654,8 +656,8 @@ StationTable read_stations(const fs::path& path, const std::string& datatype) {
     } else if (extension == ".csv") {
         table = read_csv(path);
     } else {
-        throw Error(path.string(),
-                    "unknown station file type '" + path.extension().string() + "'", kFormats);
+        throw Error(path.string(), "unknown station file type '" + path.extension().string() + "'",
+                    kFormats);
     }
     finish(table);
     return table;

@@ -6,10 +6,10 @@
 #include <iterator>
 #include <string>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <zip.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::io {
@@ -104,7 +104,7 @@ TEST(NpzReaderTest, Int64MembersAreExactAsDoubleAndInt64) {
     EXPECT_TRUE(npz.is_integer("user"));
     const NdArray<double> user = npz.read_double("user");
     EXPECT_EQ(user.at(0, 0), 3.0);
-    EXPECT_EQ(user.at(1, 5), 1099511627777.0);  // 2^40 + 1
+    EXPECT_EQ(user.at(1, 5), 1099511627777.0);       // 2^40 + 1
     EXPECT_EQ(user.at(2, 167), 9007199254740992.0);  // 2^53
     EXPECT_EQ(user.at(0, 1), 1.0);
     const NdArray<std::int64_t> exact = npz.read_int64("user");
@@ -332,7 +332,8 @@ TEST(NpzWriterTest, EmptyArchiveAndBadKeys) {
 TEST(NpzReaderTest, ReadsTheRealBeijingTrafficFile) {
     // tsinghua-fib-lab/STK-Diff traffic_data/beijing.npz (shared/data/.../SOURCE.md): stored
     // members bs_record float64 (960, 168) and bs_kge float32 (960, 32).
-    const fs::path path = test::shared_dir() / "data" / "beijing_bs_traffic_stkdiff" / "beijing.npz";
+    const fs::path path =
+        test::shared_dir() / "data" / "beijing_bs_traffic_stkdiff" / "beijing.npz";
     const NpzReader npz = NpzReader::open(path);
     EXPECT_TRUE(npz.contains("bs_record"));
     EXPECT_TRUE(npz.contains("bs_kge"));

@@ -6,11 +6,11 @@
 #include <sstream>
 #include <string>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/io/npz.hpp"
 
@@ -51,7 +51,9 @@ public:
         sink->set_pattern("%l %v");
         spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
     }
+
     ~CapturedLog() { spdlog::set_default_logger(previous_); }
+
     CapturedLog(const CapturedLog&) = delete;
     CapturedLog& operator=(const CapturedLog&) = delete;
     CapturedLog(CapturedLog&&) = delete;
@@ -160,7 +162,7 @@ TEST(StationsTest, IntegerNpzIsFlaggedAndExact) {
     const StationTable t = read_stations(fixture("stations_user.npz"), "user");
     EXPECT_TRUE(t.integer_input);
     EXPECT_EQ(t.series.at(0, 0), 3.0);
-    EXPECT_EQ(t.series.at(1, 5), 1099511627777.0);  // 2^40 + 1
+    EXPECT_EQ(t.series.at(1, 5), 1099511627777.0);       // 2^40 + 1
     EXPECT_EQ(t.series.at(2, 167), 9007199254740992.0);  // 2^53
     EXPECT_EQ(t.series.at(0, 7), 7.0);
 }
@@ -350,8 +352,7 @@ TEST(StationsTest, BadCsvCellsNameLineAndColumn) {
     test::TempDir dir;
     const fs::path path = dir.path() / "bad.csv";
     write_text(path, long_csv(1, -1, "B0,115,28,x,1\n"));
-    EXPECT_CONTAINS(error_of([&] { (void)read_stations(path, "traffic"); }),
-                    "line 170: hour 'x'");
+    EXPECT_CONTAINS(error_of([&] { (void)read_stations(path, "traffic"); }), "line 170: hour 'x'");
 
     std::string csv = long_csv(1);
     csv.replace(csv.find("B0,115,28,9,9\n"), 14, "B0,115,28,9,abc\n");
@@ -372,8 +373,7 @@ TEST(StationsTest, BadCsvCellsNameLineAndColumn) {
                     "unexpected column 'id'");
 
     write_text(path, "station,lon,lat,hour\n");
-    EXPECT_CONTAINS(error_of([&] { (void)read_stations(path, "traffic"); }),
-                    "neither wide");
+    EXPECT_CONTAINS(error_of([&] { (void)read_stations(path, "traffic"); }), "neither wide");
 }
 
 TEST(StationsTest, InfiniteValuesAreRejected) {

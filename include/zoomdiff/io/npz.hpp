@@ -13,7 +13,7 @@ namespace zoomdiff::io {
 
 /// What the header of one `.npy` member says (numpy format 1.0, 2.0 and 3.0).
 struct NpyInfo {
-    std::string dtype;               ///< numpy's dtype string as stored: "<f8", "<i8", "|u1", "|b1", …
+    std::string dtype;  ///< numpy's dtype string as stored: "<f8", "<i8", "|u1", "|b1", …
     std::vector<std::size_t> shape;  ///< the array's shape, C order ({} for a 0-d scalar)
     bool fortran_order = false;      ///< stored column-major; the read_* functions return C order
 
@@ -59,7 +59,8 @@ public:
     /// Whether the archive has a member for `key`.
     [[nodiscard]] bool contains(const std::string& key) const noexcept;
 
-    /// Header of `key` (reads only the member's first bytes). Throws on a missing key or a bad header.
+    /// Header of `key` (reads only the member's first bytes). Throws on a missing key or a bad
+    /// header.
     [[nodiscard]] NpyInfo info(const std::string& key) const;
 
     /// Whether `key` holds a signed or unsigned integer dtype.
