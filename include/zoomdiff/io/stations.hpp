@@ -30,9 +30,13 @@ struct StationTable {
 ///    dtype numpy writes (f4, f8, i4, i8, u4, …);
 ///  - a wide CSV: header `lon,lat,h000,…,h167` (optional leading `station` column);
 ///  - a long CSV: header `station,lon,lat,hour,value`, one row per station and hour (0..167).
+/// The extension picks the format; `datatype` names the series key of an `.npz` only. In a CSV
+/// the `station` column may stand anywhere, `long` is accepted for `lon`, hour columns may be
+/// unpadded (`h7`), and `integer_input` means every value is written as an integer literal.
 /// Throws zoomdiff::Error naming the file and the fix: missing keys or columns (lists what was
-/// found), wrong series length (says what was found), non-numeric values, coordinates outside
-/// ±180 / ±90, no stations.
+/// found), extra columns, duplicate station ids, wrong series length (says what was found),
+/// non-numeric or infinite values, coordinates outside ±180 / ±90 (the fix points at exchanged
+/// or projected columns; grid_meta detects a swap that fits the city), no stations.
 StationTable read_stations(const std::filesystem::path& path, const std::string& datatype);
 
 }  // namespace zoomdiff::io
