@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <gdal_priv.h>
 #include <spdlog/spdlog.h>
 
+#include "run_in_child.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/geo/population.hpp"
@@ -42,39 +44,19 @@ struct Measure {
 Measure measure(const std::function<void()>& work, int repeats) {
     Measure best{1e300, 1e300, 0};
     for (int r = 0; r < repeats; ++r) {
-        int fds[2];
-        if (pipe(fds) != 0) {
-            std::perror("pipe");
-            std::exit(1);
-        }
-        const pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            double s[2] = {0, 0};
+        using Times = std::array<double, 2>;
+        const auto run = zoomdiff::bench::run_in_child<Times>([&] {
+            Times s{};
             for (double& seconds : s) {
                 const auto t0 = std::chrono::steady_clock::now();
                 work();
                 seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             }
-            if (write(fds[1], s, sizeof s) != sizeof s) {
-                _exit(3);
-            }
-            _exit(0);
-        }
-        close(fds[1]);
-        double s[2] = {0, 0};
-        const bool got = read(fds[0], s, sizeof s) == sizeof s;
-        close(fds[0]);
-        int status = 0;
-        rusage usage{};
-        wait4(pid, &status, 0, &usage);
-        if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::fprintf(stderr, "stage failed\n");
-            std::exit(1);
-        }
-        best.cold_seconds = std::min(best.cold_seconds, s[0]);
-        best.seconds = std::min(best.seconds, s[1]);
-        best.peak_rss_kb = std::max(best.peak_rss_kb, usage.ru_maxrss);
+            return s;
+        });
+        best.cold_seconds = std::min(best.cold_seconds, run.result[0]);
+        best.seconds = std::min(best.seconds, run.result[1]);
+        best.peak_rss_kb = std::max(best.peak_rss_kb, run.peak_rss_kb);
     }
     return best;
 }

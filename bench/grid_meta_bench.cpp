@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run_in_child.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/stations.hpp"
@@ -148,14 +149,7 @@ struct Measure {
 /// One disaggregate() call in a forked child: wall time, counts, the child's peak RSS.
 Measure measure(const CityGrid& grid, const NdArray<float>& pop,
                 const zoomdiff::io::StationTable& stations, int threads) {
-    int fds[2];
-    if (pipe(fds) != 0) {
-        std::perror("pipe");
-        std::exit(1);
-    }
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
+    auto run = zoomdiff::bench::run_in_child<Measure>([&] {
         zoomdiff::core::NullProgress progress;
         const auto t0 = std::chrono::steady_clock::now();
         const auto out = zoomdiff::prep::disaggregate(
@@ -165,24 +159,10 @@ Measure measure(const CityGrid& grid, const NdArray<float>& pop,
         m.residents = out.residents;
         m.tied = out.stations_tied;
         m.without_residents = out.stations_without_residents;
-        if (write(fds[1], &m, sizeof m) != sizeof m) {
-            _exit(3);
-        }
-        _exit(0);
-    }
-    close(fds[1]);
-    Measure m;
-    const bool got = read(fds[0], &m, sizeof m) == sizeof m;
-    close(fds[0]);
-    int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "disaggregate failed\n");
-        std::exit(1);
-    }
-    m.peak_rss_kb = usage.ru_maxrss;
-    return m;
+        return m;
+    });
+    run.result.peak_rss_kb = run.peak_rss_kb;
+    return run.result;
 }
 
 }  // namespace
