@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Rebuilds docs/milan_500m_traffic.png: grid_meta on real Milan data, the weekly mean per 500 m cell.
+"""Rebuilds data/figures/milan_500m_traffic.png: grid_meta on real Milan data, the weekly mean per 500 m cell.
 
 Stations = the 10,000 Milano Grid cells (centroids) of ../shared/data/milan_telecom, each with its
 real 62-day internet total spread over the real hourly week of the Duomo cell (Mon 2013-11-04);
 population = the ISTAT census raster of ../shared/data/milan_population split to 3" pixels;
 boundary = the Comune di Milano. Needs Debian's python3 with numpy, python3-gdal and python3-h5py,
-and a built build/grid_meta. Usage: docs/make_milan_map.py [shared_dir]
+and a built build/grid_meta. Usage: scripts/make_milan_map.py [shared_dir]
 """
 import csv
 import pathlib
@@ -70,7 +70,7 @@ t = None
 hi = float(np.log10(1 + north_up.max()))
 ramp = tmp / "ramp.txt"
 ramp.write_text(f"0 255 255 255\n{hi * 0.35} 253 204 138\n{hi * 0.65} 227 74 51\n{hi} 127 0 0\n")
-png = root / "docs/milan_500m_traffic.png"
+png = root / "data/figures/milan_500m_traffic.png"
 gdal.DEMProcessing(str(tmp / "color.tif"), str(tif), "color-relief", colorFilename=str(ramp))
 gdal.Translate(str(png), str(tmp / "color.tif"), format="PNG", width=north_up.shape[1] * 12, height=north_up.shape[0] * 12,
                resampleAlg="nearest")
