@@ -30,6 +30,11 @@ void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
     app.add_option("--layout", options.layout,
                    "corrected (keep every station's data) or reference (drop as the reference does)")
         ->transform(CLI::CheckedTransformer(layouts, CLI::ignore_case));
+    app.add_option("--time_start", options.time_start,
+                   "Local date and time of hour 0, YYYY-MM-DDTHH:MM (recorded in the output)")
+        ->capture_default_str();
+    app.add_option("--time_zone", options.time_zone, "IANA time zone of the series, e.g. Asia/Shanghai")
+        ->capture_default_str();
     app.footer(
         "Example:\n"
         "  grid_meta --cityname Nanchang --datatype traffic --data_path data/sample/stations_traffic.csv \\\n"

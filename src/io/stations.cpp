@@ -100,13 +100,39 @@ void finish(StationTable& table) {
                         std::to_string(first_inf % kHoursPerWeek),
                     "Replace them by finite values or NaN (read as 0)");
     }
-    table.nan_values = nan_count;
-    if (nan_count > 0) {
-        spdlog::warn("{}: {} NaN values in the station series replaced by 0", file, nan_count);
+    table.nan_values += nan_count;
+    if (table.nan_values > 0) {
+        spdlog::warn("{}: {} NaN values in the station series replaced by 0", file, table.nan_values);
     }
 }
 
 // ---- .npz ------------------------------------------------------------------------------------
+
+/// (N, 168·k) → (N, 168): each hour is the sum of its k consecutive sub-hourly steps; a NaN step
+/// counts as 0 (and in `nan_values`), as a NaN hour would.
+NdArray<double> sum_to_hours(const NdArray<double>& series, std::size_t& nan_values) {
+    const std::size_t n = series.dim(0);
+    const std::size_t k = series.dim(1) / kHoursPerWeek;
+    if (k == 1) {
+        return series;
+    }
+    NdArray<double> hourly({n, kHoursPerWeek});
+    for (std::size_t b = 0; b < n; ++b) {
+        for (std::size_t h = 0; h < kHoursPerWeek; ++h) {
+            double sum = 0.0;
+            for (std::size_t j = 0; j < k; ++j) {
+                const double v = series[(b * kHoursPerWeek + h) * k + j];
+                if (std::isnan(v)) {
+                    ++nan_values;
+                } else {
+                    sum += v;
+                }
+            }
+            hourly[b * kHoursPerWeek + h] = sum;
+        }
+    }
+    return hourly;
+}
 
 StationTable read_npz(const fs::path& path, const std::string& datatype) {
     const NpzReader npz = NpzReader::open(path);
@@ -126,15 +152,18 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
         }
     }
     const NpyInfo series_info = npz.info(datatype);
-    if (series_info.shape.size() != 2 || series_info.shape[1] != kHoursPerWeek) {
+    // One week at 60, 30 or 15 minutes: sub-hourly steps are summed to hours on import.
+    const std::size_t steps = series_info.shape.size() == 2 ? series_info.shape[1] : 0;
+    const bool weekly = steps == kHoursPerWeek || steps == 2 * kHoursPerWeek || steps == 4 * kHoursPerWeek;
+    if (!weekly) {
         throw Error(
             file,
             "array '" + datatype + "' has shape " + shape_text(series_info.shape) +
                 (series_info.shape.size() == 2
                      ? ", i.e. " + std::to_string(series_info.shape[1]) + " values per station"
                      : std::string()) +
-                "; expected (N, 168)",
-            "Give every station one week of hourly values (168)");
+                "; expected (N, 168), or (N, 336) / (N, 672) for 30- / 15-minute steps",
+            "Give every station one week of values (168 hourly, 336 half-hourly or 672 quarter-hourly)");
     }
     const std::size_t n = series_info.shape[0];
     for (const char* key : {"long", "lat"}) {
@@ -151,7 +180,11 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
     table.source = path;
     // bool counts as integer: numpy would truncate float shares added to it just the same (P-8).
     table.integer_input = series_info.is_integer() || series_info.is_bool();
-    table.series = npz.read_double(datatype);
+    table.series = sum_to_hours(npz.read_double(datatype), table.nan_values);
+    table.input_step_minutes = static_cast<int>(60 * kHoursPerWeek / steps);
+    if (table.input_step_minutes != 60) {
+        spdlog::info("{}: {}-minute steps summed to hours", file, table.input_step_minutes);
+    }
     table.lon_deg = std::move(npz.read_double("long").values());
     table.lat_deg = std::move(npz.read_double("lat").values());
     table.ids.reserve(n);

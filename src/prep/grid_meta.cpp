@@ -1,6 +1,7 @@
 #include "zoomdiff/prep/grid_meta.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -65,6 +66,17 @@ void check_stations_meet_box(const io::StationTable& stations, const geo::BBoxDe
                 "Check --data_path and --cityname: the stations must belong to this city.");
 }
 
+/// "YYYY-MM-DDTHH:MM" (seconds allowed) or "unspecified".
+void check_time_start(const std::string& text) {
+    static const std::regex kIso(
+        R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?)");
+    if (text != "unspecified" && !std::regex_match(text, kIso)) {
+        throw Error("--time_start " + text, "not an ISO 8601 local date and time",
+                    "Write it as YYYY-MM-DDTHH:MM, e.g. 2024-03-04T00:00 for a week starting on a "
+                    "Monday.");
+    }
+}
+
 std::string resolved_config_json(const GridMetaOptions& o) {
     const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
     const nlohmann::json j{{"tool", "grid_meta"},
@@ -78,6 +90,8 @@ std::string resolved_config_json(const GridMetaOptions& o) {
                            {"pop_path", abs(o.pop_path)},
                            {"out", abs(o.out)},
                            {"layout", o.layout == GridMetaLayout::kReference ? "reference" : "corrected"},
+                           {"time_start", o.time_start},
+                           {"time_zone", o.time_zone},
                            {"seed", o.seed},
                            {"threads", o.threads}};
     return j.dump();
@@ -90,6 +104,7 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     if (options.datatype != "traffic" && options.datatype != "user") {
         throw Error("--datatype " + options.datatype, "unknown datatype", "Use traffic or user.");
     }
+    check_time_start(options.time_start);
     const geo::CityNames names = geo::resolve_city_names(options.cityname);
     require_exists(options.data_path, "--data_path", "station file");
     require_exists(options.shp_path, "--shp_path", "boundary file");
@@ -112,6 +127,9 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     data.units = options.datatype == "user" ? "users" : "traffic (input unit)";
     data.data_100m = std::move(result.data_100m);
     data.residents_100m = std::move(result.residents_100m);
+    data.time_start = options.time_start;
+    data.time_zone = options.time_zone;
+    data.input_step_minutes = stations.input_step_minutes;
 
     io::DataSummary summary;
     summary.stations_in_file = static_cast<std::int64_t>(stations.size());

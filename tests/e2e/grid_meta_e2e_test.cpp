@@ -91,9 +91,17 @@ void expect_conserved(const io::H5File& f, const std::vector<double>& expected, 
 TEST(GridMetaE2E, SampleCityConservesAndUsesEnvExtrasGrid) {
     TempDir tmp;
     const fs::path out = tmp.path() / "Nanchang_traffic_data.h5";
-    const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE, sample_args("traffic", out, 1), tmp.path());
+    const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE,
+                                 sample_args("traffic", out, 1) + " --time_start 2024-03-04T00:00 --time_zone Asia/Shanghai",
+                                 tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     const auto f = io::H5File::open_read(out);
+    // The time base travels with the data.
+    EXPECT_EQ(f.attr_string("/", "time_start"), "2024-03-04T00:00");
+    EXPECT_EQ(f.attr_string("/", "time_zone"), "Asia/Shanghai");
+    EXPECT_EQ(f.attr_int("/", "time_step_minutes"), 60);
+    EXPECT_EQ(f.attr_int("/", "time_steps"), 168);
+    EXPECT_EQ(f.attr_int("/", "input_step_minutes"), 60);
     EXPECT_EQ(f.shape("/data_2000m"), (std::vector<std::size_t>{2, 4, 4, 4, 168}));
     EXPECT_EQ(f.shape("/loc_2000m"), (std::vector<std::size_t>{2, 4, 4}));
     expect_conserved(f, hourly_totals_in_box(source_dir() / "data/sample/stations_traffic.csv",
@@ -167,18 +175,21 @@ TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
         std::string name;
         std::string data;
         std::string must_mention;
+        std::string extra;
     };
+    const std::string good = (s / "stations_traffic.csv").string();
     const std::vector<Case> cases{
-        {"missing station file", "/nonexistent/st.npz", "/nonexistent/st.npz"},
-        {"swapped lon/lat", (tmp.path() / "swapped.csv").string(), "swapped"},
-        {"stations elsewhere", (tmp.path() / "away.csv").string(), "span lon"},
-        {"wrong series length", (tmp.path() / "short.csv").string(), "short.csv"},
+        {"missing station file", "/nonexistent/st.npz", "/nonexistent/st.npz", ""},
+        {"swapped lon/lat", (tmp.path() / "swapped.csv").string(), "swapped", ""},
+        {"stations elsewhere", (tmp.path() / "away.csv").string(), "span lon", ""},
+        {"wrong series length", (tmp.path() / "short.csv").string(), "short.csv", ""},
+        {"bad time start", good, "--time_start", " --time_start yesterday"},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         const std::string args = "--cityname Nanchang --datatype traffic --data_path " + q(c.data) + " --shp_path " +
                                  q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(s / "population.tif") +
-                                 " --out " + q(out) + " -q";
+                                 " --out " + q(out) + " -q" + c.extra;
         const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
         EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
         ASSERT_FALSE(r.stderr_text.empty());

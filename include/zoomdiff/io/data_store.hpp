@@ -17,6 +17,9 @@ struct CityData {
     std::string units;                    ///< the input's unit (traffic) or "users"
     NdArray<double> data_100m;            ///< (rows, cols, 168), rows from the south
     NdArray<std::int32_t> residents_100m; ///< (rows, cols) synthetic residents per cell
+    std::string time_start = "unspecified";  ///< local date-time of step 0 (ISO 8601)
+    std::string time_zone = "unspecified";   ///< IANA name
+    int input_step_minutes = 60;             ///< step of the input (summed to hours)
 };
 
 /// Counts recorded as attributes of the data file.
@@ -34,7 +37,9 @@ struct DataSummary {
 /// Write `<City>_<datatype>_data.h5`:
 ///  /data_2000m (R, C, 4, 4, 168) float64 and /loc_2000m (R, C, 4): the reference's two keys;
 ///  /100m/data (rows, cols, 168), /500m/data (rows/5, cols/5, 168), /100m/residents;
-///  /grid/* as in the condition file, and the standard root attributes plus `datatype`, `units`
+///  /grid/* as in the condition file, and the standard root attributes plus the time base
+///  (`time_start`, `time_zone`, `time_step_minutes` = 60, `time_steps` = 168,
+///  `input_step_minutes`), `datatype`, `units`
 ///  and the DataSummary counts. Written to a temporary file and renamed.
 void write_data_file(const std::filesystem::path& path, const CityData& data,
                      const DataSummary& summary, const Provenance& provenance);

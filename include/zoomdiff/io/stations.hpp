@@ -20,6 +20,7 @@ struct StationTable {
     std::vector<std::string> ids;    ///< N ids (the input's, else "BS-<row>")
     bool integer_input = false;      ///< the file stored integers (user counts); kept exact as doubles
     std::size_t nan_values = 0;      ///< NaN values found (and replaced by 0; a warning was logged)
+    int input_step_minutes = 60;     ///< step of the file's series (30 / 15: summed to hours on import)
     std::filesystem::path source;    ///< the file read
 
     [[nodiscard]] std::size_t size() const noexcept { return lon_deg.size(); }
@@ -27,7 +28,8 @@ struct StationTable {
 
 /// Read a station file:
 ///  - the reference's raw `.npz`: key `<datatype>` (N, 168), `long` (N,), `lat` (N,) — any numeric
-///    dtype numpy writes (f4, f8, i4, i8, u4, …);
+///    dtype numpy writes (f4, f8, i4, i8, u4, …); a week of 30- or 15-minute steps, (N, 336) or
+///    (N, 672), is summed to hours;
 ///  - a wide CSV: header `lon,lat,h000,…,h167` (optional leading `station` column);
 ///  - a long CSV: header `station,lon,lat,hour,value`, one row per station and hour (0..167).
 /// The extension picks the format; `datatype` names the series key of an `.npz` only. In a CSV

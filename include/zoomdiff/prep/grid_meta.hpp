@@ -30,6 +30,10 @@ struct GridMetaOptions {
     std::filesystem::path out;         ///< default ZoomDiff/datasets/cities/<City>/data/<City>_<datatype>_data.h5
     std::string boundary_field = "地名";
     GridMetaLayout layout = GridMetaLayout::kCorrected;
+    /// Local date and time of hour 0, ISO 8601 "YYYY-MM-DDTHH:MM" (the reference stores none).
+    std::string time_start = "unspecified";
+    /// IANA time zone of the series, e.g. "Asia/Shanghai", "Europe/Rome".
+    std::string time_zone = "unspecified";
     std::uint64_t seed = 0;
     int threads = 1;
     std::string command_line;
