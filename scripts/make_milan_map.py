@@ -15,7 +15,7 @@ import tempfile
 
 import h5py
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 root = pathlib.Path(__file__).resolve().parent.parent
 shared = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root.parent / "shared"
@@ -53,26 +53,11 @@ subprocess.run([str(root / "build/grid_meta"), "--cityname", "Milano", "--dataty
                 "--data_path", str(tmp / "stations.csv"), "--shp_path", str(data / "milan_boundary/milano_comune_015146.geojson"),
                 "--boundary_field", "name", "--pop_path", str(tmp / "pop.tif"), "--out", str(out), "--seed", "1", "-q"], check=True)
 
-h = h5py.File(out, "r")
-mean = h["/500m/data"][...].mean(axis=2)  # (rows from the south, cols)
-x = h["/grid/x_edges_m"][::5]
-y = h["/grid/y_edges_m"][::5]
-epsg = int(h.attrs["epsg"])
-north_up = np.flipud(mean).astype(np.float32)
-tif = tmp / "mean.tif"
-t = gdal.GetDriverByName("GTiff").Create(str(tif), north_up.shape[1], north_up.shape[0], 1, gdal.GDT_Float32)
-t.SetGeoTransform([x[0], 500.0, 0, y[mean.shape[0]], 0, -500.0])
-srs = osr.SpatialReference()
-srs.ImportFromEPSG(epsg)
-t.SetProjection(srs.ExportToWkt())
-t.GetRasterBand(1).WriteArray(np.log10(1 + north_up))
-t = None
-hi = float(np.log10(1 + north_up.max()))
-ramp = tmp / "ramp.txt"
-ramp.write_text(f"0 255 255 255\n{hi * 0.35} 253 204 138\n{hi * 0.65} 227 74 51\n{hi} 127 0 0\n")
-png = root / "data/figures/milan_500m_traffic.png"
-gdal.DEMProcessing(str(tmp / "color.tif"), str(tif), "color-relief", colorFilename=str(ramp))
-gdal.Translate(str(png), str(tmp / "color.tif"), format="PNG", width=north_up.shape[1] * 12, height=north_up.shape[0] * 12,
-               resampleAlg="nearest")
-print(f"wrote {png}: {mean.shape[0]} x {mean.shape[1]} cells of 500 m, weekly mean max {north_up.max():.4g}, "
-      f"in-box stations {int(h.attrs['stations_in_box'])}, residents {int(h.attrs['residents'])}")
+sys.path.insert(0, str(root / "scripts"))
+import quicklook  # noqa: E402  (the shared renderer)
+
+with h5py.File(out, "r") as h:
+    png = pathlib.Path(quicklook.render(h, "/500m/data", tmp))
+    target = root / "data/figures/milan_500m_traffic.png"
+    target.write_bytes(png.read_bytes())
+    print(f"wrote {target}: in-box stations {int(h.attrs['stations_in_box'])}, residents {int(h.attrs['residents'])}")
