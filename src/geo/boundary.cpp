@@ -2,16 +2,19 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <vector>
 
+#include "geo/detail/gdal_util.hpp"
+#include <fmt/format.h>
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 #include <spdlog/spdlog.h>
 
-#include <fmt/format.h>
-
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::geo {
@@ -47,92 +50,70 @@ struct Candidate {
     bool exact;
 };
 
-}  // namespace
+/// The first layer of a vector file, kept open with its dataset.
+struct OpenLayer {
+    GDALDatasetUniquePtr ds;
+    OGRLayer* layer = nullptr;
+    int field_index = -1;
+};
 
-CityBoundary find_city_boundary(const std::filesystem::path& path, const std::string& field,
-                                const CityNames& names) {
+OpenLayer open_layer(const std::filesystem::path& path, const std::string& field) {
     const std::string subject = path.string();
     if (!std::filesystem::exists(path)) {
-        throw Error(subject, "boundary file not found",
-                    "Pass the city boundary polygons (Shapefile, GeoPackage or GeoJSON) with --shp_path.");
+        throw Error(
+            subject, "boundary file not found",
+            "Pass the city boundary polygons (Shapefile, GeoPackage or GeoJSON) with --shp_path.");
     }
-    GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
-    if (!ds || ds->GetLayerCount() < 1) {
+    OpenLayer open;
+    open.ds.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+    if (!open.ds || open.ds->GetLayerCount() < 1) {
         throw Error(subject, "not a readable vector file (" + detail::last_gdal_error() + ")",
                     "Pass a Shapefile, GeoPackage or GeoJSON of city polygons with --shp_path.");
     }
-    OGRLayer* layer = ds->GetLayer(0);
-    OGRFeatureDefn* defn = layer->GetLayerDefn();
-    const int field_index = defn->GetFieldIndex(field.c_str());
-    if (field_index < 0) {
+    open.layer = open.ds->GetLayer(0);
+    OGRFeatureDefn* defn = open.layer->GetLayerDefn();
+    open.field_index = defn->GetFieldIndex(field.c_str());
+    if (open.field_index < 0) {
         std::vector<std::string> fields;
         for (int i = 0; i < defn->GetFieldCount(); ++i) {
             fields.emplace_back(defn->GetFieldDefn(i)->GetNameRef());
         }
-        throw Error(subject, fmt::format("has no field '{}' (fields: {})", field, fmt::join(fields, ", ")),
+        throw Error(subject,
+                    fmt::format("has no field '{}' (fields: {})", field, fmt::join(fields, ", ")),
                     "Name the field holding city names with --boundary_field.");
     }
+    return open;
+}
 
-    const bool reference_rule = field == kReferenceBoundaryField;
-    const std::string cn_lower = lower_ascii(names.cn);
-    const std::string en_lower = lower_ascii(names.en);
-    std::vector<Candidate> candidates;
-    std::vector<std::string> all_values;
-    layer->ResetReading();
-    for (auto& feature : *layer) {
-        if (!feature->IsFieldSetAndNotNull(field_index)) {
-            continue;
-        }
-        const std::string value = feature->GetFieldAsString(field_index);
-        all_values.push_back(value);
-        const std::string v = lower_ascii(value);
-        bool exact = false;
-        bool partial = false;
-        if (reference_rule) {
-            // REFCOMPAT: the reference keeps records whose 地名 contains the Chinese name.
-            exact = value == names.cn || value == names.cn + "市";
-            partial = value.find(names.cn) != std::string::npos;
-        } else {
-            exact = v == cn_lower || v == en_lower || v == cn_lower + "市";
-            partial = v.find(en_lower) != std::string::npos || v.find(cn_lower) != std::string::npos;
-        }
-        if (exact || partial) {
-            candidates.push_back({value, feature->GetFID(), exact});
-        }
+/// The n values closest to any of `targets` (edit distance, case-insensitive), closest first.
+std::vector<std::string> closest_values(std::vector<std::string> values,
+                                        const std::vector<std::string>& targets, std::size_t n) {
+    std::vector<std::string> lowered;
+    for (const auto& t : targets) {
+        lowered.push_back(lower_ascii(t));
     }
+    const auto distance = [&](const std::string& v) {
+        std::size_t best = std::string::npos;
+        const std::string lv = lower_ascii(v);
+        for (const auto& t : lowered) {
+            best = std::min(best, edit_distance(lv, t));
+        }
+        return best;
+    };
+    std::stable_sort(values.begin(), values.end(), [&](const std::string& a, const std::string& b) {
+        return distance(a) < distance(b);
+    });
+    values.resize(std::min(values.size(), n));
+    return values;
+}
 
-    std::vector<Candidate> exact;
-    std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(exact),
-                 [](const Candidate& c) { return c.exact; });
-    const std::vector<Candidate>& pool = exact.empty() ? candidates : exact;
-    if (pool.empty()) {
-        std::sort(all_values.begin(), all_values.end(), [&](const std::string& a, const std::string& b) {
-            const auto da = std::min(edit_distance(lower_ascii(a), cn_lower), edit_distance(lower_ascii(a), en_lower));
-            const auto db = std::min(edit_distance(lower_ascii(b), cn_lower), edit_distance(lower_ascii(b), en_lower));
-            return da < db;
-        });
-        all_values.resize(std::min<std::size_t>(all_values.size(), 5));
-        throw Error(subject,
-                    fmt::format("no record whose '{}' matches '{}' (closest: {})", field,
-                                names.cn == names.en ? names.cn : names.cn + "/" + names.en,
-                                all_values.empty() ? std::string("none") : fmt::format("{}", fmt::join(all_values, ", "))),
-                    "Check --cityname, or pick the field with --boundary_field.");
-    }
-    if (pool.size() > 1) {
-        std::vector<std::string> values;
-        for (const auto& c : pool) {
-            values.push_back(c.value);
-        }
-        throw Error(subject,
-                    fmt::format("{} records match '{}' in field '{}': {}", pool.size(), names.cn, field,
-                                fmt::join(values, ", ")),
-                    "Give the full name with --cityname (e.g. the exact field value).");
-    }
-
-    OGRFeatureUniquePtr feature(layer->GetFeature(pool.front().fid));
+/// The chosen record's polygon in WGS 84, with its envelope.
+CityBoundary boundary_from_feature(const std::string& subject, OGRLayer* layer,
+                                   const Candidate& chosen) {
+    OGRFeatureUniquePtr feature(layer->GetFeature(chosen.fid));
     OGRGeometry* geometry = feature ? feature->GetGeometryRef() : nullptr;
     if (geometry == nullptr || geometry->IsEmpty()) {
-        throw Error(subject, "the record of '" + pool.front().value + "' has no geometry",
+        throw Error(subject, "the record of '" + chosen.value + "' has no geometry",
                     "Repair the boundary file or choose another one.");
     }
     std::unique_ptr<OGRGeometry> geom(geometry->clone());
@@ -157,18 +138,218 @@ CityBoundary find_city_boundary(const std::filesystem::path& path, const std::st
     geom->getEnvelope(&env);
     CityBoundary boundary;
     boundary.bbox = {env.MinX, env.MinY, env.MaxX, env.MaxY};
-    boundary.matched_value = pool.front().value;
-    boundary.feature_id = pool.front().fid;
+    boundary.matched_value = chosen.value;
+    boundary.feature_id = chosen.fid;
     char* wkt = nullptr;
     geom->exportToWkt(&wkt);
     boundary.polygon_wkt = wkt != nullptr ? wkt : "";
     CPLFree(wkt);
     if (env.MinX < -180.0 || env.MaxX > 180.0 || env.MinY < -90.0 || env.MaxY > 90.0) {
-        throw Error(subject, fmt::format("the boundary envelope ({}, {}, {}, {}) is not in degrees",
-                                         env.MinX, env.MinY, env.MaxX, env.MaxY),
+        throw Error(subject,
+                    fmt::format("the boundary envelope ({}, {}, {}, {}) is not in degrees",
+                                env.MinX, env.MinY, env.MaxX, env.MaxY),
                     "Give the file a CRS (.prj) or reproject it to EPSG:4326.");
     }
     return boundary;
+}
+
+/// The one record whose field equals `value`: case-sensitive first, then case-insensitive.
+CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std::string& field,
+                                    const std::string& value) {
+    const std::string subject = path.string();
+    OpenLayer open = open_layer(path, field);
+    const std::string value_lower = lower_ascii(value);
+    std::vector<Candidate> exact;
+    std::vector<Candidate> caseless;
+    std::vector<std::string> all_values;
+    open.layer->ResetReading();
+    for (auto& feature : *open.layer) {
+        if (!feature->IsFieldSetAndNotNull(open.field_index)) {
+            continue;
+        }
+        const std::string v = feature->GetFieldAsString(open.field_index);
+        all_values.push_back(v);
+        if (v == value) {
+            exact.push_back({v, feature->GetFID(), true});
+        } else if (lower_ascii(v) == value_lower) {
+            caseless.push_back({v, feature->GetFID(), false});
+        }
+    }
+    const std::vector<Candidate>& pool = exact.empty() ? caseless : exact;
+    if (pool.empty()) {
+        const auto closest = closest_values(std::move(all_values), {value}, 5);
+        throw Error(subject,
+                    fmt::format("no record whose '{}' is '{}' (closest: {})", field, value,
+                                closest.empty() ? std::string("none")
+                                                : fmt::format("{}", fmt::join(closest, ", "))),
+                    "Give the exact field value with --boundary_value.");
+    }
+    if (pool.size() > 1) {
+        std::vector<std::string> found;
+        for (const auto& c : pool) {
+            found.push_back(fmt::format("{} (feature {})", c.value, c.fid));
+        }
+        throw Error(subject,
+                    fmt::format("{} records have '{}' = '{}': {}", pool.size(), field, value,
+                                fmt::join(found, ", ")),
+                    "Pick another field whose values are unique, or clean the file.");
+    }
+    return boundary_from_feature(subject, open.layer, pool.front());
+}
+
+std::string box_text(const BBoxDeg& b) {
+    return fmt::format("{},{},{},{}", b.lon_min_deg, b.lat_min_deg, b.lon_max_deg, b.lat_max_deg);
+}
+
+void check_bbox(const BBoxDeg& b, const std::string& subject) {
+    const auto fix =
+        "Give the box as lon_min,lat_min,lon_max,lat_max in WGS 84 degrees, e.g. "
+        "9.04,45.38,9.28,45.54.";
+    if (!(b.lon_min_deg >= -180.0 && b.lon_max_deg <= 180.0 && b.lat_min_deg >= -90.0 &&
+          b.lat_max_deg <= 90.0)) {
+        throw Error(subject, "box outside -180..180 longitude / -90..90 latitude", fix);
+    }
+    if (!(b.lon_min_deg < b.lon_max_deg && b.lat_min_deg < b.lat_max_deg)) {
+        throw Error(subject, "empty or inverted box (need lon_min < lon_max and lat_min < lat_max)",
+                    fix);
+    }
+}
+
+CityBoundary boundary_from_bbox(const BBoxDeg& b) {
+    check_bbox(b, "bbox '" + box_text(b) + "'");
+    CityBoundary boundary;
+    boundary.bbox = b;
+    boundary.matched_value = "bbox";
+    boundary.feature_id = -1;
+    boundary.polygon_wkt = fmt::format("POLYGON (({0} {1},{2} {1},{2} {3},{0} {3},{0} {1}))",
+                                       b.lon_min_deg, b.lat_min_deg, b.lon_max_deg, b.lat_max_deg);
+    return boundary;
+}
+
+}  // namespace
+
+CityBoundary find_city_boundary(const std::filesystem::path& path, const std::string& field,
+                                const CityNames& names) {
+    const std::string subject = path.string();
+    OpenLayer open = open_layer(path, field);
+    OGRLayer* layer = open.layer;
+    const int field_index = open.field_index;
+
+    const bool reference_rule = field == kReferenceBoundaryField;
+    const std::string cn_lower = lower_ascii(names.cn);
+    const std::string en_lower = lower_ascii(names.en);
+    std::vector<Candidate> candidates;
+    std::vector<std::string> all_values;
+    layer->ResetReading();
+    for (auto& feature : *layer) {
+        if (!feature->IsFieldSetAndNotNull(field_index)) {
+            continue;
+        }
+        const std::string value = feature->GetFieldAsString(field_index);
+        all_values.push_back(value);
+        const std::string v = lower_ascii(value);
+        bool exact = false;
+        bool partial = false;
+        if (reference_rule) {
+            // REFCOMPAT: the reference keeps records whose 地名 contains the Chinese name.
+            exact = value == names.cn || value == names.cn + "市";
+            partial = value.find(names.cn) != std::string::npos;
+        } else {
+            exact = v == cn_lower || v == en_lower || v == cn_lower + "市";
+            partial =
+                v.find(en_lower) != std::string::npos || v.find(cn_lower) != std::string::npos;
+        }
+        if (exact || partial) {
+            candidates.push_back({value, feature->GetFID(), exact});
+        }
+    }
+
+    std::vector<Candidate> exact;
+    std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(exact),
+                 [](const Candidate& c) { return c.exact; });
+    const std::vector<Candidate>& pool = exact.empty() ? candidates : exact;
+    if (pool.empty()) {
+        const auto closest = closest_values(std::move(all_values), {names.cn, names.en}, 5);
+        throw Error(subject,
+                    fmt::format("no record whose '{}' matches '{}' (closest: {})", field,
+                                names.cn == names.en ? names.cn : names.cn + "/" + names.en,
+                                closest.empty() ? std::string("none")
+                                                : fmt::format("{}", fmt::join(closest, ", "))),
+                    "Check --cityname, or pick the field with --boundary_field.");
+    }
+    if (pool.size() > 1) {
+        std::vector<std::string> values;
+        for (const auto& c : pool) {
+            values.push_back(c.value);
+        }
+        throw Error(subject,
+                    fmt::format("{} records match '{}' in field '{}': {}", pool.size(), names.cn,
+                                field, fmt::join(values, ", ")),
+                    "Give the full name with --cityname (e.g. the exact field value).");
+    }
+    return boundary_from_feature(subject, layer, pool.front());
+}
+
+CityBoundary resolve_boundary(const BoundarySpec& spec, const CityNames& names) {
+    const bool has_box = spec.bbox.has_value();
+    const bool has_osm = !spec.osm_filter.empty();
+    const bool has_path = !spec.path.empty();
+    const auto fix =
+        "Give exactly one boundary: a polygon file (with its field and optionally a value), "
+        "an .osm.pbf with an OSM filter, or a bbox.";
+    if (has_box) {
+        if (has_path || has_osm || !spec.value.empty()) {
+            throw Error("boundary", "a bbox and a boundary file are both given", fix);
+        }
+        return boundary_from_bbox(*spec.bbox);
+    }
+    if (!has_path) {
+        throw Error(
+            "boundary",
+            has_osm ? "an OSM filter is given without the .osm.pbf to read" : "no boundary given",
+            fix);
+    }
+    if (has_osm) {
+        if (!spec.value.empty()) {
+            throw Error(spec.path.string(), "both an OSM filter and a field value are given", fix);
+        }
+        return find_osm_boundary(spec.path, spec.osm_filter);
+    }
+    if (!spec.value.empty()) {
+        return find_boundary_by_value(spec.path, spec.field, spec.value);
+    }
+    return find_city_boundary(spec.path, spec.field, names);
+}
+
+BBoxDeg parse_bbox(const std::string& text) {
+    const std::string subject = "bbox '" + text + "'";
+    const auto fix =
+        "Give the box as lon_min,lat_min,lon_max,lat_max in WGS 84 degrees, e.g. "
+        "9.04,45.38,9.28,45.54.";
+    std::vector<double> numbers;
+    std::stringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+        const char* begin = part.c_str();
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(begin, &end);
+        while (end != nullptr && *end != '\0' &&
+               std::isspace(static_cast<unsigned char>(*end)) != 0) {
+            ++end;
+        }
+        if (end == begin || end == nullptr || *end != '\0' || errno != 0 || !std::isfinite(v)) {
+            throw Error(subject, "'" + part + "' is not a number", fix);
+        }
+        numbers.push_back(v);
+    }
+    if (numbers.size() != 4 || (!text.empty() && text.back() == ',')) {
+        throw Error(subject, fmt::format("needs 4 comma-separated numbers, got {}", numbers.size()),
+                    fix);
+    }
+    const BBoxDeg box{numbers[0], numbers[1], numbers[2], numbers[3]};
+    check_bbox(box, subject);
+    return box;
 }
 
 }  // namespace zoomdiff::geo
