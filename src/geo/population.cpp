@@ -4,8 +4,11 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "geo/detail/gdal_util.hpp"
 #include <fmt/format.h>
@@ -125,6 +128,292 @@ int to_gdal_int(std::int64_t v, const std::string& subject) {
     return static_cast<int>(v);
 }
 
+/// The cell index of `v` along one axis of strictly increasing `edges`, half-open
+/// [edges[k], edges[k+1]); −1 outside. A guess from the mean step, corrected against the edges,
+/// so it is exact for any edges and O(1) for the (nearly) uniform ones of a CityGrid.
+std::int64_t half_open_index(const std::vector<double>& edges, double inv_step, double v) {
+    const auto n = static_cast<std::int64_t>(edges.size()) - 1;
+    if (!(v >= edges.front() && v < edges.back())) {
+        return -1;
+    }
+    auto k = static_cast<std::int64_t>((v - edges.front()) * inv_step);
+    k = std::clamp<std::int64_t>(k, 0, n - 1);
+    while (k > 0 && v < edges[static_cast<std::size_t>(k)]) {
+        --k;
+    }
+    while (k < n - 1 && v >= edges[static_cast<std::size_t>(k + 1)]) {
+        ++k;
+    }
+    return k;
+}
+
+/// A point of the grid's UTM plane.
+struct PointM {
+    double x_m = 0;
+    double y_m = 0;
+};
+
+/// Cell index of `v` along `edges`, clamped into [0, cells − 1] (for ranges of cells to visit).
+std::int64_t clamped_index(const std::vector<double>& edges, double inv_step, double v) {
+    if (v < edges.front()) {
+        return 0;
+    }
+    if (v >= edges.back()) {
+        return static_cast<std::int64_t>(edges.size()) - 2;
+    }
+    return half_open_index(edges, inv_step, v);
+}
+
+/// One Sutherland–Hodgman step: the part of polygon `in` on one side of an axis-parallel line,
+/// x = at (x_axis) or y = at, keeping the side ≥ at (keep_above) or ≤ at. Exact for any simple
+/// polygon clipped by a half-plane as far as its area is concerned.
+void clip_half_plane(const std::vector<PointM>& in, bool x_axis, double at, bool keep_above,
+                     std::vector<PointM>& out) {
+    out.clear();
+    const std::size_t n = in.size();
+    const auto coord = [x_axis](const PointM& p) { return x_axis ? p.x_m : p.y_m; };
+    const auto inside = [&](const PointM& p) {
+        return keep_above ? coord(p) >= at : coord(p) <= at;
+    };
+    for (std::size_t k = 0; k < n; ++k) {
+        const PointM& a = in[k];
+        const PointM& b = in[(k + 1) % n];
+        const bool a_in = inside(a);
+        const bool b_in = inside(b);
+        if (a_in) {
+            out.push_back(a);
+        }
+        if (a_in != b_in) {
+            const double t = (at - coord(a)) / (coord(b) - coord(a));
+            PointM cut{a.x_m + t * (b.x_m - a.x_m), a.y_m + t * (b.y_m - a.y_m)};
+            (x_axis ? cut.x_m : cut.y_m) = at;  // exactly on the line, no rounding drift
+            out.push_back(cut);
+        }
+    }
+}
+
+/// |area| of a polygon (shoelace), m².
+double polygon_area_m2(const std::vector<PointM>& poly) {
+    double twice = 0.0;
+    const std::size_t n = poly.size();
+    for (std::size_t k = 0; k < n; ++k) {
+        const PointM& a = poly[k];
+        const PointM& b = poly[(k + 1) % n];
+        twice += a.x_m * b.y_m - b.x_m * a.y_m;
+    }
+    return std::abs(twice) * 0.5;
+}
+
+/// PopulationRule::kAreaWeighted (see the header): each pixel's quadrilateral in the UTM plane,
+/// clipped against the metre cells it overlaps, its people shared by area.
+NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& file_srs,
+                                    const std::string& subject, const CityGrid& grid,
+                                    core::Progress& progress) {
+    OGRSpatialReference raster_srs(file_srs);
+    raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference utm = detail::srs_from_epsg(grid.epsg);
+    const auto to_utm = detail::make_transform(raster_srs, utm, subject);
+    const auto to_raster = detail::make_transform(utm, raster_srs, subject);
+
+    double gt[6] = {0, 1, 0, 0, 0, 1};
+    double inv[6] = {0, 1, 0, 0, 0, 1};
+    if (ds.GetGeoTransform(gt) != CE_None || GDALInvGeoTransform(gt, inv) == FALSE) {
+        throw Error(subject, "raster has no (invertible) geotransform",
+                    "Georeference it (gdal_translate -a_ullr).");
+    }
+    const std::int64_t raster_cols = ds.GetRasterXSize();
+    const std::int64_t raster_rows = ds.GetRasterYSize();
+    const std::size_t rows = grid.rows();
+    const std::size_t cols = grid.cols();
+    const double x0_m = grid.x_edges_m.front();
+    const double x1_m = grid.x_edges_m.back();
+    const double y0_m = grid.y_edges_m.front();
+    const double y1_m = grid.y_edges_m.back();
+
+    // The footprint in pixels: the grid's outline, densified (a UTM rectangle is curved in
+    // degrees), through the inverse geotransform; one pixel of margin, clipped to the raster.
+    constexpr int kOutlineSteps = 64;
+    std::vector<double> ox;
+    std::vector<double> oy;
+    for (int s = 0; s < kOutlineSteps; ++s) {
+        const double t = static_cast<double>(s) / kOutlineSteps;
+        const double xs[4] = {x0_m + t * (x1_m - x0_m), x1_m, x1_m - t * (x1_m - x0_m), x0_m};
+        const double ys[4] = {y0_m, y0_m + t * (y1_m - y0_m), y1_m, y1_m - t * (y1_m - y0_m)};
+        for (int side = 0; side < 4; ++side) {
+            ox.push_back(xs[side]);
+            oy.push_back(ys[side]);
+        }
+    }
+    std::vector<int> ok(ox.size(), 0);
+    to_raster->Transform(static_cast<int>(ox.size()), ox.data(), oy.data(), nullptr, ok.data());
+    double px_min = std::numeric_limits<double>::infinity();
+    double px_max = -px_min;
+    double py_min = px_min;
+    double py_max = -px_min;
+    for (std::size_t k = 0; k < ox.size(); ++k) {
+        if (ok[k] == 0 || !std::isfinite(ox[k]) || !std::isfinite(oy[k])) {
+            continue;
+        }
+        const double px = inv[0] + inv[1] * ox[k] + inv[2] * oy[k];
+        const double py = inv[3] + inv[4] * ox[k] + inv[5] * oy[k];
+        px_min = std::min(px_min, px);
+        px_max = std::max(px_max, px);
+        py_min = std::min(py_min, py);
+        py_max = std::max(py_max, py);
+    }
+    const auto clip = [](double v, std::int64_t hi) {
+        return static_cast<std::int64_t>(std::clamp(v, -1.0, static_cast<double>(hi)));
+    };
+    const std::int64_t col_lo =
+        std::max<std::int64_t>(clip(std::floor(px_min), raster_cols) - 1, 0);
+    const std::int64_t col_hi =
+        std::min(clip(std::floor(px_max), raster_cols) + 1, raster_cols - 1);
+    const std::int64_t row_lo =
+        std::max<std::int64_t>(clip(std::floor(py_min), raster_rows) - 1, 0);
+    const std::int64_t row_hi =
+        std::min(clip(std::floor(py_max), raster_rows) + 1, raster_rows - 1);
+    if (!(px_min <= px_max) || px_max < 0.0 || py_max < 0.0 ||
+        px_min >= static_cast<double>(raster_cols) || py_min >= static_cast<double>(raster_rows) ||
+        col_hi < col_lo || row_hi < row_lo) {
+        throw Error(subject,
+                    fmt::format("raster does not overlap the grid (grid lon {:.4f}..{:.4f}, lat "
+                                "{:.4f}..{:.4f})",
+                                grid.lon_edges_deg.front(), grid.lon_edges_deg.back(),
+                                grid.lat_edges_deg.front(), grid.lat_edges_deg.back()),
+                    "Pass the population raster that covers this city with --pop_path.");
+    }
+    const std::int64_t wcols = col_hi - col_lo + 1;
+    const std::int64_t wrows = row_hi - row_lo + 1;
+
+    GDALRasterBand* band = ds.GetRasterBand(1);
+    int has_nodata = 0;
+    const double nodata_raw = band->GetNoDataValue(&has_nodata);
+    std::optional<double> nodata;
+    if (has_nodata != 0) {
+        nodata = nodata_raw;
+    }
+    const NodataTest nodata_test(nodata);
+    std::vector<float> values(static_cast<std::size_t>(wcols * wrows));
+    if (band->RasterIO(GF_Read, to_gdal_int(col_lo, subject), to_gdal_int(row_lo, subject),
+                       to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), values.data(),
+                       to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), GDT_Float32, 0, 0,
+                       nullptr) != CE_None) {
+        throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
+                    "Check that the file is complete and readable (gdalinfo -checksum).");
+    }
+
+    // Pixel corners of one corner row (col_lo .. col_hi + 1) in the UTM plane; NaN where the
+    // transformation failed.
+    const auto corner_row = [&](std::int64_t row) {
+        std::vector<double> xs(static_cast<std::size_t>(wcols + 1));
+        std::vector<double> ys(xs.size());
+        for (std::int64_t c = 0; c <= wcols; ++c) {
+            const auto col = static_cast<double>(col_lo + c);
+            const auto r = static_cast<double>(row);
+            xs[static_cast<std::size_t>(c)] = gt[0] + gt[1] * col + gt[2] * r;
+            ys[static_cast<std::size_t>(c)] = gt[3] + gt[4] * col + gt[5] * r;
+        }
+        std::vector<int> good(xs.size(), 0);
+        to_utm->Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, good.data());
+        std::vector<PointM> out(xs.size());
+        for (std::size_t k = 0; k < xs.size(); ++k) {
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            out[k] = good[k] != 0 ? PointM{xs[k], ys[k]} : PointM{nan, nan};
+        }
+        return out;
+    };
+
+    const double inv_x_step = static_cast<double>(cols) / (x1_m - x0_m);
+    const double inv_y_step = static_cast<double>(rows) / (y1_m - y0_m);
+    std::vector<double> acc(rows * cols, 0.0);
+    std::size_t valid_pixels = 0;
+    std::size_t failed_pixels = 0;
+    std::vector<PointM> quad;  // clipping buffers, reused for every pixel
+    std::vector<PointM> scratch;
+    std::vector<PointM> column;
+    std::vector<PointM> piece;
+    progress.start("population", static_cast<std::uint64_t>(wrows), "pixel rows");
+    std::vector<PointM> top = corner_row(row_lo);
+    for (std::int64_t r = 0; r < wrows; ++r) {
+        std::vector<PointM> bottom = corner_row(row_lo + r + 1);
+        for (std::int64_t c = 0; c < wcols; ++c) {
+            const float v = values[static_cast<std::size_t>(r * wcols + c)];
+            if (nodata_test.is_nodata(v) || !std::isfinite(v)) {
+                continue;
+            }
+            const auto cu = static_cast<std::size_t>(c);
+            // p00 = corner (col, row), p10 = (col + 1, row), p01 = (col, row + 1), p11.
+            const PointM p00 = top[cu];
+            const PointM p10 = top[cu + 1];
+            const PointM p01 = bottom[cu];
+            const PointM p11 = bottom[cu + 1];
+            const double qx_min = std::min({p00.x_m, p10.x_m, p01.x_m, p11.x_m});
+            const double qx_max = std::max({p00.x_m, p10.x_m, p01.x_m, p11.x_m});
+            const double qy_min = std::min({p00.y_m, p10.y_m, p01.y_m, p11.y_m});
+            const double qy_max = std::max({p00.y_m, p10.y_m, p01.y_m, p11.y_m});
+            if (std::isnan(qx_min + qx_max + qy_min + qy_max)) {
+                ++failed_pixels;
+                continue;
+            }
+            if (qx_max < x0_m || qx_min >= x1_m || qy_max < y0_m || qy_min >= y1_m) {
+                continue;  // outside the grid's footprint
+            }
+            ++valid_pixels;
+            if (v == 0.0F) {
+                continue;
+            }
+            quad.assign({p00, p10, p11, p01});
+            const double quad_area_m2 = polygon_area_m2(quad);
+            if (!(quad_area_m2 > 0.0)) {
+                continue;  // degenerate (e.g. a pixel beyond the pole)
+            }
+            const double people_per_m2 = static_cast<double>(v) / quad_area_m2;
+            const std::int64_t j_lo = clamped_index(grid.x_edges_m, inv_x_step, qx_min);
+            const std::int64_t j_hi = clamped_index(grid.x_edges_m, inv_x_step, qx_max);
+            const std::int64_t i_lo = clamped_index(grid.y_edges_m, inv_y_step, qy_min);
+            const std::int64_t i_hi = clamped_index(grid.y_edges_m, inv_y_step, qy_max);
+            for (std::int64_t j = j_lo; j <= j_hi; ++j) {
+                const auto ju = static_cast<std::size_t>(j);
+                clip_half_plane(quad, true, grid.x_edges_m[ju], true, scratch);
+                clip_half_plane(scratch, true, grid.x_edges_m[ju + 1], false, column);
+                if (column.size() < 3) {
+                    continue;
+                }
+                for (std::int64_t i = i_lo; i <= i_hi; ++i) {
+                    const auto iu = static_cast<std::size_t>(i);
+                    clip_half_plane(column, false, grid.y_edges_m[iu], true, scratch);
+                    clip_half_plane(scratch, false, grid.y_edges_m[iu + 1], false, piece);
+                    if (piece.size() >= 3) {
+                        acc[iu * cols + ju] += people_per_m2 * polygon_area_m2(piece);
+                    }
+                }
+            }
+        }
+        top = std::move(bottom);
+        progress.advance(1);
+    }
+    progress.finish();
+    if (valid_pixels == 0) {
+        throw Error(subject, "NaN/nodata everywhere on the grid (no valid population pixel)",
+                    "Pass the population raster that covers this city with --pop_path.");
+    }
+    if (failed_pixels > 0) {
+        spdlog::warn("{}: {} pixels near the grid could not be transformed to EPSG:{} and count 0",
+                     subject, failed_pixels, grid.epsg);
+    }
+    NdArray<float> out({rows, cols}, 0.0F);
+    double total = 0.0;
+    for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            out.at(i, j) = static_cast<float>(acc[i * cols + j]);
+            total += acc[i * cols + j];
+        }
+    }
+    spdlog::debug("{}: population area-weighted, {} people, {} valid pixels ({}x{} pixels read)",
+                  subject, total, valid_pixels, wcols, wrows);
+    return out;
+}
+
 }  // namespace
 
 GeoTransformDeg GeoTransformDeg::from_gdal(const double (&gt)[6]) {
@@ -223,7 +512,7 @@ CellSample sample_window(const RasterBlock& block, const PixelWindow& window) {
 }
 
 NdArray<float> sample_population(const std::filesystem::path& raster, const CityGrid& grid,
-                                 core::Progress& progress, const PopulationOptions& /*options*/) {
+                                 core::Progress& progress, const PopulationOptions& options) {
     const std::string subject = raster.string();
     if (!std::filesystem::exists(raster)) {
         throw Error(subject, "population raster not found", kRasterFix);
@@ -239,6 +528,9 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
                     "If its coordinates are WGS 84 degrees, assign one with "
                     "'gdal_edit.py -a_srs EPSG:4326'.");
     }
+    if (options.rule == PopulationRule::kAreaWeighted) {
+        return sample_area_weighted(*ds, *srs, subject, grid, progress);
+    }
     const OGRSpatialReference wgs84 = detail::srs_from_epsg(4326);
     const char* const same_options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
                                         "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
@@ -248,7 +540,8 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
                     fmt::format("raster CRS is '{}', not EPSG:4326 (the window rule works on "
                                 "degree pixels)",
                                 name != nullptr ? name : "unknown"),
-                    "Reproject it with 'gdalwarp -t_srs EPSG:4326'.");
+                    "Use --pop_rule area_weighted, or reproject it with "
+                    "'gdalwarp -t_srs EPSG:4326'.");
     }
     double gt_raw[6] = {0, 1, 0, 0, 0, 1};
     if (ds->GetGeoTransform(gt_raw) != CE_None) {
@@ -319,7 +612,8 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
                     fmt::format("pixels of {:.6f}° x {:.6f}° are too coarse for 100 m cells: the "
                                 "reference's window rule samples no pixel",
                                 gt.pixel_width_deg, -gt.pixel_height_deg),
-                    "Use a raster with pixels of about 100 m or finer (WorldPop's 3 arc-seconds).");
+                    "Use --pop_rule area_weighted, or a raster with pixels of about 100 m or "
+                    "finer (WorldPop's 3 arc-seconds).");
     }
     if (row_hi < row_lo || col_hi < col_lo) {
         throw Error(subject,

@@ -87,18 +87,33 @@ struct CellSample {
 /// raster is not in `block`.
 CellSample sample_window(const RasterBlock& block, const PixelWindow& window);
 
-/// Options of sample_population(). The reference's window rule is the only one so far; P-3
-/// (PIPELINE) explains its latitude-dependent bias, an area-weighted rule would be a new field.
-struct PopulationOptions {};
+/// How sample_population() turns raster pixels into people per 100 m cell.
+enum class PopulationRule {
+    /// The reference's window rule (PIPELINE §1.4): one degree window per cell, the mean of its
+    /// centre-rule pixels. Needs an EPSG:4326 raster with pixels of about 100 m or finer and
+    /// carries the latitude-dependent bias of PIPELINE P-3.
+    kReference,
+    /// People are spread over cells by area: each cell gets Σ pixel value × (fraction of the
+    /// pixel's area inside the cell), so the people of every pixel inside the grid are conserved.
+    /// Any CRS, any pixel size. CLI: `--pop_rule area_weighted`.
+    kAreaWeighted,
+};
 
-/// People per 100 m cell, float32 (rows, cols) with rows from the south, by the reference's
-/// window rule (PIPELINE §1.4, golden README `population/`): each cell's degree rectangle
+/// Options of sample_population().
+struct PopulationOptions {
+    /// Which rule; kReference reproduces the reference's values (golden `population/`).
+    PopulationRule rule = PopulationRule::kReference;
+};
+
+/// People per 100 m cell, float32 (rows, cols) with rows from the south, by `options.rule`.
+///
+/// PopulationRule::kReference (the default) follows the reference's window rule (PIPELINE §1.4,
+/// golden README `population/`): each cell's degree rectangle
 /// [lon_edges[j], lon_edges[j+1]] × [lat_edges[i], lat_edges[i+1]] becomes a fractional pixel
 /// window (window_from_bounds), sampled by sample_window(). For 3″ WorldPop pixels this is a
-/// nearest-pixel lookup (one pixel per cell).
-///
-/// Reads band 1 once: the pixel rectangle covering the grid's footprint (plus one pixel),
-/// clipped to the raster, so memory grows with the grid, not with the raster.
+/// nearest-pixel lookup (one pixel per cell). Reads band 1 once: the pixel rectangle covering the
+/// grid's footprint (plus one pixel), clipped to the raster, so memory grows with the grid, not
+/// with the raster.
 ///
 /// Differences from the reference, on purpose:
 /// - NaN pixels always count as nodata (the reference only drops them when nodata is NaN).
@@ -108,8 +123,25 @@ struct PopulationOptions {};
 /// - Errors instead of silent zeros (zoomdiff::Error, exit code 2, naming `raster` and the fix):
 ///   the file is missing or not a readable raster; it has no CRS; its CRS is not EPSG:4326
 ///   (refused, not reprojected: the window rule is defined on the raster's own degree pixels —
-///   reproject with `gdalwarp -t_srs EPSG:4326`); it has a rotated geotransform; it does not
-///   overlap the grid; or every cell of the grid is nodata/NaN.
+///   the fix names `--pop_rule area_weighted` and `gdalwarp -t_srs EPSG:4326`); it has a rotated
+///   geotransform; its pixels are so coarse that every window rounds to no pixel (the fix names
+///   `--pop_rule area_weighted`); it does not overlap the grid; or every cell is nodata/NaN.
+///
+/// PopulationRule::kAreaWeighted works in the grid's UTM metre plane (`grid.epsg`,
+/// `grid.x_edges_m`, `grid.y_edges_m`; degree edges are not used) for a raster in any CRS with an
+/// affine (also rotated) geotransform. Each pixel's four corners are transformed into that plane
+/// with OGR (one transformation per pixel corner); the quadrilateral they span is clipped against
+/// every 100 m cell it overlaps (Sutherland–Hodgman), and the cell gets value × clipped area /
+/// quadrilateral area. Cells tile the grid's rectangle, so the people of every pixel inside it are
+/// conserved exactly (up to float64 rounding; cells are stored as float32). The only approximation
+/// is the straight quadrilateral edge where the true image of a pixel edge is slightly curved: for
+/// a geographic raster the sagitta is about L²/(8R), R ≳ 6,000 km at mid latitudes, i.e. ≈ 6 mm
+/// for a 0.005° (≈ 550 m) pixel and < 0.2 mm for WorldPop's 3″; none when the raster is already in
+/// the grid's UTM zone. Nodata, NaN and ±inf pixels contribute 0. Reads band 1 once: the pixel
+/// rectangle covering the grid's footprint (its densified outline transformed into the raster's
+/// CRS, plus one pixel), clipped to the raster; pixels whose quadrilateral misses the grid are
+/// skipped. Errors as above (missing/unreadable file, no CRS, no geotransform, no overlap, nodata
+/// everywhere) plus a CRS that cannot be transformed to the grid's UTM zone.
 NdArray<float> sample_population(const std::filesystem::path& raster, const CityGrid& grid,
                                  core::Progress& progress,
                                  const PopulationOptions& options = PopulationOptions{});
