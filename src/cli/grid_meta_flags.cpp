@@ -30,6 +30,11 @@ void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
     app.add_option("--layout", options.layout,
                    "corrected (keep every station's data) or reference (drop as the reference does)")
         ->transform(CLI::CheckedTransformer(layouts, CLI::ignore_case));
+    const std::map<std::string, geo::PopulationRule> rules{{"reference", geo::PopulationRule::kReference},
+                                                           {"area_weighted", geo::PopulationRule::kAreaWeighted}};
+    app.add_option("--pop_rule", options.pop_rule,
+                   "reference (the reference's pixel sampling) or area_weighted (any CRS, conserved)")
+        ->transform(CLI::CheckedTransformer(rules, CLI::ignore_case));
     app.add_option("--time_start", options.time_start,
                    "Local date and time of hour 0, YYYY-MM-DDTHH:MM (recorded in the output)")
         ->capture_default_str();

@@ -76,6 +76,14 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
         write_three_scales(file, "natural_count", cond.natural_count, "features per cell");
         write_three_scales(file, "osm_poi_count", cond.osm_poi_count, "features per cell");
         write_three_scales(file, "poi_count", cond.poi_count, "POIs per cell and category");
+        if (cond.mask_100m.size() > 0) {
+            file.write("/100m/mask", cond.mask_100m);
+            file.write("/500m/mask", cond.mask_500m);
+            file.write("/2000m/mask", geo::tile_blocks_2000m(cond.mask_500m));
+            for (const char* key : {"/100m/mask", "/500m/mask", "/2000m/mask"}) {
+                file.set_attr(key, "units", "1 = cell centre inside the city polygon");
+            }
+        }
         file.write_strings("/poi_categories", cond.poi_categories);
         file.write("/poi_category_present",
                    NdArray<std::uint8_t>({cond.poi_category_present.size()}, cond.poi_category_present));

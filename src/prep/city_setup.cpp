@@ -14,10 +14,9 @@ void require_exists(const std::filesystem::path& path, const std::string& flag,
     }
 }
 
-CitySetup set_up_city(const std::filesystem::path& shp_path, const std::string& boundary_field,
-                      const geo::CityNames& names) {
+CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names) {
     CitySetup city;
-    city.boundary = geo::find_city_boundary(shp_path, boundary_field, names);
+    city.boundary = geo::resolve_boundary(spec, names);
     city.grid = geo::CityGrid::from_bbox(city.boundary.bbox);
     const geo::CityGrid& grid = city.grid;
     spdlog::info(
@@ -35,7 +34,7 @@ CitySetup set_up_city(const std::filesystem::path& shp_path, const std::string& 
             names.en, zone_west, zone_east, grid.utm_zone, grid.epsg);
     }
     if (grid.rows_2000m() == 0 || grid.cols_2000m() == 0) {
-        throw Error(shp_path.string(),
+        throw Error(spec.bbox ? std::string("--bbox") : spec.path.string(),
                     fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
                                 city.boundary.matched_value, grid.rows(), grid.cols()),
                     "Use a boundary of at least 2 km x 2 km.");

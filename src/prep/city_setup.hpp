@@ -16,10 +16,10 @@ struct CitySetup {
     geo::CityGrid grid;
 };
 
-/// Find the city in the boundary file and lay the reference's grid over it; warns when the box
-/// spans UTM zones, throws zoomdiff::Error when it is smaller than one 2000 m tile.
-CitySetup set_up_city(const std::filesystem::path& shp_path, const std::string& boundary_field,
-                      const geo::CityNames& names);
+/// Find the city's boundary (a polygon file, an OSM relation or a box) and lay the reference's
+/// grid over it; warns when the box spans UTM zones, throws zoomdiff::Error when it is smaller
+/// than one 2000 m tile.
+CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names);
 
 /// Throws zoomdiff::Error "<path>: <what> not found. Pass it with <flag>." when `path` is missing.
 void require_exists(const std::filesystem::path& path, const std::string& flag,

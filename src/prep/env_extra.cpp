@@ -11,9 +11,11 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/geo/city_names.hpp"
+#include "zoomdiff/geo/mask.hpp"
 #include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/osm/osm_conditions.hpp"
+#include "zoomdiff/osm/osm_pois.hpp"
 #include "zoomdiff/poi/poi_counts.hpp"
 #include "zoomdiff/poi/poi_schema.hpp"
 
@@ -44,6 +46,26 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
+/// The boundary source the flags name: a box, an OSM relation of the .osm.pbf, or a polygon file.
+geo::BoundarySpec boundary_spec(const EnvExtraOptions& o) {
+    geo::BoundarySpec spec;
+    const int sources = (o.bbox.empty() ? 0 : 1) + (o.boundary_osm.empty() ? 0 : 1);
+    if (sources > 1) {
+        throw Error("--bbox / --boundary_osm", "two boundary sources given", "Pass one of them.");
+    }
+    if (!o.bbox.empty()) {
+        spec.bbox = geo::parse_bbox(o.bbox);
+    } else if (!o.boundary_osm.empty()) {
+        spec.path = o.osm_dir;
+        spec.osm_filter = o.boundary_osm;
+    } else {
+        spec.path = o.shp_path;
+        spec.field = o.boundary_field;
+        spec.value = o.boundary_value;
+    }
+    return spec;
+}
+
 /// Every option after defaults, with absolute paths, as recorded in the output.
 std::string resolved_config_json(const EnvExtraOptions& o, const std::string& poi_schema_source) {
     const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
@@ -53,6 +75,10 @@ std::string resolved_config_json(const EnvExtraOptions& o, const std::string& po
                            {"province", o.province},
                            {"shp_path", abs(o.shp_path)},
                            {"boundary_field", o.boundary_field},
+                           {"boundary_value", o.boundary_value},
+                           {"boundary_osm", o.boundary_osm},
+                           {"bbox", o.bbox},
+                           {"pop_rule", o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
                            {"pop_path", abs(o.pop_path)},
                            {"osm_dir", abs(o.osm_dir)},
                            {"poi_dir", abs(o.poi_dir)},
@@ -71,29 +97,48 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     result.output = options.out;
 
     // Check every input before the first expensive step (STYLE P3).
-    require_exists(options.shp_path, "--shp_path", "boundary file");
+    const geo::BoundarySpec spec = boundary_spec(options);
+    if (!spec.bbox && spec.osm_filter.empty()) {
+        require_exists(options.shp_path, "--shp_path", "boundary file");
+    }
     require_exists(options.pop_path, "--pop_path", "population raster");
     require_exists(options.osm_dir, "--osm_dir", "OSM folder or .osm.pbf file");
-    require_exists(options.poi_dir, "--poi_dir", "POI folder");
-    if (!fs::is_directory(options.poi_dir)) {
-        throw Error(options.poi_dir.string(), "is not a folder",
-                    "Pass the folder holding the POI CSV tables with --poi_dir.");
+    // POI tables when asked for, or given, or present at the reference's path; else OSM tags.
+    const bool use_tables =
+        options.poi_source == PoiSource::kTable ||
+        (options.poi_source == PoiSource::kAuto && (!given.poi_dir.empty() || fs::exists(options.poi_dir)));
+    if (use_tables) {
+        require_exists(options.poi_dir, "--poi_dir", "POI folder");
+        if (!fs::is_directory(options.poi_dir)) {
+            throw Error(options.poi_dir.string(), "is not a folder",
+                        "Pass the folder holding the POI CSV tables with --poi_dir.");
+        }
+    } else {
+        spdlog::info("POI: no POI tables; counting OSM objects of {} through the OSM crosswalk "
+                     "(configs/osm_poi_crosswalk.yaml)", options.osm_dir.string());
     }
     const poi::PoiSchema schema = options.poi_schema.empty()
                                       ? poi::builtin_poi_schema()
                                       : poi::load_poi_schema(options.poi_schema);
 
+    CitySetup city;
     {
         StageClock clock(result.timings, "boundary+grid");
-        result.grid = set_up_city(options.shp_path, options.boundary_field, names).grid;
+        city = set_up_city(spec, names);
+        result.grid = city.grid;
     }
     const geo::CityGrid& grid = result.grid;
 
     io::CityConditions cond;
     cond.grid = grid;
+    // Cells whose centre lies in the city polygon (holes excluded), at 100 m and 500 m.
+    cond.mask_100m = geo::centre_mask(city.boundary, grid.lon_edges_deg, grid.lat_edges_deg);
+    cond.mask_500m = geo::centre_mask(city.boundary, grid.lon_edges_500m_deg(), grid.lat_edges_500m_deg());
     {
         StageClock clock(result.timings, "population");
-        cond.population = geo::sample_population(options.pop_path, grid, progress);
+        geo::PopulationOptions pop_options;
+        pop_options.rule = options.pop_rule;
+        cond.population = geo::sample_population(options.pop_path, grid, progress, pop_options);
     }
     // POI tables before OSM: a bad table is found before the most expensive stage.
     {
@@ -106,7 +151,9 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
             spdlog::info("{}: not in the reference's city table; POI rows are not filtered by city",
                          names.en);
         }
-        poi::PoiCounts counts = poi::count_pois(options.poi_dir, grid, schema, city_filter, progress);
+        poi::PoiCounts counts = use_tables
+                                    ? poi::count_pois(options.poi_dir, grid, schema, city_filter, progress)
+                                    : osm::count_osm_pois(options.osm_dir, grid, schema, progress);
         cond.poi_count = std::move(counts.counts);
         cond.poi_category_present.assign(counts.category_present.begin(),
                                          counts.category_present.end());

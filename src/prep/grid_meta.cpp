@@ -90,6 +90,7 @@ std::string resolved_config_json(const GridMetaOptions& o) {
                            {"pop_path", abs(o.pop_path)},
                            {"out", abs(o.out)},
                            {"layout", o.layout == GridMetaLayout::kReference ? "reference" : "corrected"},
+                           {"pop_rule", o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
                            {"time_start", o.time_start},
                            {"time_zone", o.time_zone},
                            {"seed", o.seed},
@@ -112,10 +113,16 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
 
     // The station file first: it is the input most likely to be wrong, and cheap to read.
     const io::StationTable stations = io::read_stations(options.data_path, options.datatype);
-    const CitySetup city = set_up_city(options.shp_path, options.boundary_field, names);
+    geo::BoundarySpec spec;
+    spec.path = options.shp_path;
+    spec.field = options.boundary_field;
+    const CitySetup city = set_up_city(spec, names);
     check_stations_meet_box(stations, city.grid.bbox);
 
-    const NdArray<float> pop_100m = geo::sample_population(options.pop_path, city.grid, progress);
+    geo::PopulationOptions pop_options;
+    pop_options.rule = options.pop_rule;
+    const NdArray<float> pop_100m =
+        geo::sample_population(options.pop_path, city.grid, progress, pop_options);
     Disaggregation result = disaggregate(city.grid, pop_100m, stations, options.layout, options.seed,
                                          options.threads, progress);
     spdlog::info("{}: {} stations in the box ({} outside, ignored), {} synthetic residents", names.en,

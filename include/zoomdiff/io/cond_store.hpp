@@ -25,6 +25,8 @@ struct CityConditions {
     NdArray<std::int32_t> poi_count;         ///< POI table counts per category
     std::vector<std::string> poi_categories; ///< K names (Chinese), schema order
     std::vector<std::uint8_t> poi_category_present;  ///< K flags: rows of it were in the input
+    NdArray<std::uint8_t> mask_100m;  ///< (rows, cols): 1 where the cell centre is in the city polygon
+    NdArray<std::uint8_t> mask_500m;  ///< (rows/5, cols/5), same rule on 500 m centres
 };
 
 /// Provenance written as root attributes of every output (DESIGN §3).
@@ -42,7 +44,8 @@ struct Provenance {
 ///  /100m/<q>, /500m/<q> (5×5 sums), /2000m/<q> ((R, C, 4, 4[, K]) tiles) for q in population,
 ///    building_count, road_length_m, waterway_length_m, water_area_m2, natural_count,
 ///    osm_poi_count, poi_count; each with a `units` attribute;
-///  /poi_categories, /poi_category_present;
+///  /poi_categories, /poi_category_present; /100m/mask, /500m/mask, /2000m/mask (tiles of the
+///    500 m mask): 1 where the cell centre lies in the city polygon (holes excluded);
 ///  the reference's keys with the reference's meaning: pop_2000m (float32), building_2000m
 ///    (int64), roadlen_2000m (float64, roads + waterways), water_area_2000m (float64),
 ///    poi_2000m (int64, K = 21), loc_2000m (float64 [lat_min, lat_max, lon_min, lon_max]);

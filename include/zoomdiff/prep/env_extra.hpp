@@ -6,8 +6,16 @@
 
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/geo/population.hpp"
 
 namespace zoomdiff::prep {
+
+/// Where POI counts come from.
+enum class PoiSource {
+    kAuto,   ///< the tables of --poi_dir when given or present at the default path, else OSM tags
+    kTable,  ///< POI CSV tables (the reference)
+    kOsm,    ///< OSM tags of --osm_dir through configs/osm_poi_crosswalk.yaml
+};
 
 /// Options of env_extra; the flags keep the reference's names (PIPELINE §3.1). Empty paths take
 /// the reference's defaults, relative to the working directory (default_env_extra_paths()).
@@ -21,6 +29,11 @@ struct EnvExtraOptions {
     std::filesystem::path out;        ///< output file (<City>_cond.h5)
     std::filesystem::path poi_schema; ///< optional: a POI schema YAML instead of the built-in one
     std::string boundary_field = "地名";
+    std::string boundary_value;       ///< exact value of boundary_field to pick (else: the city names)
+    std::string boundary_osm;         ///< "admin_level=8,name=Monaco": an OSM relation of the --osm_dir .osm.pbf
+    std::string bbox;                 ///< "lon_min,lat_min,lon_max,lat_max": a plain box instead of a polygon
+    geo::PopulationRule pop_rule = geo::PopulationRule::kReference;
+    PoiSource poi_source = PoiSource::kAuto;
     std::string command_line;         ///< recorded in the output
     std::uint64_t seed = 0;           ///< recorded (env_extra draws nothing at random)
 };

@@ -8,6 +8,7 @@
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/stations.hpp"
 
 namespace zoomdiff::prep {
@@ -30,6 +31,7 @@ struct GridMetaOptions {
     std::filesystem::path out;         ///< default ZoomDiff/datasets/cities/<City>/data/<City>_<datatype>_data.h5
     std::string boundary_field = "地名";
     GridMetaLayout layout = GridMetaLayout::kCorrected;
+    geo::PopulationRule pop_rule = geo::PopulationRule::kReference;  ///< as env_extra's --pop_rule
     /// Local date and time of hour 0, ISO 8601 "YYYY-MM-DDTHH:MM" (the reference stores none).
     std::string time_start = "unspecified";
     /// IANA time zone of the series, e.g. "Asia/Shanghai", "Europe/Rome".
