@@ -7,8 +7,7 @@ FILE.h5 is a condition file (<City>_cond.h5) or a data file (<City>_<type>_data.
 2-D or 3-D array of the file (default: every /100m/* and /500m/* array; 3-D arrays are shown as
 their mean over the last axis, e.g. the weekly mean; POI counts summed over categories). Each map
 is written as OUT_DIR/<scale>_<name>.tif (georeferenced in the city's UTM zone, rows flipped to
-north-up) and OUT_DIR/<scale>_<name>.png (log colour scale, white -> dark red; the mask, if the
-file has one, outlines the city). Needs Debian's python3 with numpy, python3-h5py, python3-gdal.
+north-up) and OUT_DIR/<scale>_<name>.png (log colour scale, white -> dark red). Needs Debian's python3 with numpy, python3-h5py, python3-gdal.
 """
 import pathlib
 import sys
