@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "geo/detail/gdal_util.hpp"
+#include "osm/detail/pbf_two_pass.hpp"
 #include <cpl_error.h>
 #include <gdal_priv.h>
 #include <ogr_geometry.h>
@@ -43,8 +44,6 @@ constexpr const char* kAreasLayer = "gis_osm_pois_a_free_1.shp";
 constexpr const char* kIgnoreKey = "ignore";
 
 // Node locations for the area pass: FlexMem picks a sparse or dense array by the ids it sees.
-using NodeIndex = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
-using LocationHandler = osmium::handler::NodeLocationsForWays<NodeIndex>;
 
 std::string trim(std::string_view text) {
     const auto first = text.find_first_not_of(" \t");
@@ -300,47 +299,8 @@ void read_pbf(const fs::path& pbf, const OsmPoiCrosswalk& crosswalk, Binner& bin
             }
         }
     }
-    osmium::area::Assembler::config_type assembler_config;
-    osmium::area::MultipolygonManager<osmium::area::Assembler> mp_manager{assembler_config,
-                                                                          area_filter};
     PoiHandler handler(crosswalk, binner);
-    try {
-        const osmium::io::File input{path};
-        // Pass 1: the members of multipolygon relations.
-        progress.start("osm.pbf relations", 0, "");
-        osmium::relations::read_relations(input, mp_manager);
-        progress.finish();
-
-        // Pass 2: nodes (locations + point POIs), closed ways and completed relations as areas.
-        NodeIndex index;
-        LocationHandler location_handler{index};
-        location_handler.ignore_errors();  // ways cut by the extract keep their known nodes
-        osmium::io::Reader reader{input, osmium::osm_entity_bits::node |
-                                             osmium::osm_entity_bits::way |
-                                             osmium::osm_entity_bits::relation};
-        progress.start("osm.pbf POIs", reader.file_size(), "bytes");
-        std::uint64_t reported = 0;
-        auto area_callback = mp_manager.handler(
-            [&handler](osmium::memory::Buffer&& buffer) { osmium::apply(buffer, handler); });
-        while (osmium::memory::Buffer buffer = reader.read()) {
-            osmium::apply(buffer, location_handler, handler, area_callback);
-            if (const std::uint64_t offset = reader.offset(); offset > reported) {
-                progress.advance(offset - reported);
-                reported = offset;
-            }
-        }
-        reader.close();
-        progress.finish();
-    } catch (const osmium::io_error& e) {
-        throw Error(path, std::string("cannot read OSM data (") + e.what() + ")",
-                    "Pass a valid .osm.pbf file");
-    } catch (const std::runtime_error& e) {
-        if (dynamic_cast<const Error*>(&e) != nullptr) {
-            throw;
-        }
-        throw Error(path, std::string("cannot read OSM data (") + e.what() + ")",
-                    "Pass a valid .osm.pbf file");
-    }
+    detail::read_pbf_two_pass(path, area_filter, handler, progress, "osm.pbf POIs");
     if (handler.bad_areas() > 0) {
         spdlog::warn("{}: {} POI areas without located nodes were skipped", path,
                      handler.bad_areas());

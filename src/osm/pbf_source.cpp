@@ -1,3 +1,4 @@
+#include "osm/detail/pbf_two_pass.hpp"
 #include "osm/detail/pbf_source.hpp"
 
 #include <algorithm>
@@ -31,8 +32,6 @@ constexpr double kPrefilterMarginFraction = 0.1;
 
 // Node locations: FlexMem switches between a sparse and a dense in-memory array by the node ids
 // it sees, the choice libosmium's examples recommend when the input size is not known.
-using NodeIndex = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
-using LocationHandler = osmium::handler::NodeLocationsForWays<NodeIndex>;
 
 struct CtDeleter {
     void operator()(OGRCoordinateTransformation* ct) const noexcept {
@@ -283,51 +282,9 @@ void accumulate_pbf(const std::filesystem::path& pbf_path, const geo::CityGrid& 
             area_filter.add_rule(true, osmium::TagMatcher{rule.key});
         }
     }
-    osmium::area::Assembler::config_type assembler_config;
-    osmium::area::MultipolygonManager<osmium::area::Assembler> mp_manager{assembler_config,
-                                                                          area_filter};
     ConditionHandler handler(rules, accumulator, sinks, *to_grid, box_deg);
     const std::size_t repaired_before = accumulator.repaired_count();
-    try {
-        const osmium::io::File input{path};
-        // Pass 1: which ways belong to multipolygon relations of interest.
-        progress.start("osm.pbf relations", 0, "");
-        osmium::relations::read_relations(input, mp_manager);
-        progress.finish();
-
-        // Pass 2: nodes (locations + point features), ways (lines, closed-way areas) and the
-        // relations the manager completes.
-        NodeIndex index;
-        LocationHandler location_handler{index};
-        location_handler.ignore_errors();  // ways cut by the extract keep their known nodes
-        osmium::io::Reader reader{input, osmium::osm_entity_bits::node |
-                                             osmium::osm_entity_bits::way |
-                                             osmium::osm_entity_bits::relation};
-        const std::uint64_t file_size = reader.file_size();
-        progress.start("osm.pbf", file_size, "bytes");
-        std::uint64_t reported = 0;
-        auto area_callback = mp_manager.handler(
-            [&handler](osmium::memory::Buffer&& buffer) { osmium::apply(buffer, handler); });
-        while (osmium::memory::Buffer buffer = reader.read()) {
-            osmium::apply(buffer, location_handler, handler, area_callback);
-            const std::uint64_t offset = reader.offset();
-            if (offset > reported) {
-                progress.advance(offset - reported);
-                reported = offset;
-            }
-        }
-        reader.close();
-        progress.finish();
-    } catch (const osmium::io_error& e) {
-        throw Error(path, std::string("cannot read OSM data (") + e.what() + ")",
-                    "Pass a valid .osm.pbf file");
-    } catch (const std::runtime_error& e) {
-        if (dynamic_cast<const Error*>(&e) != nullptr) {
-            throw;
-        }
-        throw Error(path, std::string("cannot read OSM data (") + e.what() + ")",
-                    "Pass a valid .osm.pbf file");
-    }
+    read_pbf_two_pass(path, area_filter, handler, progress, "osm.pbf");
     if (handler.bad_geometries() > 0) {
         spdlog::warn("{}: {} ways or areas without enough located nodes were skipped", path,
                      handler.bad_geometries());
