@@ -102,8 +102,9 @@ TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
     const auto f = io::H5File::open_read(out);
     EXPECT_EQ(f.attr_int("/", "epsg"), 32632);
     const auto total = [&](const std::string& key) {
+        const NdArray<double> a = f.read<double>(key);  // named: a range-for over a temporary's member dangles
         double s = 0;
-        for (double v : f.read<double>(key).values()) {
+        for (double v : a.values()) {
             s += v;
         }
         return s;
@@ -176,12 +177,14 @@ TEST(EnvExtraWorld, BoundaryFromAPolygonFileByExactValueOrFromABox) {
     const auto fb = io::H5File::open_read(b);
     EXPECT_EQ(fa.attr_int("/", "epsg"), fb.attr_int("/", "epsg"));
     // The box masks every cell; the polygon only those inside Monaco.
+    const NdArray<double> ma = fa.read<double>("/100m/mask");
+    const NdArray<double> mb = fb.read<double>("/100m/mask");
     double mask_a = 0;
     double mask_b = 0;
-    for (double v : fa.read<double>("/100m/mask").values()) {
+    for (double v : ma.values()) {
         mask_a += v;
     }
-    for (double v : fb.read<double>("/100m/mask").values()) {
+    for (double v : mb.values()) {
         mask_b += v;
     }
     EXPECT_LT(mask_a, mask_b);
