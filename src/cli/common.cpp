@@ -61,10 +61,20 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
                                                           {"always", core::ProgressMode::kAlways},
                                                           {"never", core::ProgressMode::kNever}};
     app.add_option("--progress", options.progress, "Progress display: auto|always|never")
-        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case).description(""));
     app.add_flag("--developer_debug", options.developer_debug,
                  "Let exceptions escape (for a debugger)")
         ->group("");
+}
+
+void add_pop_rule_flag(CLI::App& app, geo::PopulationRule& rule) {
+    const std::map<std::string, geo::PopulationRule> rules{
+        {"reference", geo::PopulationRule::kReference},
+        {"area_weighted", geo::PopulationRule::kAreaWeighted}};
+    app.add_option("--pop_rule", rule,
+                   "reference (the reference's per-cell pixel sampling; EPSG:4326, ~100 m pixels) "
+                   "or area_weighted (pixel overlap fractions, any CRS, the total conserved)")
+        ->transform(CLI::CheckedTransformer(rules, CLI::ignore_case).description(""));
 }
 
 int resolved_threads(const CommonOptions& options) {

@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "zoomdiff/cli/common.hpp"
+
 namespace zoomdiff::cli {
 
 void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
@@ -33,17 +35,12 @@ void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
     app.add_option("--boundary_osm", options.boundary_osm,
                    "Boundary from an OSM relation of the --osm_dir .osm.pbf, e.g. \"admin_level=8,name=Monaco\"");
     app.add_option("--bbox", options.bbox, "Boundary as a box: lon_min,lat_min,lon_max,lat_max (degrees)");
-    const std::map<std::string, geo::PopulationRule> rules{{"reference", geo::PopulationRule::kReference},
-                                                           {"area_weighted", geo::PopulationRule::kAreaWeighted}};
-    app.add_option("--pop_rule", options.pop_rule,
-                   "reference (the reference's pixel sampling; EPSG:4326 rasters) or area_weighted "
-                   "(pixel fractions, city total conserved; any CRS)")
-        ->transform(CLI::CheckedTransformer(rules, CLI::ignore_case));
+    add_pop_rule_flag(app, options.pop_rule);
     const std::map<std::string, prep::PoiSource> sources{
         {"auto", prep::PoiSource::kAuto}, {"table", prep::PoiSource::kTable}, {"osm", prep::PoiSource::kOsm}};
     app.add_option("--poi_source", options.poi_source,
                    "auto (tables when present, else OSM tags), table, or osm")
-        ->transform(CLI::CheckedTransformer(sources, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(sources, CLI::ignore_case).description(""));
     app.add_option("--poi_schema", options.poi_schema,
                    "POI category schema YAML (default: the built-in 21 categories)")
         ->check(CLI::ExistingFile);

@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "zoomdiff/cli/common.hpp"
+
 namespace zoomdiff::cli {
 
 void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
@@ -29,12 +31,8 @@ void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
         {"corrected", prep::GridMetaLayout::kCorrected}, {"reference", prep::GridMetaLayout::kReference}};
     app.add_option("--layout", options.layout,
                    "corrected (keep every station's data) or reference (drop as the reference does)")
-        ->transform(CLI::CheckedTransformer(layouts, CLI::ignore_case));
-    const std::map<std::string, geo::PopulationRule> rules{{"reference", geo::PopulationRule::kReference},
-                                                           {"area_weighted", geo::PopulationRule::kAreaWeighted}};
-    app.add_option("--pop_rule", options.pop_rule,
-                   "reference (the reference's pixel sampling) or area_weighted (any CRS, conserved)")
-        ->transform(CLI::CheckedTransformer(rules, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(layouts, CLI::ignore_case).description(""));
+    add_pop_rule_flag(app, options.pop_rule);
     app.add_option("--time_start", options.time_start,
                    "Local date and time of hour 0, YYYY-MM-DDTHH:MM (recorded in the output)")
         ->capture_default_str();

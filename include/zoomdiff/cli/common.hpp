@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "zoomdiff/core/progress.hpp"
+#include "zoomdiff/geo/population.hpp"
 
 namespace zoomdiff::cli {
 
@@ -24,6 +25,9 @@ struct CommonOptions {
 
 /// Add --threads, --seed, --log-level, -q, -v, --progress and the hidden --developer_debug.
 void add_common_flags(CLI::App& app, CommonOptions& options);
+
+/// `--pop_rule reference|area_weighted` (env_extra and grid_meta share it).
+void add_pop_rule_flag(CLI::App& app, geo::PopulationRule& rule);
 
 /// Number of threads to use: options.threads, or all cores when 0.
 [[nodiscard]] int resolved_threads(const CommonOptions& options);
