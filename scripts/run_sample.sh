@@ -10,7 +10,8 @@ out=${ZOOMDIFF_SAMPLE_OUT:-$root/out/sample}
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
-"$root/scripts/build.sh"
+# ZOOMDIFF_SKIP_BUILD=1: use the tools already in $build (the ctest entry e2e.run_sample does).
+[ "${ZOOMDIFF_SKIP_BUILD:-0}" = 1 ] || "$root/scripts/build.sh"
 sample="$root/data/sample"
 mkdir -p "$out"
 
