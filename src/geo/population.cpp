@@ -11,6 +11,10 @@
 #include <vector>
 
 #include "geo/detail/gdal_util.hpp"
+#include <boost/geometry.hpp>
+#include <boost/geometry/geometries/box.hpp>
+#include <boost/geometry/geometries/point_xy.hpp>
+#include <boost/geometry/geometries/polygon.hpp>
 #include <fmt/format.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
@@ -164,44 +168,16 @@ std::int64_t clamped_index(const std::vector<double>& edges, double inv_step, do
     return half_open_index(edges, inv_step, v);
 }
 
-/// One Sutherland–Hodgman step: the part of polygon `in` on one side of an axis-parallel line,
-/// x = at (x_axis) or y = at, keeping the side ≥ at (keep_above) or ≤ at. Exact for any simple
-/// polygon clipped by a half-plane as far as its area is concerned.
-void clip_half_plane(const std::vector<PointM>& in, bool x_axis, double at, bool keep_above,
-                     std::vector<PointM>& out) {
-    out.clear();
-    const std::size_t n = in.size();
-    const auto coord = [x_axis](const PointM& p) { return x_axis ? p.x_m : p.y_m; };
-    const auto inside = [&](const PointM& p) {
-        return keep_above ? coord(p) >= at : coord(p) <= at;
-    };
-    for (std::size_t k = 0; k < n; ++k) {
-        const PointM& a = in[k];
-        const PointM& b = in[(k + 1) % n];
-        const bool a_in = inside(a);
-        const bool b_in = inside(b);
-        if (a_in) {
-            out.push_back(a);
-        }
-        if (a_in != b_in) {
-            const double t = (at - coord(a)) / (coord(b) - coord(a));
-            PointM cut{a.x_m + t * (b.x_m - a.x_m), a.y_m + t * (b.y_m - a.y_m)};
-            (x_axis ? cut.x_m : cut.y_m) = at;  // exactly on the line, no rounding drift
-            out.push_back(cut);
-        }
-    }
-}
+namespace bg = boost::geometry;
+using BgPoint = bg::model::d2::point_xy<double>;
+using BgPolygon = bg::model::polygon<BgPoint>;
+using BgBox = bg::model::box<BgPoint>;
 
-/// |area| of a polygon (shoelace), m².
-double polygon_area_m2(const std::vector<PointM>& poly) {
-    double twice = 0.0;
-    const std::size_t n = poly.size();
-    for (std::size_t k = 0; k < n; ++k) {
-        const PointM& a = poly[k];
-        const PointM& b = poly[(k + 1) % n];
-        twice += a.x_m * b.y_m - b.x_m * a.y_m;
-    }
-    return std::abs(twice) * 0.5;
+/// The parts of `polygon` inside `box` (Boost.Geometry's clipping; boundaries are closed).
+std::vector<BgPolygon> clip_to_box(const BgPolygon& polygon, const BgBox& box) {
+    std::vector<BgPolygon> pieces;
+    bg::intersection(box, polygon, pieces);
+    return pieces;
 }
 
 /// PopulationRule::kAreaWeighted (see the header): each pixel's quadrilateral in the UTM plane,
@@ -328,10 +304,6 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
     std::vector<double> acc(rows * cols, 0.0);
     std::size_t valid_pixels = 0;
     std::size_t failed_pixels = 0;
-    std::vector<PointM> quad;  // clipping buffers, reused for every pixel
-    std::vector<PointM> scratch;
-    std::vector<PointM> column;
-    std::vector<PointM> piece;
     progress.start("population", static_cast<std::uint64_t>(wrows), "pixel rows");
     std::vector<PointM> top = corner_row(row_lo);
     for (std::int64_t r = 0; r < wrows; ++r) {
@@ -362,8 +334,12 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
             if (v == 0.0F) {
                 continue;
             }
-            quad.assign({p00, p10, p11, p01});
-            const double quad_area_m2 = polygon_area_m2(quad);
+            BgPolygon quad;
+            for (const PointM& p : {p00, p10, p11, p01, p00}) {
+                bg::append(quad.outer(), BgPoint(p.x_m, p.y_m));
+            }
+            bg::correct(quad);  // Boost wants clockwise, closed rings
+            const double quad_area_m2 = bg::area(quad);
             if (!(quad_area_m2 > 0.0)) {
                 continue;  // degenerate (e.g. a pixel beyond the pole)
             }
@@ -372,20 +348,31 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
             const std::int64_t j_hi = clamped_index(grid.x_edges_m, inv_x_step, qx_max);
             const std::int64_t i_lo = clamped_index(grid.y_edges_m, inv_y_step, qy_min);
             const std::int64_t i_hi = clamped_index(grid.y_edges_m, inv_y_step, qy_max);
+            const auto jl = static_cast<std::size_t>(j_lo);
+            const auto il = static_cast<std::size_t>(i_lo);
+            if (j_lo == j_hi && i_lo == i_hi && qx_min >= grid.x_edges_m[jl] &&
+                qx_max <= grid.x_edges_m[jl + 1] && qy_min >= grid.y_edges_m[il] &&
+                qy_max <= grid.y_edges_m[il + 1]) {
+                acc[il * cols + jl] += static_cast<double>(v);  // the whole pixel in one cell
+                continue;
+            }
+            // Column strips first, then cells: each clip works on a small piece.
             for (std::int64_t j = j_lo; j <= j_hi; ++j) {
                 const auto ju = static_cast<std::size_t>(j);
-                clip_half_plane(quad, true, grid.x_edges_m[ju], true, scratch);
-                clip_half_plane(scratch, true, grid.x_edges_m[ju + 1], false, column);
-                if (column.size() < 3) {
-                    continue;
-                }
-                for (std::int64_t i = i_lo; i <= i_hi; ++i) {
+                const BgBox strip(BgPoint(grid.x_edges_m[ju], qy_min), BgPoint(grid.x_edges_m[ju + 1], qy_max));
+                const std::vector<BgPolygon> column =
+                    j_lo == j_hi ? std::vector<BgPolygon>{quad} : clip_to_box(quad, strip);
+                for (std::int64_t i = i_lo; i <= i_hi && !column.empty(); ++i) {
                     const auto iu = static_cast<std::size_t>(i);
-                    clip_half_plane(column, false, grid.y_edges_m[iu], true, scratch);
-                    clip_half_plane(scratch, false, grid.y_edges_m[iu + 1], false, piece);
-                    if (piece.size() >= 3) {
-                        acc[iu * cols + ju] += people_per_m2 * polygon_area_m2(piece);
+                    const BgBox cell(BgPoint(grid.x_edges_m[ju], grid.y_edges_m[iu]),
+                                     BgPoint(grid.x_edges_m[ju + 1], grid.y_edges_m[iu + 1]));
+                    double area_m2 = 0.0;
+                    for (const BgPolygon& part : column) {
+                        for (const BgPolygon& piece : clip_to_box(part, cell)) {
+                            area_m2 += bg::area(piece);
+                        }
                     }
+                    acc[iu * cols + ju] += people_per_m2 * area_m2;
                 }
             }
         }
