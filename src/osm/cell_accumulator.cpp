@@ -4,6 +4,7 @@
 #include <string>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/binning.hpp"
 
 namespace zoomdiff::osm::detail {
 
@@ -40,16 +41,12 @@ bool CellAccumulator::meets_grid(const EnvelopeM& env) const noexcept {
 }
 
 bool CellAccumulator::count_point(double x_m, double y_m, NdArray<std::int32_t>& counts) const {
-    // index = (#edges <= v) - 1; NaN compares false everywhere and lands on N (dropped).
-    const auto col =
-        std::upper_bound(x_edges_m_.begin(), x_edges_m_.end(), x_m) - x_edges_m_.begin() - 1;
-    const auto row =
-        std::upper_bound(y_edges_m_.begin(), y_edges_m_.end(), y_m) - y_edges_m_.begin() - 1;
-    if (col < 0 || row < 0 || static_cast<std::size_t>(col) >= cols() ||
-        static_cast<std::size_t>(row) >= rows()) {
+    const auto col = geo::half_open_bin(x_edges_m_, x_m);
+    const auto row = geo::half_open_bin(y_edges_m_, y_m);
+    if (!col || !row) {
         return false;
     }
-    counts.at(static_cast<std::size_t>(row), static_cast<std::size_t>(col)) += 1;
+    counts.at(*row, *col) += 1;
     return true;
 }
 

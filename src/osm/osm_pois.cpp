@@ -28,6 +28,7 @@
 
 #include "zoomdiff/core/embedded_configs.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/binning.hpp"
 
 namespace zoomdiff::osm {
 
@@ -129,17 +130,6 @@ const OsmPoiRule* first_match(const std::vector<OsmPoiRule>& rules, const Lookup
     return nullptr;
 }
 
-// POI cell rule (PIPELINE §1.6), as in poi/poi_counts.cpp: kept if edges[0] <= v <= edges[N];
-// cell = (#edges <= v) − 1, and v == edges[N] goes into the last cell.
-std::optional<std::size_t> poi_cell(const std::vector<double>& edges, double v) {
-    if (!(v >= edges.front() && v <= edges.back())) {
-        return std::nullopt;
-    }
-    const auto upper = std::upper_bound(edges.begin(), edges.end(), v);
-    const auto index = static_cast<std::size_t>(upper - edges.begin()) - 1;
-    return std::min(index, edges.size() - 2);
-}
-
 /// Counts matched objects into a PoiCounts.
 class Binner {
 public:
@@ -152,8 +142,8 @@ public:
         ++result_.rows_read;
         ++result_.rows_kept;
         result_.category_present[k] = true;
-        const auto col = poi_cell(grid_.lon_edges_deg, lon_deg);
-        const auto row = poi_cell(grid_.lat_edges_deg, lat_deg);
+        const auto col = geo::closed_bin(grid_.lon_edges_deg, lon_deg);
+        const auto row = geo::closed_bin(grid_.lat_edges_deg, lat_deg);
         if (col && row) {
             ++result_.counts.at(*row, *col, k);
             ++result_.rows_counted;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/binning.hpp"
 
 namespace zoomdiff::poi {
 namespace {
@@ -60,17 +61,6 @@ std::optional<double> parse_double(std::string_view text) {
         return std::nullopt;
     }
     return value;
-}
-
-// POI cell rule (PIPELINE §1.6): kept if edges[0] <= v <= edges[N]; cell = (#edges <= v) − 1,
-// and v == edges[N] goes into the last cell. nullopt outside (NaN included).
-std::optional<std::size_t> poi_cell(const std::vector<double>& edges, double v) {
-    if (!(v >= edges.front() && v <= edges.back())) {
-        return std::nullopt;
-    }
-    const auto upper = std::upper_bound(edges.begin(), edges.end(), v);
-    const auto index = static_cast<std::size_t>(upper - edges.begin()) - 1;
-    return std::min(index, edges.size() - 2);
 }
 
 std::vector<fs::path> list_csv_files(const fs::path& poi_dir) {
@@ -242,8 +232,8 @@ PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const P
                             "Fix or remove that row.");
             }
             ++result.rows_kept;
-            const auto col = poi_cell(grid.lon_edges_deg, *lon_deg);
-            const auto row = poi_cell(grid.lat_edges_deg, *lat_deg);
+            const auto col = geo::closed_bin(grid.lon_edges_deg, *lon_deg);
+            const auto row = geo::closed_bin(grid.lat_edges_deg, *lat_deg);
             if (!col || !row) {
                 continue;
             }

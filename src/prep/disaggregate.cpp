@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/binning.hpp"
 #include "zoomdiff/prep/grid_meta.hpp"
 
 namespace zoomdiff::prep {
@@ -71,10 +72,10 @@ void check_inputs(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
 /// edge closed), clamped to the grid: a station inside the envelope but outside the degree edges
 /// (the corner wedges of P-1) goes to the nearest border cell, so that no series is lost.
 std::size_t bin_clamped(const std::vector<double>& edges, double v) {
-    const auto above =
-        static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin());
-    const std::size_t cells = edges.size() - 1;
-    return above == 0 ? 0 : std::min(above - 1, cells - 1);
+    if (const auto cell = geo::closed_bin(edges, v)) {
+        return *cell;
+    }
+    return v < edges.front() ? 0 : edges.size() - 2;
 }
 
 /// Stations with identical projected coordinates (co-located sectors) form one site; the k-d
