@@ -59,9 +59,7 @@ void require_layer_file(const std::filesystem::path& layer_path) {
     }
 }
 
-void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::CityGrid& grid,
-                          CellAccumulator& accumulator, const LayerSink& sink,
-                          core::Progress& progress) {
+GDALDatasetUniquePtr open_geofabrik_layer(const std::filesystem::path& layer_path) {
     require_layer_file(layer_path);
     const std::string path = layer_path.string();
     const char* const kOpenOptions[] = {"ENCODING=UTF-8", nullptr};
@@ -72,6 +70,14 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
         throw Error(path, "cannot open as a vector layer (" + gdal_error_or("no layer") + ")",
                     "Pass a readable Geofabrik shapefile (.shp with .shx and .dbf)");
     }
+    return dataset;
+}
+
+void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::CityGrid& grid,
+                          CellAccumulator& accumulator, const LayerSink& sink,
+                          core::Progress& progress) {
+    const std::string path = layer_path.string();
+    const GDALDatasetUniquePtr dataset = open_geofabrik_layer(layer_path);
     OGRLayer* layer = dataset->GetLayer(0);
 
     // CRS: none means EPSG:4326, as the reference assumes. Always x/y (lon/lat) axis order.

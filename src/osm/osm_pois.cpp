@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "geo/detail/gdal_util.hpp"
+#include "osm/detail/ogr_layer.hpp"
 #include "osm/detail/pbf_two_pass.hpp"
 #include <cpl_error.h>
 #include <gdal_priv.h>
@@ -300,14 +301,7 @@ void read_pbf(const fs::path& pbf, const OsmPoiCrosswalk& crosswalk, Binner& bin
 void read_fclass_layer(const fs::path& layer_path, const OsmPoiCrosswalk& crosswalk, Binner& binner,
                        core::Progress& progress) {
     const std::string path = layer_path.string();
-    const char* const kOpenOptions[] = {"ENCODING=UTF-8", nullptr};
-    CPLErrorReset();
-    GDALDatasetUniquePtr dataset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                                   nullptr, kOpenOptions, nullptr));
-    if (!dataset || dataset->GetLayerCount() < 1) {
-        throw Error(path, "cannot open as a vector layer (" + geo::detail::last_gdal_error() + ")",
-                    "Pass a readable Geofabrik shapefile (.shp with .shx and .dbf)");
-    }
+    const GDALDatasetUniquePtr dataset = detail::open_geofabrik_layer(layer_path);
     OGRLayer* layer = dataset->GetLayer(0);
     const int fclass_field = layer->GetLayerDefn()->GetFieldIndex("fclass");
     if (fclass_field < 0) {
