@@ -134,20 +134,13 @@ CityBoundary boundary_from_feature(const std::string& subject, OGRLayer* layer,
                          srs.GetName() != nullptr ? srs.GetName() : "its CRS");
         }
     }
-    OGREnvelope env;
-    geom->getEnvelope(&env);
-    CityBoundary boundary;
-    boundary.bbox = {env.MinX, env.MinY, env.MaxX, env.MaxY};
-    boundary.matched_value = chosen.value;
-    boundary.feature_id = chosen.fid;
-    char* wkt = nullptr;
-    geom->exportToWkt(&wkt);
-    boundary.polygon_wkt = wkt != nullptr ? wkt : "";
-    CPLFree(wkt);
-    if (env.MinX < -180.0 || env.MaxX > 180.0 || env.MinY < -90.0 || env.MaxY > 90.0) {
+    CityBoundary boundary = detail::boundary_of(*geom, chosen.value, chosen.fid);
+    const BBoxDeg& box = boundary.bbox;
+    if (box.lon_min_deg < -180.0 || box.lon_max_deg > 180.0 || box.lat_min_deg < -90.0 ||
+        box.lat_max_deg > 90.0) {
         throw Error(subject,
                     fmt::format("the boundary envelope ({}, {}, {}, {}) is not in degrees",
-                                env.MinX, env.MinY, env.MaxX, env.MaxY),
+                                box.lon_min_deg, box.lat_min_deg, box.lon_max_deg, box.lat_max_deg),
                     "Give the file a CRS (.prj) or reproject it to EPSG:4326.");
     }
     return boundary;

@@ -1,6 +1,9 @@
 #include "geo/detail/gdal_util.hpp"
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
+
+#include <utility>
 
 #include "zoomdiff/core/error.hpp"
 
@@ -25,6 +28,21 @@ std::unique_ptr<OGRCoordinateTransformation> make_transform(const OGRSpatialRefe
                     "Give the input a CRS that PROJ can convert to WGS 84.");
     }
     return ct;
+}
+
+CityBoundary boundary_of(const OGRGeometry& wgs84_polygon, std::string matched_value,
+                         long long feature_id) {
+    OGREnvelope env;
+    wgs84_polygon.getEnvelope(&env);
+    CityBoundary boundary;
+    boundary.bbox = {env.MinX, env.MinY, env.MaxX, env.MaxY};
+    boundary.matched_value = std::move(matched_value);
+    boundary.feature_id = feature_id;
+    char* wkt = nullptr;
+    wgs84_polygon.exportToWkt(&wkt, wkbVariantIso);
+    boundary.polygon_wkt = wkt != nullptr ? wkt : "";
+    CPLFree(wkt);
+    return boundary;
 }
 
 std::string last_gdal_error() {

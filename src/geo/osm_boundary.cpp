@@ -20,6 +20,7 @@
 #include <osmium/tags/tags_filter.hpp>
 #include <osmium/visitor.hpp>
 
+#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/boundary.hpp"
 
@@ -261,17 +262,7 @@ CityBoundary find_osm_boundary(const std::filesystem::path& pbf, const std::stri
                     "Check the relation's member ways and roles (outer/inner) in OSM.");
     }
 
-    OGREnvelope env;
-    geometry->getEnvelope(&env);
-    CityBoundary boundary;
-    boundary.bbox = {env.MinX, env.MinY, env.MaxX, env.MaxY};
-    boundary.matched_value = chosen.name;
-    boundary.feature_id = chosen.id;
-    char* wkt = nullptr;
-    geometry->exportToWkt(&wkt, wkbVariantIso);
-    boundary.polygon_wkt = wkt != nullptr ? wkt : "";
-    CPLFree(wkt);
-    return boundary;
+    return detail::boundary_of(*geometry, chosen.name, chosen.id);
 }
 
 }  // namespace zoomdiff::geo
