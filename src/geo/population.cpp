@@ -151,6 +151,16 @@ std::int64_t half_open_index(const std::vector<double>& edges, double inv_step, 
     return k;
 }
 
+/// The one error for a raster that misses the grid, whichever rule found it.
+Error no_overlap_error(const std::string& subject, const CityGrid& grid) {
+    return Error(subject,
+                 fmt::format("raster does not overlap the grid (grid lon {:.4f}..{:.4f}, lat "
+                             "{:.4f}..{:.4f})",
+                             grid.lon_edges_deg.front(), grid.lon_edges_deg.back(),
+                             grid.lat_edges_deg.front(), grid.lat_edges_deg.back()),
+                 "Pass the population raster that covers this city with --pop_path.");
+}
+
 /// A point of the grid's UTM plane.
 struct PointM {
     double x_m = 0;
@@ -251,12 +261,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
     if (!(px_min <= px_max) || px_max < 0.0 || py_max < 0.0 ||
         px_min >= static_cast<double>(raster_cols) || py_min >= static_cast<double>(raster_rows) ||
         col_hi < col_lo || row_hi < row_lo) {
-        throw Error(subject,
-                    fmt::format("raster does not overlap the grid (grid lon {:.4f}..{:.4f}, lat "
-                                "{:.4f}..{:.4f})",
-                                grid.lon_edges_deg.front(), grid.lon_edges_deg.back(),
-                                grid.lat_edges_deg.front(), grid.lat_edges_deg.back()),
-                    "Pass the population raster that covers this city with --pop_path.");
+        throw no_overlap_error(subject, grid);
     }
     const std::int64_t wcols = col_hi - col_lo + 1;
     const std::int64_t wrows = row_hi - row_lo + 1;
@@ -603,12 +608,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
                     "finer (WorldPop's 3 arc-seconds).");
     }
     if (row_hi < row_lo || col_hi < col_lo) {
-        throw Error(subject,
-                    fmt::format("raster does not overlap the grid (grid lon {:.4f}..{:.4f}, lat "
-                                "{:.4f}..{:.4f})",
-                                grid.lon_edges_deg.front(), grid.lon_edges_deg.back(),
-                                grid.lat_edges_deg.front(), grid.lat_edges_deg.back()),
-                    "Pass the population raster that covers this city with --pop_path.");
+        throw no_overlap_error(subject, grid);
     }
     block.row0 = row_lo;
     block.col0 = col_lo;
