@@ -1,5 +1,7 @@
 #include "prep/city_setup.hpp"
 
+#include <utility>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +14,18 @@ void require_exists(const std::filesystem::path& path, const std::string& flag,
     if (!std::filesystem::exists(path)) {
         throw Error(path.string(), what + " not found", "Pass it with " + flag + ".");
     }
+}
+
+io::Provenance provenance_of(std::string tool, std::string command_line, std::uint64_t seed,
+                             const geo::CityNames& names, std::string resolved_config_json) {
+    io::Provenance provenance;
+    provenance.tool = std::move(tool);
+    provenance.command_line = std::move(command_line);
+    provenance.seed = seed;
+    provenance.city_en = names.en;
+    provenance.city_cn = names.cn;
+    provenance.resolved_config_json = std::move(resolved_config_json);
+    return provenance;
 }
 
 CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names) {

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
 #include "zoomdiff/geo/boundary.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/geo/city_names.hpp"
+#include "zoomdiff/io/cond_store.hpp"
 
 namespace zoomdiff::prep {
 
@@ -20,6 +22,10 @@ struct CitySetup {
 /// grid over it; warns when the box spans UTM zones, throws zoomdiff::Error when it is smaller
 /// than one 2000 m tile.
 CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names);
+
+/// What a pipeline records about itself in its output (DESIGN §3).
+io::Provenance provenance_of(std::string tool, std::string command_line, std::uint64_t seed,
+                             const geo::CityNames& names, std::string resolved_config_json);
 
 /// Throws zoomdiff::Error "<path>: <what> not found. Pass it with <flag>." when `path` is missing.
 void require_exists(const std::filesystem::path& path, const std::string& flag,

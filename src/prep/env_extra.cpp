@@ -175,14 +175,9 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     }
     {
         StageClock clock(result.timings, "write");
-        io::Provenance provenance;
-        provenance.tool = "env_extra";
-        provenance.command_line = options.command_line;
-        provenance.seed = options.seed;
-        provenance.city_en = names.en;
-        provenance.city_cn = names.cn;
-        provenance.resolved_config_json = resolved_config_json(options, schema.source());
-        io::write_cond_file(options.out, cond, provenance);
+        io::write_cond_file(options.out, cond,
+                            provenance_of("env_extra", options.command_line, options.seed, names,
+                                          resolved_config_json(options, schema.source())));
     }
     spdlog::info("wrote {}", options.out.string());
     return result;

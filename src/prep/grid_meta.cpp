@@ -148,14 +148,9 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     summary.nan_values = static_cast<std::int64_t>(stations.nan_values);
     summary.layout = options.layout == GridMetaLayout::kReference ? "reference" : "corrected";
 
-    io::Provenance provenance;
-    provenance.tool = "grid_meta";
-    provenance.command_line = options.command_line;
-    provenance.seed = options.seed;
-    provenance.city_en = names.en;
-    provenance.city_cn = names.cn;
-    provenance.resolved_config_json = resolved_config_json(options);
-    io::write_data_file(options.out, data, summary, provenance);
+    io::write_data_file(options.out, data, summary,
+                        provenance_of("grid_meta", options.command_line, options.seed, names,
+                                      resolved_config_json(options)));
     spdlog::info("wrote {}", options.out.string());
 
     GridMetaResult out;
