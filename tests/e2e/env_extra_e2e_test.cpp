@@ -18,22 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-    int exit_code = -1;
-    std::string stderr_text;
-};
-
-/// Runs env_extra with `args` (already shell-quoted where needed); captures stderr.
-RunResult run_env_extra(const std::string& args, const fs::path& scratch) {
-    const fs::path err = scratch / "stderr.txt";
-    const std::string cmd = std::string(ZOOMDIFF_ENV_EXTRA_EXE) + " " + args + " --progress never 2> '" +
-                            err.string() + "' > /dev/null";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(err);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-            std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
-}
-
 std::string sample_args(const fs::path& out) {
     const fs::path s = source_dir() / "data/sample";
     return "--cityname Nanchang --province Jiangxi --shp_path '" + (s / "boundary/nanchang_sample.shp").string() +
@@ -53,7 +37,7 @@ std::size_t line_count(const std::string& s) {
 TEST(EnvExtraE2E, SampleCityRunsCleanAndReproducibly) {
     TempDir tmp;
     const fs::path out = tmp.path() / "cond" / "Nanchang_cond.h5";
-    const RunResult r = run_env_extra(sample_args(out) + " -q", tmp.path());
+    const ToolRun r = run_tool(ZOOMDIFF_ENV_EXTRA_EXE, sample_args(out) + " -q", tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     // -q: only warnings; the sample's four empty OSM layers warn, nothing is an error.
     EXPECT_EQ(r.stderr_text.find("error"), std::string::npos) << r.stderr_text;
@@ -75,7 +59,7 @@ TEST(EnvExtraE2E, SampleCityRunsCleanAndReproducibly) {
 
     const fs::path again = tmp.path() / "cond" / "again.h5";
     const std::string args2 = sample_args(again) + " -q";
-    ASSERT_EQ(run_env_extra(args2, tmp.path()).exit_code, 0);
+    ASSERT_EQ(run_tool(ZOOMDIFF_ENV_EXTRA_EXE, args2, tmp.path()).exit_code, 0);
     // Same inputs: the same arrays (the command-line attribute differs by the --out path).
     const auto g = io::H5File::open_read(again);
     for (const char* key : {"/pop_2000m", "/roadlen_2000m", "/100m/natural_count"}) {
@@ -85,13 +69,13 @@ TEST(EnvExtraE2E, SampleCityRunsCleanAndReproducibly) {
 
 TEST(EnvExtraE2E, HelpWorks) {
     TempDir tmp;
-    const RunResult r = run_env_extra("--help", tmp.path());
+    const ToolRun r = run_tool(ZOOMDIFF_ENV_EXTRA_EXE, "--help", tmp.path());
     EXPECT_EQ(r.exit_code, 0);
 }
 
 TEST(EnvExtraE2E, BadFlagIsUsageError) {
     TempDir tmp;
-    const RunResult r = run_env_extra("--no_such_flag 1", tmp.path());
+    const ToolRun r = run_tool(ZOOMDIFF_ENV_EXTRA_EXE, "--no_such_flag 1", tmp.path());
     EXPECT_EQ(r.exit_code, 2);
 }
 
@@ -117,7 +101,7 @@ TEST(EnvExtraE2E, EachBadInputIsOneLineExitTwoAndNoOutput) {
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
-        const RunResult r = run_env_extra(c.args + " -q", tmp.path());
+        const ToolRun r = run_tool(ZOOMDIFF_ENV_EXTRA_EXE, c.args + " -q", tmp.path());
         EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
         // Warnings may precede it; the error itself is the one last line, naming the subject.
         ASSERT_FALSE(r.stderr_text.empty());

@@ -24,14 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// env_extra with `args` and -q; its stderr goes to `err_text`.
 int run(const std::string& args, const fs::path& scratch, std::string& err_text) {
-    const fs::path err = scratch / "stderr.txt";
-    const int status = std::system((std::string(ZOOMDIFF_ENV_EXTRA_EXE) + " " + args +
-                                    " --progress never -q 2> '" + err.string() + "' > /dev/null")
-                                       .c_str());
-    std::ifstream in(err);
-    err_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const ToolRun r = run_tool(ZOOMDIFF_ENV_EXTRA_EXE, args + " -q", scratch);
+    err_text = r.stderr_text;
+    return r.exit_code;
 }
 
 /// A WorldPop-like raster over Monaco: 3″ pixels, EPSG:4326, `people` per pixel.

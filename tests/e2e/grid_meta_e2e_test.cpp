@@ -23,20 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-    int exit_code = -1;
-    std::string stderr_text;
-};
-
-RunResult run_tool(const std::string& exe, const std::string& args, const fs::path& scratch) {
-    const fs::path err = scratch / "stderr.txt";
-    const std::string cmd = exe + " " + args + " --progress never 2> '" + err.string() + "' > /dev/null";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(err);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-            std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
-}
-
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 std::string sample_args(const std::string& datatype, const fs::path& out, int seed) {
@@ -91,7 +77,7 @@ void expect_conserved(const io::H5File& f, const std::vector<double>& expected, 
 TEST(GridMetaE2E, SampleCityConservesAndUsesEnvExtrasGrid) {
     TempDir tmp;
     const fs::path out = tmp.path() / "Nanchang_traffic_data.h5";
-    const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE,
+    const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE,
                                  sample_args("traffic", out, 1) + " --time_start 2024-03-04T00:00 --time_zone Asia/Shanghai",
                                  tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -111,7 +97,7 @@ TEST(GridMetaE2E, SampleCityConservesAndUsesEnvExtrasGrid) {
     // The grid is the one env_extra builds for the same city.
     const fs::path s = source_dir() / "data/sample";
     const fs::path cond = tmp.path() / "Nanchang_cond.h5";
-    const RunResult e = run_tool(ZOOMDIFF_ENV_EXTRA_EXE,
+    const ToolRun e = run_tool(ZOOMDIFF_ENV_EXTRA_EXE,
                                  "--cityname Nanchang --shp_path " + q(s / "boundary/nanchang_sample.shp") +
                                      " --pop_path " + q(s / "population.tif") + " --osm_dir " + q(s / "OSM_Jiangxi") +
                                      " --poi_dir " + q(s / "POI_Nanchang") + " --out " + q(cond) + " -q",
@@ -190,7 +176,7 @@ TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
         const std::string args = "--cityname Nanchang --datatype traffic --data_path " + q(c.data) + " --shp_path " +
                                  q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(s / "population.tif") +
                                  " --out " + q(out) + " -q" + c.extra;
-        const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
+        const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
         EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
         ASSERT_FALSE(r.stderr_text.empty());
         const std::string last = r.stderr_text.substr(r.stderr_text.rfind('\n', r.stderr_text.size() - 2) + 1);
@@ -269,7 +255,7 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
                " --pop_path " + q(raster) + " --out " + q(out) + " --seed 3 -q";
     };
     // The ISTAT raster's 0.005° pixels are coarser than the cells: the window rule samples none.
-    const RunResult too_coarse = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(coarse), tmp.path());
+    const ToolRun too_coarse = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(coarse), tmp.path());
     EXPECT_EQ(too_coarse.exit_code, 2);
     EXPECT_NE(too_coarse.stderr_text.find("too coarse"), std::string::npos) << too_coarse.stderr_text;
     // The same people on WorldPop's 3″ pixels: each 0.005° pixel split into 6 × 6 equal parts.
@@ -299,7 +285,7 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
         dst->GetRasterBand(1)->SetNoDataValue(src->GetRasterBand(1)->GetNoDataValue());
         ASSERT_EQ(dst->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 6 * w, 6 * h, f.data(), 6 * w, 6 * h, GDT_Float32, 0, 0), CE_None);
     }
-    const RunResult r = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(fine), tmp.path());
+    const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(fine), tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     const auto f = io::H5File::open_read(out);
     EXPECT_EQ(f.attr_int("/", "epsg"), 32632);

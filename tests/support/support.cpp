@@ -1,6 +1,10 @@
 #include "support/support.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include <atomic>
 #include <cstdlib>
@@ -21,6 +25,16 @@ fs::path golden_dir() {
 }
 
 fs::path shared_dir() { return source_dir() / ".." / "shared"; }
+
+ToolRun run_tool(const std::string& exe, const std::string& args, const fs::path& scratch) {
+    const fs::path err = scratch / "stderr.txt";
+    const std::string cmd =
+        exe + " " + args + " --progress never 2> '" + err.string() + "' > /dev/null";
+    const int status = std::system(cmd.c_str());
+    std::ifstream in(err);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+            std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
+}
 
 TempDir::TempDir() {
     static std::atomic<int> counter{0};

@@ -14,6 +14,16 @@ std::filesystem::path shared_dir();
 /// The repository root.
 std::filesystem::path source_dir();
 
+/// What a tool run gave: its exit code and everything it wrote to stderr.
+struct ToolRun {
+    int exit_code = -1;
+    std::string stderr_text;
+};
+
+/// Runs `exe args --progress never` through the shell (args already quoted), stdout discarded,
+/// stderr captured through a file in `scratch`.
+ToolRun run_tool(const std::string& exe, const std::string& args, const std::filesystem::path& scratch);
+
 /// A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {
 public:
