@@ -8,11 +8,8 @@
 # SHP_PATH and POP_PATH override the reference's boundary file and population raster; any further
 # env_extra flags go in ENV_EXTRA_FLAGS (e.g. "--boundary_field ENG_NAME -q").
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-env_extra=${ZOOMDIFF_BUILD_DIR:-$root/build}/env_extra
-[ -x "$env_extra" ] || "$root/scripts/build.sh"
-shp=${SHP_PATH:-./ZoomDiff/datasets/_shared_geographic_data/China_city_boundaries/china_city_boundaries_2024.shp}
-pop=${POP_PATH:-./ZoomDiff/datasets/_shared_geographic_data/chn_ppp_2020_constrained.tif}
+source "$(dirname "$0")/city_jobs.sh"
+env_extra=$(tool_path env_extra)
 [ $# -eq 0 ] && set -- Nanchang:Jiangxi
 
 run_one() {
@@ -24,4 +21,4 @@ run_one() {
 }
 export -f run_one
 export env_extra shp pop
-printf '%s\n' "$@" | xargs -P "${ZOOMDIFF_JOBS:-1}" -I{} bash -c 'run_one "$@"' _ {}
+for_each_job run_one "$@"

@@ -8,11 +8,8 @@
 # SHP_PATH and POP_PATH override the reference's boundary file and population raster; SEED sets
 # --seed (default 0); further flags go in GRID_META_FLAGS (e.g. "--layout reference -q").
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-grid_meta=${ZOOMDIFF_BUILD_DIR:-$root/build}/grid_meta
-[ -x "$grid_meta" ] || "$root/scripts/build.sh"
-shp=${SHP_PATH:-./ZoomDiff/datasets/_shared_geographic_data/China_city_boundaries/china_city_boundaries_2024.shp}
-pop=${POP_PATH:-./ZoomDiff/datasets/_shared_geographic_data/chn_ppp_2020_constrained.tif}
+source "$(dirname "$0")/city_jobs.sh"
+grid_meta=$(tool_path grid_meta)
 seed=${SEED:-0}
 [ $# -eq 0 ] && set -- Nanchang:traffic
 
@@ -25,4 +22,4 @@ run_one() {
 }
 export -f run_one
 export grid_meta shp pop seed
-printf '%s\n' "$@" | xargs -P "${ZOOMDIFF_JOBS:-1}" -I{} bash -c 'run_one "$@"' _ {}
+for_each_job run_one "$@"
