@@ -32,3 +32,7 @@ target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} $
 target_link_libraries(zoomdiff_deps INTERFACE
     GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
     ${LIBZIP_LIBRARY} nanoflann::nanoflann)
+
+# LibTorch (Debian's libtorch-dev, CPU; a CUDA LibTorch is found the same way via Torch_DIR).
+# Only the model library links it (DESIGN §2: torch stays inside the model area).
+find_package(Torch REQUIRED)

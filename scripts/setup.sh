@@ -11,6 +11,7 @@ packages=(
   libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev
   libzip-dev libnanoflann-dev
   libboost-dev libgtest-dev libbenchmark-dev
+  libtorch-dev libopenblas0-openmp
 )
 
 missing=()

@@ -1,0 +1,92 @@
+#pragma once
+
+// The model configuration: the reference's base.yaml keys (reference/MODEL.md §1.1) plus
+// `model.condition_layout` (DESIGN §4). Torch-free, so tools and the data area can read it.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace zoomdiff::model {
+
+/// Fixed sizes of the reference model (MODEL.md §1.2); they are not configuration keys.
+inline constexpr std::int64_t kHours = 168;             ///< L, time steps of one sample (a week)
+inline constexpr std::int64_t kTileSide = 4;            ///< H = W, 500 m cells per 2000 m tile side
+inline constexpr std::int64_t kFeatures = 1;            ///< K, series per cell
+inline constexpr std::int64_t kFeedForward = 64;        ///< width of every transformer FFN
+inline constexpr std::int64_t kFusionWidth = 128;       ///< hidden width of the noise fusion
+inline constexpr std::int64_t kReferenceStaticChannels = 4;
+inline constexpr std::int64_t kCorrectedStaticChannels = 5;
+inline constexpr std::int64_t kPoiChannels = 21;
+
+/// Which static conditions enter the network, and how (DESIGN §4, README "Model").
+enum class ConditionLayout {
+    kReference,  ///< [population, population, road length, water area], raw values
+    kCorrected,  ///< [population, building count, road length, waterway length, water area], log1p
+};
+
+enum class BetaSchedule { kQuad, kLinear };
+
+struct TrainConfig {
+    int epochs = 500;
+    int batch_size = 128;
+    double lr = 1.0e-3;
+};
+
+struct DiffusionConfig {
+    int layers = 4;
+    int channels = 256;
+    int nheads = 8;
+    int diffusion_embedding_dim = 128;
+    double beta_start = 1.0e-4;
+    double beta_end = 0.05;
+    int num_steps = 400;
+    BetaSchedule schedule = BetaSchedule::kQuad;
+    int time_scale = 1;
+    int spatial_scale = 3;
+    int spatial_scale_coarse = 3;
+};
+
+struct NetworkConfig {
+    bool is_unconditional = false;  ///< read by the reference, never acts
+    int timeemb = 128;
+    int spatialemb = 128;
+    int cond_emb = 128;             ///< read by the reference, never used
+    int feature_emb = 128;
+    double sim = 0.8;
+    ConditionLayout condition_layout = ConditionLayout::kCorrected;
+};
+
+struct ModelConfig {
+    TrainConfig train;
+    DiffusionConfig diffusion;
+    NetworkConfig model;
+
+    /// Diffusion segments (scales) S = max(time_scale, spatial_scale).
+    [[nodiscard]] int segments() const;
+    /// Side-information channels d_t + d_s + d_f.
+    [[nodiscard]] std::int64_t side_dim() const;
+    /// Tile side H after the reference's spatial pre-pooling: 2^(spatial_scale_coarse - 1)
+    /// cells (4 at base; MODEL.md §4.3).
+    [[nodiscard]] std::int64_t tile_side() const;
+    [[nodiscard]] std::int64_t static_channels() const;
+    [[nodiscard]] std::int64_t poi_channels() const { return kPoiChannels; }
+};
+
+/// Parse YAML text (a base.yaml-style file, or the Python-dict string the goldens store, which is
+/// valid YAML flow syntax). Missing keys take base.yaml's values; unknown keys, wrong types and
+/// out-of-range values throw zoomdiff::Error naming `source` and the key.
+ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source);
+
+/// Read a config file. A bare name that is not an existing file ("base.yaml") is looked up among
+/// the configs embedded at build time.
+ModelConfig load_model_config(const std::filesystem::path& path);
+
+/// The resolved configuration as YAML (every key, ours included), for run folders.
+std::string to_yaml(const ModelConfig& config);
+
+std::string_view to_string(ConditionLayout layout);
+ConditionLayout parse_condition_layout(std::string_view text, const std::string& source);
+
+}  // namespace zoomdiff::model

@@ -1,0 +1,231 @@
+#include "zoomdiff/model/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "zoomdiff/core/embedded_configs.hpp"
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+constexpr const char* kFixHint = "Fix the key; configs/base.yaml shows every key with its default";
+
+// One YAML section: reads the keys it knows and rejects the rest.
+class Section {
+public:
+    Section(const YAML::Node& root, std::string name, const std::string& source)
+        : node_(root[name]), name_(std::move(name)), source_(source) {
+        if (node_ && !node_.IsMap()) {
+            throw Error(source_, fmt::format("'{}' is not a mapping", name_), kFixHint);
+        }
+    }
+
+    template <typename T>
+    void read(const char* key, T& value) {
+        known_.emplace_back(key);
+        if (!node_ || !node_[key]) return;
+        try {
+            value = node_[key].as<T>();
+        } catch (const YAML::Exception&) {
+            throw Error(source_, fmt::format("'{}.{}' has the wrong type ('{}')", name_, key,
+                                             node_[key].Scalar()),
+                        kFixHint);
+        }
+    }
+
+    [[nodiscard]] YAML::Node child(const char* key) {
+        known_.emplace_back(key);
+        return node_ ? node_[key] : YAML::Node();
+    }
+
+    void reject_unknown() const {
+        if (!node_) return;
+        for (const auto& entry : node_) {
+            const auto key = entry.first.as<std::string>();
+            if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+                throw Error(source_, fmt::format("unknown key '{}.{}'", name_, key), kFixHint);
+            }
+        }
+    }
+
+private:
+    YAML::Node node_;
+    std::string name_;
+    const std::string& source_;
+    std::vector<std::string> known_;
+};
+
+void require(bool ok, const std::string& source, const std::string& problem) {
+    if (!ok) throw Error(source, problem, kFixHint);
+}
+
+void validate(const ModelConfig& c, const std::string& source) {
+    const auto& d = c.diffusion;
+    const auto& m = c.model;
+    require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
+    require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
+    require(c.train.lr > 0, source, "'train.lr' must be positive");
+    require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
+    require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
+            fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
+                        "'diffusion.nheads' ({})", d.channels, d.nheads));
+    require(d.diffusion_embedding_dim >= 4 && d.diffusion_embedding_dim % 2 == 0, source,
+            "'diffusion.diffusion_embedding_dim' must be an even number of at least 4");
+    require(d.beta_start > 0 && d.beta_end < 1 && d.beta_start <= d.beta_end, source,
+            "betas must satisfy 0 < beta_start <= beta_end < 1");
+    require(d.time_scale >= 1 && d.time_scale <= 5, source,
+            "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");
+    require(d.spatial_scale_coarse >= 1 && d.spatial_scale_coarse <= 3, source,
+            "'diffusion.multi_scale.spatial_scale_coarse' must be 1..3 (tiles are 4 x 4 cells)");
+    require(d.spatial_scale >= 1 && d.spatial_scale <= d.spatial_scale_coarse, source,
+            "'diffusion.multi_scale.spatial_scale' must be 1..spatial_scale_coarse");
+    require(d.num_steps >= 2 * c.segments(), source,
+            fmt::format("'diffusion.num_steps' ({}) is too small for {} segments", d.num_steps,
+                        c.segments()));
+    require(m.timeemb >= 2 && m.timeemb % 2 == 0, source, "'model.timeemb' must be even");
+    require(m.feature_emb >= 1, source, "'model.feature_emb' must be positive");
+    // MODEL.md D-2: the reference sizes the spatial tables with timeemb but counts spatialemb in
+    // the side channels, so any other combination builds a model that cannot run.
+    require(m.spatialemb == m.timeemb, source,
+            fmt::format("'model.spatialemb' ({}) must equal 'model.timeemb' ({}): the spatial "
+                        "tables are timeemb wide", m.spatialemb, m.timeemb));
+    require(m.sim >= 0 && m.sim <= 1, source, "'model.sim' must be in [0, 1]");
+}
+
+}  // namespace
+
+int ModelConfig::segments() const { return std::max(diffusion.time_scale, diffusion.spatial_scale); }
+
+std::int64_t ModelConfig::side_dim() const {
+    return std::int64_t{model.timeemb} + model.spatialemb + model.feature_emb;
+}
+
+std::int64_t ModelConfig::tile_side() const {
+    return std::int64_t{1} << (diffusion.spatial_scale_coarse - 1);
+}
+
+std::int64_t ModelConfig::static_channels() const {
+    return model.condition_layout == ConditionLayout::kReference ? kReferenceStaticChannels
+                                                                 : kCorrectedStaticChannels;
+}
+
+std::string_view to_string(ConditionLayout layout) {
+    return layout == ConditionLayout::kReference ? "reference" : "corrected";
+}
+
+ConditionLayout parse_condition_layout(std::string_view text, const std::string& source) {
+    if (text == "reference") return ConditionLayout::kReference;
+    if (text == "corrected") return ConditionLayout::kCorrected;
+    throw Error(source, fmt::format("unknown condition layout '{}'", text),
+                "Use 'reference' (the reference's channels, for its checkpoints) or 'corrected'");
+}
+
+ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::Exception& e) {
+        throw Error(source, fmt::format("not valid YAML ({})", e.what()), kFixHint);
+    }
+    if (!root.IsMap()) throw Error(source, "the file is not a YAML mapping", kFixHint);
+
+    ModelConfig c;
+    Section train(root, "train", source);
+    train.read("epochs", c.train.epochs);
+    train.read("batch_size", c.train.batch_size);
+    train.read("lr", c.train.lr);
+    train.reject_unknown();
+
+    Section diffusion(root, "diffusion", source);
+    auto& d = c.diffusion;
+    diffusion.read("layers", d.layers);
+    diffusion.read("channels", d.channels);
+    diffusion.read("nheads", d.nheads);
+    diffusion.read("diffusion_embedding_dim", d.diffusion_embedding_dim);
+    diffusion.read("beta_start", d.beta_start);
+    diffusion.read("beta_end", d.beta_end);
+    diffusion.read("num_steps", d.num_steps);
+    std::string schedule = "quad";
+    diffusion.read("schedule", schedule);
+    if (schedule == "quad") {
+        d.schedule = BetaSchedule::kQuad;
+    } else if (schedule == "linear") {
+        d.schedule = BetaSchedule::kLinear;
+    } else {
+        throw Error(source, fmt::format("unknown 'diffusion.schedule' '{}'", schedule),
+                    "Use 'quad' or 'linear'");
+    }
+    int side_dim = 0;  // the reference inserts it at run time; derived here, so ignored
+    diffusion.read("side_dim", side_dim);
+    if (const auto node = diffusion.child("multi_scale"); node && node.IsMap()) {
+        YAML::Node wrapper;
+        wrapper["diffusion.multi_scale"] = node;
+        Section ms(wrapper, "diffusion.multi_scale", source);
+        ms.read("time_scale", d.time_scale);
+        ms.read("spatial_scale", d.spatial_scale);
+        ms.read("spatial_scale_coarse", d.spatial_scale_coarse);
+        ms.reject_unknown();
+    }
+    diffusion.reject_unknown();
+
+    Section model(root, "model", source);
+    auto& m = c.model;
+    model.read("is_unconditional", m.is_unconditional);
+    model.read("timeemb", m.timeemb);
+    model.read("spatialemb", m.spatialemb);
+    model.read("cond_emb", m.cond_emb);
+    model.read("feature_emb", m.feature_emb);
+    model.read("sim", m.sim);
+    std::string layout(to_string(m.condition_layout));
+    model.read("condition_layout", layout);
+    m.condition_layout = parse_condition_layout(layout, source);
+    model.reject_unknown();
+
+    for (const auto& entry : root) {
+        const auto key = entry.first.as<std::string>();
+        if (key != "train" && key != "diffusion" && key != "model") {
+            throw Error(source, fmt::format("unknown section '{}'", key), kFixHint);
+        }
+    }
+    validate(c, source);
+    return c;
+}
+
+ModelConfig load_model_config(const std::filesystem::path& path) {
+    if (!std::filesystem::exists(path) && !path.has_parent_path()) {
+        return parse_model_config(core::embedded_config(path.string()), path.string());
+    }
+    std::ifstream in(path);
+    if (!in) {
+        throw Error(path.string(), "cannot read the model config",
+                    "Pass an existing YAML file with --config (e.g. configs/base.yaml)");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_model_config(text.str(), path.string());
+}
+
+std::string to_yaml(const ModelConfig& c) {
+    const auto& d = c.diffusion;
+    const auto& m = c.model;
+    return fmt::format(
+        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n"
+        "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
+        "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
+        "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n"
+        "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"
+        "  feature_emb: {}\n  sim: {}\n  condition_layout: {}\n",
+        c.train.epochs, c.train.batch_size, c.train.lr, d.layers, d.channels, d.nheads,
+        d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
+        d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
+        d.spatial_scale_coarse, m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb,
+        m.cond_emb, m.feature_emb, m.sim, to_string(m.condition_layout));
+}
+
+}  // namespace zoomdiff::model

@@ -1,0 +1,264 @@
+#include "zoomdiff/model/diffusion.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/nn/functional/loss.h>
+
+namespace zoomdiff::model {
+namespace {
+
+using torch::Tensor;
+
+constexpr double kTransformerDropout = 0.1;
+
+// Block means along one axis: view the axis as (groups, size), mean over size, broadcast back.
+Tensor block_mean(const Tensor& x, std::int64_t axis, std::int64_t groups) {
+    const auto length = x.size(axis);
+    if (groups == length) return x;
+    auto sizes = x.sizes().vec();
+    std::vector<std::int64_t> split(sizes.begin(), sizes.begin() + axis);
+    split.push_back(groups);
+    split.push_back(length / groups);
+    split.insert(split.end(), sizes.begin() + axis + 1, sizes.end());
+    const auto grouped = x.reshape(split);
+    return grouped.mean(axis + 1, /*keepdim=*/true).expand(split).reshape(sizes);
+}
+
+Tensor float_table(const std::vector<float>& values) {
+    return torch::tensor(at::ArrayRef<float>(values), torch::kFloat);
+}
+
+}  // namespace
+
+Tensor spatial_divide(const Tensor& x, int i_s, int coarse) {
+    const std::int64_t groups = std::int64_t{1} << (coarse - i_s);
+    const auto side = x.size(-1);
+    TORCH_CHECK(x.size(-2) == side && side % groups == 0, "spatial level ", i_s, " needs a square tile divisible by ",
+                groups, ", got ", x.sizes());
+    const auto rows = block_mean(x, x.dim() - 2, groups);
+    return block_mean(rows, x.dim() - 1, groups);
+}
+
+Tensor temporal_divide(const Tensor& x, int i_t) {
+    static constexpr std::int64_t kHoursPerGroup[] = {1, 2, 4, 24, 168};
+    TORCH_CHECK(i_t >= 1 && i_t <= 5, "temporal level must be 1..5, got ", i_t);
+    const auto hours = kHoursPerGroup[i_t - 1];
+    TORCH_CHECK(x.dim() == 5 && x.size(2) % hours == 0, "temporal level ", i_t, " needs (B, K, L, H, W) with L a multiple of ",
+                hours, ", got ", x.sizes());
+    return block_mean(x, 2, x.size(2) / hours);
+}
+
+Tensor divide(const Tensor& x, int i_t, int i_s, int coarse) {
+    return temporal_divide(spatial_divide(x, i_s, coarse), i_t);
+}
+
+// ---- noise sources ----------------------------------------------------------------------------
+
+GeneratorNoise::GeneratorNoise(at::Generator generator, bool dropout_on_cpu)
+    : generator_(std::move(generator)), dropout_on_cpu_(dropout_on_cpu) {}
+
+at::Generator GeneratorNoise::cpu_generator(std::uint64_t seed) {
+    return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
+
+Tensor GeneratorNoise::normal(at::IntArrayRef shape, DrawRole /*role*/) {
+    return torch::randn(shape, generator_, torch::kFloat);
+}
+
+Tensor GeneratorNoise::steps(std::int64_t count, std::int64_t num_steps) {
+    return torch::randint(0, num_steps, {count}, generator_, torch::kLong);
+}
+
+c10::optional<at::Generator> GeneratorNoise::dropout_generator() {
+    if (dropout_on_cpu_) return generator_;
+    return c10::nullopt;
+}
+
+ReplayNoise::ReplayNoise(std::vector<Tensor> draws, Tensor steps)
+    : draws_(std::move(draws)), steps_(std::move(steps)) {}
+
+Tensor ReplayNoise::normal(at::IntArrayRef shape, DrawRole /*role*/) {
+    if (next_ >= draws_.size()) {
+        throw std::runtime_error("replay: draw " + std::to_string(next_) + " asked for, but only " +
+                                 std::to_string(draws_.size()) + " were recorded");
+    }
+    const auto& draw = draws_[next_];
+    if (draw.sizes() != shape) {
+        throw std::runtime_error("replay: draw " + std::to_string(next_) + " has another shape than asked for");
+    }
+    ++next_;
+    return draw;
+}
+
+Tensor ReplayNoise::steps(std::int64_t count, std::int64_t /*num_steps*/) {
+    if (!steps_.defined() || steps_.numel() != count) {
+        throw std::runtime_error("replay: no recorded training steps of that count");
+    }
+    return steps_;
+}
+
+// ---- losses ---------------------------------------------------------------------------------
+
+MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
+    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)) {}
+
+Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditions& conditions,
+                                           const Tensor& steps, NoiseSource& noise) {
+    const auto device = net_->spatial_embedding.device();
+    const int coarse = net_->config().diffusion.spatial_scale_coarse;
+    const auto data = x0.to(device, torch::kFloat);
+    const auto cpu_steps = steps.to(torch::kCPU, torch::kLong);
+    auto eps_all = torch::empty_like(data);
+    auto noisy_all = torch::empty_like(data);
+    auto prior_all = torch::zeros_like(data);
+    auto segment_all = torch::zeros({data.size(0)}, torch::kLong);
+
+    for (const auto& segment : schedule_.segments) {
+        const auto items = ((cpu_steps >= segment.lower) & (cpu_steps < segment.upper)).nonzero().reshape({-1});
+        if (items.numel() == 0) continue;  // no draws for an empty segment
+        const auto positions = cpu_steps.index_select(0, items) - segment.lower + 1;
+        const auto alpha = float_table(segment.alpha_f32).index_select(0, positions).to(device).view({-1, 1, 1, 1, 1});
+        const auto rows = items.to(device);
+        const auto clean = data.index_select(0, rows);
+        const auto target = divide(clean, segment.i_t, segment.i_s, coarse);
+        const auto eps = noise.normal(target.sizes(), DrawRole::kLossNoise).to(device);
+        const auto root = alpha.sqrt();
+        const auto root_rest = (1 - alpha).sqrt();
+        const auto noisy = root * target + root_rest * eps;
+        if (segment.index >= 1) {
+            const auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, coarse);
+            prior_all.index_copy_(0, rows, (noisy - root * coarser) / root_rest);
+        } else {
+            (void)noise.normal(target.sizes(), DrawRole::kDiscarded);  // the reference discards it
+        }
+        eps_all.index_copy_(0, rows, eps);
+        noisy_all.index_copy_(0, rows, noisy);
+        segment_all.index_fill_(0, items, segment.index);
+    }
+    const auto context = net_->prepare(conditions, segment_all);
+    const auto predicted = net_->denoise(noisy_all, cpu_steps.to(device), context,
+                                         DropoutSpec{kTransformerDropout, noise.dropout_generator()});
+    const auto fused = net_->fuse(predicted, prior_all);
+    return torch::nn::functional::mse_loss(fused, eps_all);
+}
+
+Tensor MultiScaleDiffusion::loss(const Tensor& x0, const BatchConditions& conditions, NoiseSource& noise) {
+    const auto steps = noise.steps(x0.size(0), schedule_.num_steps);
+    return loss_for_steps(x0, conditions, steps, noise);
+}
+
+Tensor MultiScaleDiffusion::loss_at_step(const Tensor& x0, const BatchConditions& conditions, int n,
+                                         NoiseSource& noise) {
+    return loss_for_steps(x0, conditions, torch::full({x0.size(0)}, n, torch::kLong), noise);
+}
+
+Tensor MultiScaleDiffusion::validation_loss(const Tensor& x0, const BatchConditions& conditions,
+                                            NoiseSource& noise) {
+    torch::NoGradGuard no_grad;
+    const bool was_training = net_->is_training();
+    net_->eval();
+    auto total = torch::zeros({}, torch::kFloat);
+    for (int n = 0; n < schedule_.num_steps; ++n) {
+        total += loss_at_step(x0, conditions, n, noise).to(torch::kCPU);
+    }
+    net_->train(was_training);
+    return total / schedule_.num_steps;
+}
+
+// ---- sampling ----------------------------------------------------------------------------------
+
+SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std::int64_t n_samples,
+                                         NoiseSource& noise, const StepObserver& observer) {
+    c10::InferenceMode inference;
+    const bool was_training = net_->is_training();
+    net_->eval();
+    const auto device = net_->spatial_embedding.device();
+    const int coarse = net_->config().diffusion.spatial_scale_coarse;
+    const auto batch = conditions.cond_static.size(0);
+    const auto side = conditions.cond_static.size(-1);
+    const auto hours = conditions.timepoints.size(1);
+    const std::vector<std::int64_t> shape{batch, kFeatures, hours, side, side};
+    const auto n_segments = static_cast<std::int64_t>(schedule_.segments.size());
+
+    // Step-invariant projections, once per segment for the whole run (DESIGN §5).
+    std::vector<DenoiserContext> contexts;
+    for (std::int64_t s = 0; s < n_segments; ++s) contexts.push_back(net_->prepare(conditions, s));
+
+    const auto options = torch::TensorOptions(torch::kFloat).device(device);
+    SampleOutput out;
+    out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
+    out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
+
+    for (std::int64_t s = 0; s < n_samples; ++s) {
+        auto z = noise.normal(shape, DrawRole::kStart).to(device);
+        std::size_t i = 0;
+        std::vector<Tensor> ends;
+        for (int n = schedule_.num_steps - 1; n >= 0; --n) {
+            if (n < schedule_.segments[i].lower) {
+                ++i;  // a new segment restarts from fresh noise (MODEL.md §3.7 a)
+                z = noise.normal(shape, DrawRole::kReset).to(device);
+            }
+            const auto& segment = schedule_.segments[i];
+            const auto k = static_cast<std::size_t>(segment.position(n));
+            const float alpha = segment.alpha_f32[k];
+            const float alpha_prev = segment.alpha_f32[k - 1];
+            const double alpha_hat = segment.alpha_hat[k];
+            const float root_rest = std::sqrt(1.0F - alpha);
+
+            Tensor prior;
+            Tensor previous_divided;
+            if (i >= 1) {
+                previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
+                prior = (z - previous_divided * std::sqrt(alpha)) / root_rest;
+            } else {
+                (void)noise.normal(shape, DrawRole::kDiscarded);
+            }
+            const auto predicted = net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
+            const auto fused = net_->fuse(predicted, prior);
+
+            // Scalars exactly as the reference forms them (float32 unless noted).
+            const float coeff2 = (1.0F / root_rest) * static_cast<float>(1.0 - alpha_hat);
+            const double coeff1 = 1.0 / std::sqrt(alpha_hat);
+            auto next = (z - fused * coeff2) * static_cast<float>(coeff1);
+            float sigma = 0.0F;
+            Tensor added;
+            if (n > 0) {
+                added = noise.normal(shape, DrawRole::kStepNoise).to(device);
+                sigma = std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(segment.beta[k]));
+                next = next + added * sigma;
+            }
+            if (observer) {
+                StepRecord record;
+                record.n = n;
+                record.segment = &segment;
+                record.current = z;
+                record.noise_prior = prior.defined() ? prior : torch::zeros_like(z);
+                record.predicted = predicted;
+                record.fused = fused;
+                record.added_noise = added.defined() ? added : torch::zeros_like(z);
+                record.next = next;
+                if (i >= 1) {
+                    record.previous_end = ends.back();
+                    record.previous_divided = previous_divided;
+                }
+                record.coeff1 = coeff1;
+                record.coeff2 = coeff2;
+                record.sigma = sigma;
+                observer(record);
+            }
+            z = next;
+            if (n == segment.lower) ends.push_back(z);
+        }
+        out.samples.select(1, s).copy_(z);
+        for (std::int64_t j = 0; j < n_segments; ++j) {
+            out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);
+        }
+    }
+    net_->train(was_training);
+    return out;
+}
+
+}  // namespace zoomdiff::model

@@ -1,0 +1,404 @@
+#include "zoomdiff/model/network.hpp"
+
+#include <cmath>
+#include <string>
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/linear.h>
+#include <torch/nn/init.h>
+#include <torch/nn/options/linear.h>
+#include <torch/nn/utils/convert_parameters.h>
+
+namespace zoomdiff::model {
+namespace {
+
+using torch::Tensor;
+
+// ---- initialisers, exactly as PyTorch 1.13's Python helpers compute them --------------------
+
+std::int64_t fan_in(const Tensor& weight) {
+    std::int64_t receptive = 1;
+    for (std::int64_t d = 2; d < weight.dim(); ++d) receptive *= weight.size(d);
+    return weight.size(1) * receptive;
+}
+
+// nn.Linear / nn.ConvNd reset_parameters: kaiming_uniform_(a = sqrt(5)), bias U(+-1/sqrt(fan_in)).
+void default_init(const Tensor& weight, const Tensor& bias, at::Generator& gen) {
+    torch::NoGradGuard no_grad;
+    const double fan = static_cast<double>(fan_in(weight));
+    const double a = std::sqrt(5.0);
+    const double gain = std::sqrt(2.0 / (1 + std::pow(a, 2)));
+    const double bound = std::sqrt(3.0) * (gain / std::sqrt(fan));
+    weight.uniform_(-bound, bound, gen);
+    if (bias.defined()) {
+        const double bias_bound = 1 / std::sqrt(fan);
+        bias.uniform_(-bias_bound, bias_bound, gen);
+    }
+}
+
+template <typename Layer>
+void default_init(Layer& layer, at::Generator& gen) {
+    default_init(layer->weight, layer->bias, gen);
+}
+
+// The reference's Conv1d_with_init: a default-initialised conv whose weight is redrawn with
+// kaiming_normal_ (fan-in, gain sqrt(2)).
+void kaiming_normal_conv(torch::nn::Conv1d& conv, at::Generator& gen) {
+    default_init(conv, gen);
+    torch::NoGradGuard no_grad;
+    const double std = std::sqrt(2.0 / (1 + std::pow(0.0, 2))) / std::sqrt(static_cast<double>(fan_in(conv->weight)));
+    conv->weight.normal_(0.0, std, gen);
+}
+
+torch::nn::Conv1d conv1x1(std::int64_t in, std::int64_t out) {
+    return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1));
+}
+
+Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
+    if (!training || spec.p <= 0.0) return x;
+    // ATen's CPU dropout: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), then a product.
+    auto noise = at::empty_like(x).bernoulli_(1 - spec.p, spec.generator);
+    noise.div_(1 - spec.p);
+    return x * noise;
+}
+
+// A 1x1 convolution weight (out, in, 1) as a matrix (out, in).
+Tensor matrix(const Tensor& conv_weight) { return conv_weight.squeeze(-1); }
+
+// Reference layout (B, C, L, HW) <- cells-major (B, HW, L, C), for traces.
+Tensor to_reference_channels(const Tensor& cells_major, std::int64_t side) {
+    const auto b = cells_major.size(0);
+    const auto l = cells_major.size(2);
+    const auto c = cells_major.size(3);
+    return cells_major.permute({0, 3, 2, 1}).reshape({b, c, 1, l, side, side});
+}
+
+}  // namespace
+
+// ---- attention and transformer ----------------------------------------------------------------
+
+SelfAttentionImpl::SelfAttentionImpl(std::int64_t channels, std::int64_t heads) : heads_(heads) {
+    in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * channels, channels}));
+    in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * channels}));
+    out_proj = register_module("out_proj", torch::nn::Linear(channels, channels));
+}
+
+Tensor SelfAttentionImpl::forward(const Tensor& x, const DropoutSpec& spec) {
+    const auto s = x.size(0);
+    const auto l = x.size(1);
+    const auto c = x.size(2);
+    const auto dh = c / heads_;
+    // (S, L, 3C) -> three (S, heads, L, dh)
+    const auto qkv = torch::linear(x, in_proj_weight, in_proj_bias)
+                         .view({s, l, 3, heads_, dh})
+                         .permute({2, 0, 3, 1, 4});
+    // PyTorch 1.13 divides q by sqrt(dh) before the product (MODEL.md §2.7).
+    const auto q = qkv[0] / std::sqrt(static_cast<double>(dh));
+    auto attention = torch::softmax(torch::matmul(q, qkv[1].transpose(-2, -1)), -1);
+    attention = dropout(attention, spec, is_training());
+    const auto heads_out = torch::matmul(attention, qkv[2]);  // (S, heads, L, dh)
+    return out_proj(heads_out.permute({0, 2, 1, 3}).reshape({s, l, c}));
+}
+
+EncoderLayerImpl::EncoderLayerImpl(std::int64_t channels, std::int64_t heads) {
+    self_attn = register_module("self_attn", SelfAttention(channels, heads));
+    linear1 = register_module("linear1", torch::nn::Linear(channels, kFeedForward));
+    linear2 = register_module("linear2", torch::nn::Linear(kFeedForward, channels));
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
+}
+
+Tensor EncoderLayerImpl::forward(const Tensor& x, const DropoutSpec& spec) {
+    const bool training = is_training();
+    auto u = norm1(x + dropout(self_attn(x, spec), spec, training));
+    const auto ff = linear2(dropout(torch::gelu(linear1(u)), spec, training));
+    return norm2(u + dropout(ff, spec, training));
+}
+
+TransformerImpl::TransformerImpl(std::int64_t channels, std::int64_t heads) {
+    layers = register_module("layers", torch::nn::ModuleList());
+    layers->push_back(EncoderLayer(channels, heads));
+}
+
+Tensor TransformerImpl::forward(const Tensor& x, const DropoutSpec& spec) {
+    auto y = x;
+    for (const auto& layer : *layers) y = layer->as<EncoderLayerImpl>()->forward(y, spec);
+    return y;
+}
+
+// ---- residual block ---------------------------------------------------------------------------
+
+ResidualBlockImpl::ResidualBlockImpl(const ModelConfig& config)
+    : channels_(config.diffusion.channels),
+      time_dim_(config.model.timeemb),
+      spatial_dim_(config.model.spatialemb) {
+    const auto c = channels_;
+    diffusion_projection = register_module(
+        "diffusion_projection", torch::nn::Linear(config.diffusion.diffusion_embedding_dim, c));
+    mid_projection = register_module("mid_projection", conv1x1(c, 2 * c));
+    output_projection = register_module("output_projection", conv1x1(c, 2 * c));
+    side_projection = register_module("side_projection", conv1x1(config.side_dim(), 2 * c));
+    cond_static_projection = register_module("cond_static_projection", conv1x1(config.static_channels(), 2 * c));
+    cond_poi_projection = register_module("cond_poi_projection", conv1x1(config.poi_channels(), 2 * c));
+    prior_projection = register_module("prior_projection", conv1x1(1, 2 * c));
+    time_layer = register_module("time_layer", Transformer(c, config.diffusion.nheads));
+    feature_layer = register_module("feature_layer", Transformer(c, config.diffusion.nheads));
+}
+
+BlockTerms ResidualBlockImpl::terms(const Tensor& cond_static, const Tensor& cond_poi,
+                                    const Tensor& spatial, const Tensor& feature,
+                                    const Tensor& time) const {
+    const auto side = matrix(side_projection->weight);  // (2C, d_t + d_s + d_f)
+    const auto w_time = side.narrow(1, 0, time_dim_);
+    const auto w_space = side.narrow(1, time_dim_, spatial_dim_);
+    const auto w_feature = side.narrow(1, time_dim_ + spatial_dim_, side.size(1) - time_dim_ - spatial_dim_);
+    const auto constant = torch::mv(w_feature, feature) + side_projection->bias;  // (2C)
+    auto cell = torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) +
+                torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias) +
+                torch::linear(spatial, w_space) + constant;
+    return {cell.unsqueeze(2), torch::linear(time, w_time).unsqueeze(1)};
+}
+
+std::pair<Tensor, Tensor> ResidualBlockImpl::forward(const Tensor& x, const Tensor& e,
+                                                     const BlockTerms& terms, const DropoutSpec& spec) {
+    const auto b = x.size(0);
+    const auto cells = x.size(1);
+    const auto l = x.size(2);
+    const auto c = channels_;
+    auto y = x + diffusion_projection(e).view({e.size(0), 1, 1, c});
+    if (l > 1) y = time_layer(y.reshape({b * cells, l, c}), spec).view({b, cells, l, c});
+    // The feature transformer is skipped: K = 1 (MODEL.md §2.6 step 4).
+    y = torch::linear(y, matrix(mid_projection->weight), mid_projection->bias) + terms.cell + terms.hour;
+    y = torch::sigmoid(y.narrow(-1, 0, c)) * torch::tanh(y.narrow(-1, c, c));
+    y = torch::linear(y, matrix(output_projection->weight), output_projection->bias);
+    return {(x + y.narrow(-1, 0, c)) / std::sqrt(2.0), y.narrow(-1, c, c)};
+}
+
+// ---- diffusion-step embedding -------------------------------------------------------------------
+
+DiffusionEmbeddingImpl::DiffusionEmbeddingImpl(std::int64_t num_steps, std::int64_t dim) {
+    // MODEL.md §2.4: float32 arguments; half width passed as a float, hence k / (half - 1).
+    const auto half = dim / 2;
+    const auto exponent = torch::arange(half, torch::kFloat) / static_cast<double>(half - 1) * 4.0;
+    const auto frequencies = torch::pow(10.0, exponent).unsqueeze(0);
+    const auto arguments = torch::arange(num_steps, torch::kFloat).unsqueeze(1) * frequencies;
+    table_ = torch::cat({torch::sin(arguments), torch::cos(arguments)}, 1);
+    projection1 = register_module("projection1", torch::nn::Linear(dim, dim));
+    projection2 = register_module("projection2", torch::nn::Linear(dim, dim));
+}
+
+Tensor DiffusionEmbeddingImpl::forward(const Tensor& steps) {
+    const auto device = projection1->weight.device();
+    if (!device_table_.defined() || device_table_.device() != device) device_table_ = table_.to(device);
+    auto x = device_table_.index_select(0, steps.to(device).to(torch::kLong).reshape({-1}));
+    x = torch::silu(projection1(x));
+    return torch::silu(projection2(x));
+}
+
+// ---- denoiser ---------------------------------------------------------------------------------
+
+DenoiserImpl::DenoiserImpl(const ModelConfig& config) {
+    const auto c = config.diffusion.channels;
+    diffusion_embedding = register_module(
+        "diffusion_embedding",
+        DiffusionEmbedding(config.diffusion.num_steps, config.diffusion.diffusion_embedding_dim));
+    input_projection = register_module("input_projection", conv1x1(1, c));
+    output_projection1 = register_module("output_projection1", conv1x1(c, c));
+    output_projection2 = register_module("output_projection2", conv1x1(c, 1));
+    residual_layers = register_module("residual_layers", torch::nn::ModuleList());
+    for (int i = 0; i < config.diffusion.layers; ++i) residual_layers->push_back(ResidualBlock(config));
+}
+
+Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const DenoiserContext& context,
+                             const DropoutSpec& spec, std::vector<Tensor>* block_trace) {
+    const auto c = input_projection->weight.size(0);
+    auto h = torch::relu(x.unsqueeze(-1) * input_projection->weight.view({c}) + input_projection->bias);
+    const auto e = diffusion_embedding(steps);
+    Tensor skip_sum;
+    std::size_t index = 0;
+    for (const auto& module : *residual_layers) {
+        auto [next, skip] = module->as<ResidualBlockImpl>()->forward(h, e, context.blocks.at(index), spec);
+        if (block_trace != nullptr) {
+            block_trace->push_back(next);
+            block_trace->push_back(skip);
+        }
+        skip_sum = skip_sum.defined() ? skip_sum + skip : skip;
+        h = std::move(next);
+        ++index;
+    }
+    h = skip_sum / std::sqrt(static_cast<double>(residual_layers->size()));
+    h = torch::relu(torch::linear(h, matrix(output_projection1->weight), output_projection1->bias));
+    return torch::linear(h, matrix(output_projection2->weight), output_projection2->bias).squeeze(-1);
+}
+
+FeaturePatternProjectionImpl::FeaturePatternProjectionImpl() {
+    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, {258, 1})));
+}
+
+// ---- the whole model --------------------------------------------------------------------------
+
+ZoomDiffNetImpl::ZoomDiffNetImpl(const ModelConfig& config) : config_(config) {
+    const auto side = config.tile_side();
+    embed_layer = register_module(
+        "embed_layer", torch::nn::Embedding(torch::nn::EmbeddingOptions(kFeatures, config.model.feature_emb)));
+    feature_pattern_projection = register_module("feature_pattern_projection", FeaturePatternProjection());
+    diffmodel = register_module("diffmodel", Denoiser(config));
+    spatial_embedding = register_parameter(
+        "spatial_embedding", torch::randn({config.segments(), config.model.timeemb, side, side}));
+    predicted_noise_projection = register_module("predicted_noise_projection", conv1x1(1, kFusionWidth));
+    noise_prior_projection = register_module("noise_prior_projection", conv1x1(1, kFusionWidth));
+    infused_noise_projection = register_module("infused_noise_projection", conv1x1(kFusionWidth, 1));
+}
+
+void ZoomDiffNetImpl::reset_parameters(at::Generator& gen) {
+    torch::NoGradGuard no_grad;
+    embed_layer->weight.normal_(0.0, 1.0, gen);
+    default_init(feature_pattern_projection->conv, gen);
+    auto& d = *diffmodel;
+    default_init(d.diffusion_embedding->projection1, gen);
+    default_init(d.diffusion_embedding->projection2, gen);
+    kaiming_normal_conv(d.input_projection, gen);
+    kaiming_normal_conv(d.output_projection1, gen);
+    kaiming_normal_conv(d.output_projection2, gen);
+    d.output_projection2->weight.zero_();
+    for (const auto& module : *d.residual_layers) {
+        auto& block = *module->as<ResidualBlockImpl>();
+        default_init(block.diffusion_projection, gen);
+        kaiming_normal_conv(block.mid_projection, gen);
+        kaiming_normal_conv(block.output_projection, gen);
+        kaiming_normal_conv(block.side_projection, gen);
+        kaiming_normal_conv(block.cond_static_projection, gen);
+        kaiming_normal_conv(block.cond_poi_projection, gen);
+        kaiming_normal_conv(block.prior_projection, gen);
+        for (auto* transformer : {&block.time_layer, &block.feature_layer}) {
+            auto& layer = *(*transformer)->layers[0]->as<EncoderLayerImpl>();
+            auto& attention = *layer.self_attn;
+            default_init(attention.out_proj, gen);
+            const double fans = static_cast<double>(attention.in_proj_weight.size(1) + attention.in_proj_weight.size(0));
+            const double bound = std::sqrt(3.0) * (1.0 * std::sqrt(2.0 / fans));  // xavier_uniform_
+            attention.in_proj_weight.uniform_(-bound, bound, gen);
+            attention.in_proj_bias.zero_();
+            attention.out_proj->bias.zero_();
+            default_init(layer.linear1, gen);
+            default_init(layer.linear2, gen);
+            layer.norm1->weight.fill_(1.0);
+            layer.norm1->bias.zero_();
+            layer.norm2->weight.fill_(1.0);
+            layer.norm2->bias.zero_();
+        }
+    }
+    // The spatial tables: one standard-normal draw per segment, after the denoiser.
+    for (std::int64_t i = 0; i < spatial_embedding.size(0); ++i) {
+        auto table = torch::empty(spatial_embedding[i].sizes());
+        table.normal_(0.0, 1.0, gen);
+        spatial_embedding[i].copy_(table);
+    }
+    kaiming_normal_conv(predicted_noise_projection, gen);
+    kaiming_normal_conv(noise_prior_projection, gen);
+    kaiming_normal_conv(infused_noise_projection, gen);
+}
+
+Tensor ZoomDiffNetImpl::time_embedding(const Tensor& timepoints) const {
+    const auto device = spatial_embedding.device();
+    const auto d = config_.model.timeemb;
+    const auto position = timepoints.to(device, torch::kFloat).unsqueeze(2);  // (B, L, 1)
+    const auto exponent = torch::arange(0, d, 2, torch::TensorOptions(torch::kFloat).device(device)) /
+                          static_cast<double>(d);
+    const auto frequency = torch::pow(10000.0, exponent).reciprocal();
+    const auto argument = position * frequency;  // (B, L, d/2)
+    // Interleave: column 2j = sin, 2j + 1 = cos.
+    return torch::stack({torch::sin(argument), torch::cos(argument)}, -1).flatten(2);
+}
+
+Tensor ZoomDiffNetImpl::side_info(const Tensor& timepoints, std::int64_t segment) const {
+    const auto te = time_embedding(timepoints);  // (B, L, d_t)
+    const auto b = te.size(0);
+    const auto l = te.size(1);
+    const auto side = spatial_embedding.size(2);
+    const auto time = te.permute({0, 2, 1}).reshape({b, -1, 1, l, 1, 1}).expand({-1, -1, 1, l, side, side});
+    const auto space = spatial_embedding[segment].reshape({1, -1, 1, 1, side, side}).expand({b, -1, 1, l, -1, -1});
+    const auto feature = embed_layer->weight[0].reshape({1, -1, 1, 1, 1, 1}).expand({b, -1, 1, l, side, side});
+    return torch::cat({time, space, feature}, 1);
+}
+
+std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchConditions& c) const {
+    const auto device = spatial_embedding.device();
+    const auto cells_major = [&](const Tensor& t) {  // (B, ch, H, W) -> (B, HW, ch)
+        return t.to(device, torch::kFloat).flatten(2).transpose(1, 2);
+    };
+    auto cond_static = cells_major(c.cond_static);
+    auto cond_poi = cells_major(c.cond_poi);
+    TORCH_CHECK(cond_static.size(2) == config_.static_channels(), "expected ", config_.static_channels(),
+                " static condition channels for the ", std::string(to_string(config_.model.condition_layout)),
+                " layout, got ", cond_static.size(2));
+    TORCH_CHECK(cond_poi.size(2) == config_.poi_channels(), "expected ", config_.poi_channels(),
+                " POI channels, got ", cond_poi.size(2));
+    if (config_.model.condition_layout == ConditionLayout::kCorrected) {
+        cond_static = torch::log1p(cond_static.clamp_min(0));
+        cond_poi = torch::log1p(cond_poi.clamp_min(0));
+    }
+    return {cond_static, cond_poi};
+}
+
+DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions, const Tensor& segments) const {
+    const auto [cond_static, cond_poi] = transformed_conditions(conditions);
+    const auto te = time_embedding(conditions.timepoints);
+    const auto b = cond_static.size(0);
+    // (B or 1, HW, d_s): each item's spatial table, cells-major.
+    const auto spatial = spatial_embedding.index_select(0, segments.to(spatial_embedding.device()).to(torch::kLong))
+                             .flatten(2)
+                             .transpose(1, 2);
+    const auto feature = embed_layer->weight[0];
+    DenoiserContext context;
+    context.batch = b;
+    for (const auto& module : *diffmodel->residual_layers) {
+        context.blocks.push_back(module->as<ResidualBlockImpl>()->terms(cond_static, cond_poi, spatial, feature, te));
+    }
+    return context;
+}
+
+DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions, std::int64_t segment) const {
+    return prepare(conditions, torch::full({1}, segment, torch::kLong));
+}
+
+Tensor ZoomDiffNetImpl::denoise(const Tensor& x, const Tensor& steps, const DenoiserContext& context,
+                                const DropoutSpec& dropout_spec, std::vector<BlockOutput>* block_trace) {
+    const auto b = x.size(0);
+    const auto l = x.size(2);
+    const auto side = x.size(3);
+    TORCH_CHECK(x.dim() == 5 && x.size(1) == kFeatures && x.size(4) == side,
+                "a sample is (B, 1, L, H, H), got ", x.sizes());
+    const auto cells_major = x.reshape({b, l, side * side}).transpose(1, 2).contiguous();
+    std::vector<Tensor> trace;
+    auto out = diffmodel->forward(cells_major, steps, context, dropout_spec, block_trace ? &trace : nullptr);
+    if (block_trace != nullptr) {
+        for (std::size_t i = 0; i + 1 < trace.size(); i += 2) {
+            block_trace->push_back({to_reference_channels(trace[i], side), to_reference_channels(trace[i + 1], side)});
+        }
+    }
+    return out.transpose(1, 2).reshape({b, kFeatures, l, side, side});
+}
+
+Tensor ZoomDiffNetImpl::fuse(const Tensor& predicted, const Tensor& prior) const {
+    // P3(P1 p + P2 prior) has no activation: per element it is a p + c prior + d (MODEL.md D-5).
+    const auto w1 = predicted_noise_projection->weight.view({-1});
+    const auto w2 = noise_prior_projection->weight.view({-1});
+    const auto w3 = infused_noise_projection->weight.view({-1});
+    const auto a = torch::dot(w3, w1);
+    const auto d = torch::dot(w3, predicted_noise_projection->bias + noise_prior_projection->bias) +
+                   infused_noise_projection->bias.view({});
+    auto infused = predicted * a + d;
+    if (prior.defined()) infused = infused + prior * torch::dot(w3, w2);
+    const double sim = config_.model.sim;
+    return predicted * sim + infused * (1 - sim);
+}
+
+std::int64_t ZoomDiffNetImpl::reference_parameter_count() const {
+    std::int64_t count = 0;
+    for (const auto& p : named_parameters()) {
+        if (p.key() != "spatial_embedding") count += p.value().numel();
+    }
+    return count;
+}
+
+}  // namespace zoomdiff::model
