@@ -386,7 +386,7 @@ Tensor ZoomDiffNetImpl::fuse(const Tensor& predicted, const Tensor& prior) const
     const auto w3 = infused_noise_projection->weight.view({-1});
     const auto a = torch::dot(w3, w1);
     const auto d = torch::dot(w3, predicted_noise_projection->bias + noise_prior_projection->bias) +
-                   infused_noise_projection->bias.view({});
+                   infused_noise_projection->bias[0];
     auto infused = predicted * a + d;
     if (prior.defined()) infused = infused + prior * torch::dot(w3, w2);
     const double sim = config_.model.sim;
