@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/init.h>
@@ -54,13 +58,64 @@ torch::nn::Conv1d conv1x1(std::int64_t in, std::int64_t out) {
     return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1));
 }
 
+// x * mask / (1 - p) with a boolean mask, in one same-dtype pass (a float-by-bool product goes
+// through ATen's slow dtype-casting loop).
+Tensor apply_mask(const Tensor& x, const Tensor& keep, double scale) {
+    return torch::where(keep, x * scale, torch::zeros({}, x.options()));
+}
+
 Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
     if (!training || spec.p <= 0.0) return x;
-    // ATen's CPU dropout: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), then a product.
-    auto noise = at::empty_like(x).bernoulli_(1 - spec.p, spec.generator);
-    noise.div_(1 - spec.p);
-    return x * noise;
+    // ATen's CPU dropout draws one Bernoulli(1 - p) per element and multiplies by mask / (1 - p).
+    // Same draws and values here, but the mask kept for backward is one byte, not four (the
+    // attention weights' mask is the largest tensor of a training step).
+    const auto keep = torch::empty(x.sizes(), x.options().dtype(torch::kBool)).bernoulli_(1 - spec.p, spec.generator);
+    return apply_mask(x, keep, 1.0 / (1 - spec.p));
 }
+
+// Activation checkpointing of one residual block (DESIGN §5, issue: batch 128 within 16 GB):
+// the forward keeps only the block's inputs; the backward recomputes the block with the same
+// dropout draws (a clone of the generator taken before the forward) and back-propagates through it.
+struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
+    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& x,
+                                                  const Tensor& e, const Tensor& cell, const Tensor& hour,
+                                                  std::int64_t block_address, double p,
+                                                  c10::optional<at::Generator> generator) {
+        auto* block = reinterpret_cast<ResidualBlockImpl*>(block_address);  // owned by the network
+        if (!generator) generator = at::detail::getDefaultCPUGenerator();
+        ctx->saved_data["block"] = block_address;
+        ctx->saved_data["p"] = p;
+        ctx->saved_data["replay"] = generator->clone();
+        ctx->save_for_backward({x, e, cell, hour});
+        torch::NoGradGuard no_grad;
+        auto [next, skip] = block->forward(x, e, BlockTerms{cell, hour}, DropoutSpec{p, generator});
+        return {next, skip};
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        auto* block = reinterpret_cast<ResidualBlockImpl*>(ctx->saved_data["block"].toInt());
+        auto inputs = ctx->get_saved_variables();
+        for (auto& input : inputs) input = input.detach().requires_grad_(true);
+        torch::AutoGradMode enable_grad(true);
+        auto [next, skip] = block->forward(inputs[0], inputs[1], BlockTerms{inputs[2], inputs[3]},
+                                           DropoutSpec{ctx->saved_data["p"].toDouble(),
+                                                       ctx->saved_data["replay"].toGenerator()});
+        torch::autograd::variable_list outputs;
+        torch::autograd::variable_list output_grads;
+        for (auto [output, grad] : {std::pair{next, grads[0]}, std::pair{skip, grads[1]}}) {
+            if (grad.defined()) {
+                outputs.push_back(output);
+                output_grads.push_back(grad);
+            }
+        }
+        torch::autograd::backward(outputs, output_grads);
+        torch::autograd::variable_list result;
+        for (const auto& input : inputs) result.push_back(input.grad());
+        result.resize(7);
+        return result;
+    }
+};
 
 // A 1x1 convolution weight (out, in, 1) as a matrix (out, in).
 Tensor matrix(const Tensor& conv_weight) { return conv_weight.squeeze(-1); }
@@ -73,12 +128,72 @@ Tensor to_reference_channels(const Tensor& cells_major, std::int64_t side) {
     return cells_major.permute({0, 3, 2, 1}).reshape({b, c, 1, l, side, side});
 }
 
+// softmax(q k^T) v for (N, L, d) operands, with dropout on the weights. A custom autograd
+// function: it keeps q, k, v, the softmax and a one-byte dropout mask for backward (the stock
+// graph keeps the softmax, a float mask and the dropped weights), and computes every product on
+// contiguous operands (OpenBLAS runs this build's batched products on transposed operands up to
+// 10x slower).
+Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training,
+                         Tensor* probs_out, Tensor* keep_out) {
+    auto probs = torch::softmax(torch::bmm(q, k.transpose(1, 2).contiguous()), -1);
+    Tensor keep;
+    Tensor weights = probs;
+    if (training && spec.p > 0.0) {
+        keep = torch::empty(probs.sizes(), probs.options().dtype(torch::kBool)).bernoulli_(1 - spec.p, spec.generator);
+        weights = apply_mask(probs, keep, 1.0 / (1 - spec.p));
+    }
+    auto out = torch::bmm(weights, v);
+    if (probs_out != nullptr) *probs_out = std::move(probs);
+    if (keep_out != nullptr) *keep_out = std::move(keep);
+    return out;
+}
+
+struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
+    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& q,
+                                                  const Tensor& k, const Tensor& v, double p, bool training,
+                                                  c10::optional<at::Generator> generator) {
+        Tensor probs;
+        Tensor keep;
+        auto out = attention_forward(q, k, v, DropoutSpec{p, std::move(generator)}, training, &probs, &keep);
+        ctx->save_for_backward({q, k, v, probs, keep});
+        ctx->saved_data["scale"] = 1.0 / (1 - p);
+        return {out};
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const auto& q = saved[0];
+        const auto& k = saved[1];
+        const auto& v = saved[2];
+        const auto& probs = saved[3];
+        const auto& keep = saved[4];
+        const double scale = ctx->saved_data["scale"].toDouble();
+        const auto grad_out = grads[0].contiguous();
+        const auto weights = keep.defined() ? apply_mask(probs, keep, scale) : probs;
+        auto grad_v = torch::bmm(weights.transpose(1, 2), grad_out);
+        auto grad_weights = torch::bmm(grad_out, v.transpose(1, 2).contiguous());
+        if (keep.defined()) grad_weights = apply_mask(grad_weights, keep, scale);
+        const auto grad_scores = torch::_softmax_backward_data(grad_weights, probs, -1, probs.scalar_type());
+        auto grad_q = torch::bmm(grad_scores, k);
+        auto grad_k = torch::bmm(grad_scores.transpose(1, 2), q);
+        return {grad_q, grad_k, grad_v, Tensor(), Tensor(), Tensor()};
+    }
+};
+
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training) {
+    const bool needs_graph = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    if (!needs_graph) return attention_forward(q, k, v, spec, training, nullptr, nullptr);
+    return AttentionFunction::apply(q, k, v, spec.p, training, spec.generator)[0];
+}
+
 }  // namespace
 
 // ---- attention and transformer ----------------------------------------------------------------
 
 SelfAttentionImpl::SelfAttentionImpl(std::int64_t channels, std::int64_t heads) : heads_(heads) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * channels, channels}));
+    torch::nn::init::xavier_uniform_(in_proj_weight);  // as torch.nn.MultiheadAttention does
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * channels}));
     out_proj = register_module("out_proj", torch::nn::Linear(channels, channels));
 }
@@ -88,16 +203,17 @@ Tensor SelfAttentionImpl::forward(const Tensor& x, const DropoutSpec& spec) {
     const auto l = x.size(1);
     const auto c = x.size(2);
     const auto dh = c / heads_;
-    // (S, L, 3C) -> three (S, heads, L, dh)
+    // (S, L, 3C) -> q, k, v each (S * heads, L, dh), contiguous (the batched products below are
+    // fast only on contiguous operands).
     const auto qkv = torch::linear(x, in_proj_weight, in_proj_bias)
                          .view({s, l, 3, heads_, dh})
-                         .permute({2, 0, 3, 1, 4});
+                         .permute({2, 0, 3, 1, 4})
+                         .contiguous()
+                         .view({3, s * heads_, l, dh});
     // PyTorch 1.13 divides q by sqrt(dh) before the product (MODEL.md §2.7).
     const auto q = qkv[0] / std::sqrt(static_cast<double>(dh));
-    auto attention = torch::softmax(torch::matmul(q, qkv[1].transpose(-2, -1)), -1);
-    attention = dropout(attention, spec, is_training());
-    const auto heads_out = torch::matmul(attention, qkv[2]);  // (S, heads, L, dh)
-    return out_proj(heads_out.permute({0, 2, 1, 3}).reshape({s, l, c}));
+    const auto heads_out = attention(q, qkv[1], qkv[2], spec, is_training());  // (S * heads, L, dh)
+    return out_proj(heads_out.view({s, heads_, l, dh}).permute({0, 2, 1, 3}).reshape({s, l, c}));
 }
 
 EncoderLayerImpl::EncoderLayerImpl(std::int64_t channels, std::int64_t heads) {
@@ -216,8 +332,20 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
     const auto e = diffusion_embedding(steps);
     Tensor skip_sum;
     std::size_t index = 0;
+    const bool checkpoint = checkpoint_blocks_ && is_training() && torch::GradMode::is_enabled();
     for (const auto& module : *residual_layers) {
-        auto [next, skip] = module->as<ResidualBlockImpl>()->forward(h, e, context.blocks.at(index), spec);
+        auto* block = module->as<ResidualBlockImpl>();
+        const auto& terms = context.blocks.at(index);
+        Tensor next;
+        Tensor skip;
+        if (checkpoint) {
+            auto outputs = BlockCheckpoint::apply(h, e, terms.cell, terms.hour, reinterpret_cast<std::int64_t>(block),
+                                                  spec.p, spec.generator);
+            next = outputs[0];
+            skip = outputs[1];
+        } else {
+            std::tie(next, skip) = block->forward(h, e, terms, spec);
+        }
         if (block_trace != nullptr) {
             block_trace->push_back(next);
             block_trace->push_back(skip);
