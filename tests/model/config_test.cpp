@@ -1,0 +1,273 @@
+#include "zoomdiff/model/config.hpp"
+
+#include <string>
+
+#include "model/errors.hpp"
+#include "support/support.hpp"
+#include <gtest/gtest.h>
+
+#include "zoomdiff/core/error.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+using test::error_of;
+using test::mentions;
+
+/// Field-by-field equality (ModelConfig has no operator==).
+void expect_same(const ModelConfig& a, const ModelConfig& b) {
+    EXPECT_EQ(a.train.epochs, b.train.epochs);
+    EXPECT_EQ(a.train.batch_size, b.train.batch_size);
+    EXPECT_EQ(a.train.lr, b.train.lr);
+    EXPECT_EQ(a.diffusion.layers, b.diffusion.layers);
+    EXPECT_EQ(a.diffusion.channels, b.diffusion.channels);
+    EXPECT_EQ(a.diffusion.nheads, b.diffusion.nheads);
+    EXPECT_EQ(a.diffusion.diffusion_embedding_dim, b.diffusion.diffusion_embedding_dim);
+    EXPECT_EQ(a.diffusion.beta_start, b.diffusion.beta_start);
+    EXPECT_EQ(a.diffusion.beta_end, b.diffusion.beta_end);
+    EXPECT_EQ(a.diffusion.num_steps, b.diffusion.num_steps);
+    EXPECT_EQ(a.diffusion.schedule, b.diffusion.schedule);
+    EXPECT_EQ(a.diffusion.time_scale, b.diffusion.time_scale);
+    EXPECT_EQ(a.diffusion.spatial_scale, b.diffusion.spatial_scale);
+    EXPECT_EQ(a.diffusion.spatial_scale_coarse, b.diffusion.spatial_scale_coarse);
+    EXPECT_EQ(a.model.is_unconditional, b.model.is_unconditional);
+    EXPECT_EQ(a.model.timeemb, b.model.timeemb);
+    EXPECT_EQ(a.model.spatialemb, b.model.spatialemb);
+    EXPECT_EQ(a.model.cond_emb, b.model.cond_emb);
+    EXPECT_EQ(a.model.feature_emb, b.model.feature_emb);
+    EXPECT_EQ(a.model.sim, b.model.sim);
+    EXPECT_EQ(a.model.condition_layout, b.model.condition_layout);
+}
+
+/// The message of the zoomdiff::Error that parsing `yaml` throws.
+std::string parse_error(const std::string& yaml, const std::string& source) {
+    return error_of([&] { parse_model_config(yaml, source); });
+}
+
+/// A valid small config with one line of the model section replaced by `model_line`.
+std::string with_model_line(const std::string& model_line) {
+    return "diffusion:\n  channels: 16\n  nheads: 2\nmodel:\n  " + model_line + "\n";
+}
+
+TEST(Config, EmbeddedBaseYamlHasTheReferenceDefaults) {
+    const ModelConfig c = load_model_config("base.yaml");
+    EXPECT_EQ(c.train.epochs, 500);
+    EXPECT_EQ(c.train.batch_size, 128);
+    EXPECT_DOUBLE_EQ(c.train.lr, 1.0e-3);
+    EXPECT_EQ(c.diffusion.layers, 4);
+    EXPECT_EQ(c.diffusion.channels, 256);
+    EXPECT_EQ(c.diffusion.nheads, 8);
+    EXPECT_EQ(c.diffusion.diffusion_embedding_dim, 128);
+    EXPECT_DOUBLE_EQ(c.diffusion.beta_start, 1.0e-4);
+    EXPECT_DOUBLE_EQ(c.diffusion.beta_end, 0.05);
+    EXPECT_EQ(c.diffusion.num_steps, 400);
+    EXPECT_EQ(c.diffusion.schedule, BetaSchedule::kQuad);
+    EXPECT_EQ(c.diffusion.time_scale, 1);
+    EXPECT_EQ(c.diffusion.spatial_scale, 3);
+    EXPECT_EQ(c.diffusion.spatial_scale_coarse, 3);
+    EXPECT_FALSE(c.model.is_unconditional);
+    EXPECT_EQ(c.model.timeemb, 128);
+    EXPECT_EQ(c.model.spatialemb, 128);
+    EXPECT_EQ(c.model.cond_emb, 128);
+    EXPECT_EQ(c.model.feature_emb, 128);
+    EXPECT_DOUBLE_EQ(c.model.sim, 0.8);
+    EXPECT_EQ(c.model.condition_layout, ConditionLayout::kCorrected);
+    EXPECT_EQ(c.segments(), 3);
+    EXPECT_EQ(c.side_dim(), 384);
+    EXPECT_EQ(c.tile_side(), 4);
+    EXPECT_EQ(c.static_channels(), 5);
+    EXPECT_EQ(c.poi_channels(), 21);
+}
+
+TEST(Config, EmbeddedBaseYamlEqualsTheFileInConfigs) {
+    expect_same(load_model_config("base.yaml"),
+                load_model_config(test::source_dir() / "configs" / "base.yaml"));
+}
+
+TEST(Config, EmptyTextTakesBaseYamlValues) {
+    expect_same(parse_model_config("{}", "test"), load_model_config("base.yaml"));
+}
+
+TEST(Config, ConditionLayoutSetsTheStaticChannels) {
+    const ModelConfig reference =
+        parse_model_config("model: {condition_layout: reference}", "test");
+    EXPECT_EQ(reference.model.condition_layout, ConditionLayout::kReference);
+    EXPECT_EQ(reference.static_channels(), 4);
+    const ModelConfig corrected =
+        parse_model_config("model: {condition_layout: corrected}", "test");
+    EXPECT_EQ(corrected.model.condition_layout, ConditionLayout::kCorrected);
+    EXPECT_EQ(corrected.static_channels(), 5);
+    EXPECT_EQ(to_string(ConditionLayout::kReference), "reference");
+    EXPECT_EQ(to_string(ConditionLayout::kCorrected), "corrected");
+}
+
+TEST(Config, PythonDictStringOfTheGoldensParses) {
+    // The root attribute `config_yaml` of model_small.h5, verbatim.
+    const std::string text =
+        "{'diffusion': {'layers': 2, 'channels': 64, 'nheads': 8, 'diffusion_embedding_dim': 128, "
+        "'beta_start': 0.0001, 'beta_end': 0.05, 'num_steps': 50, 'schedule': 'quad', "
+        "'multi_scale': {'time_scale': 1, 'spatial_scale': 3, 'spatial_scale_coarse': 3}}, "
+        "'model': {'is_unconditional': False, 'timeemb': 128, 'spatialemb': 128, 'cond_emb': 128, "
+        "'feature_emb': 128, 'sim': 0.8}}";
+    const ModelConfig c = parse_model_config(text, "model_small.h5");
+    EXPECT_EQ(c.diffusion.layers, 2);
+    EXPECT_EQ(c.diffusion.channels, 64);
+    EXPECT_EQ(c.diffusion.nheads, 8);
+    EXPECT_EQ(c.diffusion.num_steps, 50);
+    EXPECT_DOUBLE_EQ(c.diffusion.beta_start, 1.0e-4);
+    EXPECT_EQ(c.diffusion.schedule, BetaSchedule::kQuad);
+    EXPECT_EQ(c.diffusion.spatial_scale, 3);
+    EXPECT_FALSE(c.model.is_unconditional);
+    EXPECT_DOUBLE_EQ(c.model.sim, 0.8);
+    // Keys the dict does not hold keep base.yaml's values.
+    EXPECT_EQ(c.train.epochs, 500);
+    EXPECT_EQ(c.model.condition_layout, ConditionLayout::kCorrected);
+}
+
+TEST(Config, PythonDictWithTrueAndSideDimParses) {
+    // The reference inserts `side_dim` into the in-memory diffusion section (MODEL.md §1.1).
+    const ModelConfig c = parse_model_config(
+        "{'diffusion': {'side_dim': 384, 'schedule': 'linear'},"
+        " 'model': {'is_unconditional': True}}",
+        "test");
+    EXPECT_TRUE(c.model.is_unconditional);
+    EXPECT_EQ(c.diffusion.schedule, BetaSchedule::kLinear);
+}
+
+TEST(Config, UnknownKeysAreNamed) {
+    EXPECT_TRUE(mentions(parse_error("model: {timemb: 128}", "cfg.yaml"), "model.timemb"));
+    EXPECT_TRUE(mentions(parse_error("train: {epoch: 5}", "cfg.yaml"), "train.epoch"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: {time_scales: 2}}", "cfg.yaml"),
+                         "time_scales"));
+    EXPECT_TRUE(mentions(parse_error("optimizer: {lr: 1}", "cfg.yaml"), "optimizer"));
+}
+
+TEST(Config, ErrorsNameTheSource) {
+    EXPECT_TRUE(
+        mentions(parse_error("model: {timemb: 128}", "my/run/config.yaml"), "my/run/config.yaml"));
+}
+
+TEST(Config, WrongTypesAreNamed) {
+    EXPECT_TRUE(mentions(parse_error("diffusion: {channels: wide}", "cfg"), "diffusion.channels"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {layers: 2.5}", "cfg"), "diffusion.layers"));
+    EXPECT_TRUE(
+        mentions(parse_error("model: {is_unconditional: maybe}", "cfg"), "model.is_unconditional"));
+    EXPECT_TRUE(mentions(parse_error("model: {sim: high}", "cfg"), "model.sim"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: {spatial_scale: [3]}}", "cfg"),
+                         "spatial_scale"));
+    EXPECT_TRUE(mentions(parse_error("model: 5", "cfg"), "'model'"));
+}
+
+TEST(Config, SpatialembMustEqualTimeemb) {
+    const std::string message = parse_error(with_model_line("spatialemb: 64"), "cfg");
+    EXPECT_TRUE(mentions(message, "model.spatialemb"));
+    EXPECT_TRUE(mentions(message, "model.timeemb"));
+}
+
+TEST(Config, ChannelsMustBeAMultipleOfHeads) {
+    const std::string message = parse_error("diffusion: {channels: 20, nheads: 8}", "cfg");
+    EXPECT_TRUE(mentions(message, "diffusion.channels"));
+    EXPECT_TRUE(mentions(message, "diffusion.nheads"));
+    EXPECT_NO_THROW(parse_model_config("diffusion: {channels: 24, nheads: 8}", "cfg"));
+}
+
+TEST(Config, UnknownScheduleIsNamed) {
+    const std::string message = parse_error("diffusion: {schedule: cosine}", "cfg");
+    EXPECT_TRUE(mentions(message, "diffusion.schedule"));
+    EXPECT_TRUE(mentions(message, "cosine"));
+}
+
+TEST(Config, UnknownConditionLayoutIsNamed) {
+    // Names the source and the rejected value. Known gap (reported, not fixed here): unlike every
+    // other key's error, the message does not name the key 'model.condition_layout'.
+    const std::string message =
+        parse_error(with_model_line("condition_layout: legacy"), "cfg.yaml");
+    EXPECT_TRUE(mentions(message, "cfg.yaml"));
+    EXPECT_TRUE(mentions(message, "legacy"));
+    EXPECT_TRUE(mentions(message, "condition"));
+    EXPECT_THROW(parse_condition_layout("Reference", "--condition-layout"), Error);
+}
+
+TEST(Config, OutOfRangeValuesAreNamed) {
+    EXPECT_TRUE(
+        mentions(parse_error("diffusion: {multi_scale: {time_scale: 6}}", "cfg"), "time_scale"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: {spatial_scale: 4}}", "cfg"),
+                         "spatial_scale"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {num_steps: 5}", "cfg"), "diffusion.num_steps"));
+    EXPECT_TRUE(mentions(parse_error("model: {sim: 1.5}", "cfg"), "model.sim"));
+    EXPECT_TRUE(mentions(parse_error("train: {epochs: 0}", "cfg"), "train.epochs"));
+}
+
+/// Every key away from its base.yaml value.
+constexpr const char* kEveryKeyChanged = R"(
+train: {epochs: 7, batch_size: 3, lr: 0.00025}
+diffusion:
+  layers: 3
+  channels: 12
+  nheads: 3
+  diffusion_embedding_dim: 10
+  beta_start: 0.00015
+  beta_end: 0.035
+  num_steps: 37
+  schedule: linear
+  multi_scale: {time_scale: 4, spatial_scale: 2, spatial_scale_coarse: 2}
+model:
+  is_unconditional: True
+  timeemb: 6
+  spatialemb: 6
+  cond_emb: 9
+  feature_emb: 5
+  sim: 0.7
+  condition_layout: reference
+)";
+
+TEST(Config, EveryKeyIsRead) {
+    const ModelConfig c = parse_model_config(kEveryKeyChanged, "cfg");
+    EXPECT_EQ(c.train.epochs, 7);
+    EXPECT_EQ(c.train.batch_size, 3);
+    EXPECT_DOUBLE_EQ(c.train.lr, 0.00025);
+    EXPECT_EQ(c.diffusion.layers, 3);
+    EXPECT_EQ(c.diffusion.channels, 12);
+    EXPECT_EQ(c.diffusion.nheads, 3);
+    EXPECT_EQ(c.diffusion.diffusion_embedding_dim, 10);
+    EXPECT_DOUBLE_EQ(c.diffusion.beta_start, 0.00015);
+    EXPECT_DOUBLE_EQ(c.diffusion.beta_end, 0.035);
+    EXPECT_EQ(c.diffusion.num_steps, 37);
+    EXPECT_EQ(c.diffusion.schedule, BetaSchedule::kLinear);
+    EXPECT_EQ(c.diffusion.time_scale, 4);
+    EXPECT_EQ(c.diffusion.spatial_scale, 2);
+    EXPECT_EQ(c.diffusion.spatial_scale_coarse, 2);
+    EXPECT_TRUE(c.model.is_unconditional);
+    EXPECT_EQ(c.model.timeemb, 6);
+    EXPECT_EQ(c.model.spatialemb, 6);
+    EXPECT_EQ(c.model.cond_emb, 9);
+    EXPECT_EQ(c.model.feature_emb, 5);
+    EXPECT_DOUBLE_EQ(c.model.sim, 0.7);
+    EXPECT_EQ(c.model.condition_layout, ConditionLayout::kReference);
+    EXPECT_EQ(c.segments(), 4);
+    EXPECT_EQ(c.side_dim(), 17);
+    EXPECT_EQ(c.tile_side(), 2);
+    EXPECT_EQ(c.static_channels(), 4);
+}
+
+TEST(Config, ToYamlRoundTrips) {
+    ModelConfig c = parse_model_config(kEveryKeyChanged, "cfg");
+    // A value with no short decimal form must survive too.
+    c.model.sim = 1.0 / 3.0;
+    const std::string yaml = to_yaml(c);
+    const ModelConfig back = parse_model_config(yaml, "round trip");
+    expect_same(back, c);
+    EXPECT_EQ(to_yaml(back), yaml);
+
+    const ModelConfig base = load_model_config("base.yaml");
+    expect_same(parse_model_config(to_yaml(base), "round trip"), base);
+}
+
+TEST(Config, MissingFileIsAnError) {
+    const test::TempDir dir;
+    EXPECT_TRUE(
+        mentions(error_of([&] { load_model_config(dir.path() / "absent.yaml"); }), "absent.yaml"));
+}
+
+}  // namespace
+}  // namespace zoomdiff::model

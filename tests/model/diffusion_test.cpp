@@ -1,0 +1,417 @@
+#include "zoomdiff/model/diffusion.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "model/tiny_model.hpp"
+#include <gtest/gtest.h>
+#include <torch/types.h>
+
+#include "zoomdiff/model/config.hpp"
+#include "zoomdiff/model/network.hpp"
+#include "zoomdiff/model/schedule.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+using test::random_conditions;
+using test::seeded;
+using test::tiny_config;
+using test::tiny_net;
+
+// Two days instead of a week keeps the suite fast; with time_scale 1 every segment's temporal
+// level is the identity, so nothing depends on L = 168.
+constexpr std::int64_t kTestHours = 48;
+constexpr std::int64_t kBatch = 2;
+constexpr std::int64_t kSamples = 2;
+// Draws of one sample with T = 12 in segments [12, 8, 4, 0]: 1 start + 4 discarded (segment 0)
+// + 2 resets + 11 step noises (MODEL.md §3.7).
+constexpr std::size_t kDrawsPerSample = 1 + 4 + 2 + 11;
+
+/// Draws from a seeded CPU generator, like GeneratorNoise, and records every draw and role.
+class RecordingNoise : public NoiseSource {
+public:
+    explicit RecordingNoise(std::uint64_t seed) : inner_(GeneratorNoise::cpu_generator(seed)) {}
+
+    torch::Tensor normal(at::IntArrayRef shape, DrawRole role) override {
+        auto draw = inner_.normal(shape, role);
+        draws.push_back(draw.clone());
+        roles.push_back(role);
+        return draw;
+    }
+
+    torch::Tensor steps(std::int64_t count, std::int64_t num_steps) override {
+        recorded_steps = inner_.steps(count, num_steps);
+        return recorded_steps;
+    }
+
+    c10::optional<at::Generator> dropout_generator() override { return inner_.dropout_generator(); }
+
+    std::vector<torch::Tensor> draws;
+    std::vector<DrawRole> roles;
+    torch::Tensor recorded_steps;
+
+private:
+    GeneratorNoise inner_;
+};
+
+torch::Tensor clean_batch(std::int64_t batch, std::uint64_t seed) {
+    auto gen = seeded(seed);
+    return torch::rand({batch, 1, kTestHours, 4, 4}, gen);  // [B, K, L, H, W], MinMax-scaled
+}
+
+bool all_zero(const torch::Tensor& t) {
+    return !t.defined() || t.abs().max().item<float>() == 0.0F;
+}
+
+class Sampler : public ::testing::Test {
+protected:
+    void SetUp() override { at::set_num_threads(1); }
+
+    ModelConfig config_ = tiny_config();
+    BatchConditions conditions_ = random_conditions(config_, kBatch, kTestHours, 31);
+};
+
+// ---- losses ---------------------------------------------------------------------------------
+
+TEST(Loss, IsAFiniteScalarWithGradients) {
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 32));
+    diffusion.net()->train();
+    GeneratorNoise noise(GeneratorNoise::cpu_generator(33));
+    const auto loss =
+        diffusion.loss(clean_batch(6, 34), random_conditions(c, 6, kTestHours, 35), noise);
+    ASSERT_EQ(loss.dim(), 0);
+    EXPECT_TRUE(std::isfinite(loss.item<float>()));
+    EXPECT_GT(loss.item<float>(), 0.0F);
+    loss.backward();
+    auto& net = diffusion.net();
+    EXPECT_FALSE(all_zero(net->spatial_embedding.grad()));
+    for (const auto& module : *net->diffmodel->residual_layers) {
+        const auto& block = *module->as<ResidualBlockImpl>();
+        EXPECT_FALSE(all_zero(block.cond_static_projection->weight.grad()));
+        EXPECT_FALSE(all_zero(block.cond_poi_projection->weight.grad()));
+        EXPECT_FALSE(all_zero(block.side_projection->weight.grad()));
+    }
+    EXPECT_FALSE(all_zero(net->predicted_noise_projection->weight.grad()));
+    EXPECT_FALSE(all_zero(net->diffmodel->diffusion_embedding->projection1->weight.grad()));
+}
+
+TEST(Loss, OnlyTheStepsSegmentTableAndUsedModulesLearn) {
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 36));
+    auto& net = diffusion.net();
+    net->eval();
+    const auto x0 = clean_batch(kBatch, 37);
+    const auto conditions = random_conditions(c, kBatch, kTestHours, 38);
+    const std::vector<std::pair<int, std::int64_t>> step_and_segment{{10, 0}, {5, 1}, {2, 2}};
+    for (const auto& [n, segment] : step_and_segment) {
+        net->zero_grad();
+        GeneratorNoise noise(GeneratorNoise::cpu_generator(39));
+        diffusion.loss_at_step(x0, conditions, n, noise).backward();
+        const auto grad = net->spatial_embedding.grad();
+        ASSERT_TRUE(grad.defined());
+        for (std::int64_t s = 0; s < 3; ++s) {
+            EXPECT_EQ(all_zero(grad[s]), s != segment) << "step " << n << " table " << s;
+        }
+        // MODEL.md §2.9: registered, never used.
+        const auto& block = *net->diffmodel->residual_layers[0]->as<ResidualBlockImpl>();
+        EXPECT_TRUE(all_zero(block.prior_projection->weight.grad()));
+        EXPECT_TRUE(all_zero(block.feature_layer->parameters()[0].grad()));
+        EXPECT_TRUE(all_zero(net->feature_pattern_projection->conv->weight.grad()));
+    }
+    // The prior enters only from segment 1 on.
+    net->zero_grad();
+    GeneratorNoise noise(GeneratorNoise::cpu_generator(40));
+    diffusion.loss_at_step(x0, conditions, 11, noise).backward();
+    EXPECT_TRUE(all_zero(net->noise_prior_projection->weight.grad()));
+    net->zero_grad();
+    diffusion.loss_at_step(x0, conditions, 3, noise).backward();
+    EXPECT_FALSE(all_zero(net->noise_prior_projection->weight.grad()));
+}
+
+TEST(Loss, SameSeedSameBitsOtherSeedOtherLoss) {
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 41));
+    diffusion.net()->train();  // dropout draws from the noise source's generator too
+    const auto x0 = clean_batch(4, 42);
+    const auto conditions = random_conditions(c, 4, kTestHours, 43);
+    GeneratorNoise first(GeneratorNoise::cpu_generator(44));
+    GeneratorNoise again(GeneratorNoise::cpu_generator(44));
+    GeneratorNoise other(GeneratorNoise::cpu_generator(45));
+    const auto a = diffusion.loss(x0, conditions, first);
+    const auto b = diffusion.loss(x0, conditions, again);
+    const auto d = diffusion.loss(x0, conditions, other);
+    EXPECT_TRUE(torch::equal(a, b)) << a.item<float>() << " vs " << b.item<float>();
+    EXPECT_NE(a.item<float>(), d.item<float>());
+}
+
+TEST(Loss, DrawsFollowTheSegments) {
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 46));
+    diffusion.net()->eval();
+    const auto x0 = clean_batch(kBatch, 47);
+    const auto conditions = random_conditions(c, kBatch, kTestHours, 48);
+    RecordingNoise top(49);
+    (void)diffusion.loss_at_step(x0, conditions, 9, top);
+    EXPECT_EQ(top.roles, (std::vector<DrawRole>{DrawRole::kLossNoise, DrawRole::kDiscarded}));
+    RecordingNoise bottom(49);
+    (void)diffusion.loss_at_step(x0, conditions, 0, bottom);
+    EXPECT_EQ(bottom.roles, (std::vector<DrawRole>{DrawRole::kLossNoise}));
+    ASSERT_EQ(bottom.draws.size(), 1U);
+    EXPECT_EQ(bottom.draws[0].sizes(), x0.sizes());
+}
+
+TEST(Loss, MatchesTheSpecWithMixedSegments) {
+    // MODEL.md §3.5 by hand: steps of six items in all three segments, replayed draws.
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 50));
+    auto& net = diffusion.net();
+    net->eval();
+    const std::int64_t batch = 6;
+    const auto x0 = clean_batch(batch, 51);
+    const auto conditions = random_conditions(c, batch, kTestHours, 52);
+    const std::vector<std::int64_t> steps{10, 2, 5, 9, 0, 6};
+    // Items per segment, ascending: segment 0 {0, 3}, segment 1 {2, 5}, segment 2 {1, 4}.
+    const std::vector<std::vector<std::int64_t>> items{{0, 3}, {2, 5}, {1, 4}};
+    auto gen = seeded(53);
+    std::vector<torch::Tensor> draws;
+    for (std::size_t s = 0; s < 3; ++s) {
+        draws.push_back(torch::randn({2, 1, kTestHours, 4, 4}, gen));
+        if (s == 0) {
+            draws.push_back(torch::randn({2, 1, kTestHours, 4, 4}, gen));  // discarded
+        }
+    }
+    ReplayNoise replay(draws, torch::tensor(steps));
+    const auto loss = diffusion.loss(x0, conditions, replay);
+    EXPECT_EQ(replay.used(), draws.size());
+
+    torch::NoGradGuard no_grad;
+    auto eps = torch::empty_like(x0);
+    auto noisy = torch::empty_like(x0);
+    auto prior = torch::zeros_like(x0);
+    auto segments = torch::zeros({batch}, torch::kLong);
+    std::size_t next_draw = 0;
+    for (std::size_t s = 0; s < 3; ++s) {
+        const Segment& segment = diffusion.schedule().segments[s];
+        const auto& draw = draws[next_draw];
+        next_draw += s == 0 ? 2 : 1;
+        for (std::size_t j = 0; j < 2; ++j) {
+            const auto b = items[s][j];
+            const int n = static_cast<int>(steps[static_cast<std::size_t>(b)]);
+            ASSERT_TRUE(segment.contains(n));
+            const float alpha = segment.alpha_f32[static_cast<std::size_t>(segment.position(n))];
+            const auto clean = x0.narrow(0, b, 1);
+            const auto target = divide(clean, segment.i_t, segment.i_s, 3);
+            const auto e = draw.narrow(0, static_cast<std::int64_t>(j), 1);
+            const auto x_n = target * std::sqrt(alpha) + e * std::sqrt(1.0F - alpha);
+            eps.narrow(0, b, 1).copy_(e);
+            noisy.narrow(0, b, 1).copy_(x_n);
+            segments[b].fill_(static_cast<std::int64_t>(s));
+            if (s >= 1) {
+                const auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, 3);
+                prior.narrow(0, b, 1).copy_((x_n - coarser * std::sqrt(alpha)) /
+                                            std::sqrt(1.0F - alpha));
+            }
+        }
+    }
+    const auto predicted =
+        net->denoise(noisy, torch::tensor(steps), net->prepare(conditions, segments));
+    const auto expected = (net->fuse(predicted, prior) - eps).pow(2).mean();
+    EXPECT_NEAR(loss.item<double>(), expected.item<double>(), 1e-5 * expected.item<double>());
+}
+
+TEST(Loss, ValidationLossIsTheMeanOverAllSteps) {
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 54));
+    auto& net = diffusion.net();
+    net->train();
+    const auto x0 = clean_batch(kBatch, 55);
+    const auto conditions = random_conditions(c, kBatch, kTestHours, 56);
+    GeneratorNoise noise(GeneratorNoise::cpu_generator(57));
+    const auto validation = diffusion.validation_loss(x0, conditions, noise);
+    EXPECT_TRUE(net->is_training());  // the mode is restored
+
+    net->eval();
+    torch::NoGradGuard no_grad;
+    GeneratorNoise again(GeneratorNoise::cpu_generator(57));
+    double sum = 0.0;
+    for (int n = 0; n < c.diffusion.num_steps; ++n) {
+        sum += diffusion.loss_at_step(x0, conditions, n, again).item<double>();
+    }
+    EXPECT_NEAR(validation.item<double>(), sum / c.diffusion.num_steps, 1e-6 * sum);
+    EXPECT_FALSE(validation.requires_grad());
+}
+
+// ---- sampler --------------------------------------------------------------------------------
+
+TEST_F(Sampler, SampleShapesAndSegmentEnds) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 60));
+    GeneratorNoise noise(GeneratorNoise::cpu_generator(61));
+    const SampleOutput out = diffusion.sample(conditions_, kSamples, noise);
+    EXPECT_EQ(out.samples.sizes(),
+              (std::vector<std::int64_t>{kBatch, kSamples, 1, kTestHours, 4, 4}));
+    EXPECT_EQ(out.segment_ends.sizes(),
+              (std::vector<std::int64_t>{kBatch, kSamples, 3, 1, kTestHours, 4, 4}));
+    EXPECT_TRUE(torch::isfinite(out.samples).all().item<bool>());
+    EXPECT_TRUE(torch::equal(out.segment_ends.select(2, 2), out.samples));
+    EXPECT_FALSE(torch::equal(out.segment_ends.select(2, 0), out.samples));
+    // Two samples of one tile differ: the generator continues.
+    EXPECT_FALSE(torch::equal(out.samples.select(1, 0), out.samples.select(1, 1)));
+}
+
+TEST_F(Sampler, SameSeedSameSamplesOtherSeedOtherSamples) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 62));
+    GeneratorNoise first(GeneratorNoise::cpu_generator(63));
+    GeneratorNoise again(GeneratorNoise::cpu_generator(63));
+    GeneratorNoise other(GeneratorNoise::cpu_generator(64));
+    const SampleOutput a = diffusion.sample(conditions_, kSamples, first);
+    const SampleOutput b = diffusion.sample(conditions_, kSamples, again);
+    const SampleOutput d = diffusion.sample(conditions_, kSamples, other);
+    EXPECT_TRUE(torch::equal(a.samples, b.samples));
+    EXPECT_TRUE(torch::equal(a.segment_ends, b.segment_ends));
+    EXPECT_FALSE(torch::equal(a.samples, d.samples));
+}
+
+TEST_F(Sampler, SamplerDrawsInTheReferenceOrder) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 65));
+    RecordingNoise noise(66);
+    const SampleOutput recorded = diffusion.sample(conditions_, kSamples, noise);
+    ASSERT_EQ(noise.draws.size(), kSamples * kDrawsPerSample);
+    std::vector<DrawRole> one_sample{DrawRole::kStart};
+    for (int n = 11; n >= 8; --n) {
+        one_sample.push_back(DrawRole::kDiscarded);
+        one_sample.push_back(DrawRole::kStepNoise);
+    }
+    for (int segment = 1; segment < 3; ++segment) {
+        one_sample.push_back(DrawRole::kReset);
+        for (int k = 0; k < (segment == 1 ? 4 : 3); ++k) {
+            one_sample.push_back(DrawRole::kStepNoise);  // none at n = 0
+        }
+    }
+    std::vector<DrawRole> expected = one_sample;
+    expected.insert(expected.end(), one_sample.begin(), one_sample.end());
+    EXPECT_EQ(noise.roles, expected);
+    for (const auto& draw : noise.draws) {
+        EXPECT_EQ(draw.sizes(), (std::vector<std::int64_t>{kBatch, 1, kTestHours, 4, 4}));
+    }
+    // Recording is transparent: a plain generator with that seed gives the same bits.
+    GeneratorNoise plain(GeneratorNoise::cpu_generator(66));
+    EXPECT_TRUE(
+        torch::equal(diffusion.sample(conditions_, kSamples, plain).samples, recorded.samples));
+}
+
+TEST_F(Sampler, ReplayedDrawsReproduceTheSample) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 67));
+    RecordingNoise noise(68);
+    const SampleOutput recorded = diffusion.sample(conditions_, kSamples, noise);
+    ReplayNoise replay(noise.draws);
+    const SampleOutput replayed = diffusion.sample(conditions_, kSamples, replay);
+    EXPECT_EQ(replay.used(), noise.draws.size());
+    EXPECT_TRUE(torch::equal(replayed.samples, recorded.samples));
+    EXPECT_TRUE(torch::equal(replayed.segment_ends, recorded.segment_ends));
+    // Draw 4 is the step noise of n = 10, draw 5 the discarded draw of n = 9 (segment 0):
+    // changing the first changes the samples, changing the second does not.
+    ASSERT_EQ(noise.roles[4], DrawRole::kStepNoise);
+    ASSERT_EQ(noise.roles[5], DrawRole::kDiscarded);
+    auto step_changed = noise.draws;
+    step_changed[4] = step_changed[4] + 1.0;
+    ReplayNoise replay_step(step_changed);
+    EXPECT_FALSE(torch::equal(diffusion.sample(conditions_, kSamples, replay_step).samples,
+                              recorded.samples));
+    auto discarded_changed = noise.draws;
+    discarded_changed[5] = discarded_changed[5] + 1.0;
+    ReplayNoise replay_discarded(discarded_changed);
+    EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, kSamples, replay_discarded).samples,
+                             recorded.samples));
+}
+
+TEST_F(Sampler, ReplayWithTooFewDrawsThrows) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 69));
+    RecordingNoise noise(70);
+    (void)diffusion.sample(conditions_, 1, noise);
+    auto draws = noise.draws;
+    draws.pop_back();
+    ReplayNoise short_replay(draws);
+    EXPECT_THROW(diffusion.sample(conditions_, 1, short_replay), std::exception);
+    // A draw of another shape is refused as well.
+    auto wrong = noise.draws;
+    wrong[0] = torch::zeros({kBatch, 1, kTestHours, 2, 2});
+    ReplayNoise wrong_replay(wrong);
+    EXPECT_THROW(diffusion.sample(conditions_, 1, wrong_replay), std::exception);
+}
+
+TEST_F(Sampler, ObserverSeesEveryStepInOrder) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 71));
+    RecordingNoise noise(72);
+    std::vector<StepRecord> records;
+    const SampleOutput out =
+        diffusion.sample(conditions_, kSamples, noise, [&](const StepRecord& r) {
+            StepRecord copy = r;
+            copy.current = r.current.clone();
+            copy.next = r.next.clone();
+            records.push_back(std::move(copy));
+        });
+    const int steps = config_.diffusion.num_steps;
+    ASSERT_EQ(records.size(), static_cast<std::size_t>(steps * kSamples));
+    std::size_t reset_draw = 0;
+    for (std::int64_t s = 0; s < kSamples; ++s) {
+        for (int j = 0; j < steps; ++j) {
+            const StepRecord& r = records[static_cast<std::size_t>(s * steps + j)];
+            const int n = steps - 1 - j;
+            ASSERT_EQ(r.n, n);
+            ASSERT_NE(r.segment, nullptr);
+            EXPECT_TRUE(r.segment->contains(n));
+            EXPECT_EQ(r.sigma > 0.0F, n > 0) << "n " << n;
+            EXPECT_EQ(all_zero(r.added_noise), n == 0) << "n " << n;
+            EXPECT_EQ(all_zero(r.noise_prior), r.segment->index == 0) << "n " << n;
+            // §3.7 f-g: next = fl32(c1) (current - c2 fused) + sigma xi.
+            const auto update = (r.current - r.fused * r.coeff2) * static_cast<float>(r.coeff1) +
+                                r.added_noise * r.sigma;
+            EXPECT_LT((update - r.next).abs().max().item<double>(), 1e-5) << "n " << n;
+            if (j + 1 < steps) {
+                const StepRecord& following = records[static_cast<std::size_t>(s * steps + j + 1)];
+                if (following.segment == r.segment) {
+                    EXPECT_TRUE(torch::equal(following.current, r.next)) << "n " << n;
+                } else {
+                    // A new segment restarts from a fresh draw, not from the end state.
+                    while (reset_draw < noise.roles.size() &&
+                           noise.roles[reset_draw] != DrawRole::kReset) {
+                        ++reset_draw;
+                    }
+                    ASSERT_LT(reset_draw, noise.draws.size()) << "no reset draw before n " << n;
+                    EXPECT_TRUE(torch::equal(following.current, noise.draws[reset_draw]))
+                        << "n " << n;
+                    ++reset_draw;
+                    EXPECT_TRUE(torch::equal(following.previous_end, r.next));
+                }
+            }
+            if (n == r.segment->lower) {
+                EXPECT_TRUE(torch::equal(out.segment_ends.select(1, s).select(1, r.segment->index),
+                                         r.next));
+            }
+        }
+    }
+}
+
+TEST_F(Sampler, SamplingKeepsTheModeAndTracksNoGradients) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 73));
+    diffusion.net()->train();
+    GeneratorNoise noise(GeneratorNoise::cpu_generator(74));
+    const SampleOutput out = diffusion.sample(conditions_, 1, noise);
+    EXPECT_TRUE(diffusion.net()->is_training());
+    EXPECT_FALSE(out.samples.requires_grad());
+}
+
+}  // namespace
+}  // namespace zoomdiff::model
