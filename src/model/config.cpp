@@ -1,6 +1,7 @@
 #include "zoomdiff/model/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -70,7 +71,7 @@ void validate(const ModelConfig& c, const std::string& source) {
     const auto& m = c.model;
     require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
     require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
-    require(c.train.lr > 0, source, "'train.lr' must be positive");
+    require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
             fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
@@ -163,7 +164,12 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     }
     int side_dim = 0;  // the reference inserts it at run time; derived here, so ignored
     diffusion.read("side_dim", side_dim);
-    if (const auto node = diffusion.child("multi_scale"); node && node.IsMap()) {
+    const auto multi_scale = diffusion.child("multi_scale");
+    const bool has_multi_scale = multi_scale.IsDefined() && !multi_scale.IsNull();
+    if (has_multi_scale && !multi_scale.IsMap()) {
+        throw Error(source, "'diffusion.multi_scale' is not a mapping", kFixHint);
+    }
+    if (const auto& node = multi_scale; has_multi_scale) {
         YAML::Node wrapper;
         wrapper["diffusion.multi_scale"] = node;
         Section ms(wrapper, "diffusion.multi_scale", source);
@@ -184,6 +190,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     model.read("sim", m.sim);
     std::string layout(to_string(m.condition_layout));
     model.read("condition_layout", layout);
+    if (layout != "reference" && layout != "corrected") {
+        throw Error(source, fmt::format("unknown 'model.condition_layout' '{}'", layout),
+                    "Use 'reference' (the reference's channels, for its checkpoints) or 'corrected'");
+    }
     m.condition_layout = parse_condition_layout(layout, source);
     model.reject_unknown();
 

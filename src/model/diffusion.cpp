@@ -34,6 +34,7 @@ Tensor float_table(const std::vector<float>& values) {
 }  // namespace
 
 Tensor spatial_divide(const Tensor& x, int i_s, int coarse) {
+    TORCH_CHECK(i_s >= 1 && i_s <= coarse && coarse <= 30, "spatial level must be 1..", coarse, ", got ", i_s);
     const std::int64_t groups = std::int64_t{1} << (coarse - i_s);
     const auto side = x.size(-1);
     TORCH_CHECK(x.size(-2) == side && side % groups == 0, "spatial level ", i_s, " needs a square tile divisible by ",

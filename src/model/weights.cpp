@@ -32,6 +32,7 @@ torch::Device resolve_device(const std::string& text) {
             text.find_first_not_of("0123456789", 5) != std::string::npos) {
             throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
         }
+        if (text.size() > 8) throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
         index = std::stoi(text.substr(5));
     }
     if (!torch::cuda::is_available()) {
@@ -82,7 +83,7 @@ void load_named_tensors(ZoomDiffNet& net, const std::map<std::string, torch::Ten
 
 std::map<std::string, torch::Tensor> named_tensors(const ZoomDiffNet& net) {
     std::map<std::string, torch::Tensor> out;
-    for (const auto& p : net->named_parameters()) out.emplace(p.key(), p.value().detach().to(torch::kCPU));
+    for (const auto& p : net->named_parameters()) out.emplace(p.key(), p.value().detach().to(torch::kCPU).clone());
     return out;
 }
 

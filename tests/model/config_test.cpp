@@ -177,12 +177,17 @@ TEST(Config, UnknownScheduleIsNamed) {
     EXPECT_TRUE(mentions(message, "cosine"));
 }
 
+TEST(Config, ScalarMultiScaleAndInfiniteRateAreRefused) {
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: 3}", "cfg.yaml"), "diffusion.multi_scale"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: [1, 2]}", "cfg.yaml"), "diffusion.multi_scale"));
+    EXPECT_TRUE(mentions(parse_error("train: {lr: .inf}", "cfg.yaml"), "train.lr"));
+}
+
 TEST(Config, UnknownConditionLayoutIsNamed) {
-    // Names the source and the rejected value. Known gap (reported, not fixed here): unlike every
-    // other key's error, the message does not name the key 'model.condition_layout'.
     const std::string message =
         parse_error(with_model_line("condition_layout: legacy"), "cfg.yaml");
     EXPECT_TRUE(mentions(message, "cfg.yaml"));
+    EXPECT_TRUE(mentions(message, "model.condition_layout"));
     EXPECT_TRUE(mentions(message, "legacy"));
     EXPECT_TRUE(mentions(message, "condition"));
     EXPECT_THROW(parse_condition_layout("Reference", "--condition-layout"), Error);

@@ -176,6 +176,7 @@ TEST(Division, InvalidLevelsThrow) {
     EXPECT_THROW(divide(x, 6, 1, kCoarse), std::exception);
     // Level 0 asks for 8 x 8 blocks of a 4 x 4 tile.
     EXPECT_THROW(spatial_divide(x, 0, kCoarse), std::exception);
+    EXPECT_THROW(spatial_divide(x, kCoarse + 1, kCoarse), std::exception);
     // Days need a multiple of 24 hours; a non-square tile has no blocks.
     EXPECT_THROW(temporal_divide(random_sample(1, 20, 10), 4), std::exception);
     EXPECT_THROW(spatial_divide(torch::zeros({1, 1, 2, 4, 2}), 2, kCoarse), std::exception);

@@ -165,6 +165,13 @@ TEST(Weights, CorruptOrMissingFileIsNamed) {
     EXPECT_TRUE(mentions(error_of([&] { load_weights(net, absent); }), absent.string()));
 }
 
+TEST(Weights, NamedTensorsAreCopies) {
+    ZoomDiffNet net = tiny_net(tiny_config(), 94);
+    const auto before = net->embed_layer->weight.clone();
+    named_tensors(net).at("embed_layer.weight").zero_();
+    EXPECT_TRUE(torch::equal(net->embed_layer->weight, before));
+}
+
 TEST(Weights, ResolveDevice) {
     EXPECT_EQ(resolve_device("cpu"), torch::Device(torch::kCPU));
     EXPECT_TRUE(mentions(error_of([] { resolve_device("gpu"); }), "--device"));
@@ -172,6 +179,7 @@ TEST(Weights, ResolveDevice) {
     EXPECT_TRUE(mentions(error_of([] { resolve_device("cuda:"); }), "--device"));
     // No machine has a thousand GPUs; a build without CUDA refuses every index.
     EXPECT_TRUE(mentions(error_of([] { resolve_device("cuda:999"); }), "--device"));
+    EXPECT_TRUE(mentions(error_of([] { resolve_device("cuda:99999999999"); }), "--device"));
     if (!torch::cuda::is_available()) {
         EXPECT_TRUE(mentions(error_of([] { resolve_device("cuda:0"); }), "--device"));
         EXPECT_TRUE(mentions(error_of([] { resolve_device("cuda"); }), "--device"));
