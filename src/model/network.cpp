@@ -1,5 +1,6 @@
 #include "zoomdiff/model/network.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <tuple>
@@ -78,7 +79,8 @@ Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
 // dropout draws (a clone of the generator taken before the forward) and back-propagates through it.
 struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& x,
-                                                  const Tensor& e, const Tensor& cell, const Tensor& hour,
+                                                  const Tensor& e, const Tensor& gate_cell, const Tensor& filter_cell,
+                                                  const Tensor& gate_hour, const Tensor& filter_hour,
                                                   std::int64_t block_address, double p,
                                                   c10::optional<at::Generator> generator) {
         auto* block = reinterpret_cast<ResidualBlockImpl*>(block_address);  // owned by the network
@@ -86,9 +88,10 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         ctx->saved_data["block"] = block_address;
         ctx->saved_data["p"] = p;
         ctx->saved_data["replay"] = generator->clone();
-        ctx->save_for_backward({x, e, cell, hour});
+        ctx->save_for_backward({x, e, gate_cell, filter_cell, gate_hour, filter_hour});
         torch::NoGradGuard no_grad;
-        auto [next, skip] = block->forward(x, e, BlockTerms{cell, hour}, DropoutSpec{p, generator});
+        auto [next, skip] = block->forward(x, e, BlockTerms{gate_cell, filter_cell, gate_hour, filter_hour},
+                                           DropoutSpec{p, generator});
         return {next, skip};
     }
 
@@ -98,7 +101,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         auto inputs = ctx->get_saved_variables();
         for (auto& input : inputs) input = input.detach().requires_grad_(true);
         torch::AutoGradMode enable_grad(true);
-        auto [next, skip] = block->forward(inputs[0], inputs[1], BlockTerms{inputs[2], inputs[3]},
+        auto [next, skip] = block->forward(inputs[0], inputs[1], BlockTerms{inputs[2], inputs[3], inputs[4], inputs[5]},
                                            DropoutSpec{ctx->saved_data["p"].toDouble(),
                                                        ctx->saved_data["replay"].toGenerator()});
         torch::autograd::variable_list outputs;
@@ -112,7 +115,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         torch::autograd::backward(outputs, output_grads);
         torch::autograd::variable_list result;
         for (const auto& input : inputs) result.push_back(input.grad());
-        result.resize(7);
+        result.resize(9);  // no gradients for the block address, p and the generator
         return result;
     }
 };
@@ -133,8 +136,24 @@ Tensor to_reference_channels(const Tensor& cells_major, std::int64_t side) {
 // graph keeps the softmax, a float mask and the dropped weights), and computes every product on
 // contiguous operands (OpenBLAS runs this build's batched products on transposed operands up to
 // 10x slower).
+// Without a graph and without dropout: in chunks of matrices small enough for the cache, so the
+// (N, L, L) weights never travel through memory.
+Tensor attention_inference(const Tensor& q, const Tensor& k, const Tensor& v) {
+    constexpr std::int64_t kChunk = 64;
+    auto out = torch::empty_like(q);
+    const auto n = q.size(0);
+    for (std::int64_t start = 0; start < n; start += kChunk) {
+        const auto count = std::min(kChunk, n - start);
+        const auto scores = torch::bmm(q.narrow(0, start, count), k.narrow(0, start, count).transpose(1, 2).contiguous());
+        auto slice = out.narrow(0, start, count);
+        torch::bmm_out(slice, torch::softmax(scores, -1), v.narrow(0, start, count));
+    }
+    return out;
+}
+
 Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training,
                          Tensor* probs_out, Tensor* keep_out) {
+    if (probs_out == nullptr && !(training && spec.p > 0.0)) return attention_inference(q, k, v);
     auto probs = torch::softmax(torch::bmm(q, k.transpose(1, 2).contiguous()), -1);
     Tensor keep;
     Tensor weights = probs;
@@ -269,10 +288,14 @@ BlockTerms ResidualBlockImpl::terms(const Tensor& cond_static, const Tensor& con
     const auto w_space = side.narrow(1, time_dim_, spatial_dim_);
     const auto w_feature = side.narrow(1, time_dim_ + spatial_dim_, side.size(1) - time_dim_ - spatial_dim_);
     const auto constant = torch::mv(w_feature, feature) + side_projection->bias;  // (2C)
-    auto cell = torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) +
-                torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias) +
-                torch::linear(spatial, w_space) + constant;
-    return {cell.unsqueeze(2), torch::linear(time, w_time).unsqueeze(1)};
+    const auto cell = (torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) +
+                       torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias) +
+                       torch::linear(spatial, w_space) + constant)
+                          .unsqueeze(2);
+    const auto hour = torch::linear(time, w_time).unsqueeze(1);
+    const auto c = channels_;
+    return {cell.narrow(-1, 0, c).contiguous(), cell.narrow(-1, c, c).contiguous(), hour.narrow(-1, 0, c).contiguous(),
+            hour.narrow(-1, c, c).contiguous()};
 }
 
 std::pair<Tensor, Tensor> ResidualBlockImpl::forward(const Tensor& x, const Tensor& e,
@@ -284,10 +307,19 @@ std::pair<Tensor, Tensor> ResidualBlockImpl::forward(const Tensor& x, const Tens
     auto y = x + diffusion_projection(e).view({e.size(0), 1, 1, c});
     if (l > 1) y = time_layer(y.reshape({b * cells, l, c}), spec).view({b, cells, l, c});
     // The feature transformer is skipped: K = 1 (MODEL.md §2.6 step 4).
-    y = torch::linear(y, matrix(mid_projection->weight), mid_projection->bias) + terms.cell + terms.hour;
-    y = torch::sigmoid(y.narrow(-1, 0, c)) * torch::tanh(y.narrow(-1, c, c));
-    y = torch::linear(y, matrix(output_projection->weight), output_projection->bias);
-    return {(x + y.narrow(-1, 0, c)) / std::sqrt(2.0), y.narrow(-1, c, c)};
+    // Mid and output projections as two halves each: no slicing of 2C-wide tensors (and no
+    // zero-filled slice gradients in backward); in-place epilogues where autograd allows them.
+    const auto mid = matrix(mid_projection->weight);
+    auto gate = torch::linear(y, mid.narrow(0, 0, c), mid_projection->bias.narrow(0, 0, c));
+    auto filter = torch::linear(y, mid.narrow(0, c, c), mid_projection->bias.narrow(0, c, c));
+    gate.add_(terms.gate_cell).add_(terms.gate_hour).sigmoid_();
+    filter.add_(terms.filter_cell).add_(terms.filter_hour).tanh_();
+    const auto h = gate * filter;
+    const auto out = matrix(output_projection->weight);
+    auto residual = torch::linear(h, out.narrow(0, 0, c), output_projection->bias.narrow(0, 0, c));
+    auto skip = torch::linear(h, out.narrow(0, c, c), output_projection->bias.narrow(0, c, c));
+    residual.add_(x).div_(std::sqrt(2.0));
+    return {residual, skip};
 }
 
 // ---- diffusion-step embedding -------------------------------------------------------------------
@@ -339,8 +371,9 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
         Tensor next;
         Tensor skip;
         if (checkpoint) {
-            auto outputs = BlockCheckpoint::apply(h, e, terms.cell, terms.hour, reinterpret_cast<std::int64_t>(block),
-                                                  spec.p, spec.generator);
+            auto outputs = BlockCheckpoint::apply(h, e, terms.gate_cell, terms.filter_cell, terms.gate_hour,
+                                                  terms.filter_hour, reinterpret_cast<std::int64_t>(block), spec.p,
+                                                  spec.generator);
             next = outputs[0];
             skip = outputs[1];
         } else {

@@ -82,9 +82,12 @@ TORCH_MODULE(Transformer);
 
 /// The step-invariant inputs of one residual block for one batch: the per-cell and per-hour
 /// parts of side + condition projections, cells-major.
+/// The halves are kept apart (gate = channels [0, C) of the mid projection, filter = [C, 2C)).
 struct BlockTerms {
-    torch::Tensor cell;  ///< (B, H*W, 1, 2C): conditions, spatial table, feature embedding, biases
-    torch::Tensor hour;  ///< (B, 1, L, 2C): time embedding
+    torch::Tensor gate_cell;    ///< (B, H*W, 1, C): conditions, spatial table, feature embedding, biases
+    torch::Tensor filter_cell;  ///< (B, H*W, 1, C)
+    torch::Tensor gate_hour;    ///< (B, 1, L, C): time embedding
+    torch::Tensor filter_hour;  ///< (B, 1, L, C)
 };
 
 /// Everything about a batch that does not change with the diffusion step (DESIGN §5).
