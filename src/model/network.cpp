@@ -5,7 +5,7 @@
 #include <string>
 #include <tuple>
 
-#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/functional/activation.h>
@@ -84,7 +84,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
                                                   std::int64_t block_address, double p,
                                                   c10::optional<at::Generator> generator) {
         auto* block = reinterpret_cast<ResidualBlockImpl*>(block_address);  // owned by the network
-        if (!generator) generator = at::detail::getDefaultCPUGenerator();
+        if (!generator) generator = at::globalContext().defaultGenerator(x.device());
         ctx->saved_data["block"] = block_address;
         ctx->saved_data["p"] = p;
         ctx->saved_data["replay"] = generator->clone();
