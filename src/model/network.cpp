@@ -364,7 +364,9 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
     const auto e = diffusion_embedding(steps);
     Tensor skip_sum;
     std::size_t index = 0;
-    const bool checkpoint = checkpoint_blocks_ && is_training() && torch::GradMode::is_enabled();
+    const bool wanted = checkpointing_ == Checkpointing::kOn ||
+                        (checkpointing_ == Checkpointing::kAuto && x.size(0) >= kCheckpointBatch);
+    const bool checkpoint = wanted && is_training() && torch::GradMode::is_enabled();
     for (const auto& module : *residual_layers) {
         auto* block = module->as<ResidualBlockImpl>();
         const auto& terms = context.blocks.at(index);
