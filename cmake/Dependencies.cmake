@@ -18,6 +18,9 @@ find_package(Threads REQUIRED)
 find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
 find_library(LIBZIP_LIBRARY zip REQUIRED)
 find_package(nanoflann CONFIG REQUIRED)
+# OpenSSL's libcrypto hashes the input files recorded in run manifests (SHA-256): a vetted
+# implementation rather than one of ours.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # libosmium and protozero are header-only; Debian ships no CMake config for them.
 find_path(OSMIUM_INCLUDE_DIR osmium/version.hpp REQUIRED)
@@ -31,7 +34,7 @@ add_library(zoomdiff_deps INTERFACE)
 target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${LIBZIP_INCLUDE_DIR})
 target_link_libraries(zoomdiff_deps INTERFACE
     GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
-    ${LIBZIP_LIBRARY} nanoflann::nanoflann)
+    ${LIBZIP_LIBRARY} nanoflann::nanoflann OpenSSL::Crypto)
 
 # LibTorch (Debian's libtorch-dev, CPU; a CUDA LibTorch is found the same way via Torch_DIR).
 # Only the model library links it (DESIGN §2: torch stays inside the model area).

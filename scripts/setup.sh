@@ -9,7 +9,7 @@ packages=(
   libhdf5-dev hdf5-tools
   libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev libyaml-cpp-dev nlohmann-json3-dev
   libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev liblz4-dev
-  libzip-dev libnanoflann-dev
+  libzip-dev libnanoflann-dev libssl-dev
   libboost-dev libgtest-dev libbenchmark-dev
   libtorch-dev libopenblas0-openmp
 )

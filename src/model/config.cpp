@@ -71,6 +71,7 @@ void validate(const ModelConfig& c, const std::string& source) {
     const auto& m = c.model;
     require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
     require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
+    require(c.train.valid_interval >= 1, source, "'train.valid_interval' must be at least 1");
     require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
@@ -141,6 +142,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     train.read("epochs", c.train.epochs);
     train.read("batch_size", c.train.batch_size);
     train.read("lr", c.train.lr);
+    train.read("valid_interval", c.train.valid_interval);
+    std::string batch_order(data::to_string(c.train.batch_order));
+    train.read("batch_order", batch_order);
+    c.train.batch_order = data::parse_batch_order(batch_order, source);
     train.reject_unknown();
 
     Section diffusion(root, "diffusion", source);
@@ -209,7 +214,14 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
 
 ModelConfig load_model_config(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path) && !path.has_parent_path()) {
-        return parse_model_config(core::embedded_config(path.string()), path.string());
+        std::string_view text;
+        try {
+            text = core::embedded_config(path.string());
+        } catch (const Error&) {
+            throw Error(path.string(), "is neither a file nor a bundled config",
+                        "Pass an existing YAML file with --config, or a bundled name (base.yaml, sample.yaml)");
+        }
+        return parse_model_config(text, path.string());
     }
     std::ifstream in(path);
     if (!in) {
@@ -225,13 +237,14 @@ std::string to_yaml(const ModelConfig& c) {
     const auto& d = c.diffusion;
     const auto& m = c.model;
     return fmt::format(
-        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n"
+        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n"
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
         "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n"
         "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"
         "  feature_emb: {}\n  sim: {}\n  condition_layout: {}\n",
-        c.train.epochs, c.train.batch_size, c.train.lr, d.layers, d.channels, d.nheads,
+        c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval,
+        data::to_string(c.train.batch_order), d.layers, d.channels, d.nheads,
         d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
         d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
         d.spatial_scale_coarse, m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb,

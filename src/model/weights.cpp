@@ -1,5 +1,6 @@
 #include "zoomdiff/model/weights.hpp"
 
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -87,12 +88,22 @@ std::map<std::string, torch::Tensor> named_tensors(const ZoomDiffNet& net) {
     return out;
 }
 
+void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path) {
+    core::AtomicOutput output(path);
+    {
+        // Through a stream: saved to a path, the archive's records would be named after the
+        // temporary file (its pid), and equal weights would not give equal bytes.
+        std::ofstream out(output.temp_path(), std::ios::binary);
+        archive.save_to(out);
+        if (!out.flush()) throw Error(path.string(), "could not be written", "Check free disk space and permissions");
+    }
+    output.commit();
+}
+
 void save_weights(const ZoomDiffNet& net, const std::filesystem::path& path) {
     torch::serialize::OutputArchive archive;
     for (const auto& [key, value] : named_tensors(net)) archive.write(key, value);
-    core::AtomicOutput output(path);
-    archive.save_to(output.temp_path().string());
-    output.commit();
+    save_archive(archive, path);
 }
 
 void load_weights(ZoomDiffNet& net, const std::filesystem::path& path) {

@@ -19,6 +19,8 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
     EXPECT_EQ(a.train.epochs, b.train.epochs);
     EXPECT_EQ(a.train.batch_size, b.train.batch_size);
     EXPECT_EQ(a.train.lr, b.train.lr);
+    EXPECT_EQ(a.train.valid_interval, b.train.valid_interval);
+    EXPECT_EQ(a.train.batch_order, b.train.batch_order);
     EXPECT_EQ(a.diffusion.layers, b.diffusion.layers);
     EXPECT_EQ(a.diffusion.channels, b.diffusion.channels);
     EXPECT_EQ(a.diffusion.nheads, b.diffusion.nheads);
@@ -201,11 +203,13 @@ TEST(Config, OutOfRangeValuesAreNamed) {
     EXPECT_TRUE(mentions(parse_error("diffusion: {num_steps: 5}", "cfg"), "diffusion.num_steps"));
     EXPECT_TRUE(mentions(parse_error("model: {sim: 1.5}", "cfg"), "model.sim"));
     EXPECT_TRUE(mentions(parse_error("train: {epochs: 0}", "cfg"), "train.epochs"));
+    EXPECT_TRUE(mentions(parse_error("train: {valid_interval: 0}", "cfg"), "train.valid_interval"));
+    EXPECT_TRUE(mentions(parse_error("train: {batch_order: random}", "cfg"), "random"));
 }
 
 /// Every key away from its base.yaml value.
 constexpr const char* kEveryKeyChanged = R"(
-train: {epochs: 7, batch_size: 3, lr: 0.00025}
+train: {epochs: 7, batch_size: 3, lr: 0.00025, valid_interval: 2, batch_order: reference}
 diffusion:
   layers: 3
   channels: 12
@@ -231,6 +235,8 @@ TEST(Config, EveryKeyIsRead) {
     EXPECT_EQ(c.train.epochs, 7);
     EXPECT_EQ(c.train.batch_size, 3);
     EXPECT_DOUBLE_EQ(c.train.lr, 0.00025);
+    EXPECT_EQ(c.train.valid_interval, 2);
+    EXPECT_EQ(c.train.batch_order, data::BatchOrder::kReference);
     EXPECT_EQ(c.diffusion.layers, 3);
     EXPECT_EQ(c.diffusion.channels, 12);
     EXPECT_EQ(c.diffusion.nheads, 3);

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "zoomdiff/data/training_set.hpp"
+
 namespace zoomdiff::model {
 
 /// Fixed sizes of the reference model (MODEL.md §1.2); they are not configuration keys.
@@ -32,6 +34,10 @@ struct TrainConfig {
     int epochs = 500;
     int batch_size = 128;
     double lr = 1.0e-3;
+    /// Ours: validation every N epochs (the reference's hard-coded 100, MODEL.md §1.2).
+    int valid_interval = 100;
+    /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw (D-13).
+    data::BatchOrder batch_order = data::BatchOrder::kReshuffle;
 };
 
 struct DiffusionConfig {

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include <torch/serialize/output-archive.h>
 #include <torch/types.h>
 
 #include "zoomdiff/model/network.hpp"
@@ -26,6 +27,9 @@ void load_named_tensors(ZoomDiffNet& net, const std::map<std::string, torch::Ten
 
 /// Every parameter by name (CPU copies), in registration order.
 std::map<std::string, torch::Tensor> named_tensors(const ZoomDiffNet& net);
+
+/// Write an archive atomically, with the same bytes for the same content (no temporary name inside).
+void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path);
 
 /// Our weight file (torch::serialize archive of named_tensors), written atomically.
 void save_weights(const ZoomDiffNet& net, const std::filesystem::path& path);

@@ -1,0 +1,42 @@
+#pragma once
+
+// Resumable training state (checkpoint/last.pt of a run folder): weights, Adam state, the
+// training generator, the epoch counter, the best validation and the log so far. One archive,
+// written atomically, so an interrupted run always leaves a complete last checkpoint.
+
+#include <filesystem>
+#include <limits>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/adam.h>
+
+#include "zoomdiff/model/network.hpp"
+
+namespace zoomdiff::model {
+
+/// One line of train_log.csv (NaN = not computed that epoch).
+struct TrainLogRow {
+    int epoch = 0;           ///< 1-based; 0 = before training (zero-shot)
+    double train_loss = 0.0;
+    double val_loss = 0.0;
+    double lr = 0.0;
+    double seconds = 0.0;
+};
+
+struct TrainingState {
+    int epochs_done = 0;
+    double best_valid = std::numeric_limits<double>::quiet_NaN();
+    int best_epoch = -1;
+    std::vector<TrainLogRow> log;
+};
+
+/// Save everything a resumed run needs to continue to the same bits.
+void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
+                     const at::Generator& generator, const TrainingState& state);
+
+/// Restore a checkpoint into a network and optimizer built the same way; errors name the file.
+TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
+                              at::Generator& generator);
+
+}  // namespace zoomdiff::model

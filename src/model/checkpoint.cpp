@@ -1,0 +1,111 @@
+#include "zoomdiff/model/checkpoint.hpp"
+
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+#include <torch/serialize.h>
+
+#include "zoomdiff/core/atomic_output.hpp"
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/model/weights.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+constexpr std::int64_t kFormat = 1;
+constexpr const char* kFix = "The checkpoint is damaged or from another build; start the run again without --resume";
+
+/// The log as a (rows, 5) float64 tensor: epoch, train loss, val loss, lr, seconds.
+torch::Tensor log_tensor(const std::vector<TrainLogRow>& log) {
+    auto t = torch::empty({static_cast<std::int64_t>(log.size()), 5}, torch::kDouble);
+    auto a = t.accessor<double, 2>();
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        const auto row = static_cast<std::int64_t>(i);
+        a[row][0] = log[i].epoch;
+        a[row][1] = log[i].train_loss;
+        a[row][2] = log[i].val_loss;
+        a[row][3] = log[i].lr;
+        a[row][4] = log[i].seconds;
+    }
+    return t;
+}
+
+std::vector<TrainLogRow> log_rows(const torch::Tensor& t) {
+    std::vector<TrainLogRow> log;
+    const auto a = t.accessor<double, 2>();
+    for (std::int64_t i = 0; i < t.size(0); ++i) {
+        log.push_back({static_cast<int>(a[i][0]), a[i][1], a[i][2], a[i][3], a[i][4]});
+    }
+    return log;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
+                     const at::Generator& generator, const TrainingState& state) {
+    torch::serialize::OutputArchive archive;
+    archive.write("format", torch::tensor(kFormat));
+    torch::serialize::OutputArchive weights;
+    for (const auto& [key, value] : named_tensors(net)) weights.write(key, value);
+    archive.write("weights", weights);
+    torch::serialize::OutputArchive adam;
+    optimizer.save(adam);
+    archive.write("optimizer", adam);
+    archive.write("generator", generator.get_state());
+    archive.write("epochs_done", torch::tensor(static_cast<std::int64_t>(state.epochs_done)));
+    archive.write("best_valid", torch::tensor(state.best_valid, torch::kDouble));
+    archive.write("best_epoch", torch::tensor(static_cast<std::int64_t>(state.best_epoch)));
+    archive.write("log", log_tensor(state.log));
+    save_archive(archive, path);
+}
+
+TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
+                              at::Generator& generator) {
+    TrainingState state;
+    try {
+        torch::serialize::InputArchive archive;
+        // Optimizer state goes straight to the network's device; CPU-only pieces are moved back.
+        archive.load_from(path.string(), net->spatial_embedding.device());
+        // A fresh tensor per read: InputArchive::read set_()s into a defined tensor's storage.
+        const auto read = [&archive](const char* key) {
+            torch::Tensor t;
+            archive.read(key, t);
+            return t;
+        };
+        auto value = read("format");
+        if (value.item<std::int64_t>() != kFormat) {
+            throw Error(path.string(), fmt::format("checkpoint format {} is not supported", value.item<std::int64_t>()), kFix);
+        }
+        torch::serialize::InputArchive weights;
+        archive.read("weights", weights);
+        std::map<std::string, torch::Tensor> tensors;
+        for (const auto& key : weights.keys()) {
+            torch::Tensor t;
+            weights.read(key, t);
+            tensors.emplace(key, t);
+        }
+        load_named_tensors(net, tensors, path.string(), /*allow_missing_spatial=*/false);
+        torch::serialize::InputArchive adam;
+        archive.read("optimizer", adam);
+        optimizer.load(adam);
+        value = read("generator");
+        generator.set_state(value.to(torch::kCPU));
+        value = read("epochs_done");
+        state.epochs_done = static_cast<int>(value.item<std::int64_t>());
+        value = read("best_valid");
+        state.best_valid = value.item<double>();
+        value = read("best_epoch");
+        state.best_epoch = static_cast<int>(value.item<std::int64_t>());
+        value = read("log");
+        state.log = log_rows(value.to(torch::kCPU));
+    } catch (const c10::Error& e) {
+        throw Error(path.string(), fmt::format("not a readable checkpoint ({})", e.what_without_backtrace()), kFix);
+    }
+    if (static_cast<int>(state.log.size()) != state.epochs_done) {
+        throw Error(path.string(), "log and epoch counter disagree", kFix);
+    }
+    return state;
+}
+
+}  // namespace zoomdiff::model

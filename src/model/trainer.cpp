@@ -1,0 +1,558 @@
+// zoomdiff_train's loop (reference/MODEL.md §4.7–4.10) and its run folder (README "Training").
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "zoomdiff/core/atomic_output.hpp"
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/model/checkpoint.hpp"
+#include "zoomdiff/model/config.hpp"
+#include "zoomdiff/model/diffusion.hpp"
+#include "zoomdiff/model/network.hpp"
+#include "zoomdiff/model/training.hpp"
+#include "zoomdiff/model/weights.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using torch::Tensor;
+
+constexpr const char* kManifestFormat = "zoomdiff-run/1";
+constexpr double kWeightDecay = 1e-6;   // MODEL.md §1.2: L2 added to the gradient (Adam, not AdamW)
+constexpr double kClipNorm = 1.0;       // global L2 norm of all gradients
+constexpr int kFewShotEpochs = 50;      // MODEL.md §4.10
+constexpr int kFewShotBatch = 2;
+
+// ---- files of the run folder ------------------------------------------------------------------
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+    core::AtomicOutput output(path);
+    {
+        std::ofstream out(output.temp_path(), std::ios::binary);
+        out << text;
+        if (!out) throw Error(path.string(), "could not be written", "Check free disk space and permissions");
+    }
+    output.commit();
+}
+
+std::string read_text(const fs::path& path, const char* fix) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path.string(), "cannot be read", fix);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string local_time(const char* format) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char buffer[64];
+    std::strftime(buffer, sizeof buffer, format, &tm);
+    return buffer;
+}
+
+std::string replace_all(std::string text, char from, char to) {
+    std::replace(text.begin(), text.end(), from, to);
+    return text;
+}
+
+/// The reference's folder name, save/<datatype>_<dataset>_t<ts>s<ss>_<time>, with '*' -> '+'
+/// (D-35: a '*' in a path breaks every shell glob that touches it).
+fs::path default_run_dir(const TrainRequest& request, const ModelConfig& config) {
+    return fs::path("save") / fmt::format("{}_{}_t{}s{}_{}", request.datatype, replace_all(request.dataset, '*', '+'),
+                                          config.diffusion.time_scale, config.diffusion.spatial_scale,
+                                          local_time("%Y%m%d_%H%M%S"));
+}
+
+struct CityRecord {
+    data::CitySource source;
+    std::string data_sha256;
+    std::string cond_sha256;
+};
+
+json manifest_json(const TrainRequest& request, const ModelConfig& config, const std::vector<CityRecord>& cities,
+                   const std::vector<data::CityTrainingData>& data, const std::string& device, const std::string& status) {
+    json m;
+    m["format"] = kManifestFormat;
+    m["tool"] = "zoomdiff_train";
+    m["version"] = ZOOMDIFF_VERSION;
+    m["torch_version"] = TORCH_VERSION;
+    m["command_line"] = request.command_line;
+    m["status"] = status;
+    m["started"] = local_time("%Y-%m-%dT%H:%M:%S%z");
+    m["seed"] = request.seed;
+    m["threads"] = request.threads;
+    m["device"] = device;
+    m["task"] = data::to_string(request.task);
+    m["dataset"] = request.dataset;
+    m["datatype"] = request.datatype;
+    m["data_root"] = fs::absolute(request.data_root).lexically_normal().string();
+    m["base_model"] = request.base_model.empty() ? "" : fs::absolute(request.base_model).lexically_normal().string();
+    m["checkpoint_every"] = request.checkpoint_every;
+    m["config_sha256"] = core::sha256_text(to_yaml(config));
+    json list = json::array();
+    for (std::size_t i = 0; i < cities.size(); ++i) {
+        const auto& c = cities[i];
+        list.push_back({{"token", c.source.token},
+                        {"city", c.source.city},
+                        {"data_file", fs::absolute(c.source.data_file).lexically_normal().string()},
+                        {"data_sha256", c.data_sha256},
+                        {"cond_file", fs::absolute(c.source.cond_file).lexically_normal().string()},
+                        {"cond_sha256", c.cond_sha256},
+                        {"tiles", data[i].tiles.tiles},
+                        {"train_tiles", data[i].train.size()},
+                        {"valid_tiles", data[i].valid.size()}});
+    }
+    m["cities"] = list;
+    return m;
+}
+
+// ---- the request a run resolves to --------------------------------------------------------------
+
+struct ResolvedRun {
+    TrainRequest request;
+    ModelConfig config;
+    fs::path run_dir;
+    bool resuming = false;
+    json manifest;  ///< the stored manifest when resuming
+};
+
+void reject_existing_run(const fs::path& dir) {
+    if (fs::exists(dir / "manifest.json")) {
+        throw Error(dir.string(), "already holds a run (manifest.json)",
+                    fmt::format("Continue it with --resume {}, or pass another --out", dir.string()));
+    }
+}
+
+fs::path base_weights(const fs::path& base) {
+    if (fs::is_directory(base)) return base / "model.pt";
+    return base;
+}
+
+ModelConfig base_config(const fs::path& base) {
+    const fs::path dir = fs::is_directory(base) ? base : base.parent_path();
+    const fs::path path = dir / "config.yaml";
+    if (!fs::exists(path)) {
+        throw Error(path.string(), "not found: few- and zero-shot runs take the architecture from the base run",
+                    "Pass a run folder of zoomdiff_train (or a weight file inside one) with --base_model");
+    }
+    return load_model_config(path);
+}
+
+ResolvedRun resolve_run(const TrainRequest& given) {
+    ResolvedRun run;
+    run.request = given;
+    auto& r = run.request;
+    if (!given.resume.empty()) {
+        run.resuming = true;
+        run.run_dir = given.resume;
+        const fs::path manifest_path = run.run_dir / "manifest.json";
+        const auto text = read_text(manifest_path, "Pass a run folder that zoomdiff_train wrote to --resume");
+        try {
+            run.manifest = json::parse(text);
+            r.dataset = run.manifest.at("dataset").get<std::string>();
+            r.datatype = run.manifest.at("datatype").get<std::string>();
+            r.data_root = run.manifest.at("data_root").get<std::string>();
+            r.seed = run.manifest.at("seed").get<std::uint64_t>();
+            r.task = data::parse_task(run.manifest.at("task").get<std::string>());
+            r.base_model = run.manifest.at("base_model").get<std::string>();
+            r.checkpoint_every = run.manifest.at("checkpoint_every").get<int>();
+        } catch (const json::exception& e) {
+            throw Error(manifest_path.string(), fmt::format("is not a zoomdiff run manifest ({})", e.what()),
+                        "Pass a run folder that zoomdiff_train wrote to --resume");
+        }
+        const int threads = run.manifest.value("threads", r.threads);
+        if (threads != r.threads) {
+            spdlog::warn("resuming with {} threads; the run started with {}: the result is bit-identical to an "
+                         "uninterrupted run only with the same thread count (--threads {})",
+                         r.threads, threads, threads);
+        }
+        run.config = load_model_config(run.run_dir / "config.yaml");
+        if (core::sha256_text(to_yaml(run.config)) != run.manifest.value("config_sha256", std::string())) {
+            throw Error((run.run_dir / "config.yaml").string(), "differs from the config the run started with",
+                        "Restore it, or start a new run with --config");
+        }
+        return run;
+    }
+
+    if (r.dataset.empty()) throw Error("--dataset", "no city given", "Pass --dataset A*B*C");
+    if (r.datatype != "traffic" && r.datatype != "user") {
+        throw Error("--datatype", fmt::format("unknown datatype '{}'", r.datatype), "Use traffic or user");
+    }
+    if (r.task == data::Task::kFull) {
+        if (!r.base_model.empty()) {
+            throw Error("--base_model", "is only used with --task few_shot or zero_shot",
+                        "Drop --base_model, or pick the task");
+        }
+        run.config = load_model_config(r.config);
+    } else {
+        if (r.base_model.empty()) {
+            throw Error("--base_model", fmt::format("--task {} needs a model to start from", data::to_string(r.task)),
+                        "Pass the run folder of a trained model with --base_model");
+        }
+        if (!fs::exists(base_weights(r.base_model))) {
+            throw Error(base_weights(r.base_model).string(), "weight file not found",
+                        "Pass the run folder of a finished zoomdiff_train run with --base_model");
+        }
+        run.config = base_config(r.base_model);
+        if (r.task == data::Task::kFewShot) {
+            run.config.train.epochs = kFewShotEpochs;
+            run.config.train.batch_size = kFewShotBatch;
+        }
+    }
+    if (r.epochs) run.config.train.epochs = *r.epochs;
+    if (r.batch_size) run.config.train.batch_size = *r.batch_size;
+    if (r.lr) run.config.train.lr = *r.lr;
+    if (r.valid_interval) run.config.train.valid_interval = *r.valid_interval;
+    // Re-validate: flags must obey the config's rules too.
+    run.config = parse_model_config(to_yaml(run.config), "the config after --epochs/--batch_size/--lr");
+    run.run_dir = r.out.empty() ? default_run_dir(r, run.config) : r.out;
+    reject_existing_run(run.run_dir);
+    return run;
+}
+
+// ---- data on the device ------------------------------------------------------------------------
+
+struct CityTensors {
+    Tensor series;       // (N, 1, 168, H, W), scaled
+    Tensor cond_static;  // (N, S, H, W)
+    Tensor cond_poi;     // (N, 21, H, W)
+};
+
+Tensor to_tensor(const std::vector<float>& values, std::vector<std::int64_t> shape, const torch::Device& device) {
+    return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat).clone().to(device);
+}
+
+CityTensors city_tensors(const data::CityTiles& t, const torch::Device& device) {
+    return {to_tensor(t.series, {t.tiles, 1, data::kHours, t.side, t.side}, device),
+            to_tensor(t.static_cond, {t.tiles, t.static_channels, t.side, t.side}, device),
+            to_tensor(t.poi, {t.tiles, data::kPoiChannels, t.side, t.side}, device)};
+}
+
+struct Batch {
+    Tensor x0;
+    BatchConditions conditions;
+};
+
+Batch gather(const CityTensors& city, const std::vector<std::int64_t>& positions, const torch::Device& device) {
+    const auto index = torch::tensor(positions, torch::kLong).to(device);
+    const auto b = static_cast<std::int64_t>(positions.size());
+    auto timepoints = torch::arange(data::kHours, torch::dtype(torch::kFloat).device(device)).expand({b, data::kHours});
+    return {city.series.index_select(0, index),
+            {city.cond_static.index_select(0, index), city.cond_poi.index_select(0, index), timepoints}};
+}
+
+// ---- optimisation ------------------------------------------------------------------------------
+
+/// MultiStepLR with milestones ⌊0.75 E⌋, ⌊0.9 E⌋ and factor 0.1, stepped once per epoch
+/// (MODEL.md §4.7): the rate epoch `epoch` (0-based) trains with, multiplied as PyTorch does.
+double lr_at(const TrainConfig& train, int epoch) {
+    double lr = train.lr;
+    for (const int milestone : {static_cast<int>(0.75 * train.epochs), static_cast<int>(0.9 * train.epochs)}) {
+        if (epoch >= milestone) lr *= 0.1;
+    }
+    return lr;
+}
+
+void set_lr(torch::optim::Adam& optimizer, double lr) {
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+/// torch.nn.utils.clip_grad_norm_ of PyTorch 1.13: the global L2 norm of every existing gradient,
+/// coefficient max_norm / (norm + 1e-6) capped at 1, always applied.
+void clip_gradients(const std::vector<Tensor>& parameters) {
+    std::vector<Tensor> norms;
+    for (const auto& p : parameters) {
+        if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+    }
+    if (norms.empty()) return;
+    const auto total = torch::stack(norms).norm(2);
+    const auto coefficient = torch::clamp(kClipNorm / (total + 1e-6), c10::nullopt, 1.0);
+    for (const auto& p : parameters) {
+        if (p.grad().defined()) p.mutable_grad().mul_(coefficient);
+    }
+}
+
+/// The few-shot trainable set (the reference's model_freeze.py): every block's condition and side
+/// projections, the feature embedding, the three fusion convolutions and all of the last block.
+/// The spatial tables stay as the base model has them.
+void freeze_for_few_shot(ZoomDiffNet& net) {
+    for (auto& p : net->parameters()) p.set_requires_grad(false);
+    auto unfreeze = [](torch::nn::Module& module) {
+        for (auto& p : module.parameters()) p.set_requires_grad(true);
+    };
+    const auto& blocks = net->diffmodel->residual_layers;
+    for (std::size_t i = 0; i < blocks->size(); ++i) {
+        auto block = blocks->ptr<ResidualBlockImpl>(i);
+        unfreeze(*block->cond_static_projection);
+        unfreeze(*block->cond_poi_projection);
+        unfreeze(*block->side_projection);
+        if (i + 1 == blocks->size()) unfreeze(*block);
+    }
+    unfreeze(*net->embed_layer);
+    unfreeze(*net->predicted_noise_projection);
+    unfreeze(*net->noise_prior_projection);
+    unfreeze(*net->infused_noise_projection);
+}
+
+/// A validation generator of its own per epoch, so validation never moves the training stream
+/// and a resumed run validates with the same draws.
+at::Generator validation_generator(std::uint64_t seed, int epoch) {
+    return GeneratorNoise::cpu_generator(seed * 0x9E3779B97F4A7C15ULL + 0x5851F42D4C957F2DULL * (epoch + 1));
+}
+
+/// Tile-weighted mean of the reference's validation loss (§3.6) over every city's valid split,
+/// in batches of `batch_size` without dropping the last one.
+double validation_loss(MultiScaleDiffusion& diffusion, const std::vector<CityTensors>& cities,
+                       const std::vector<data::CityTrainingData>& data, std::int64_t batch_size,
+                       const torch::Device& device, at::Generator generator) {
+    GeneratorNoise noise(std::move(generator));
+    diffusion.net()->eval();
+    double sum = 0.0;
+    std::int64_t count = 0;
+    for (std::size_t c = 0; c < cities.size(); ++c) {
+        const auto& ids = data[c].valid;
+        for (std::size_t start = 0; start < ids.size(); start += static_cast<std::size_t>(batch_size)) {
+            const std::vector<std::int64_t> positions(
+                ids.begin() + static_cast<std::ptrdiff_t>(start),
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + static_cast<std::size_t>(batch_size))));
+            const auto batch = gather(cities[c], positions, device);
+            const double loss = diffusion.validation_loss(batch.x0, batch.conditions, noise).item<double>();
+            sum += loss * static_cast<double>(positions.size());
+            count += static_cast<std::int64_t>(positions.size());
+        }
+    }
+    diffusion.net()->train();
+    return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string format_loss(double value) { return std::isnan(value) ? std::string() : fmt::format("{:.9g}", value); }
+
+void write_log(const fs::path& run_dir, const std::vector<TrainLogRow>& rows) {
+    std::string text = "epoch,train_loss,val_loss,lr,seconds\n";
+    for (const auto& row : rows) {
+        text += fmt::format("{},{},{},{:.9g},{:.3f}\n", row.epoch, format_loss(row.train_loss),
+                            format_loss(row.val_loss), row.lr, row.seconds);
+    }
+    write_text_atomically(run_dir / "train_log.csv", text);
+}
+
+std::vector<CityRecord> locate_cities(const TrainRequest& r) {
+    std::vector<CityRecord> cities;
+    for (const auto& token : data::split_dataset(r.dataset)) {
+        CityRecord record{data::locate_city(r.data_root, token, r.datatype), {}, {}};
+        record.data_sha256 = core::sha256_file(record.source.data_file);
+        record.cond_sha256 = core::sha256_file(record.source.cond_file);
+        cities.push_back(std::move(record));
+    }
+    return cities;
+}
+
+void check_unchanged(const std::vector<CityRecord>& cities, const json& manifest) {
+    const auto& stored = manifest.at("cities");
+    if (stored.size() != cities.size()) {
+        throw Error("manifest.json", "lists another number of cities than --dataset resolves to",
+                    "Start a new run");
+    }
+    for (std::size_t i = 0; i < cities.size(); ++i) {
+        for (const auto& [file, key, hash] :
+             {std::tuple{cities[i].source.data_file, "data_sha256", cities[i].data_sha256},
+              std::tuple{cities[i].source.cond_file, "cond_sha256", cities[i].cond_sha256}}) {
+            if (stored[i].value(key, std::string()) != hash) {
+                throw Error(file.string(), "changed since the run started (its SHA-256 differs from manifest.json)",
+                            "Restore the file the run was started with, or start a new run");
+            }
+        }
+    }
+}
+
+void check_batches(const std::vector<data::CityTrainingData>& data, const std::vector<CityRecord>& cities,
+                   std::int64_t batch_size, bool drop_last) {
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        const auto n = static_cast<std::int64_t>(data[i].train.size());
+        if (n == 0 || (drop_last && n < batch_size)) {
+            throw Error(cities[i].source.data_file.string(),
+                        fmt::format("{} has {} training tiles, fewer than one batch of {} (the last partial "
+                                    "batch is dropped, as the reference does)",
+                                    cities[i].source.city, n, batch_size),
+                        fmt::format("Lower --batch_size to at most {}, or train on larger cities", std::max<std::int64_t>(n, 1)));
+        }
+    }
+}
+
+data::StaticLayout static_layout(const ModelConfig& config) {
+    return config.model.condition_layout == ConditionLayout::kReference ? data::StaticLayout::kReference
+                                                                         : data::StaticLayout::kCorrected;
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
+    ResolvedRun run = resolve_run(given);
+    const auto& r = run.request;
+    const auto& config = run.config;
+    const auto& train = config.train;
+    at::set_num_threads(std::max(1, r.threads));
+    const torch::Device device = resolve_device(r.device);
+
+    // Everything that can be wrong with the input fails here, before any training.
+    const auto cities = locate_cities(r);
+    if (run.resuming) check_unchanged(cities, run.manifest);
+    std::vector<data::CitySource> sources;
+    for (const auto& c : cities) sources.push_back(c.source);
+    auto data = data::prepare_training_data(
+        sources, data::TileOptions{static_layout(config), config.diffusion.spatial_scale_coarse}, r.task);
+    const bool drop_last = r.task == data::Task::kFull;
+    if (r.task != data::Task::kZeroShot) check_batches(data, cities, train.batch_size, drop_last);
+
+    ZoomDiffNet net(config);
+    auto generator = GeneratorNoise::cpu_generator(r.seed);
+    net->reset_parameters(generator);
+    if (r.task != data::Task::kFull) load_weights(net, base_weights(r.base_model));
+    net->to(device);
+    if (r.task == data::Task::kFewShot) freeze_for_few_shot(net);
+    std::vector<Tensor> trainable;
+    for (const auto& p : net->parameters()) {
+        if (p.requires_grad()) trainable.push_back(p);
+    }
+    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}", net->parameters().size() ? [&] {
+        std::int64_t n = 0;
+        for (const auto& p : net->parameters()) n += p.numel();
+        return n;
+    }() : 0, [&] {
+        std::int64_t n = 0;
+        for (const auto& p : trainable) n += p.numel();
+        return n;
+    }(), at::get_num_threads(), device.str());
+
+    torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
+    TrainingState state;
+    const fs::path checkpoint_path = run.run_dir / "checkpoint" / "last.pt";
+    if (run.resuming) {
+        if (!fs::exists(checkpoint_path)) {
+            throw Error(checkpoint_path.string(), "not found: the run stopped before its first checkpoint",
+                        "Start the run again without --resume");
+        }
+        state = load_checkpoint(checkpoint_path, net, optimizer, generator);
+        spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done, train.epochs);
+    } else {
+        fs::create_directories(run.run_dir);
+        write_text_atomically(run.run_dir / "config.yaml",
+                              "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" + to_yaml(config));
+        std::vector<data::CityScaler> scalers;
+        for (const auto& d : data) scalers.push_back(d.scaler);
+        write_text_atomically(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
+        run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
+        write_text_atomically(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+    }
+
+    std::vector<CityTensors> tensors;
+    for (const auto& d : data) tensors.push_back(city_tensors(d.tiles, device));
+    std::vector<std::vector<std::int64_t>> train_ids;
+    for (const auto& d : data) train_ids.push_back(d.train);
+
+    MultiScaleDiffusion diffusion(net);
+    GeneratorNoise noise(generator);
+    const auto finish = [&](const std::string& status) {
+        run.manifest["status"] = status;
+        run.manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
+        run.manifest["epochs_done"] = state.epochs_done;
+        run.manifest["best_epoch"] = state.best_epoch;
+        run.manifest["best_val_loss"] = std::isnan(state.best_valid) ? json() : json(state.best_valid);
+        write_text_atomically(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+    };
+
+    if (r.task == data::Task::kZeroShot) {
+        const auto started = std::chrono::steady_clock::now();
+        const double val = validation_loss(diffusion, tensors, data, train.batch_size, device,
+                                           validation_generator(r.seed, 0));
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, seconds});
+        state.best_valid = val;
+        write_log(run.run_dir, state.log);
+        save_weights(net, run.run_dir / "model.pt");
+        spdlog::info("zero-shot validation loss {:.6g} ({:.1f} s)", val, seconds);
+        finish("complete");
+        return {run.run_dir, 0, std::numeric_limits<double>::quiet_NaN(), val, 0};
+    }
+
+    net->train();
+    std::int64_t steps_left = 0;
+    for (int e = state.epochs_done; e < train.epochs; ++e) {
+        steps_left += static_cast<std::int64_t>(
+            data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, e).size());
+    }
+    progress.start("training", static_cast<std::uint64_t>(steps_left), "steps");
+    double last_train = std::numeric_limits<double>::quiet_NaN();
+    for (int epoch = state.epochs_done; epoch < train.epochs; ++epoch) {
+        const auto started = std::chrono::steady_clock::now();
+        const double lr = lr_at(train, epoch);
+        set_lr(optimizer, lr);
+        const auto batches =
+            data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, epoch);
+        double loss_sum = 0.0;
+        std::int64_t tiles = 0;
+        for (const auto& ref : batches) {
+            const auto batch = gather(tensors[static_cast<std::size_t>(ref.city)], ref.positions, device);
+            optimizer.zero_grad();
+            const auto loss = diffusion.loss(batch.x0, batch.conditions, noise);
+            loss.backward();
+            clip_gradients(trainable);
+            optimizer.step();
+            const double value = loss.item<double>();
+            if (!std::isfinite(value)) {
+                throw Error("--lr", fmt::format("the training loss became {} in epoch {}", value, epoch + 1),
+                            "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+            }
+            loss_sum += value * static_cast<double>(ref.positions.size());
+            tiles += static_cast<std::int64_t>(ref.positions.size());
+            progress.advance();
+        }
+        last_train = loss_sum / static_cast<double>(std::max<std::int64_t>(tiles, 1));
+        const int done = epoch + 1;
+        double val = std::numeric_limits<double>::quiet_NaN();
+        if (done % train.valid_interval == 0 || done == train.epochs) {
+            val = validation_loss(diffusion, tensors, data, train.batch_size, device, validation_generator(r.seed, done));
+            if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
+                state.best_valid = val;
+                state.best_epoch = done;
+                save_weights(net, run.run_dir / "model_best.pt");
+            }
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        state.log.push_back({done, last_train, val, lr, seconds});
+        state.epochs_done = done;
+        if (done % r.checkpoint_every == 0 || done == train.epochs) {
+            save_checkpoint(checkpoint_path, net, optimizer, generator, state);
+        }
+        write_log(run.run_dir, state.log);
+        spdlog::info("epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,
+                     std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
+    }
+    progress.finish();
+    save_weights(net, run.run_dir / "model.pt");
+    if (state.best_epoch < 0) save_weights(net, run.run_dir / "model_best.pt");
+    finish("complete");
+    if (!state.log.empty()) last_train = state.log.back().train_loss;
+    return {run.run_dir, state.epochs_done, last_train, state.best_valid, state.best_epoch};
+}
+
+}  // namespace zoomdiff::model

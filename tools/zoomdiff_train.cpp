@@ -1,0 +1,21 @@
+// zoomdiff_train: train ZoomDiff on one or more cities (the reference's ZoomDiff_train.py).
+#include "zoomdiff/cli/common.hpp"
+#include "zoomdiff/cli/train_flags.hpp"
+#include "zoomdiff/model/training.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"", "zoomdiff_train"};
+    zoomdiff::cli::CommonOptions common;
+    common.seed = 1;  // the reference's default --seed
+    zoomdiff::model::TrainRequest request;
+    zoomdiff::cli::add_train_flags(app, request);
+    zoomdiff::cli::add_common_flags(app, common);
+    return zoomdiff::cli::run_tool(app, common, argc, argv, [&] {
+        zoomdiff::cli::check_train_flags(app, request);
+        request.seed = common.seed;
+        request.threads = zoomdiff::cli::resolved_threads(common);
+        request.command_line = common.command_line;
+        const auto progress = zoomdiff::core::make_progress(common.progress);
+        zoomdiff::model::run_training(request, *progress);
+    });
+}
