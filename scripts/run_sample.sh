@@ -2,7 +2,8 @@
 # README's first command: the main job end to end on the bundled sample city (data/sample),
 # installing and building what is missing. Outputs go to ${ZOOMDIFF_SAMPLE_OUT:-out/sample}.
 # A second run reuses what is complete (pass --force to redo everything).
-# Today the chain is grid_meta (traffic, user) → env_extra; train → infer → eval join as they land.
+# The chain: grid_meta (traffic, user) → env_extra → zoomdiff_train (configs/sample.yaml, both
+# datatypes); infer → eval join as they land. An interrupted training run is resumed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
@@ -41,7 +42,24 @@ else
   echo "run_sample: $cond is complete; reusing it (--force to redo)" >&2
 fi
 
+# A small model per datatype (configs/sample.yaml): a complete run is reused, an interrupted one resumed.
+for datatype in traffic user; do
+  run="$out/runs/Nanchang_${datatype}"
+  [ $force -eq 1 ] && rm -rf "$run"
+  if [ -f "$run/model.pt" ] && grep -q '"status": "complete"' "$run/manifest.json" 2>/dev/null; then
+    echo "run_sample: $run is complete; reusing it (--force to redo)" >&2
+  elif [ -f "$run/checkpoint/last.pt" ]; then
+    "$build/zoomdiff_train" --resume "$run"
+  else
+    rm -rf "$run"
+    "$build/zoomdiff_train" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
+      --config sample.yaml --seed "${ZOOMDIFF_SEED:-1}" --out "$run"
+  fi
+done
+
 echo "run_sample: outputs"
 echo "  traffic targets (grid_meta): $out/Nanchang/data/Nanchang_traffic_data.h5"
 echo "  user targets (grid_meta):    $out/Nanchang/data/Nanchang_user_data.h5"
 echo "  conditions (env_extra):      $cond"
+echo "  traffic model (zoomdiff_train): $out/runs/Nanchang_traffic (train_log.csv, model.pt)"
+echo "  user model (zoomdiff_train):    $out/runs/Nanchang_user"

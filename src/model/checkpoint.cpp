@@ -13,12 +13,12 @@
 namespace zoomdiff::model {
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+constexpr std::int64_t kFormat = 2;
 constexpr const char* kFix = "The checkpoint is damaged or from another build; start the run again without --resume";
 
-/// The log as a (rows, 5) float64 tensor: epoch, train loss, val loss, lr, seconds.
+/// The log as a (rows, 6) float64 tensor: epoch, train loss, val loss, lr, seconds, val seconds.
 torch::Tensor log_tensor(const std::vector<TrainLogRow>& log) {
-    auto t = torch::empty({static_cast<std::int64_t>(log.size()), 5}, torch::kDouble);
+    auto t = torch::empty({static_cast<std::int64_t>(log.size()), 6}, torch::kDouble);
     auto a = t.accessor<double, 2>();
     for (std::size_t i = 0; i < log.size(); ++i) {
         const auto row = static_cast<std::int64_t>(i);
@@ -27,6 +27,7 @@ torch::Tensor log_tensor(const std::vector<TrainLogRow>& log) {
         a[row][2] = log[i].val_loss;
         a[row][3] = log[i].lr;
         a[row][4] = log[i].seconds;
+        a[row][5] = log[i].val_seconds;
     }
     return t;
 }
@@ -35,7 +36,7 @@ std::vector<TrainLogRow> log_rows(const torch::Tensor& t) {
     std::vector<TrainLogRow> log;
     const auto a = t.accessor<double, 2>();
     for (std::int64_t i = 0; i < t.size(0); ++i) {
-        log.push_back({static_cast<int>(a[i][0]), a[i][1], a[i][2], a[i][3], a[i][4]});
+        log.push_back({static_cast<int>(a[i][0]), a[i][1], a[i][2], a[i][3], a[i][4], a[i][5]});
     }
     return log;
 }

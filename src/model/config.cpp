@@ -71,7 +71,7 @@ void validate(const ModelConfig& c, const std::string& source) {
     const auto& m = c.model;
     require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
     require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
-    require(c.train.valid_interval >= 1, source, "'train.valid_interval' must be at least 1");
+    require(c.train.valid_interval >= 0, source, "'train.valid_interval' must be 0 (never) or more");
     require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,

@@ -20,6 +20,7 @@
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/model/checkpoint.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
@@ -347,10 +348,10 @@ double validation_loss(MultiScaleDiffusion& diffusion, const std::vector<CityTen
 std::string format_loss(double value) { return std::isnan(value) ? std::string() : fmt::format("{:.9g}", value); }
 
 void write_log(const fs::path& run_dir, const std::vector<TrainLogRow>& rows) {
-    std::string text = "epoch,train_loss,val_loss,lr,seconds\n";
+    std::string text = "epoch,train_loss,val_loss,lr,seconds,val_seconds\n";
     for (const auto& row : rows) {
-        text += fmt::format("{},{},{},{:.9g},{:.3f}\n", row.epoch, format_loss(row.train_loss),
-                            format_loss(row.val_loss), row.lr, row.seconds);
+        text += fmt::format("{},{},{},{:.9g},{:.3f},{:.3f}\n", row.epoch, format_loss(row.train_loss),
+                            format_loss(row.val_loss), row.lr, row.seconds, row.val_seconds);
     }
     write_text_atomically(run_dir / "train_log.csv", text);
 }
@@ -477,6 +478,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         run.manifest["epochs_done"] = state.epochs_done;
         run.manifest["best_epoch"] = state.best_epoch;
         run.manifest["best_val_loss"] = std::isnan(state.best_valid) ? json() : json(state.best_valid);
+        run.manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) / 1024.0;  // this process (a resumed run: since the resume)
         write_text_atomically(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     };
 
@@ -485,7 +487,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         const double val = validation_loss(diffusion, tensors, data, train.batch_size, device,
                                            validation_generator(r.seed, 0));
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, seconds});
+        state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, 0.0, seconds});
         state.best_valid = val;
         write_log(run.run_dir, state.log);
         save_weights(net, run.run_dir / "model.pt");
@@ -529,7 +531,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         last_train = loss_sum / static_cast<double>(std::max<std::int64_t>(tiles, 1));
         const int done = epoch + 1;
         double val = std::numeric_limits<double>::quiet_NaN();
-        if (done % train.valid_interval == 0 || done == train.epochs) {
+        const auto validated = std::chrono::steady_clock::now();
+        if (train.valid_interval > 0 && (done % train.valid_interval == 0 || done == train.epochs)) {
             val = validation_loss(diffusion, tensors, data, train.batch_size, device, validation_generator(r.seed, done));
             if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
                 state.best_valid = val;
@@ -537,8 +540,9 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
                 save_weights(net, run.run_dir / "model_best.pt");
             }
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        state.log.push_back({done, last_train, val, lr, seconds});
+        const double seconds = std::chrono::duration<double>(validated - started).count();
+        const double val_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
+        state.log.push_back({done, last_train, val, lr, seconds, val_seconds});
         state.epochs_done = done;
         if (done % r.checkpoint_every == 0 || done == train.epochs) {
             save_checkpoint(checkpoint_path, net, optimizer, generator, state);

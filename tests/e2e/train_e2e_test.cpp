@@ -45,14 +45,15 @@ std::size_t line_count(const fs::path& p) {
     return n;
 }
 
-/// The loss columns of train_log.csv (seconds differ between runs).
+/// epoch, train loss, val loss and lr of each line of train_log.csv (the timings differ between runs).
 std::vector<std::string> losses(const fs::path& log) {
     std::ifstream in(log);
     std::vector<std::string> out;
     std::string line;
     while (std::getline(in, line)) {
-        const auto lr = line.rfind(',', line.rfind(',') - 1);
-        out.push_back(line.substr(0, lr));
+        std::size_t end = 0;
+        for (int field = 0; field < 4; ++field) end = line.find(',', end) + 1;
+        out.push_back(line.substr(0, end));
     }
     return out;
 }

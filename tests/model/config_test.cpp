@@ -203,7 +203,7 @@ TEST(Config, OutOfRangeValuesAreNamed) {
     EXPECT_TRUE(mentions(parse_error("diffusion: {num_steps: 5}", "cfg"), "diffusion.num_steps"));
     EXPECT_TRUE(mentions(parse_error("model: {sim: 1.5}", "cfg"), "model.sim"));
     EXPECT_TRUE(mentions(parse_error("train: {epochs: 0}", "cfg"), "train.epochs"));
-    EXPECT_TRUE(mentions(parse_error("train: {valid_interval: 0}", "cfg"), "train.valid_interval"));
+    EXPECT_TRUE(mentions(parse_error("train: {valid_interval: -1}", "cfg"), "train.valid_interval"));
     EXPECT_TRUE(mentions(parse_error("train: {batch_order: random}", "cfg"), "random"));
 }
 

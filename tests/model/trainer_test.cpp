@@ -155,9 +155,9 @@ TEST(Trainer, WritesACompleteRunFolder) {
     // Log: one row per epoch, validation at the interval, the learning rate of each epoch.
     const auto rows = csv_rows(run / "train_log.csv");
     ASSERT_EQ(rows.size(), 5U);
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "lr", "seconds"}));
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "lr", "seconds", "val_seconds"}));
     for (std::size_t e = 1; e <= 4; ++e) {
-        ASSERT_EQ(rows[e].size(), 5U) << e;
+        ASSERT_EQ(rows[e].size(), 6U) << e;
         EXPECT_EQ(rows[e][0], std::to_string(e));
         EXPECT_TRUE(std::isfinite(std::stod(rows[e][1])));
         EXPECT_EQ(rows[e][2].empty(), e % 2 != 0) << "validation every 2 epochs, epoch " << e;
@@ -202,6 +202,20 @@ TEST(Trainer, LearningRateFollowsTheReferenceMilestones) {
         // Validation only at the final epoch when the interval is longer than the run.
         EXPECT_EQ(rows[static_cast<std::size_t>(e)][2].empty(), e != 20) << "epoch " << e;
     }
+}
+
+TEST(Trainer, IntervalZeroNeverValidates) {
+    TrainerFixture f;
+    auto request = f.request("a", "Wuhan");
+    request.epochs = 2;
+    request.valid_interval = 0;
+    const auto summary = train(request);
+    EXPECT_TRUE(std::isnan(summary.best_valid_loss));
+    const auto rows = csv_rows(f.run("a") / "train_log.csv");
+    ASSERT_EQ(rows.size(), 3U);
+    EXPECT_TRUE(rows[1][2].empty());
+    EXPECT_TRUE(rows[2][2].empty());
+    EXPECT_EQ(read_text(f.run("a") / "model_best.pt"), read_text(f.run("a") / "model.pt"));
 }
 
 TEST(Trainer, FewShotTrainsOnlyTheReferenceSet) {

@@ -21,7 +21,8 @@ struct TrainLogRow {
     double train_loss = 0.0;
     double val_loss = 0.0;
     double lr = 0.0;
-    double seconds = 0.0;
+    double seconds = 0.0;      ///< training time of the epoch
+    double val_seconds = 0.0;  ///< validation time (0 when none ran)
 };
 
 struct TrainingState {

@@ -34,7 +34,8 @@ struct TrainConfig {
     int epochs = 500;
     int batch_size = 128;
     double lr = 1.0e-3;
-    /// Ours: validation every N epochs (the reference's hard-coded 100, MODEL.md §1.2).
+    /// Ours: validation every N epochs and after the last (the reference's hard-coded 100, MODEL.md
+    /// §1.2); 0 = never (model_best.pt is then the last epoch).
     int valid_interval = 100;
     /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw (D-13).
     data::BatchOrder batch_order = data::BatchOrder::kReshuffle;
