@@ -13,7 +13,7 @@
 namespace zoomdiff::model {
 namespace {
 
-constexpr std::int64_t kFormat = 2;
+constexpr std::int64_t kFormat = 3;
 constexpr const char* kFix = "The checkpoint is damaged or from another build; start the run again without --resume";
 
 /// The log as a (rows, 6) float64 tensor: epoch, train loss, val loss, lr, seconds, val seconds.
@@ -44,7 +44,7 @@ std::vector<TrainLogRow> log_rows(const torch::Tensor& t) {
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                     const at::Generator& generator, const TrainingState& state) {
+                     const std::vector<at::Generator>& generators, const TrainingState& state) {
     torch::serialize::OutputArchive archive;
     archive.write("format", torch::tensor(kFormat));
     torch::serialize::OutputArchive weights;
@@ -53,7 +53,10 @@ void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, 
     torch::serialize::OutputArchive adam;
     optimizer.save(adam);
     archive.write("optimizer", adam);
-    archive.write("generator", generator.get_state());
+    archive.write("generators", torch::tensor(static_cast<std::int64_t>(generators.size())));
+    for (std::size_t i = 0; i < generators.size(); ++i) {
+        archive.write("generator" + std::to_string(i), generators[i].get_state());
+    }
     archive.write("epochs_done", torch::tensor(static_cast<std::int64_t>(state.epochs_done)));
     archive.write("best_valid", torch::tensor(state.best_valid, torch::kDouble));
     archive.write("best_epoch", torch::tensor(static_cast<std::int64_t>(state.best_epoch)));
@@ -62,14 +65,14 @@ void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, 
 }
 
 TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                              at::Generator& generator) {
+                              std::vector<at::Generator>& generators) {
     TrainingState state;
     try {
         torch::serialize::InputArchive archive;
         // Optimizer state goes straight to the network's device; CPU-only pieces are moved back.
         archive.load_from(path.string(), net->spatial_embedding.device());
         // A fresh tensor per read: InputArchive::read set_()s into a defined tensor's storage.
-        const auto read = [&archive](const char* key) {
+        const auto read = [&archive](const std::string& key) {
             torch::Tensor t;
             archive.read(key, t);
             return t;
@@ -90,8 +93,14 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         torch::serialize::InputArchive adam;
         archive.read("optimizer", adam);
         optimizer.load(adam);
-        value = read("generator");
-        generator.set_state(value.to(torch::kCPU));
+        value = read("generators");
+        if (value.item<std::int64_t>() != static_cast<std::int64_t>(generators.size())) {
+            throw Error(path.string(), "was written by a run on another kind of device (CPU vs GPU generators)",
+                        "Resume with the --device the run started with");
+        }
+        for (std::size_t i = 0; i < generators.size(); ++i) {
+            generators[i].set_state(read(("generator" + std::to_string(i)).c_str()).to(torch::kCPU));
+        }
         value = read("epochs_done");
         state.epochs_done = static_cast<int>(value.item<std::int64_t>());
         value = read("best_valid");

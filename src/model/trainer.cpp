@@ -427,6 +427,14 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     ZoomDiffNet net(config);
     auto generator = GeneratorNoise::cpu_generator(r.seed);
     net->reset_parameters(generator);
+    // Dropout draws on the device the activations live on: the CPU generator above, or the
+    // device's default generator, seeded from --seed and saved in every checkpoint too.
+    std::vector<at::Generator> generators{generator};
+    if (!device.is_cpu()) {
+        auto device_generator = at::globalContext().defaultGenerator(device);
+        device_generator.set_current_seed(r.seed);
+        generators.push_back(device_generator);
+    }
     if (r.task != data::Task::kFull) load_weights(net, base_weights(r.base_model));
     net->to(device);
     if (r.task == data::Task::kFewShot) freeze_for_few_shot(net);
@@ -452,7 +460,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
             throw Error(checkpoint_path.string(), "not found: the run stopped before its first checkpoint",
                         "Start the run again without --resume");
         }
-        state = load_checkpoint(checkpoint_path, net, optimizer, generator);
+        state = load_checkpoint(checkpoint_path, net, optimizer, generators);
         spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done, train.epochs);
     } else {
         fs::create_directories(run.run_dir);
@@ -471,7 +479,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     for (const auto& d : data) train_ids.push_back(d.train);
 
     MultiScaleDiffusion diffusion(net);
-    GeneratorNoise noise(generator);
+    GeneratorNoise noise(generator, /*dropout_on_cpu=*/device.is_cpu());
     const auto finish = [&](const std::string& status) {
         run.manifest["status"] = status;
         run.manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
@@ -545,7 +553,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         state.log.push_back({done, last_train, val, lr, seconds, val_seconds});
         state.epochs_done = done;
         if (done % r.checkpoint_every == 0 || done == train.epochs) {
-            save_checkpoint(checkpoint_path, net, optimizer, generator, state);
+            save_checkpoint(checkpoint_path, net, optimizer, generators, state);
         }
         write_log(run.run_dir, state.log);
         spdlog::info("epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,

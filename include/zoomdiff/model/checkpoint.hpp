@@ -32,12 +32,14 @@ struct TrainingState {
     std::vector<TrainLogRow> log;
 };
 
-/// Save everything a resumed run needs to continue to the same bits.
+/// Save everything a resumed run needs to continue to the same bits. `generators`: the training
+/// CPU generator, then (training on a GPU) the device's generator.
 void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                     const at::Generator& generator, const TrainingState& state);
+                     const std::vector<at::Generator>& generators, const TrainingState& state);
 
-/// Restore a checkpoint into a network and optimizer built the same way; errors name the file.
+/// Restore a checkpoint into a network, optimizer and generators built the same way; errors name
+/// the file (also a checkpoint of a CPU run resumed on a GPU, or the reverse).
 TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                              at::Generator& generator);
+                              std::vector<at::Generator>& generators);
 
 }  // namespace zoomdiff::model
