@@ -1,6 +1,7 @@
 #include "zoomdiff/data/city_tiles.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstddef>
 #include <set>
@@ -333,8 +334,28 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         read_array(cond, poi_key, {rows, cols, kSide, kSide, kPoi}, cfix);
     const std::vector<float> loc = read_array(cond, "/loc_2000m", {rows, cols, 4}, cfix);
 
-    // ---- constant and finite filters (MODEL.md §4.2 steps 2 and 4) -------------------------
+    // ---- what a template city needs for calibration (MODEL.md §5.5), over the whole file ----
     CityTiles out;
+    {
+        const std::vector<float> pop = read_array(cond, "/pop_2000m", {rows, cols, kSide, kSide}, cfix);
+        double sum = 0.0;
+        double max = -std::numeric_limits<double>::infinity();
+        std::int64_t finite = 0;
+        for (const float v : cells) {
+            if (!std::isfinite(v)) continue;
+            sum += v;
+            max = std::max(max, static_cast<double>(v));
+            ++finite;
+        }
+        out.template_stats.data_mean = finite > 0 ? sum / static_cast<double>(finite) : 0.0;
+        out.template_stats.data_max = finite > 0 ? max : 0.0;
+        double pop_sum = 0.0;
+        for (const float v : pop) pop_sum += std::isfinite(v) ? v : 0.0F;
+        out.template_stats.pop_mean = pop_sum / static_cast<double>(pop.size());
+        out.template_stats.values = finite;
+    }
+
+    // ---- constant and finite filters (MODEL.md §4.2 steps 2 and 4) -------------------------
     out.token = source.token;
     out.city = source.city;
     out.tile_rows = static_cast<std::int64_t>(rows);

@@ -73,6 +73,14 @@ public:
         return single;
     }
 
+    [[nodiscard]] double real64(const std::string& key) const {
+        const json& value = at(key);
+        if (!value.is_number() || !std::isfinite(value.get<double>())) {
+            fail(fmt::format("key '{}' must be a finite number", name(key)));
+        }
+        return value.get<double>();
+    }
+
     [[nodiscard]] std::int64_t integer(const std::string& key) const {
         const json& value = at(key);
         if (!value.is_number_integer()) {
@@ -146,6 +154,8 @@ std::string scalers_to_json(const std::string& datatype, const std::vector<CityS
         entry["n_samples_seen"] = c.scaler.n_samples_seen;
         entry["clip_bound"] = float_number(c.clip_bound);
         entry["tiles"] = c.tiles;
+        // Template statistics (MODEL.md §5.5): float64 values, written exactly by nlohmann.
+        entry["template"] = {{"data_mean", c.data_mean}, {"data_max", c.data_max}, {"pop_mean", c.pop_mean}};
         cities.push_back(std::move(entry));
     }
     json root = json::object();
@@ -190,6 +200,10 @@ std::vector<CityScaler> scalers_from_json(const std::string& text, const std::st
         c.scaler.n_samples_seen = r.integer("n_samples_seen");
         c.clip_bound = r.real("clip_bound");
         c.tiles = r.integer("tiles");
+        const Reader stats(r.at("template"), fmt::format("cities[{}].template", i), source);
+        c.data_mean = stats.real64("data_mean");
+        c.data_max = stats.real64("data_max");
+        c.pop_mean = stats.real64("pop_mean");
         if (!(c.scaler.scale > 0.0F)) {
             r.fail(fmt::format("key 'cities[{}].scale' must be positive", i));
         }

@@ -158,6 +158,9 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
         d.scaler.token = d.tiles.token;
         d.scaler.clip_bound = d.tiles.clip_second;
         d.scaler.tiles = d.tiles.tiles;
+        d.scaler.data_mean = d.tiles.template_stats.data_mean;
+        d.scaler.data_max = d.tiles.template_stats.data_max;
+        d.scaler.pop_mean = d.tiles.template_stats.pop_mean;
 
         Split split = split_by_test_fraction(d.tiles.tiles, kTestFraction, kSplitSeed);
         d.train = std::move(split.train);

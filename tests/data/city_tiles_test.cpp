@@ -218,6 +218,24 @@ TEST_F(CityTilesTest, ClipBoundsAndSeriesEqualAnIndependentComputation) {
     EXPECT_EQ(t.series[((3 * kT + 30) * 4 + 2) * 4 + 1], v);
 }
 
+TEST_F(CityTilesTest, TemplateStatisticsCoverTheWholeRawFiles) {
+    test::TinyCityOptions options;
+    options.zero_tiles = {2};  // removed by the filter, still counted in the template statistics
+    const auto files = write(options);
+    const auto raw = read_f32(files.data_file, "/data_2000m");
+    const auto pop = read_f32(files.cond_file, "/pop_2000m");
+    const CityTiles t = load_city_tiles(locate(), layout(StaticLayout::kCorrected));
+    double sum = 0.0;
+    for (const float v : raw) sum += v;
+    double pop_sum = 0.0;
+    for (const float v : pop) pop_sum += v;
+    EXPECT_EQ(t.template_stats.values, static_cast<std::int64_t>(raw.size()));
+    EXPECT_NEAR(t.template_stats.data_mean, sum / static_cast<double>(raw.size()), 1e-9 * sum);
+    EXPECT_EQ(t.template_stats.data_max, *std::max_element(raw.begin(), raw.end()));
+    EXPECT_NEAR(t.template_stats.pop_mean, pop_sum / static_cast<double>(pop.size()), 1e-9 * pop_sum);
+    EXPECT_GT(t.template_stats.data_max, t.clip_first);
+}
+
 TEST_F(CityTilesTest, PrePoolingAveragesBlocksOfCells) {
     const auto files = write();
     const auto raw = read_f32(files.data_file, "/data_2000m");

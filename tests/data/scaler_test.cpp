@@ -87,6 +87,9 @@ std::vector<CityScaler> awkward_scalers() {
     a.scaler.n_samples_seen = 1212 * 2688;
     a.clip_bound = 12345.679F;
     a.tiles = 1212;
+    a.data_mean = 1234.5678901234567;  // template statistics: float64, exact through JSON
+    a.data_max = 40181.23046875;
+    a.pop_mean = 1.0 / 3.0;
     CityScaler b;
     b.city = "Nanjing";
     b.token = "Nanjing";
@@ -116,6 +119,9 @@ TEST(ScalerTest, JsonRoundTripIsBitExact) {
         EXPECT_EQ(bits(out[i].clip_bound), bits(in[i].clip_bound));
         EXPECT_EQ(out[i].scaler.n_samples_seen, in[i].scaler.n_samples_seen);
         EXPECT_EQ(out[i].tiles, in[i].tiles);
+        EXPECT_EQ(out[i].data_mean, in[i].data_mean);
+        EXPECT_EQ(out[i].data_max, in[i].data_max);
+        EXPECT_EQ(out[i].pop_mean, in[i].pop_mean);
     }
 }
 

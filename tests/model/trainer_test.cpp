@@ -151,6 +151,11 @@ TEST(Trainer, WritesACompleteRunFolder) {
     ASSERT_EQ(scalers.size(), 2U);
     EXPECT_EQ(scalers[1].city, "Wuhan");
     EXPECT_GT(scalers[0].scaler.data_max, scalers[0].scaler.data_min);
+    // Template statistics of the raw files (before clipping): max >= the clip bound, mean inside.
+    EXPECT_GE(scalers[0].data_max, scalers[0].clip_bound);
+    EXPECT_GT(scalers[0].data_mean, 0.0);
+    EXPECT_LT(scalers[0].data_mean, scalers[0].data_max);
+    EXPECT_GT(scalers[0].pop_mean, 0.0);
 
     // Log: one row per epoch, validation at the interval, the learning rate of each epoch.
     const auto rows = csv_rows(run / "train_log.csv");

@@ -47,6 +47,16 @@ struct TileOptions {
     [[nodiscard]] bool drop_last_tile() const { return layout == StaticLayout::kReference; }
 };
 
+/// What calibration against a template city needs (MODEL.md §5.5), over every tile of the files
+/// before any filter or clip: zoomdiff_infer reads them from the run folder, so no separate
+/// template file is needed.
+struct TemplateStats {
+    double data_mean = 0.0;    ///< mean of data_2000m (finite values)
+    double data_max = 0.0;     ///< max of data_2000m
+    double pop_mean = 0.0;     ///< mean of pop_2000m
+    std::int64_t values = 0;   ///< finite data values counted
+};
+
 /// One city's tiles after §4.2–4.3, float32, row-major, tiles in the file's order (R, C).
 struct CityTiles {
     std::string token;
@@ -66,6 +76,7 @@ struct CityTiles {
     bool last_dropped = false;         ///< D-9 applied
     float clip_first = 0.0F;           ///< P99 of the filtered data (first clip, to [0, P99])
     float clip_second = 0.0F;          ///< P99 of the clipped data (second clip, upper only)
+    TemplateStats template_stats;      ///< raw statistics of the whole files
 };
 
 /// Read both files and apply §4.2–4.3: constant filter, finite filter, clip to [0, P99], last-tile

@@ -33,6 +33,9 @@ struct CityScaler {
     MinMaxScaler scaler;
     float clip_bound = 0.0F;     ///< the second P99 bound (what the scaler's max normally is)
     std::int64_t tiles = 0;
+    double data_mean = 0.0;      ///< template statistics (TemplateStats): raw data mean,
+    double data_max = 0.0;       ///< raw data max
+    double pop_mean = 0.0;       ///< and population mean of the city's files
 };
 
 /// scalers.json: {"format": "zoomdiff-scalers/1", "datatype": ..., "feature_range": [0, 1],
