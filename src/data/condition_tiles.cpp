@@ -1,0 +1,169 @@
+#include "zoomdiff/data/condition_tiles.hpp"
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/city_names.hpp"
+#include "zoomdiff/io/cond_store.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+
+namespace zoomdiff::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kSide = 4;
+
+std::string fix_for(const CitySource& s) {
+    return fmt::format("Write it with: env_extra --cityname {} --out {}", s.city, s.cond_file.string());
+}
+
+template <typename T>
+std::vector<T> read_checked(const io::H5File& file, const std::string& key, const std::vector<std::size_t>& shape,
+                            const CitySource& s) {
+    if (!file.exists(key)) throw Error(s.cond_file.string(), fmt::format("no dataset {}", key), fix_for(s));
+    if (file.shape(key) != shape) {
+        throw Error(s.cond_file.string(),
+                    fmt::format("{} has shape ({}), expected ({}) for this city's grid", key,
+                                fmt::join(file.shape(key), ", "), fmt::join(shape, ", ")),
+                    fix_for(s));
+    }
+    return file.read<T>(key).values();
+}
+
+/// Throws naming the first non-finite value of a (R, C, 4, 4, depth) array.
+template <typename T>
+void require_finite(const std::vector<T>& values, const std::string& key, std::size_t cols, std::size_t depth,
+                    const CitySource& s) {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        if (std::isfinite(static_cast<double>(values[k]))) continue;
+        const std::size_t cell = k / depth;
+        const std::size_t tile = cell / 16;
+        throw Error(s.cond_file.string(),
+                    fmt::format("{} is {} at tile (row {}, col {}) cell (row {}, col {}){}", key, values[k], tile / cols,
+                                tile % cols, (cell % 16) / 4, cell % 4,
+                                depth > 1 ? fmt::format(" channel {}", k % depth) : std::string()),
+                    "Fix the inputs of env_extra for that area and rewrite the condition file");
+    }
+}
+
+}  // namespace
+
+CitySource locate_conditions(const fs::path& data_root, const std::string& token) {
+    const geo::CityNames names = geo::resolve_city_names(token);
+    const bool in_table = names.cn != token || names.en != token;
+    CitySource s;
+    s.token = token;
+    s.city = names.en;
+    s.cond_file = data_root / s.city / "cond" / (s.city + "_cond.h5");
+    if (!in_table && !fs::is_directory(data_root / s.city)) {
+        throw Error("--dataset",
+                    fmt::format("unknown city '{}': not in the city table (configs/cities.yaml) and no folder {}", token,
+                                (data_root / s.city).string()),
+                    "Check the spelling, or prepare the city with env_extra");
+    }
+    if (!fs::is_regular_file(s.cond_file)) {
+        throw Error(s.cond_file.string(), fmt::format("no condition file for {}", token), fix_for(s));
+    }
+    return s;
+}
+
+ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layout) {
+    const io::H5File cond = io::H5File::open_read(source.cond_file);
+    ConditionTiles out;
+    out.token = source.token;
+    out.city = source.city;
+    out.cond_file = source.cond_file;
+    out.grid = io::read_grid(cond);
+    const std::size_t rows = out.grid.rows_2000m();
+    const std::size_t cols = out.grid.cols_2000m();
+    if (rows * cols == 0) {
+        throw Error(source.cond_file.string(), "the city's grid holds no whole 2000 m tile",
+                    "Use a larger city boundary (at least 2 km x 2 km)");
+    }
+    out.tile_rows = static_cast<std::int64_t>(rows);
+    out.tile_cols = static_cast<std::int64_t>(cols);
+    out.tiles = out.tile_rows * out.tile_cols;
+    const std::size_t n = rows * cols;
+    const std::vector<std::size_t> plane{rows, cols, kSide, kSide};
+    const std::vector<std::size_t> poi_shape{rows, cols, kSide, kSide, static_cast<std::size_t>(kPoiChannels)};
+
+    const std::vector<std::string> keys =
+        layout == StaticLayout::kReference
+            ? std::vector<std::string>{"/pop_2000m", "/pop_2000m", "/roadlen_2000m", "/water_area_2000m"}
+            : std::vector<std::string>{"/2000m/population", "/2000m/building_count", "/2000m/road_length_m",
+                                       "/2000m/waterway_length_m", "/2000m/water_area_m2"};
+    const std::size_t channels = keys.size();
+    out.static_channels = static_cast<std::int64_t>(channels);
+    out.static_cond.resize(n * channels * 16);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const auto values = read_checked<double>(cond, keys[c], plane, source);
+        require_finite(values, keys[c], cols, 1, source);
+        for (std::size_t t = 0; t < n; ++t)
+            for (std::size_t k = 0; k < 16; ++k)
+                out.static_cond[(t * channels + c) * 16 + k] = static_cast<float>(values[t * 16 + k]);
+    }
+    const std::string poi_key = layout == StaticLayout::kReference ? "/poi_2000m" : "/2000m/poi_count";
+    if (cond.exists(poi_key) && cond.shape(poi_key).size() == 5 && cond.shape(poi_key)[4] != poi_shape[4]) {
+        throw Error(source.cond_file.string(),
+                    fmt::format("{} has {} POI categories; the model's schema has {}", poi_key, cond.shape(poi_key)[4],
+                                kPoiChannels),
+                    "Rewrite it with env_extra, which writes the fixed 21-category schema");
+    }
+    const auto poi = read_checked<double>(cond, poi_key, poi_shape, source);
+    require_finite(poi, poi_key, cols, static_cast<std::size_t>(kPoiChannels), source);
+    out.poi.resize(poi.size());
+    for (std::size_t t = 0; t < n; ++t)  // (R, C, 4, 4, 21) -> (N, 21, 4, 4)
+        for (std::size_t k = 0; k < 16; ++k)
+            for (std::size_t p = 0; p < static_cast<std::size_t>(kPoiChannels); ++p)
+                out.poi[(t * kPoiChannels + p) * 16 + k] = static_cast<float>(poi[(t * 16 + k) * kPoiChannels + p]);
+    out.loc = read_checked<double>(cond, "/loc_2000m", {rows, cols, 4}, source);
+    if (cond.exists("/2000m/mask")) {
+        out.mask_500m = interleave_tiles(read_checked<std::uint8_t>(cond, "/2000m/mask", plane, source), rows, cols, 1);
+    }
+
+    // The reference's 500 m keys (MODEL.md §5.7), true to the file's types.
+    auto& c5 = out.conditions_500m;
+    const std::vector<std::size_t> grid500{4 * rows, 4 * cols};
+    const auto pop = read_checked<float>(cond, "/pop_2000m", plane, source);
+    out.pop_mean = std::accumulate(pop.begin(), pop.end(), 0.0) / static_cast<double>(pop.size());
+    c5.pop = NdArray<float>(grid500, interleave_tiles(pop, rows, cols, 1));
+    c5.building = NdArray<std::int64_t>(
+        grid500, interleave_tiles(read_checked<std::int64_t>(cond, "/building_2000m", plane, source), rows, cols, 1));
+    c5.roadlen = NdArray<double>(grid500, interleave_tiles(read_checked<double>(cond, "/roadlen_2000m", plane, source),
+                                                           rows, cols, 1));
+    c5.water_area = NdArray<double>(
+        grid500, interleave_tiles(read_checked<double>(cond, "/water_area_2000m", plane, source), rows, cols, 1));
+    c5.poi = NdArray<std::int64_t>(
+        {4 * rows, 4 * cols, static_cast<std::size_t>(kPoiChannels)},
+        interleave_tiles(read_checked<std::int64_t>(cond, "/poi_2000m", poi_shape, source), rows, cols,
+                         static_cast<std::size_t>(kPoiChannels)));
+    return out;
+}
+
+std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows, std::size_t cols,
+                                 std::size_t nsample, std::size_t k) {
+    constexpr std::size_t kHoursPerWeek = 168;
+    if (tiles.size() != rows * cols * nsample * kHoursPerWeek * k * k) {
+        throw std::invalid_argument("tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
+    }
+    std::vector<float> grid(tiles.size());
+    const std::size_t grid_cols = cols * k;
+    for (std::size_t t = 0; t < rows * cols; ++t)
+        for (std::size_t s = 0; s < nsample; ++s)
+            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
+                for (std::size_t a = 0; a < k; ++a)
+                    for (std::size_t b = 0; b < k; ++b) {
+                        const std::size_t row = (t / cols) * k + a;
+                        const std::size_t col = (t % cols) * k + b;
+                        grid[((row * grid_cols + col) * nsample + s) * kHoursPerWeek + h] =
+                            tiles[(((t * nsample + s) * kHoursPerWeek + h) * k + a) * k + b];
+                    }
+    return grid;
+}
+
+}  // namespace zoomdiff::data
