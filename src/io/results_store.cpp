@@ -1,0 +1,594 @@
+#include "zoomdiff/io/results_store.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+#include "geo/detail/gdal_util.hpp"
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <fmt/format.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <spdlog/spdlog.h>
+
+#include "zoomdiff/core/atomic_output.hpp"
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+#include "zoomdiff/io/npz.hpp"
+
+namespace zoomdiff::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kHours = 168;
+constexpr const char* kBugFix = "This is a bug in zoomdiff; please report it";
+// Quicklooks: the smallest width a map is enlarged to (whole multiples of a cell, nearest
+// neighbour), so a city of a few 2000 m tiles is still visible.
+constexpr std::size_t kMinQuicklookWidthPx = 256;
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+    }
+    return out + ")";
+}
+
+[[noreturn]] void inconsistent(const fs::path& out, const std::string& problem) {
+    throw Error(out.string(), "cannot write inconsistent maps: " + problem, kBugFix,
+                ExitCode::kInternal);
+}
+
+void check_shape(const fs::path& out, const std::string& what,
+                 const std::vector<std::size_t>& actual, const std::vector<std::size_t>& expected) {
+    if (actual != expected) {
+        inconsistent(
+            out, what + " has shape " + shape_text(actual) + ", expected " + shape_text(expected));
+    }
+}
+
+void check_edges(const fs::path& out, const std::string& what, const std::vector<double>& edges,
+                 std::size_t cells) {
+    if (edges.size() != cells + 1) {
+        inconsistent(out, what + " has " + std::to_string(edges.size()) + " edges, expected " +
+                              std::to_string(cells + 1));
+    }
+}
+
+/// Every shape of one scale against its rows, cols and the city's nsample.
+void check_scale(const fs::path& out, const ScaleMaps& scale, std::int64_t nsample) {
+    if (scale.rows == 0 || scale.cols == 0 || !(scale.cell_size_m > 0.0)) {
+        inconsistent(out, "scale '" + scale.name + "' has no cells or no cell size");
+    }
+    const auto ns = static_cast<std::size_t>(nsample);
+    const std::string prefix = "scale " + scale.name + ": ";
+    check_shape(out, prefix + "samples", scale.samples.shape(),
+                {scale.rows, scale.cols, ns, kHours});
+    check_shape(out, prefix + "mean", scale.mean.shape(), {scale.rows, scale.cols, kHours});
+    check_shape(out, prefix + "mask", scale.mask.shape(), {scale.rows, scale.cols});
+    check_edges(out, prefix + "x_edges_m", scale.x_edges_m, scale.cols);
+    check_edges(out, prefix + "y_edges_m", scale.y_edges_m, scale.rows);
+    check_edges(out, prefix + "lon_edges_deg", scale.lon_edges_deg, scale.cols);
+    check_edges(out, prefix + "lat_edges_deg", scale.lat_edges_deg, scale.rows);
+}
+
+void check_maps(const fs::path& out, const CityMaps& maps) {
+    if (maps.scales.empty()) {
+        inconsistent(out, "no scales");
+    }
+    if (maps.nsample <= 0) {
+        inconsistent(out, "nsample = " + std::to_string(maps.nsample));
+    }
+    for (const auto& scale : maps.scales) {
+        check_scale(out, scale, maps.nsample);
+    }
+}
+
+const ScaleMaps& scale_500m(const fs::path& out, const CityMaps& maps) {
+    for (const auto& scale : maps.scales) {
+        if (scale.name == "500m") {
+            return scale;
+        }
+    }
+    inconsistent(out, "no '500m' scale");
+}
+
+/// The folder an output goes to must be a folder: AtomicOutput would name only the folder, and
+/// a user looking at the message wants the file it was writing.
+void check_output_folder(const fs::path& file) {
+    const fs::path folder = file.parent_path();
+    std::error_code ec;
+    if (!folder.empty() && fs::exists(folder, ec) && !fs::is_directory(folder, ec)) {
+        throw Error(file.string(), "cannot write it: " + folder.string() + " is not a directory",
+                    "Choose an output folder that is a writable directory");
+    }
+}
+
+/// Masked cells of a scale in row-major order from the south-west (DESIGN §3).
+struct MaskedCells {
+    std::vector<std::size_t> row;
+    std::vector<std::size_t> col;
+
+    [[nodiscard]] std::size_t size() const noexcept { return row.size(); }
+};
+
+MaskedCells masked_cells(const ScaleMaps& scale) {
+    MaskedCells cells;
+    for (std::size_t r = 0; r < scale.rows; ++r) {
+        for (std::size_t c = 0; c < scale.cols; ++c) {
+            if (scale.mask.at(r, c) != 0) {
+                cells.row.push_back(r);
+                cells.col.push_back(c);
+            }
+        }
+    }
+    return cells;
+}
+
+/// (M, rest...) rows of a (rows, cols, rest...) array at the masked cells.
+template <typename T>
+NdArray<T> gather(const NdArray<T>& grid, const MaskedCells& cells) {
+    std::vector<std::size_t> shape{cells.size()};
+    std::size_t per_cell = 1;
+    for (std::size_t axis = 2; axis < grid.rank(); ++axis) {
+        shape.push_back(grid.dim(axis));
+        per_cell *= grid.dim(axis);
+    }
+    NdArray<T> out(std::move(shape));
+    const std::size_t cols = grid.dim(1);
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        const std::size_t src = (cells.row[i] * cols + cells.col[i]) * per_cell;
+        std::copy_n(grid.data() + src, per_cell, out.data() + i * per_cell);
+    }
+    return out;
+}
+
+template <typename To, typename From>
+NdArray<To> cast(const NdArray<From>& in) {
+    std::vector<To> values(in.size());
+    std::transform(in.values().begin(), in.values().end(), values.begin(),
+                   [](From v) { return static_cast<To>(v); });
+    return {in.shape(), std::move(values)};
+}
+
+std::vector<double> midpoints(const std::vector<double>& edges) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
+        out.push_back(0.5 * (edges[i] + edges[i + 1]));
+    }
+    return out;
+}
+
+/// Cell-centre (lat, lon) of the masked cells, degrees.
+struct CellCentres {
+    NdArray<double> lat;
+    NdArray<double> lon;
+};
+
+CellCentres centres(const ScaleMaps& scale, const MaskedCells& cells) {
+    const std::vector<double> lat_mid = midpoints(scale.lat_edges_deg);
+    const std::vector<double> lon_mid = midpoints(scale.lon_edges_deg);
+    CellCentres out{NdArray<double>({cells.size()}), NdArray<double>({cells.size()})};
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        out.lat[i] = lat_mid[cells.row[i]];
+        out.lon[i] = lon_mid[cells.col[i]];
+    }
+    return out;
+}
+
+NdArray<double> vector_array(const std::vector<double>& values) {
+    return {{values.size()}, values};
+}
+
+/// The UTM zone of a WGS 84 / UTM EPSG code (326zz north, 327zz south), 0 for anything else.
+int utm_zone_of_epsg(int epsg) {
+    if ((epsg > 32600 && epsg <= 32660) || (epsg > 32700 && epsg <= 32760)) {
+        return epsg % 100;
+    }
+    return 0;
+}
+
+/// The grid that write_standard_attributes describes: the finest scale's edges, the CRS, and
+/// as bbox the degree extent the maps cover (whole 2000 m tiles, so a little beyond the city's
+/// requested box).
+geo::CityGrid attribute_grid(const CityMaps& maps) {
+    const ScaleMaps& finest = *std::min_element(
+        maps.scales.begin(), maps.scales.end(),
+        [](const ScaleMaps& a, const ScaleMaps& b) { return a.cell_size_m < b.cell_size_m; });
+    geo::CityGrid grid;
+    const auto [lon_min, lon_max] =
+        std::minmax_element(finest.lon_edges_deg.begin(), finest.lon_edges_deg.end());
+    const auto [lat_min, lat_max] =
+        std::minmax_element(finest.lat_edges_deg.begin(), finest.lat_edges_deg.end());
+    grid.bbox = {*lon_min, *lat_min, *lon_max, *lat_max};
+    grid.epsg = maps.epsg;
+    grid.utm_zone = utm_zone_of_epsg(maps.epsg);
+    grid.north = maps.epsg < 32700;
+    grid.x_edges_m = finest.x_edges_m;
+    grid.y_edges_m = finest.y_edges_m;
+    grid.lon_edges_deg = finest.lon_edges_deg;
+    grid.lat_edges_deg = finest.lat_edges_deg;
+    return grid;
+}
+
+double finest_cell_size_m(const CityMaps& maps) {
+    double size_m = std::numeric_limits<double>::infinity();
+    for (const auto& scale : maps.scales) {
+        size_m = std::min(size_m, scale.cell_size_m);
+    }
+    return size_m;
+}
+
+// ---- GDAL helpers ------------------------------------------------------------------------------
+
+int gdal_size(const fs::path& out, std::size_t n) {
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        inconsistent(out, "raster size " + std::to_string(n) + " exceeds GDAL's int");
+    }
+    return static_cast<int>(n);
+}
+
+GDALDriver& gdal_driver(const char* name, const fs::path& out) {
+    GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(name);
+    if (driver == nullptr) {
+        throw Error(out.string(), std::string("GDAL has no ") + name + " driver",
+                    "Install a GDAL build with the " + std::string(name) + " driver",
+                    ExitCode::kInternal);
+    }
+    return *driver;
+}
+
+/// Closes a written dataset and reports what GDAL only reports on close (the last blocks, the
+/// directory). GDAL 3.6 (our image) has no checked Close(): the before/after error-state idiom
+/// of RFC 91.
+void close_checked(GDALDatasetUniquePtr& ds, const fs::path& out) {
+    CPLErrorReset();
+    ds.reset();
+    if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal) {
+        throw Error(out.string(), "writing failed (" + geo::detail::last_gdal_error() + ")",
+                    "Check free disk space and permissions of the output folder");
+    }
+}
+
+void check_cpl(CPLErr err, const fs::path& out, const std::string& what) {
+    if (err != CE_None) {
+        throw Error(out.string(), what + " failed (" + geo::detail::last_gdal_error() + ")",
+                    "Check free disk space and permissions of the output folder");
+    }
+}
+
+/// Removes a `<file>.aux.xml` GDAL may leave beside a temporary file (PAM), so only the
+/// committed file remains.
+void remove_aux(const fs::path& temp) {
+    std::error_code ignored;
+    fs::remove(fs::path(temp.string() + ".aux.xml"), ignored);
+}
+
+std::string file_stem(const CityMaps& maps, const ScaleMaps& scale) {
+    return maps.city + "_" + maps.datatype + "_" + scale.name;
+}
+
+/// Band `hour` (0..167) of the mean, or the weekly mean for hour == 168, as a north-up
+/// float32 image (line 0 = the northernmost row), NaN outside the mask.
+std::vector<float> north_up_band(const ScaleMaps& scale, std::size_t hour) {
+    std::vector<float> image(scale.rows * scale.cols, std::numeric_limits<float>::quiet_NaN());
+    for (std::size_t r = 0; r < scale.rows; ++r) {
+        const std::size_t line = scale.rows - 1 - r;
+        for (std::size_t c = 0; c < scale.cols; ++c) {
+            if (scale.mask.at(r, c) == 0) {
+                continue;
+            }
+            float value = 0.0F;
+            if (hour < kHours) {
+                value = scale.mean.at(r, c, hour);
+            } else {
+                double sum = 0.0;
+                for (std::size_t h = 0; h < kHours; ++h) {
+                    sum += scale.mean.at(r, c, h);
+                }
+                value = static_cast<float>(sum / static_cast<double>(kHours));
+            }
+            image[line * scale.cols + c] = value;
+        }
+    }
+    return image;
+}
+
+/// GeoTIFF tile edge for `cells` pixels: at most 256, at least 16, a multiple of 16.
+std::size_t tile_size_px(std::size_t cells) {
+    return std::min<std::size_t>(256, (cells + 15) / 16 * 16);
+}
+
+void write_geotiff(const fs::path& final_path, const CityMaps& maps, const ScaleMaps& scale) {
+    core::AtomicOutput out(final_path);
+    const int width = gdal_size(final_path, scale.cols);
+    const int height = gdal_size(final_path, scale.rows);
+    const int bands = static_cast<int>(kHours) + 1;
+    {
+        GDALDriver& driver = gdal_driver("GTiff", final_path);
+        CPLStringList options;
+        options.SetNameValue("COMPRESS", "DEFLATE");
+        options.SetNameValue("PREDICTOR", "3");  // floating-point predictor: smaller files
+        options.SetNameValue("TILED", "YES");
+        // GTiff's default 256 × 256 tiles would make a small city's file mostly padding (169
+        // bands of it, compressed one by one); tiles are multiples of 16 pixels.
+        options.SetNameValue("BLOCKXSIZE", std::to_string(tile_size_px(scale.cols)).c_str());
+        options.SetNameValue("BLOCKYSIZE", std::to_string(tile_size_px(scale.rows)).c_str());
+        options.SetNameValue("INTERLEAVE", "BAND");  // one hour = one contiguous set of tiles
+        options.SetNameValue("BIGTIFF", "IF_SAFER");
+        GDALDatasetUniquePtr ds(driver.Create(out.temp_path().c_str(), width, height, bands,
+                                              GDT_Float32, options.List()));
+        if (!ds) {
+            throw Error(final_path.string(),
+                        "cannot create (" + geo::detail::last_gdal_error() + ")",
+                        "Check that the output folder is writable");
+        }
+        // North-up: the origin is the north-west corner, lines run south.
+        std::array<double, 6> geotransform{
+            scale.x_edges_m.front(), scale.cell_size_m, 0.0, scale.y_edges_m.back(), 0.0,
+            -scale.cell_size_m};
+        check_cpl(ds->SetGeoTransform(geotransform.data()), final_path, "setting the geotransform");
+        const OGRSpatialReference srs = geo::detail::srs_from_epsg(maps.epsg);
+        check_cpl(ds->SetSpatialRef(&srs), final_path, "setting the CRS");
+        ds->SetMetadataItem("city", maps.city.c_str());
+        ds->SetMetadataItem("datatype", maps.datatype.c_str());
+        ds->SetMetadataItem("units", maps.units.c_str());
+        ds->SetMetadataItem("scale", scale.name.c_str());
+        ds->SetMetadataItem("nsample", std::to_string(maps.nsample).c_str());
+        ds->SetMetadataItem("calibration", maps.calibration.c_str());
+        ds->SetMetadataItem("tool", maps.provenance.tool.c_str());
+        ds->SetMetadataItem("version", ZOOMDIFF_VERSION);
+        for (int b = 1; b <= bands; ++b) {
+            const auto hour = static_cast<std::size_t>(b - 1);
+            GDALRasterBand* band = ds->GetRasterBand(b);
+            check_cpl(band->SetNoDataValue(std::numeric_limits<double>::quiet_NaN()), final_path,
+                      "setting nodata");
+            band->SetDescription(hour < kHours ? fmt::format("hour {:03d}", hour).c_str()
+                                               : "weekly mean");
+            std::vector<float> image = north_up_band(scale, hour);
+            check_cpl(band->RasterIO(GF_Write, 0, 0, width, height, image.data(), width, height,
+                                     GDT_Float32, 0, 0, nullptr),
+                      final_path, "writing band " + std::to_string(b));
+        }
+        close_checked(ds, final_path);
+    }
+    remove_aux(out.temp_path());
+    out.commit();
+}
+
+// ---- quicklooks --------------------------------------------------------------------------------
+
+/// A viridis-like perceptual ramp: five stops of matplotlib's viridis, linearly interpolated.
+std::array<std::uint8_t, 3> ramp(double t) {
+    static constexpr std::array<std::array<double, 3>, 5> kStops{
+        {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}}};
+    t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kStops.size() - 1);
+    const auto lo = std::min(static_cast<std::size_t>(t), kStops.size() - 2);
+    const double f = t - static_cast<double>(lo);
+    std::array<std::uint8_t, 3> rgb{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        const double v = kStops[lo][k] + f * (kStops[lo + 1][k] - kStops[lo][k]);
+        rgb[k] = static_cast<std::uint8_t>(std::lround(v));
+    }
+    return rgb;
+}
+
+/// numpy's default percentile (linear interpolation between order statistics).
+double percentile(std::vector<double> values, double q) {
+    if (values.empty()) {
+        return 0.0;
+    }
+    std::sort(values.begin(), values.end());
+    const double pos = q / 100.0 * static_cast<double>(values.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = std::min(lo + 1, values.size() - 1);
+    return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
+}
+
+/// The hour with the largest city total (masked cells) of the sample mean.
+std::size_t peak_hour(const ScaleMaps& scale) {
+    std::vector<double> total(kHours, 0.0);
+    for (std::size_t r = 0; r < scale.rows; ++r) {
+        for (std::size_t c = 0; c < scale.cols; ++c) {
+            if (scale.mask.at(r, c) == 0) {
+                continue;
+            }
+            for (std::size_t h = 0; h < kHours; ++h) {
+                total[h] += static_cast<double>(scale.mean.at(r, c, h));
+            }
+        }
+    }
+    return static_cast<std::size_t>(std::max_element(total.begin(), total.end()) - total.begin());
+}
+
+/// Writes a north-up image (from north_up_band) as an RGBA PNG, each cell `factor` × `factor`
+/// pixels, scaled from 0 to the 99th percentile of its finite values; NaN is transparent.
+void write_png(const fs::path& final_path, const std::vector<float>& image, std::size_t rows,
+               std::size_t cols) {
+    const std::size_t factor = std::max<std::size_t>(1, (kMinQuicklookWidthPx + cols - 1) / cols);
+    const std::size_t width = cols * factor;
+    const std::size_t height = rows * factor;
+    std::vector<double> finite;
+    for (float v : image) {
+        if (std::isfinite(v)) {
+            finite.push_back(static_cast<double>(v));
+        }
+    }
+    double top = percentile(finite, 99.0);
+    if (!(top > 0.0)) {
+        top = finite.empty() ? 1.0 : std::max(1.0, *std::max_element(finite.begin(), finite.end()));
+    }
+    // Band-sequential RGBA, alpha 0 (and black) where a cell is nodata.
+    std::vector<std::uint8_t> rgba(4 * width * height, 0);
+    const std::size_t plane = width * height;
+    for (std::size_t y = 0; y < height; ++y) {
+        for (std::size_t x = 0; x < width; ++x) {
+            const float v = image[(y / factor) * cols + x / factor];
+            if (!std::isfinite(v)) {
+                continue;
+            }
+            const auto rgb = ramp(static_cast<double>(v) / top);
+            const std::size_t p = y * width + x;
+            rgba[p] = rgb[0];
+            rgba[plane + p] = rgb[1];
+            rgba[2 * plane + p] = rgb[2];
+            rgba[3 * plane + p] = 255;
+        }
+    }
+
+    core::AtomicOutput out(final_path);
+    const int w = gdal_size(final_path, width);
+    const int h = gdal_size(final_path, height);
+    {
+        GDALDatasetUniquePtr mem(
+            gdal_driver("MEM", final_path).Create("", w, h, 4, GDT_Byte, nullptr));
+        if (!mem) {
+            throw Error(final_path.string(),
+                        "cannot create an in-memory image (" + geo::detail::last_gdal_error() + ")",
+                        kBugFix, ExitCode::kInternal);
+        }
+        check_cpl(mem->RasterIO(GF_Write, 0, 0, w, h, rgba.data(), w, h, GDT_Byte, 4, nullptr, 0, 0,
+                                0, nullptr),
+                  final_path, "filling the image");
+        mem->GetRasterBand(4)->SetColorInterpretation(GCI_AlphaBand);
+        GDALDatasetUniquePtr png(
+            gdal_driver("PNG", final_path)
+                .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr));
+        if (!png) {
+            throw Error(final_path.string(),
+                        "cannot write (" + geo::detail::last_gdal_error() + ")",
+                        "Check that the output folder is writable");
+        }
+        close_checked(png, final_path);
+    }
+    remove_aux(out.temp_path());
+    out.commit();
+}
+
+}  // namespace
+
+void write_results_h5(const fs::path& path, const CityMaps& maps) {
+    check_maps(path, maps);
+    check_output_folder(path);
+    core::AtomicOutput out(path);
+    {
+        H5File file = H5File::create(out.temp_path());
+        write_standard_attributes(file, attribute_grid(maps), finest_cell_size_m(maps),
+                                  maps.provenance);
+        file.set_attr("/", "format", "zoomdiff-results 1");
+        file.set_attr("/", "city", maps.city);
+        file.set_attr("/", "token", maps.token);
+        file.set_attr("/", "datatype", maps.datatype);
+        file.set_attr("/", "units", maps.units);
+        file.set_attr("/", "nsample", maps.nsample);
+        file.set_attr("/", "calibration", maps.calibration);
+        file.set_attr("/", "model_run", maps.model_run);
+        file.set_attr("/", "metrics", maps.metrics_json);
+        for (const auto& scale : maps.scales) {
+            const std::string group = "/" + scale.name;
+            const MaskedCells cells = masked_cells(scale);
+            const CellCentres centre = centres(scale, cells);
+            const std::vector<std::size_t> m{cells.size()};
+            std::vector<std::int32_t> row(cells.row.begin(), cells.row.end());
+            std::vector<std::int32_t> col(cells.col.begin(), cells.col.end());
+            file.write(group + "/samples", gather(scale.samples, cells));  // [M, nsample, 168]
+            file.write(group + "/mean", gather(scale.mean, cells));        // [M, 168]
+            file.write(group + "/lat", centre.lat);                        // [M]
+            file.write(group + "/lon", centre.lon);                        // [M]
+            file.write(group + "/row", NdArray<std::int32_t>(m, std::move(row)));
+            file.write(group + "/col", NdArray<std::int32_t>(m, std::move(col)));
+            file.write(group + "/mask", scale.mask);  // [rows, cols]
+            file.write(group + "/x_edges_m", vector_array(scale.x_edges_m));
+            file.write(group + "/y_edges_m", vector_array(scale.y_edges_m));
+            file.write(group + "/lon_edges_deg", vector_array(scale.lon_edges_deg));
+            file.write(group + "/lat_edges_deg", vector_array(scale.lat_edges_deg));
+            file.set_attr(group, "cell_size_m", scale.cell_size_m);
+            file.set_attr(group, "rows", static_cast<std::int64_t>(scale.rows));
+            file.set_attr(group, "cols", static_cast<std::int64_t>(scale.cols));
+            file.set_attr(group, "nsample", maps.nsample);
+            file.set_attr(group, "units", maps.units);
+            file.set_attr(group + "/samples", "dims", "cell, sample, hour");
+            file.set_attr(group + "/mean", "dims", "cell, hour");
+            file.set_attr(group + "/mask", "units", "1 = cell centre inside the city");
+        }
+        file.close();
+    }
+    out.commit();
+    spdlog::info("wrote {}", path.string());
+}
+
+void write_reference_npz(const fs::path& path, const CityMaps& maps) {
+    check_maps(path, maps);
+    const ScaleMaps& scale = scale_500m(path, maps);
+    const Conditions500m& cond = maps.conditions;
+    const std::vector<std::size_t> grid{scale.rows, scale.cols};
+    check_shape(path, "conditions.pop", cond.pop.shape(), grid);
+    check_shape(path, "conditions.building", cond.building.shape(), grid);
+    check_shape(path, "conditions.roadlen", cond.roadlen.shape(), grid);
+    check_shape(path, "conditions.water_area", cond.water_area.shape(), grid);
+    if (cond.poi.rank() != 3) {
+        inconsistent(path, "conditions.poi has shape " + shape_text(cond.poi.shape()) +
+                               ", expected (rows, cols, categories)");
+    }
+    check_shape(path, "conditions.poi", cond.poi.shape(),
+                {scale.rows, scale.cols, cond.poi.dim(2)});
+    check_output_folder(path);
+
+    const MaskedCells cells = masked_cells(scale);
+    const CellCentres centre = centres(scale, cells);
+    core::AtomicOutput out(path);
+    {
+        // Key order and dtypes as the reference's np.savez call writes them (MODEL.md §5.7).
+        NpzWriter npz = NpzWriter::create(out.temp_path(), NpzCompression::kStored);
+        npz.write("data_500m", gather(scale.mean, cells));  // [M, 168] <f4
+        npz.write("pop_500m", gather(cond.pop, cells));     // [M] <f4
+        npz.write("building_500m", gather(cond.building, cells));
+        npz.write("roadlen_500m", gather(cond.roadlen, cells));
+        npz.write("water_area_500m", gather(cond.water_area, cells));
+        npz.write("poi_500m", gather(cond.poi, cells));  // [M, 21] <i8
+        npz.write("lat", centre.lat);
+        npz.write("lon", centre.lon);
+        npz.close();
+    }
+    out.commit();
+    spdlog::info("wrote {}", path.string());
+}
+
+std::vector<fs::path> write_geotiffs(const fs::path& dir, const CityMaps& maps) {
+    check_maps(dir, maps);
+    std::vector<fs::path> written;
+    for (const auto& scale : maps.scales) {
+        const fs::path path = dir / (file_stem(maps, scale) + ".tif");
+        check_output_folder(path);
+        write_geotiff(path, maps, scale);
+        spdlog::info("wrote {}", path.string());
+        written.push_back(path);
+    }
+    return written;
+}
+
+std::vector<fs::path> write_quicklooks(const fs::path& dir, const CityMaps& maps) {
+    check_maps(dir, maps);
+    std::vector<fs::path> written;
+    for (const auto& scale : maps.scales) {
+        const std::string stem = file_stem(maps, scale);
+        const fs::path mean_path = dir / (stem + "_mean.png");
+        const fs::path peak_path = dir / (stem + "_peak.png");
+        check_output_folder(mean_path);
+        write_png(mean_path, north_up_band(scale, kHours), scale.rows, scale.cols);
+        written.push_back(mean_path);
+        const std::size_t peak = peak_hour(scale);
+        write_png(peak_path, north_up_band(scale, peak), scale.rows, scale.cols);
+        written.push_back(peak_path);
+        spdlog::debug("quicklooks of {}: weekly mean, peak hour {}", scale.name, peak);
+    }
+    return written;
+}
+
+}  // namespace zoomdiff::io
