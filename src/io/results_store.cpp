@@ -410,7 +410,7 @@ std::size_t peak_hour(const ScaleMaps& scale) {
 /// Writes a north-up image (from north_up_band) as an RGBA PNG, each cell `factor` × `factor`
 /// pixels, scaled from 0 to the 99th percentile of its finite values; NaN is transparent.
 void write_png(const fs::path& final_path, const std::vector<float>& image, std::size_t rows,
-               std::size_t cols) {
+               std::size_t cols, const std::string& title) {
     const std::size_t factor = std::max<std::size_t>(1, (kMinQuicklookWidthPx + cols - 1) / cols);
     const std::size_t width = cols * factor;
     const std::size_t height = rows * factor;
@@ -457,9 +457,14 @@ void write_png(const fs::path& final_path, const std::vector<float>& image, std:
                                 0, nullptr),
                   final_path, "filling the image");
         mem->GetRasterBand(4)->SetColorInterpretation(GCI_AlphaBand);
-        GDALDatasetUniquePtr png(
-            gdal_driver("PNG", final_path)
-                .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr));
+        // Stored as PNG tEXt chunks: what the map shows and the value of the brightest colour.
+        mem->SetMetadataItem("title", title.c_str());
+        mem->SetMetadataItem("colour_scale_max", fmt::format("{:g}", top).c_str());
+        CPLStringList options;
+        options.SetNameValue("WRITE_METADATA_AS_TEXT", "YES");
+        GDALDatasetUniquePtr png(gdal_driver("PNG", final_path)
+                                     .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE,
+                                                 options.List(), nullptr, nullptr));
         if (!png) {
             throw Error(final_path.string(),
                         "cannot write (" + geo::detail::last_gdal_error() + ")",
@@ -581,12 +586,17 @@ std::vector<fs::path> write_quicklooks(const fs::path& dir, const CityMaps& maps
         const fs::path mean_path = dir / (stem + "_mean.png");
         const fs::path peak_path = dir / (stem + "_peak.png");
         check_output_folder(mean_path);
-        write_png(mean_path, north_up_band(scale, kHours), scale.rows, scale.cols);
+        const std::string what =
+            fmt::format("{} {} {} ({})", maps.city, maps.datatype, scale.name, maps.units);
+        write_png(mean_path, north_up_band(scale, kHours), scale.rows, scale.cols,
+                  what + ", weekly mean");
         written.push_back(mean_path);
         const std::size_t peak = peak_hour(scale);
-        write_png(peak_path, north_up_band(scale, peak), scale.rows, scale.cols);
+        write_png(peak_path, north_up_band(scale, peak), scale.rows, scale.cols,
+                  fmt::format("{}, peak hour {:03d}", what, peak));
         written.push_back(peak_path);
-        spdlog::debug("quicklooks of {}: weekly mean, peak hour {}", scale.name, peak);
+        spdlog::info("wrote quicklooks {} and {} (peak hour {})", mean_path.string(),
+                     peak_path.string(), peak);
     }
     return written;
 }

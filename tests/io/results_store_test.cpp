@@ -394,6 +394,11 @@ TEST(ResultsQuicklook, PngsAreRgbaNorthUpAndTransparentOutside) {
         ASSERT_EQ(width % static_cast<int>(scale.cols), 0);
         const int factor = width / static_cast<int>(scale.cols);
         EXPECT_EQ(height, factor * static_cast<int>(scale.rows));
+        const char* title = ds->GetMetadataItem("title");
+        ASSERT_NE(title, nullptr);
+        // Values grow with the hour, so the city's peak is the last hour.
+        EXPECT_EQ(std::string(title), "Nanchang traffic " + scale.name + " (traffic volume), " +
+                                          (kind == "mean" ? "weekly mean" : "peak hour 167"));
         const auto alpha = read_band(*ds, 4);
         const auto w = static_cast<std::size_t>(width);
         const auto h = static_cast<std::size_t>(height);
@@ -406,6 +411,22 @@ TEST(ResultsQuicklook, PngsAreRgbaNorthUpAndTransparentOutside) {
         const auto green = read_band(*ds, 2);
         EXPECT_GT(green[0], green[(h - 1) * w + static_cast<std::size_t>(factor)]);
     }
+}
+
+TEST(ResultsEdgeCases, ACityWithNoMaskedCellsStillWritesEveryFile) {
+    test::TempDir dir;
+    CityMaps maps = small_maps();
+    for (auto& scale : maps.scales) {
+        scale.mask = NdArray<std::uint8_t>({scale.rows, scale.cols});
+    }
+    write_results_h5(dir.path() / "X.h5", maps);
+    write_reference_npz(dir.path() / "X.npz", maps);
+    EXPECT_EQ(write_geotiffs(dir.path(), maps).size(), 3U);
+    EXPECT_EQ(write_quicklooks(dir.path(), maps).size(), 6U);
+    const H5File f = H5File::open_read(dir.path() / "X.h5");
+    EXPECT_EQ(f.shape("/500m/samples"), (std::vector<std::size_t>{0, 2, kHours}));
+    EXPECT_EQ(NpzReader::open(dir.path() / "X.npz").info("poi_500m").shape,
+              (std::vector<std::size_t>{0, 21}));
 }
 
 // ---- failures ----------------------------------------------------------------------------------
