@@ -1,0 +1,50 @@
+#include "zoomdiff/cli/infer_flags.hpp"
+
+namespace zoomdiff::cli {
+
+void add_infer_flags(CLI::App& app, model::InferRequest& request) {
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.description(
+        "Generate a week of traffic (or users) for every 2000 m tile of one or more cities from\n"
+        "their condition files (env_extra) with a trained ZoomDiff, at 2000, 1000 and 500 m.");
+    app.add_option("--dataset", request.dataset, "Cities separated by '*', English or Chinese")->required();
+    app.add_option("--datatype", request.datatype, "traffic or user")
+        ->check(CLI::IsMember({"traffic", "user"}))
+        ->capture_default_str();
+    app.add_option("--device", request.device, "cpu, cuda or cuda:N")->capture_default_str();
+    app.add_option("--config", request.config,
+                   "Model config; default the run folder's config.yaml (a reference run's config.json)");
+    app.add_option("--modelfolder", request.modelfolder,
+                   "Run folder of zoomdiff_train (model.pt), or a reference one (model.pth + config.json)")
+        ->required();
+    app.add_option("--data_root", request.data_root, "Folder of <City>/cond/<City>_cond.h5")->capture_default_str();
+    app.add_option("--out", request.out, "Output folder")->capture_default_str();
+    app.add_option("--nsample", request.nsample, "Samples per tile (all kept)")->capture_default_str();
+    app.add_option("--batch_size", request.batch_size, "Tiles per sampling batch")->capture_default_str();
+    app.add_option("--shp_path", request.shp_path,
+                   "Boundary polygons for the city mask; default: the condition file's mask");
+    app.add_option("--boundary_field", request.boundary_field, "Field of --shp_path with city names")
+        ->capture_default_str();
+    app.add_option("--format", request.formats, "h5, npz (the reference's 500 m file), geotiff (+ PNG quicklooks)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->delimiter(',')
+        ->check(CLI::IsMember({"h5", "npz", "geotiff"}))
+        ->capture_default_str();
+    app.add_option("--calibration", request.calibration,
+                   "template (the reference's: template mean x population ratio, peak-to-mean match) or none "
+                   "(the training scaler)")
+        ->check(CLI::IsMember({"template", "none"}))
+        ->capture_default_str();
+    app.add_option("--template", request.template_city,
+                   "Template: a city the model was trained on (default its first) or a reference template .npz");
+    app.add_flag("--force", request.force, "Redo cities whose outputs exist");
+    app.add_option("--nfold", "Accepted for the reference's scripts; unused")->group("");
+    app.add_flag("--unconditional", "Accepted for the reference's scripts; unused")->group("");
+    app.footer(
+        "Example:\n"
+        "  zoomdiff_infer --dataset Nanchang --datatype traffic --data_root out/sample \\\n"
+        "    --modelfolder out/sample/runs/Nanchang_traffic --nsample 2 --format h5,npz,geotiff --out out/sample/results\n"
+        "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
+}
+
+}  // namespace zoomdiff::cli

@@ -1,0 +1,145 @@
+// zoomdiff_infer's core in process: a tiny model trained by the train code generates tiny
+// cities end to end (square and non-square tile grids).
+#include "zoomdiff/model/inference.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "model/errors.hpp"
+#include "support/support.hpp"
+#include "support/tiny_city.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+#include "zoomdiff/io/npz.hpp"
+#include "zoomdiff/model/training.hpp"
+
+namespace zoomdiff::model {
+namespace {
+
+namespace fs = std::filesystem;
+using test::error_of;
+using test::mentions;
+
+constexpr const char* kTinyTrainYaml = R"(
+train: {epochs: 2, batch_size: 2, lr: 0.001, valid_interval: 0}
+diffusion: {layers: 1, channels: 8, nheads: 2, diffusion_embedding_dim: 8, num_steps: 6}
+model: {timeemb: 4, spatialemb: 4, feature_emb: 4}
+)";
+
+/// One tiny model (trained once per process) and three tiny cities.
+class InferenceFixture {
+public:
+    InferenceFixture() {
+        test::write_tiny_city(root(), "Nanchang", "traffic", 3, 3, 31);
+        test::write_tiny_city(root(), "Wuhan", "traffic", 2, 3, 32);
+        test::write_tiny_city(root(), "Xian", "traffic", 3, 3, 33);
+        std::ofstream(dir_.path() / "tiny.yaml") << kTinyTrainYaml;
+        TrainRequest t;
+        t.dataset = "Nanchang";
+        t.config = dir_.path() / "tiny.yaml";
+        t.data_root = root();
+        t.out = run();
+        t.seed = 5;
+        t.threads = 2;
+        core::NullProgress progress;
+        run_training(t, progress);
+    }
+    [[nodiscard]] fs::path root() const { return dir_.path() / "cities"; }
+    [[nodiscard]] fs::path run() const { return dir_.path() / "run"; }
+    [[nodiscard]] InferRequest request(const std::string& out, const std::string& dataset = "Wuhan*Xian") const {
+        InferRequest r;
+        r.dataset = dataset;
+        r.data_root = root();
+        r.modelfolder = run();
+        r.out = dir_.path() / out;
+        r.nsample = 2;
+        r.batch_size = 4;
+        r.seed = 9;
+        r.threads = 2;
+        r.formats = {"h5", "npz"};
+        return r;
+    }
+
+private:
+    test::TempDir dir_;
+};
+
+void infer(const InferRequest& r) {
+    core::NullProgress progress;
+    run_inference(r, progress);
+}
+
+TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
+    InferenceFixture f;
+    const auto r = f.request("out");
+    infer(r);
+    for (const auto& [city, rows, cols] : {std::tuple{"Wuhan", 2U, 3U}, std::tuple{"Xian", 3U, 3U}}) {
+        SCOPED_TRACE(city);
+        const auto file = io::H5File::open_read(r.out / (std::string(city) + "_traffic.h5"));
+        for (const auto& [scale, k] : {std::pair{"2000m", 1U}, std::pair{"1000m", 2U}, std::pair{"500m", 4U}}) {
+            const std::string g = std::string("/") + scale;
+            const auto mask = file.read<std::uint8_t>(g + "/mask");
+            ASSERT_EQ(mask.shape(), (std::vector<std::size_t>{rows * k, cols * k})) << scale;
+            std::size_t inside = 0;
+            for (const auto v : mask.values()) inside += v;
+            const auto samples = file.read<float>(g + "/samples");
+            ASSERT_EQ(samples.shape(), (std::vector<std::size_t>{inside, 2, 168})) << scale;
+            for (const float v : samples.values()) ASSERT_TRUE(std::isfinite(v) && v >= 0.0F) << scale;
+            const auto mean = file.read<float>(g + "/mean");
+            EXPECT_FLOAT_EQ(mean[5], (samples[5] + samples[168 + 5]) / 2) << scale;
+        }
+        const auto metrics = nlohmann::json::parse(file.attr_string("/", "metrics"));
+        EXPECT_TRUE(metrics.contains("cross_scale_500_to_1000"));
+        EXPECT_TRUE(metrics.contains("cross_scale_500_to_2000"));
+        // Template calibration: the 500 m sample mean has the template's mean x population ratio.
+        EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
+                    1e-3 * metrics.at("target_mean").get<double>());
+    }
+    // The reference's .npz, named by the token as typed.
+    const auto npz = io::NpzReader::open(r.out / "Wuhan_500m_traffic.npz");
+    EXPECT_EQ(npz.info("data_500m").shape.at(1), 168U);
+    EXPECT_EQ(npz.info("data_500m").dtype, "<f4");
+}
+
+TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
+    InferenceFixture f;
+    auto a = f.request("a", "Wuhan");
+    auto b = f.request("b", "Wuhan");
+    auto c = f.request("c", "Wuhan");
+    c.seed = 10;
+    for (const auto& r : {a, b, c}) infer(r);
+    const auto read = [](const InferRequest& r) {
+        return io::H5File::open_read(r.out / "Wuhan_traffic.h5").read<float>("/500m/samples").values();
+    };
+    EXPECT_EQ(read(a), read(b));
+    EXPECT_NE(read(a), read(c));
+}
+
+TEST(Inference, CompleteCitiesAreSkippedAndBadInputIsOneLine) {
+    InferenceFixture f;
+    auto r = f.request("out", "Wuhan");
+    infer(r);
+    const auto h5 = r.out / "Wuhan_traffic.h5";
+    const auto written = fs::last_write_time(h5);
+    infer(r);
+    EXPECT_EQ(fs::last_write_time(h5), written) << "a complete city is not redone";
+
+    auto unknown = f.request("x", "Wuhan*Gotham");
+    EXPECT_TRUE(mentions(error_of([&] { infer(unknown); }), "Gotham"));
+    auto no_model = f.request("x", "Wuhan");
+    no_model.modelfolder = r.out;
+    EXPECT_TRUE(mentions(error_of([&] { infer(no_model); }), "model.pt"));
+    auto user = f.request("x", "Wuhan");
+    user.datatype = "user";
+    EXPECT_TRUE(mentions(error_of([&] { infer(user); }), "--datatype"));
+    auto templ = f.request("x", "Wuhan");
+    templ.template_city = "Beijing";
+    EXPECT_TRUE(mentions(error_of([&] { infer(templ); }), "Nanchang"));
+    EXPECT_FALSE(fs::exists(f.request("x").out / "Wuhan_traffic.h5"));
+}
+
+}  // namespace
+}  // namespace zoomdiff::model

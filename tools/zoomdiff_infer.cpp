@@ -1,0 +1,20 @@
+// zoomdiff_infer: multi-scale maps for any city (the reference's ZoomDiff_infer.py).
+#include "zoomdiff/cli/common.hpp"
+#include "zoomdiff/cli/infer_flags.hpp"
+#include "zoomdiff/model/inference.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"", "zoomdiff_infer"};
+    zoomdiff::cli::CommonOptions common;
+    common.seed = 1;  // the reference's default --seed
+    zoomdiff::model::InferRequest request;
+    zoomdiff::cli::add_infer_flags(app, request);
+    zoomdiff::cli::add_common_flags(app, common);
+    return zoomdiff::cli::run_tool(app, common, argc, argv, [&] {
+        request.seed = common.seed;
+        request.threads = zoomdiff::cli::resolved_threads(common);
+        request.command_line = common.command_line;
+        const auto progress = zoomdiff::core::make_progress(common.progress);
+        zoomdiff::model::run_inference(request, *progress);
+    });
+}
