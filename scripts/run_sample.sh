@@ -3,7 +3,8 @@
 # installing and building what is missing. Outputs go to ${ZOOMDIFF_SAMPLE_OUT:-out/sample}.
 # A second run reuses what is complete (pass --force to redo everything).
 # The chain: grid_meta (traffic, user) → env_extra → zoomdiff_train (configs/sample.yaml, both
-# datatypes); infer → eval join as they land. An interrupted training run is resumed.
+# datatypes) → zoomdiff_infer (three scales, h5 + npz + GeoTIFF + PNG); eval joins as it lands.
+# An interrupted training run is resumed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
@@ -57,9 +58,21 @@ for datatype in traffic user; do
   fi
 done
 
+# Maps of the sample city at 2000, 1000 and 500 m from each model (complete outputs are reused).
+results="$out/results"
+for datatype in traffic user; do
+  infer_force=()
+  [ $force -eq 1 ] && infer_force=(--force)
+  "$build/zoomdiff_infer" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
+    --modelfolder "$out/runs/Nanchang_${datatype}" --nsample 2 --format h5,npz,geotiff \
+    --shp_path "$sample/boundary/nanchang_sample.shp" --seed "${ZOOMDIFF_SEED:-1}" --out "$results" \
+    "${infer_force[@]}"
+done
+
 echo "run_sample: outputs"
 echo "  traffic targets (grid_meta): $out/Nanchang/data/Nanchang_traffic_data.h5"
 echo "  user targets (grid_meta):    $out/Nanchang/data/Nanchang_user_data.h5"
 echo "  conditions (env_extra):      $cond"
 echo "  traffic model (zoomdiff_train): $out/runs/Nanchang_traffic (train_log.csv, model.pt)"
 echo "  user model (zoomdiff_train):    $out/runs/Nanchang_user"
+echo "  maps (zoomdiff_infer):          $results/Nanchang_{traffic,user}.h5, Nanchang_500m_*.npz, maps/*.tif, maps/*.png"

@@ -145,6 +145,23 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
     return out;
 }
 
+std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k) {
+    if (k != 1 && k != 2 && k != 4) throw std::invalid_argument("pool_tile_cells: k must be 1, 2 or 4");
+    if (values.size() % 16 != 0) throw std::invalid_argument("pool_tile_cells: not a multiple of 4 x 4 cells");
+    const std::size_t items = values.size() / 16;
+    const std::size_t block = 4 / k;
+    std::vector<float> out(items * k * k);
+    for (std::size_t i = 0; i < items; ++i)
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = 0; b < k; ++b) {
+                double sum = 0.0;
+                for (std::size_t u = 0; u < block; ++u)
+                    for (std::size_t v = 0; v < block; ++v) sum += values[i * 16 + (a * block + u) * 4 + b * block + v];
+                out[(i * k + a) * k + b] = static_cast<float>(sum / static_cast<double>(block * block));
+            }
+    return out;
+}
+
 std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows, std::size_t cols,
                                  std::size_t nsample, std::size_t k) {
     constexpr std::size_t kHoursPerWeek = 168;

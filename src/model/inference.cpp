@@ -151,6 +151,15 @@ NdArray<float> to_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols
     return NdArray<float>({r * k, c * k, ns, 168}, data::tiles_to_grid(values, r, c, ns, k));
 }
 
+/// Segment ends (B, ns, 168, 4, 4) -> block means (B, ns, 168, k, k) (data::pool_tile_cells).
+Tensor pooled(const Tensor& ends, std::size_t k) {
+    const auto cpu = ends.to(torch::kCPU, torch::kFloat).contiguous();
+    const std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
+    auto out = data::pool_tile_cells(values, k);
+    const auto kk = static_cast<std::int64_t>(k);
+    return torch::from_blob(out.data(), {cpu.size(0), cpu.size(1), cpu.size(2), kk, kk}, torch::kFloat).clone();
+}
+
 NdArray<float> sample_mean(const NdArray<float>& samples) {
     const std::size_t cells = samples.dim(0) * samples.dim(1);
     const std::size_t ns = samples.dim(2);
@@ -380,13 +389,19 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             const auto out = diffusion.sample(batch, r.nsample, noise);
             // (B, ns, 1, 168, 4, 4) -> (B, ns, 168, 4, 4); segment ends (B, ns, S, 1, 168, 4, 4)
             finest.push_back(out.samples.select(2, 0).to(torch::kCPU));
-            const auto e0 = out.segment_ends.select(2, 0).select(2, 0);  // (B, ns, 168, 4, 4)
-            const auto e1 = out.segment_ends.select(2, 1).select(2, 0);
-            ends0.push_back(e0.mean({3, 4}, true).to(torch::kCPU));                                   // (B, ns, 168, 1, 1)
-            ends1.push_back(torch::avg_pool2d(e1.reshape({-1, 1, 4, 4}), 2).reshape({b, r.nsample, 168, 2, 2}).to(torch::kCPU));
+            ends0.push_back(pooled(out.segment_ends.select(2, 0).select(2, 0), 1));  // (B, ns, 168, 1, 1)
+            ends1.push_back(pooled(out.segment_ends.select(2, 1).select(2, 0), 2));  // (B, ns, 168, 2, 2)
             progress.advance(static_cast<std::uint64_t>(b * r.nsample));
         }
         const auto x500 = torch::cat(finest);
+        for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({torch::cat(ends0).flatten(), torch::cat(ends1).flatten()})}}) {
+            const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
+            if (bad > 0) {
+                throw Error(model.folder.string(),
+                            fmt::format("generated {} non-finite values ({}) for {}", bad, scale, c.city),
+                            "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
+            }
+        }
         const auto x2000 = torch::cat(ends0);
         const auto x1000 = torch::cat(ends1);
         const Calibration cal = r.calibration == "template" ? template_calibration(x500, *templ, c.pop_mean)

@@ -50,6 +50,23 @@ TEST(ConditionTilesTest, TilesLandWhereTheyBelongOnSquareAndNonSquareGrids) {
     EXPECT_THROW(tiles_to_grid(std::vector<float>(5), 2, 3, 1, 4), std::invalid_argument);
 }
 
+TEST(ConditionTilesTest, PoolingTakesBlockMeansInsideEachTile) {
+    std::vector<float> cells(2 * 16);
+    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<float>(i);  // item 0: 0..15, item 1: 16..31
+    EXPECT_EQ(pool_tile_cells(cells, 4), cells);
+    EXPECT_EQ(pool_tile_cells(cells, 1), (std::vector<float>{7.5F, 23.5F}));
+    // 2 x 2 blocks of rows (a) and columns (b): (0+1+4+5)/4 = 2.5, (2+3+6+7)/4 = 4.5, ...
+    EXPECT_EQ(pool_tile_cells(cells, 2), (std::vector<float>{2.5F, 4.5F, 10.5F, 12.5F, 18.5F, 20.5F, 26.5F, 28.5F}));
+    EXPECT_THROW(pool_tile_cells(cells, 3), std::invalid_argument);
+    // Placement after pooling on a square grid: tile (I, J)'s 2000 m value lands at [I, J].
+    std::vector<float> tiles(3 * 3 * 168 * 16);
+    for (std::size_t t = 0; t < 9; ++t)
+        for (std::size_t h = 0; h < 168; ++h)
+            for (std::size_t c = 0; c < 16; ++c) tiles[(t * 168 + h) * 16 + c] = static_cast<float>(t * 1000 + h + c);
+    const auto grid = tiles_to_grid(pool_tile_cells(tiles, 1), 3, 3, 1, 1);
+    EXPECT_EQ(grid[(1 * 3 + 2) * 168 + 10], 5000.0F + 10.0F + 7.5F);
+}
+
 TEST(ConditionTilesTest, InterleaveMatchesTheReferencesRule) {
     const std::size_t rows = 2;
     const std::size_t cols = 3;

@@ -141,5 +141,38 @@ TEST(Inference, CompleteCitiesAreSkippedAndBadInputIsOneLine) {
     EXPECT_FALSE(fs::exists(f.request("x").out / "Wuhan_traffic.h5"));
 }
 
+TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
+    InferenceFixture f;
+    // The reference's template file: data_2000m and pop_2000m of some city (here a tiny one).
+    test::TempDir dir;
+    const fs::path templ = dir.path() / "template_traffic.npz";
+    {
+        auto npz = io::NpzWriter::create(templ);
+        npz.write("data_2000m", NdArray<float>({2, 3, 4, 4, 168}, std::vector<float>(2 * 3 * 16 * 168, 50.0F)));
+        npz.write("pop_2000m", NdArray<float>({2, 3, 4, 4}, std::vector<float>(2 * 3 * 16, 100.0F)));
+        npz.close();
+    }
+    auto r = f.request("ref", "Wuhan");
+    r.modelfolder = test::source_dir() / "tests/data/model/reference_small";  // model.pth + config.json
+    EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--template"));
+    r.template_city = templ.string();
+    infer(r);
+    const auto file = io::H5File::open_read(r.out / "Wuhan_traffic.h5");
+    const auto metrics = nlohmann::json::parse(file.attr_string("/", "metrics"));
+    EXPECT_EQ(metrics.at("calibration"), "template:template_traffic");
+    EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
+                1e-3 * metrics.at("target_mean").get<double>());
+    EXPECT_EQ(file.read<float>("/500m/samples").dim(1), 2U);
+    r.calibration = "none";
+    r.force = true;
+    EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--calibration"));
+    // A checkpoint whose samples overflow (reference_tiny's weights grow to 56) is refused, not written.
+    auto broken = f.request("broken", "Wuhan");
+    broken.modelfolder = test::source_dir() / "tests/data/model/reference_tiny";
+    broken.template_city = templ.string();
+    EXPECT_TRUE(mentions(error_of([&] { infer(broken); }), "non-finite"));
+    EXPECT_FALSE(fs::exists(broken.out / "Wuhan_traffic.h5"));
+}
+
 }  // namespace
 }  // namespace zoomdiff::model

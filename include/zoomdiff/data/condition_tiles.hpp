@@ -54,6 +54,11 @@ std::vector<T> interleave_tiles(const std::vector<T>& tiles, std::size_t rows, s
     return out;
 }
 
+/// Block means inside each tile: values (items, 4, 4) (any leading axes flattened into `items`) to
+/// (items, k, k), each output cell the mean of its (4/k) x (4/k) block of cells; k = 1, 2 or 4.
+/// The coarse scales of zoomdiff_infer (2000 m = k 1 of segment 0's end, 1000 m = k 2 of segment 1's).
+std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k);
+
 /// Generated values of every tile, tile-major (R * C tiles, ns, 168, k, k) with tile t = I * C + J,
 /// to a grid (R k, C k, ns, 168): element [k I + a, k J + b] = tile (I, J) cell (a, b); rows from
 /// the south. k = 4 (500 m), 2 (1000 m) or 1 (2000 m).

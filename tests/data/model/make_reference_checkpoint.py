@@ -15,6 +15,7 @@ repeats:
 config, cheap to store in git). Outputs, beside this script:
 
     reference_tiny/model.pth     torch.save(OrderedDict) with _metadata, like model.state_dict()
+    reference_small/model.pth    the same keys with small bounded weights (sin, |w| <= 0.05): inference tests
     reference_tiny/config.json   the reference's config.json form (the YAML dict, json indent 4)
     reference_tiny_cuda.pth      the same dict with every storage located on "cuda:0"
     reference_views.pth          a state dict of views: offset, strides, two keys on one storage
@@ -112,10 +113,18 @@ def fill(index, shape):
     return torch.arange(n).remainder(1000).float().mul(0.001).add(index).reshape(shape)
 
 
-def state_dict(config):
+def fill_small(index, shape):
+    """Bounded small weights (|w| <= 0.05): a model whose samples stay finite (inference tests)."""
+    n = 1
+    for s in shape:
+        n *= s
+    return torch.arange(n).float().mul(0.7).add(index).sin().mul(0.05).reshape(shape)
+
+
+def state_dict(config, filler=fill):
     sd = collections.OrderedDict()
     for index, (key, shape) in enumerate(state_dict_shapes(config)):
-        sd[key] = fill(index, shape)
+        sd[key] = filler(index, shape)
     # What Module.state_dict() attaches: one {'version': 1} entry per module prefix.
     prefixes = {""}
     for key in sd:
@@ -186,6 +195,11 @@ def main():
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(TINY_CONFIG, f, indent=4)
     save_on_cuda(sd, os.path.join(here, "reference_tiny_cuda.pth"))
+    small = os.path.join(here, "reference_small")
+    os.makedirs(small, exist_ok=True)
+    torch.save(state_dict(TINY_CONFIG, fill_small), os.path.join(small, "model.pth"))
+    with open(os.path.join(small, "config.json"), "w") as f:
+        json.dump(TINY_CONFIG, f, indent=4)
     torch.save(views_dict(), os.path.join(here, "reference_views.pth"))
     torch.save(views_dict(), os.path.join(here, "reference_views_p4.pth"), pickle_protocol=4)
     legacy = collections.OrderedDict([("w", torch.ones(2))])
