@@ -728,6 +728,51 @@ SpearmanResult spatial_spearman(const Series& real, const Series& generated) {
     return r;
 }
 
+// ---- cross-scale ----------------------------------------------------------------------------
+
+CrossScaleResult cross_scale_consistency(const Series& fine, std::size_t fine_rows,
+                                         std::size_t fine_cols, const Series& coarse,
+                                         std::size_t factor) {
+    check_series("cross_scale_consistency", fine, "the fine maps");
+    check_series("cross_scale_consistency", coarse, "the coarse maps");
+    if (factor == 0 || fine_rows % factor != 0 || fine_cols % factor != 0 ||
+        fine.cells != fine_rows * fine_cols) {
+        fail("cross_scale_consistency",
+             "a " + std::to_string(fine_rows) + "x" + std::to_string(fine_cols) + " grid of " +
+                 std::to_string(fine.cells) + " cells cannot be pooled by " +
+                 std::to_string(factor),
+             "pass whole grids whose sides are multiples of the factor");
+    }
+    const std::size_t rows = fine_rows / factor;
+    const std::size_t cols = fine_cols / factor;
+    if (coarse.cells != rows * cols || coarse.steps != fine.steps) {
+        fail("cross_scale_consistency",
+             "the coarse maps are not [" + std::to_string(rows * cols) + ", " +
+                 std::to_string(fine.steps) + "]",
+             "pass the coarse grid of the same city and hours");
+    }
+    std::vector<double> pooled(coarse.values.size(), 0.0);
+    const double block = static_cast<double>(factor * factor);
+    for (std::size_t r = 0; r < fine_rows; ++r) {
+        for (std::size_t c = 0; c < fine_cols; ++c) {
+            const std::size_t out = (r / factor) * cols + c / factor;
+            for (std::size_t t = 0; t < fine.steps; ++t) {
+                pooled[out * fine.steps + t] += fine.at(r * fine_cols + c, t) / block;
+            }
+        }
+    }
+    double diff = 0.0;
+    double norm = 0.0;
+    for (std::size_t i = 0; i < pooled.size(); ++i) {
+        diff += (pooled[i] - coarse.values[i]) * (pooled[i] - coarse.values[i]);
+        norm += coarse.values[i] * coarse.values[i];
+    }
+    CrossScaleResult r;
+    r.factor = factor;
+    r.relative_error = norm > 0.0 ? std::sqrt(diff / norm) : kNaN;
+    return r;
+}
+
 // ---- probabilistic --------------------------------------------------------------------------
 
 CrpsResult crps(const Series& real, const std::vector<Series>& samples, std::size_t min_samples) {

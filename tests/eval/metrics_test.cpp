@@ -348,6 +348,24 @@ TEST(EvalSpearman, WeeklyTotalsWithTies) {
     EXPECT_EQ(r.cells, 5U);
 }
 
+// ---- cross-scale ----------------------------------------------------------------------------
+
+TEST(EvalCrossScale, BlockMeansAndAKnownMismatch) {
+    // 4x2 fine grid, 2 steps, factor 2 -> 2x1 coarse grid: block means (2.5, 6.5) and (25, 65).
+    const Series fine = make_series(
+        8, 2, std::vector<double>{1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60, 7, 70, 8, 80});
+    const Series coarse = make_series(2, 2, std::vector<double>{2.5, 25, 6.5, 65});
+    const CrossScaleResult same = cross_scale_consistency(fine, 4, 2, coarse, 2);
+    EXPECT_NEAR(same.relative_error, 0.0, kTol);
+    EXPECT_EQ(same.factor, 2U);
+    Series doubled = coarse;
+    for (double& v : doubled.values) {
+        v *= 2.0;  // ‖p − 2p‖ / ‖2p‖ = 1/2
+    }
+    EXPECT_NEAR(cross_scale_consistency(fine, 4, 2, doubled, 2).relative_error, 0.5, kTol);
+    EXPECT_THROW((void)cross_scale_consistency(fine, 4, 2, coarse, 4), Error);
+}
+
 // ---- CRPS -----------------------------------------------------------------------------------
 
 TEST(EvalCrps, ExactForecastGivesZero) {

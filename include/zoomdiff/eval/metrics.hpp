@@ -5,7 +5,7 @@
 
 namespace zoomdiff::eval {
 
-// The metrics of /work/shared/EVAL.md ("the metric contract") on plain in-memory data: no torch,
+// The metrics of EVAL.md (the metric contract of zoomdiff_eval) on plain in-memory data: no torch,
 // no HDF5. Real maps are Y, generated maps X, both [cells, T] in physical units, restricted to the
 // cells inside the city mask. Every function returns the parameters it used next to the value, so
 // that `zoomdiff_eval` can write them beside it in metrics.json.
@@ -243,6 +243,23 @@ struct SpearmanResult {
 /// EVAL.md "spatial rank correlation": Spearman of the per-cell totals Σ_t Y[c, t] and
 /// Σ_t X[c, t] (the weekly totals when steps = 168).
 [[nodiscard]] SpearmanResult spatial_spearman(const Series& real, const Series& generated);
+
+// ---- cross-scale ----------------------------------------------------------------------------
+
+struct CrossScaleResult {
+    /// ‖pool(fine) − coarse‖₂ / ‖coarse‖₂ over all pixels and steps; NaN if coarse is all zero.
+    double relative_error = 0.0;
+    std::size_t factor = 0;  ///< fine pixels per coarse pixel along each axis (2 or 4)
+};
+
+/// EVAL.md "cross-scale consistency" on whole-grid maps: `fine` is [fine_rows · fine_cols, T]
+/// (cells in row-major grid order, pixels outside the mask 0), `coarse` is
+/// [(fine_rows/factor) · (fine_cols/factor), T]; pool = the factor × factor block mean, zeros
+/// outside the mask included (the division operators' block mean; the same as zoomdiff_infer's
+/// cross_scale metrics). Throws if the sizes do not divide or match.
+[[nodiscard]] CrossScaleResult cross_scale_consistency(const Series& fine, std::size_t fine_rows,
+                                                       std::size_t fine_cols, const Series& coarse,
+                                                       std::size_t factor);
 
 // ---- probabilistic --------------------------------------------------------------------------
 
