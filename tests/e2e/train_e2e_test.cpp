@@ -69,7 +69,7 @@ protected:
     [[nodiscard]] fs::path run(const std::string& name) const { return dir_.path() / name; }
     [[nodiscard]] std::string args(const std::string& name) const {
         return "--dataset Nanchang --datatype traffic --data_root " + q(root()) + " --config " + q(config()) +
-               " --out " + q(run(name)) + " --seed 3 --threads 2";
+               " --out " + q(run(name)) + " --seed 3 --threads 1";  // ctest -j: no oversubscription
     }
     [[nodiscard]] ToolRun train(const std::string& arguments) const {
         return run_tool(ZOOMDIFF_TRAIN_EXE, arguments + " -q", dir_.path());
@@ -105,7 +105,7 @@ TEST_F(TrainTool, KilledRunResumesToTheSameBits) {
     EXPECT_FALSE(fs::exists(run("killed") / "model.pt")) << "model.pt appears only when training ends";
     ASSERT_TRUE(fs::exists(run("killed") / "checkpoint/last.pt"));
 
-    const auto resumed = train("--resume " + q(run("killed")) + " --threads 2");
+    const auto resumed = train("--resume " + q(run("killed")) + " --threads 1");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.stderr_text;
     EXPECT_EQ(bytes_of(run("killed") / "model.pt"), bytes_of(run("whole") / "model.pt"));
     EXPECT_EQ(bytes_of(run("killed") / "model_best.pt"), bytes_of(run("whole") / "model_best.pt"));
@@ -130,7 +130,7 @@ TEST_F(TrainTool, CorruptCheckpointIsOneClearLine) {
     const fs::path checkpoint = run("a") / "checkpoint/last.pt";
     const auto bytes = bytes_of(checkpoint);
     std::ofstream(checkpoint, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
-    const auto r = train("--resume " + q(run("a")));
+    const auto r = train("--resume " + q(run("a")) + " --threads 1");
     EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
     EXPECT_NE(r.stderr_text.find("last.pt"), std::string::npos) << r.stderr_text;
     EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;

@@ -43,7 +43,7 @@ public:
         t.data_root = root();
         t.out = run();
         t.seed = 5;
-        t.threads = 2;
+        t.threads = 1;  // ctest runs suites side by side: one torch thread each
         core::NullProgress progress;
         run_training(t, progress);
     }
@@ -58,7 +58,7 @@ public:
         r.nsample = 2;
         r.batch_size = 4;
         r.seed = 9;
-        r.threads = 2;
+        r.threads = 1;
         r.formats = {"h5", "npz"};
         return r;
     }
