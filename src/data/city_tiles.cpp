@@ -18,6 +18,8 @@
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
+#include "data/detail/city_files.hpp"
+
 namespace zoomdiff::data {
 namespace {
 
@@ -45,42 +47,23 @@ std::string data_fix(const CitySource& s) {
         s.city, type, s.data_file.string());
 }
 
-std::string cond_fix(const CitySource& s) {
-    return fmt::format("Write it with: env_extra --cityname {} --out {}", s.city,
-                       s.cond_file.string());
-}
-
 void require_files(const CitySource& s) {
     if (!fs::is_regular_file(s.data_file)) {
         throw Error(s.data_file.string(), fmt::format("no data file for {}", s.token), data_fix(s));
     }
     if (!fs::is_regular_file(s.cond_file)) {
         throw Error(s.cond_file.string(), fmt::format("no condition file for {}", s.token),
-                    cond_fix(s));
+                    detail::cond_fix(s));
     }
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-    return fmt::format("({})", fmt::join(shape, ", "));
 }
 
 /// One array of a city file, read as double and narrowed to float32 as numpy's astype does
 /// (round to nearest; beyond the float range -> inf). Shape checked first.
 std::vector<float> read_array(const io::H5File& file, const std::string& key,
                               const std::vector<std::size_t>& expected, const std::string& fix) {
-    if (!file.exists(key)) {
-        throw Error(file.path().string(), fmt::format("no dataset {}", key), fix);
-    }
-    const std::vector<std::size_t> shape = file.shape(key);
-    if (shape != expected) {
-        throw Error(file.path().string(),
-                    fmt::format("{} has shape {}, expected {} for this city's grid", key,
-                                shape_text(shape), shape_text(expected)),
-                    fix);
-    }
-    const NdArray<double> wide = file.read<double>(key);
+    const std::vector<double> wide = detail::read_checked<double>(file, key, expected, fix);
     std::vector<float> narrow(wide.size());
-    std::transform(wide.values().begin(), wide.values().end(), narrow.begin(),
+    std::transform(wide.begin(), wide.end(), narrow.begin(),
                    [](double v) { return static_cast<float>(v); });
     return narrow;
 }
@@ -202,16 +185,6 @@ std::size_t pooled_side(int spatial_scale_coarse) {
     return std::size_t{1} << static_cast<unsigned>(spatial_scale_coarse - 1);
 }
 
-/// The static condition datasets of a layout, in channel order.
-std::vector<std::string> static_keys(StaticLayout layout) {
-    if (layout == StaticLayout::kReference) {
-        // REFCOMPAT: the reference reads pop_2000m twice; building_2000m is never used (D-7).
-        return {"/pop_2000m", "/pop_2000m", "/roadlen_2000m", "/water_area_2000m"};
-    }
-    return {"/2000m/population", "/2000m/building_count", "/2000m/road_length_m",
-            "/2000m/waterway_length_m", "/2000m/water_area_m2"};
-}
-
 }  // namespace
 
 std::int64_t static_channels(StaticLayout layout) {
@@ -246,22 +219,8 @@ std::vector<std::string> split_dataset(const std::string& dataset) {
 
 CitySource locate_city(const fs::path& data_root, const std::string& token,
                        const std::string& datatype) {
-    const geo::CityNames names = geo::resolve_city_names(token);
-    // resolve_city_names returns an unknown name unchanged in both fields.
-    const bool in_table = names.cn != token || names.en != token;
-    CitySource s;
-    s.token = token;
-    s.city = names.en;
-    const fs::path dir = data_root / s.city;
-    s.data_file = dir / "data" / (s.city + "_" + datatype + "_data.h5");
-    s.cond_file = dir / "cond" / (s.city + "_cond.h5");
-    if (!in_table && !fs::is_directory(dir)) {
-        throw Error("--dataset",
-                    fmt::format("unknown city '{}': not in the city table "
-                                "(configs/cities.yaml) and no folder {}",
-                                token, dir.string()),
-                    "Check the spelling, or prepare the city with grid_meta and env_extra");
-    }
+    CitySource s = detail::city_paths(data_root, token, datatype,
+                                      "Check the spelling, or prepare the city with grid_meta and env_extra");
     require_files(s);
     return s;
 }
@@ -310,26 +269,17 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
 
     // ---- read (float32 as the reference's np.array(..., dtype=float32)) -------------------
     const std::string dfix = data_fix(source);
-    const std::string cfix = cond_fix(source);
+    const std::string cfix = detail::cond_fix(source);
     const std::vector<float> cells =
         read_array(data, "/data_2000m", {rows, cols, kSide, kSide, kSteps}, dfix);
-    const std::vector<std::string> keys = static_keys(options.layout);
+    const std::vector<std::string> keys = detail::static_keys(options.layout);
     const std::size_t channels = keys.size();
     std::vector<std::vector<float>> statics;
     for (const auto& key : keys) {
         statics.push_back(read_array(cond, key, {rows, cols, kSide, kSide}, cfix));
     }
-    const std::string poi_key =
-        options.layout == StaticLayout::kReference ? "/poi_2000m" : "/2000m/poi_count";
-    if (cond.exists(poi_key)) {
-        const auto shape = cond.shape(poi_key);
-        if (shape.size() == 5 && shape[4] != kPoi) {
-            throw Error(source.cond_file.string(),
-                        fmt::format("{} has {} POI categories; the model's schema has {}", poi_key,
-                                    shape[4], kPoi),
-                        "Rewrite it with env_extra, which writes the fixed 21-category schema");
-        }
-    }
+    const std::string poi_key = detail::poi_key(options.layout);
+    detail::require_poi_schema(cond, poi_key, source);
     const std::vector<float> poi =
         read_array(cond, poi_key, {rows, cols, kSide, kSide, kPoi}, cfix);
     const std::vector<float> loc = read_array(cond, "/loc_2000m", {rows, cols, 4}, cfix);

@@ -7,9 +7,10 @@
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
-#include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
+
+#include "data/detail/city_files.hpp"
 
 namespace zoomdiff::data {
 namespace {
@@ -18,21 +19,10 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kSide = 4;
 
-std::string fix_for(const CitySource& s) {
-    return fmt::format("Write it with: env_extra --cityname {} --out {}", s.city, s.cond_file.string());
-}
-
 template <typename T>
 std::vector<T> read_checked(const io::H5File& file, const std::string& key, const std::vector<std::size_t>& shape,
                             const CitySource& s) {
-    if (!file.exists(key)) throw Error(s.cond_file.string(), fmt::format("no dataset {}", key), fix_for(s));
-    if (file.shape(key) != shape) {
-        throw Error(s.cond_file.string(),
-                    fmt::format("{} has shape ({}), expected ({}) for this city's grid", key,
-                                fmt::join(file.shape(key), ", "), fmt::join(shape, ", ")),
-                    fix_for(s));
-    }
-    return file.read<T>(key).values();
+    return detail::read_checked<T>(file, key, shape, detail::cond_fix(s));
 }
 
 /// Throws naming the first non-finite value of a (R, C, 4, 4, depth) array.
@@ -54,20 +44,10 @@ void require_finite(const std::vector<T>& values, const std::string& key, std::s
 }  // namespace
 
 CitySource locate_conditions(const fs::path& data_root, const std::string& token) {
-    const geo::CityNames names = geo::resolve_city_names(token);
-    const bool in_table = names.cn != token || names.en != token;
-    CitySource s;
-    s.token = token;
-    s.city = names.en;
-    s.cond_file = data_root / s.city / "cond" / (s.city + "_cond.h5");
-    if (!in_table && !fs::is_directory(data_root / s.city)) {
-        throw Error("--dataset",
-                    fmt::format("unknown city '{}': not in the city table (configs/cities.yaml) and no folder {}", token,
-                                (data_root / s.city).string()),
-                    "Check the spelling, or prepare the city with env_extra");
-    }
+    CitySource s = detail::city_paths(data_root, token, "", "Check the spelling, or prepare the city with env_extra");
+    s.data_file.clear();  // generation reads only the conditions
     if (!fs::is_regular_file(s.cond_file)) {
-        throw Error(s.cond_file.string(), fmt::format("no condition file for {}", token), fix_for(s));
+        throw Error(s.cond_file.string(), fmt::format("no condition file for {}", token), detail::cond_fix(s));
     }
     return s;
 }
@@ -92,11 +72,7 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
     const std::vector<std::size_t> plane{rows, cols, kSide, kSide};
     const std::vector<std::size_t> poi_shape{rows, cols, kSide, kSide, static_cast<std::size_t>(kPoiChannels)};
 
-    const std::vector<std::string> keys =
-        layout == StaticLayout::kReference
-            ? std::vector<std::string>{"/pop_2000m", "/pop_2000m", "/roadlen_2000m", "/water_area_2000m"}
-            : std::vector<std::string>{"/2000m/population", "/2000m/building_count", "/2000m/road_length_m",
-                                       "/2000m/waterway_length_m", "/2000m/water_area_m2"};
+    const std::vector<std::string> keys = detail::static_keys(layout);
     const std::size_t channels = keys.size();
     out.static_channels = static_cast<std::int64_t>(channels);
     out.static_cond.resize(n * channels * 16);
@@ -107,13 +83,8 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
             for (std::size_t k = 0; k < 16; ++k)
                 out.static_cond[(t * channels + c) * 16 + k] = static_cast<float>(values[t * 16 + k]);
     }
-    const std::string poi_key = layout == StaticLayout::kReference ? "/poi_2000m" : "/2000m/poi_count";
-    if (cond.exists(poi_key) && cond.shape(poi_key).size() == 5 && cond.shape(poi_key)[4] != poi_shape[4]) {
-        throw Error(source.cond_file.string(),
-                    fmt::format("{} has {} POI categories; the model's schema has {}", poi_key, cond.shape(poi_key)[4],
-                                kPoiChannels),
-                    "Rewrite it with env_extra, which writes the fixed 21-category schema");
-    }
+    const std::string poi_key = detail::poi_key(layout);
+    detail::require_poi_schema(cond, poi_key, source);
     const auto poi = read_checked<double>(cond, poi_key, poi_shape, source);
     require_finite(poi, poi_key, cols, static_cast<std::size_t>(kPoiChannels), source);
     out.poi.resize(poi.size());

@@ -60,25 +60,31 @@ public:
         return value.get<std::string>();
     }
 
-    [[nodiscard]] float real(const std::string& key) const {
+    [[nodiscard]] double number(const std::string& key) const {
         const json& value = at(key);
         if (!value.is_number()) {
             fail(fmt::format("key '{}' must be a number", name(key)));
         }
-        const auto number = value.get<double>();
-        const auto single = static_cast<float>(number);
+        return value.get<double>();
+    }
+
+    /// A float32 value (scaler fields): finite after narrowing.
+    [[nodiscard]] float real(const std::string& key) const {
+        const double value = number(key);
+        const auto single = static_cast<float>(value);
         if (!std::isfinite(single)) {
-            fail(fmt::format("key '{}' = {} is not a finite float32", name(key), number));
+            fail(fmt::format("key '{}' = {} is not a finite float32", name(key), value));
         }
         return single;
     }
 
+    /// A float64 value (template statistics).
     [[nodiscard]] double real64(const std::string& key) const {
-        const json& value = at(key);
-        if (!value.is_number() || !std::isfinite(value.get<double>())) {
-            fail(fmt::format("key '{}' must be a finite number", name(key)));
+        const double value = number(key);
+        if (!std::isfinite(value)) {
+            fail(fmt::format("key '{}' = {} is not finite", name(key), value));
         }
-        return value.get<double>();
+        return value;
     }
 
     [[nodiscard]] std::int64_t integer(const std::string& key) const {

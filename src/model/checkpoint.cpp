@@ -48,7 +48,7 @@ void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, 
     torch::serialize::OutputArchive archive;
     archive.write("format", torch::tensor(kFormat));
     torch::serialize::OutputArchive weights;
-    for (const auto& [key, value] : named_tensors(net)) weights.write(key, value);
+    write_weights(weights, net);
     archive.write("weights", weights);
     torch::serialize::OutputArchive adam;
     optimizer.save(adam);
@@ -83,13 +83,7 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         }
         torch::serialize::InputArchive weights;
         archive.read("weights", weights);
-        std::map<std::string, torch::Tensor> tensors;
-        for (const auto& key : weights.keys()) {
-            torch::Tensor t;
-            weights.read(key, t);
-            tensors.emplace(key, t);
-        }
-        load_named_tensors(net, tensors, path.string(), /*allow_missing_spatial=*/false);
+        read_weights(weights, net, path.string());
         torch::serialize::InputArchive adam;
         archive.read("optimizer", adam);
         optimizer.load(adam);

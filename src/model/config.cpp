@@ -117,6 +117,11 @@ std::int64_t ModelConfig::static_channels() const {
                                                                  : kCorrectedStaticChannels;
 }
 
+data::StaticLayout static_layout(const ModelConfig& config) {
+    return config.model.condition_layout == ConditionLayout::kReference ? data::StaticLayout::kReference
+                                                                         : data::StaticLayout::kCorrected;
+}
+
 std::string_view to_string(ConditionLayout layout) {
     return layout == ConditionLayout::kReference ? "reference" : "corrected";
 }

@@ -16,6 +16,7 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
+#include "zoomdiff/eval/metrics.hpp"
 #include "zoomdiff/geo/boundary.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/mask.hpp"
@@ -140,24 +141,16 @@ data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
 
 // ---- scales -------------------------------------------------------------------------------------
 
-/// Tile-major values (N, ns, 168, k, k) -> a grid (R k, C k, ns, 168) (data::tiles_to_grid).
-NdArray<float> to_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols) {
+/// One scale's grid (R k, C k, ns, 168) from tile-major values (N, ns, 168, 4, 4): the k x k block
+/// means of each tile (data::pool_tile_cells; k = 4 keeps the cells), placed by data::tiles_to_grid.
+NdArray<float> scale_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols, std::size_t k) {
     const auto ns = static_cast<std::size_t>(tiles.size(1));
-    const auto k = static_cast<std::size_t>(tiles.size(3));
     const auto cpu = tiles.to(torch::kCPU, torch::kFloat).contiguous();
-    const std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
+    std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
+    if (k != 4) values = data::pool_tile_cells(values, k);
     const auto r = static_cast<std::size_t>(rows);
     const auto c = static_cast<std::size_t>(cols);
     return NdArray<float>({r * k, c * k, ns, 168}, data::tiles_to_grid(values, r, c, ns, k));
-}
-
-/// Segment ends (B, ns, 168, 4, 4) -> block means (B, ns, 168, k, k) (data::pool_tile_cells).
-Tensor pooled(const Tensor& ends, std::size_t k) {
-    const auto cpu = ends.to(torch::kCPU, torch::kFloat).contiguous();
-    const std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
-    auto out = data::pool_tile_cells(values, k);
-    const auto kk = static_cast<std::int64_t>(k);
-    return torch::from_blob(out.data(), {cpu.size(0), cpu.size(1), cpu.size(2), kk, kk}, torch::kFloat).clone();
 }
 
 NdArray<float> sample_mean(const NdArray<float>& samples) {
@@ -173,29 +166,12 @@ NdArray<float> sample_mean(const NdArray<float>& samples) {
     return mean;
 }
 
-/// Block means of a (rows, cols, 168) map over k x k blocks.
-std::vector<double> pool(const NdArray<float>& map, std::size_t k) {
-    const std::size_t rows = map.dim(0) / k;
-    const std::size_t cols = map.dim(1) / k;
-    std::vector<double> out(rows * cols * 168, 0.0);
-    for (std::size_t i = 0; i < map.dim(0); ++i)
-        for (std::size_t j = 0; j < map.dim(1); ++j)
-            for (std::size_t h = 0; h < 168; ++h)
-                out[((i / k) * cols + j / k) * 168 + h] += map[(i * map.dim(1) + j) * 168 + h];
-    for (auto& v : out) v /= static_cast<double>(k * k);
-    return out;
-}
-
-/// ‖pool(fine) − coarse‖ / ‖coarse‖ (EVAL.md, cross-scale consistency).
+/// ‖pool(fine) − coarse‖ / ‖coarse‖ of two (rows, cols, 168) maps (EVAL.md, cross-scale consistency).
 double cross_scale(const NdArray<float>& fine, const NdArray<float>& coarse, std::size_t k) {
-    const auto pooled = pool(fine, k);
-    double diff = 0.0;
-    double norm = 0.0;
-    for (std::size_t i = 0; i < pooled.size(); ++i) {
-        diff += (pooled[i] - coarse[i]) * (pooled[i] - coarse[i]);
-        norm += static_cast<double>(coarse[i]) * coarse[i];
-    }
-    return norm > 0 ? std::sqrt(diff / norm) : std::numeric_limits<double>::quiet_NaN();
+    const auto series = [](const NdArray<float>& map) {
+        return eval::make_series(map.dim(0) * map.dim(1), map.dim(2), map.values());
+    };
+    return eval::cross_scale_consistency(series(fine), fine.dim(0), fine.dim(1), series(coarse), k).relative_error;
 }
 
 // ---- calibration (MODEL.md §5.5) -----------------------------------------------------------------
@@ -266,29 +242,25 @@ void apply(const Calibration& c, NdArray<float>& values) {
 std::pair<std::vector<double>, std::vector<double>> reference_edges(const data::ConditionTiles& c) {
     const auto rows = static_cast<std::size_t>(c.tile_rows);
     const auto cols = static_cast<std::size_t>(c.tile_cols);
-    std::vector<double> lat;
-    std::vector<double> lon;
-    for (std::size_t i = 0; i < rows; ++i) {
-        double lo = std::numeric_limits<double>::infinity();
-        double hi = -lo;
-        for (std::size_t j = 0; j < cols; ++j) {
-            lo = std::min(lo, c.loc[(i * cols + j) * 4 + 0]);
-            hi = std::max(hi, c.loc[(i * cols + j) * 4 + 1]);
+    // Edges along one axis: `lines` tile rows (or columns) of `across` tiles each; `tile(i, j)` is
+    // the flat tile index, `lo` / `hi` the loc columns of that axis.
+    const auto edges = [&c](std::size_t lines, std::size_t across, auto tile, std::size_t lo_col, std::size_t hi_col) {
+        std::vector<double> out;
+        for (std::size_t i = 0; i < lines; ++i) {
+            double lo = std::numeric_limits<double>::infinity();
+            double hi = -lo;
+            for (std::size_t j = 0; j < across; ++j) {
+                lo = std::min(lo, c.loc[tile(i, j) * 4 + lo_col]);
+                hi = std::max(hi, c.loc[tile(i, j) * 4 + hi_col]);
+            }
+            for (int k = 0; k < 4; ++k) out.push_back(lo + (hi - lo) * k / 4.0);
+            if (i + 1 == lines) out.push_back(hi);
         }
-        for (int k = 0; k < 4; ++k) lat.push_back(lo + (hi - lo) * k / 4.0);
-        if (i + 1 == rows) lat.push_back(hi);
-    }
-    for (std::size_t j = 0; j < cols; ++j) {
-        double lo = std::numeric_limits<double>::infinity();
-        double hi = -lo;
-        for (std::size_t i = 0; i < rows; ++i) {
-            lo = std::min(lo, c.loc[(i * cols + j) * 4 + 2]);
-            hi = std::max(hi, c.loc[(i * cols + j) * 4 + 3]);
-        }
-        for (int k = 0; k < 4; ++k) lon.push_back(lo + (hi - lo) * k / 4.0);
-        if (j + 1 == cols) lon.push_back(hi);
-    }
-    return {lon, lat};
+        return out;
+    };
+    auto lat = edges(rows, cols, [cols](std::size_t i, std::size_t j) { return i * cols + j; }, 0, 1);
+    auto lon = edges(cols, rows, [cols](std::size_t j, std::size_t i) { return i * cols + j; }, 2, 3);
+    return {std::move(lon), std::move(lat)};
 }
 
 std::vector<double> every(const std::vector<double>& edges, std::size_t k, std::size_t count) {
@@ -356,8 +328,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
     LoadedModel model = load_model(r, device);
     const data::CityScaler templ_value = template_scaler(model, r);
     const data::CityScaler* templ = &templ_value;
-    const auto layout = model.config.model.condition_layout == ConditionLayout::kReference ? data::StaticLayout::kReference
-                                                                                           : data::StaticLayout::kCorrected;
+    const auto layout = static_layout(model.config);
     std::vector<data::ConditionTiles> cities;
     for (const auto& s : sources) {
         if (!r.force && complete(r, s)) {
@@ -389,12 +360,14 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             const auto out = diffusion.sample(batch, r.nsample, noise);
             // (B, ns, 1, 168, 4, 4) -> (B, ns, 168, 4, 4); segment ends (B, ns, S, 1, 168, 4, 4)
             finest.push_back(out.samples.select(2, 0).to(torch::kCPU));
-            ends0.push_back(pooled(out.segment_ends.select(2, 0).select(2, 0), 1));  // (B, ns, 168, 1, 1)
-            ends1.push_back(pooled(out.segment_ends.select(2, 1).select(2, 0), 2));  // (B, ns, 168, 2, 2)
+            ends0.push_back(out.segment_ends.select(2, 0).select(2, 0).to(torch::kCPU));  // (B, ns, 168, 4, 4)
+            ends1.push_back(out.segment_ends.select(2, 1).select(2, 0).to(torch::kCPU));
             progress.advance(static_cast<std::uint64_t>(b * r.nsample));
         }
         const auto x500 = torch::cat(finest);
-        for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({torch::cat(ends0).flatten(), torch::cat(ends1).flatten()})}}) {
+        const auto x2000 = torch::cat(ends0);  // segment 0's end: the 2000 m scale after pooling
+        const auto x1000 = torch::cat(ends1);  // segment 1's end: the 1000 m scale
+        for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
             const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
             if (bad > 0) {
                 throw Error(model.folder.string(),
@@ -402,8 +375,6 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
                             "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
             }
         }
-        const auto x2000 = torch::cat(ends0);
-        const auto x1000 = torch::cat(ends1);
         const Calibration cal = r.calibration == "template" ? template_calibration(x500, *templ, c.pop_mean)
                                                             : scaler_calibration(*templ, c.pop_mean);
 
@@ -440,7 +411,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             s.cell_size_m = 2000.0 / static_cast<double>(k);
             s.rows = rows * k;
             s.cols = cols * k;
-            s.samples = to_grid(values, c.tile_rows, c.tile_cols);
+            s.samples = scale_grid(values, c.tile_rows, c.tile_cols, k);
             apply(cal, s.samples);
             s.mean = sample_mean(s.samples);
             s.mask = k == 4 ? mask500 : coarsen_mask(mask500, 4 / k);

@@ -399,9 +399,10 @@ void check_batches(const std::vector<data::CityTrainingData>& data, const std::v
     }
 }
 
-data::StaticLayout static_layout(const ModelConfig& config) {
-    return config.model.condition_layout == ConditionLayout::kReference ? data::StaticLayout::kReference
-                                                                         : data::StaticLayout::kCorrected;
+std::int64_t element_count(const std::vector<Tensor>& tensors) {
+    std::int64_t n = 0;
+    for (const auto& t : tensors) n += t.numel();
+    return n;
 }
 
 }  // namespace
@@ -442,15 +443,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     for (const auto& p : net->parameters()) {
         if (p.requires_grad()) trainable.push_back(p);
     }
-    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}", net->parameters().size() ? [&] {
-        std::int64_t n = 0;
-        for (const auto& p : net->parameters()) n += p.numel();
-        return n;
-    }() : 0, [&] {
-        std::int64_t n = 0;
-        for (const auto& p : trainable) n += p.numel();
-        return n;
-    }(), at::get_num_threads(), device.str());
+    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}", element_count(net->parameters()),
+                 element_count(trainable), at::get_num_threads(), device.str());
 
     torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
     TrainingState state;

@@ -100,9 +100,23 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::filesyste
     output.commit();
 }
 
+void write_weights(torch::serialize::OutputArchive& archive, const ZoomDiffNet& net) {
+    for (const auto& [key, value] : named_tensors(net)) archive.write(key, value);
+}
+
+void read_weights(torch::serialize::InputArchive& archive, ZoomDiffNet& net, const std::string& source) {
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& key : archive.keys()) {
+        torch::Tensor value;  // a fresh tensor per read: read() set_()s into a defined one
+        archive.read(key, value);
+        tensors.emplace(key, value);
+    }
+    load_named_tensors(net, tensors, source, /*allow_missing_spatial=*/false);
+}
+
 void save_weights(const ZoomDiffNet& net, const std::filesystem::path& path) {
     torch::serialize::OutputArchive archive;
-    for (const auto& [key, value] : named_tensors(net)) archive.write(key, value);
+    write_weights(archive, net);
     save_archive(archive, path);
 }
 
@@ -117,13 +131,7 @@ void load_weights(ZoomDiffNet& net, const std::filesystem::path& path) {
         throw Error(path.string(), fmt::format("not a readable weight file ({})", e.what_without_backtrace()),
                     "The file is corrupt or of another format; use a weight file zoomdiff_train wrote");
     }
-    std::map<std::string, torch::Tensor> tensors;
-    for (const auto& key : archive.keys()) {
-        torch::Tensor value;
-        archive.read(key, value);
-        tensors.emplace(key, value);
-    }
-    load_named_tensors(net, tensors, path.string(), /*allow_missing_spatial=*/false);
+    read_weights(archive, net, path.string());
 }
 
 }  // namespace zoomdiff::model

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <string>
 
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
 #include <gtest/gtest.h>
@@ -22,15 +23,7 @@ using Ids = std::vector<std::int64_t>;
 
 constexpr std::size_t kT = 168;  // hours
 
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using test::error_of;
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
 #include "zoomdiff/core/error.hpp"

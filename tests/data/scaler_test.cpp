@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 
@@ -23,16 +24,7 @@ float from_bits(std::uint32_t b) {
     return v;
 }
 
-/// The error text of `f`, or "" when it does not throw zoomdiff::Error.
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using test::error_of;
 
 // Bit patterns below were printed by numpy 1.24.2 doing scikit-learn's float32 steps:
 //   x = np.array([3.5, -1.25, 7.0, 0.1, 2.2], np.float32); scale = np.float32(1) / (x.max() -

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <set>
 
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
 #include <gtest/gtest.h>
@@ -16,15 +17,7 @@ namespace {
 
 using Ids = std::vector<std::int64_t>;
 
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using test::error_of;
 
 Ids iota_ids(std::int64_t n, std::int64_t from = 0) {
     Ids v(static_cast<std::size_t>(n));

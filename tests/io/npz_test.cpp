@@ -6,6 +6,7 @@
 #include <iterator>
 #include <string>
 
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <zip.h>
@@ -54,18 +55,7 @@ std::string raw_member(const fs::path& archive_path, const std::string& name) {
     return out;
 }
 
-/// Runs `body`, expects a zoomdiff::Error with exit code 2, and returns its message.
-template <typename Body>
-std::string error_of(Body body) {
-    try {
-        body();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.exit_code(), ExitCode::kInput) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "no zoomdiff::Error thrown";
-    return {};
-}
+using test::error_of;
 
 /// The fixtures' series: 0.25 * flat index + 1000 * row (tests/data/stations/README.md).
 double expected_traffic(std::size_t row, std::size_t hour) {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -28,17 +29,7 @@ void write_text(const fs::path& p, const std::string& text) {
     out << text;
 }
 
-template <typename Body>
-std::string error_of(Body body) {
-    try {
-        body();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.exit_code(), ExitCode::kInput) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "no zoomdiff::Error thrown";
-    return {};
-}
+using test::error_of;
 
 #define EXPECT_CONTAINS(haystack, needle) \
     EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)

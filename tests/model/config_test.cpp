@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 

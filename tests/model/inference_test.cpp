@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
 #include "zoomdiff/io/h5_file.hpp"

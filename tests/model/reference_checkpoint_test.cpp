@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
 #include "zoomdiff/core/file_hash.hpp"

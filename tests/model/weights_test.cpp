@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "model/errors.hpp"
+#include "support/errors.hpp"
 #include "model/tiny_model.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>

@@ -93,6 +93,9 @@ ModelConfig load_model_config(const std::filesystem::path& path);
 /// The resolved configuration as YAML (every key, ours included), for run folders.
 std::string to_yaml(const ModelConfig& config);
 
+/// The data area's static channels for a model config's condition layout.
+data::StaticLayout static_layout(const ModelConfig& config);
+
 std::string_view to_string(ConditionLayout layout);
 ConditionLayout parse_condition_layout(std::string_view text, const std::string& source);
 

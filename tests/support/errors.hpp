@@ -1,5 +1,5 @@
 #pragma once
-// Error helpers of the model unit tests (torch-free).
+// Error helpers of the tests: the message of the zoomdiff::Error a call throws.
 
 #include <string>
 

@@ -1,0 +1,54 @@
+#pragma once
+// What the data area's two readers share (training tiles, condition tiles): where a city's files
+// are, how a missing one is fixed, the layout's condition keys, and a dataset read with its
+// shape checked against the city's grid.
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/data/city_tiles.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+
+namespace zoomdiff::data::detail {
+
+/// The English folder and the two file paths of `token` (nothing checked on disk but the
+/// folder): a token in neither the city table nor a folder under `data_root` throws, naming
+/// where it looked and `prepare_hint` (the tools that write the city).
+CitySource city_paths(const std::filesystem::path& data_root, const std::string& token,
+                      const std::string& datatype, const char* prepare_hint);
+
+/// "Write it with: env_extra ..." for a missing or broken condition file.
+std::string cond_fix(const CitySource& source);
+
+/// The static condition datasets of a layout, in channel order, and its POI dataset.
+std::vector<std::string> static_keys(StaticLayout layout);
+std::string poi_key(StaticLayout layout);
+
+/// A POI dataset whose category axis is not the fixed schema's 21 throws, naming the file.
+void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source);
+
+/// `key` of `file` as T, after checking it exists and has `expected` shape (else zoomdiff::Error
+/// naming the file, the key, both shapes and `fix`).
+template <typename T>
+std::vector<T> read_checked(const io::H5File& file, const std::string& key,
+                            const std::vector<std::size_t>& expected, const std::string& fix) {
+    if (!file.exists(key)) {
+        throw Error(file.path().string(), fmt::format("no dataset {}", key), fix);
+    }
+    const std::vector<std::size_t> shape = file.shape(key);
+    if (shape != expected) {
+        throw Error(file.path().string(),
+                    fmt::format("{} has shape ({}), expected ({}) for this city's grid", key,
+                                fmt::join(shape, ", "), fmt::join(expected, ", ")),
+                    fix);
+    }
+    return file.read<T>(key).values();
+}
+
+}  // namespace zoomdiff::data::detail
