@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/text_file.hpp"
 
 namespace zoomdiff::data {
 namespace {
@@ -222,14 +223,9 @@ std::vector<CityScaler> scalers_from_json(const std::string& text, const std::st
 }
 
 std::vector<CityScaler> read_scalers(const std::filesystem::path& path, std::string* datatype) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(path.string(), "cannot read the scalers file",
-                    "Pass a run folder written by zoomdiff_train (it holds scalers.json)");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return scalers_from_json(text.str(), path.string(), datatype);
+    return scalers_from_json(core::read_text_file(path, "cannot read the scalers file",
+                                                  "Pass a run folder written by zoomdiff_train (it holds scalers.json)"),
+                             path.string(), datatype);
 }
 
 }  // namespace zoomdiff::data

@@ -11,6 +11,7 @@
 
 #include "zoomdiff/core/embedded_configs.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/text_file.hpp"
 
 namespace zoomdiff::model {
 namespace {
@@ -228,14 +229,9 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
         }
         return parse_model_config(text, path.string());
     }
-    std::ifstream in(path);
-    if (!in) {
-        throw Error(path.string(), "cannot read the model config",
-                    "Pass an existing YAML file with --config (e.g. configs/base.yaml)");
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_model_config(text.str(), path.string());
+    return parse_model_config(core::read_text_file(path, "cannot read the model config",
+                                                   "Pass an existing YAML file with --config (e.g. configs/base.yaml)"),
+                              path.string());
 }
 
 std::string to_yaml(const ModelConfig& c) {

@@ -17,6 +17,7 @@
 #include <torch/types.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/model/diffusion.hpp"
 #include "zoomdiff/model/weights.hpp"
 
@@ -648,14 +649,10 @@ std::map<std::string, torch::Tensor> read_torch_state_dict(const fs::path& path)
 
 ModelConfig read_reference_config(const fs::path& json_path) {
     const std::string source = json_path.string();
-    std::ifstream in(json_path, std::ios::binary);
-    if (!in) {
-        throw Error(source, "config file not found or unreadable",
-                    "Pass the config.json of the reference run, or a config with --config");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    ModelConfig config = parse_model_config(text.str(), source);
+    ModelConfig config = parse_model_config(
+        core::read_text_file(json_path, "config file not found or unreadable",
+                             "Pass the config.json of the reference run, or a config with --config"),
+        source);
     // REFCOMPAT: the reference has no condition_layout key; its network always takes the
     // reference's static channels (MODEL.md §1.2), whatever our default is.
     config.model.condition_layout = ConditionLayout::kReference;

@@ -3,9 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/process_stats.hpp"
+#include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/model/checkpoint.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
@@ -42,24 +41,6 @@ constexpr int kFewShotEpochs = 50;      // MODEL.md §4.10
 constexpr int kFewShotBatch = 2;
 
 // ---- files of the run folder ------------------------------------------------------------------
-
-void write_text_atomically(const fs::path& path, const std::string& text) {
-    core::AtomicOutput output(path);
-    {
-        std::ofstream out(output.temp_path(), std::ios::binary);
-        out << text;
-        if (!out) throw Error(path.string(), "could not be written", "Check free disk space and permissions");
-    }
-    output.commit();
-}
-
-std::string read_text(const fs::path& path, const char* fix) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path.string(), "cannot be read", fix);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string local_time(const char* format) {
     const std::time_t now = std::time(nullptr);
@@ -166,7 +147,7 @@ ResolvedRun resolve_run(const TrainRequest& given) {
         run.resuming = true;
         run.run_dir = given.resume;
         const fs::path manifest_path = run.run_dir / "manifest.json";
-        const auto text = read_text(manifest_path, "Pass a run folder that zoomdiff_train wrote to --resume");
+        const auto text = core::read_text_file(manifest_path, "cannot be read", "Pass a run folder that zoomdiff_train wrote to --resume");
         try {
             run.manifest = json::parse(text);
             r.dataset = run.manifest.at("dataset").get<std::string>();
@@ -353,7 +334,7 @@ void write_log(const fs::path& run_dir, const std::vector<TrainLogRow>& rows) {
         text += fmt::format("{},{},{},{:.9g},{:.3f},{:.3f}\n", row.epoch, format_loss(row.train_loss),
                             format_loss(row.val_loss), row.lr, row.seconds, row.val_seconds);
     }
-    write_text_atomically(run_dir / "train_log.csv", text);
+    core::write_text_file(run_dir / "train_log.csv", text);
 }
 
 std::vector<CityRecord> locate_cities(const TrainRequest& r) {
@@ -458,13 +439,13 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done, train.epochs);
     } else {
         fs::create_directories(run.run_dir);
-        write_text_atomically(run.run_dir / "config.yaml",
+        core::write_text_file(run.run_dir / "config.yaml",
                               "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" + to_yaml(config));
         std::vector<data::CityScaler> scalers;
         for (const auto& d : data) scalers.push_back(d.scaler);
-        write_text_atomically(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
+        core::write_text_file(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
         run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
-        write_text_atomically(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+        core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     }
 
     std::vector<CityTensors> tensors;
@@ -481,7 +462,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         run.manifest["best_epoch"] = state.best_epoch;
         run.manifest["best_val_loss"] = std::isnan(state.best_valid) ? json() : json(state.best_valid);
         run.manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) / 1024.0;  // this process (a resumed run: since the resume)
-        write_text_atomically(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+        core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     };
 
     if (r.task == data::Task::kZeroShot) {
@@ -499,12 +480,11 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
 
     net->train();
-    std::int64_t steps_left = 0;
-    for (int e = state.epochs_done; e < train.epochs; ++e) {
-        steps_left += static_cast<std::int64_t>(
-            data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, e).size());
-    }
-    progress.start("training", static_cast<std::uint64_t>(steps_left), "steps");
+    // Every epoch has the same number of batches (each city's count is fixed); only their order changes.
+    const auto steps_per_epoch =
+        data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, 0).size();
+    progress.start("training", static_cast<std::uint64_t>(steps_per_epoch) *
+                                   static_cast<std::uint64_t>(train.epochs - state.epochs_done), "steps");
     double last_train = std::numeric_limits<double>::quiet_NaN();
     for (int epoch = state.epochs_done; epoch < train.epochs; ++epoch) {
         const auto started = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 
 #include "zoomdiff/core/embedded_configs.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/text_file.hpp"
 
 namespace zoomdiff::poi {
 namespace {
@@ -191,14 +192,9 @@ PoiSchema builtin_poi_schema() {
 }
 
 PoiSchema load_poi_schema(const std::filesystem::path& yaml) {
-    std::ifstream in(yaml, std::ios::binary);
-    if (!in) {
-        throw Error(yaml.string(), "cannot open the POI schema file",
-                    "Pass an existing YAML file in the layout of configs/poi_categories.yaml.");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_poi_schema(text.str(), yaml.string());
+    return parse_poi_schema(core::read_text_file(yaml, "cannot open the POI schema file",
+                                                 "Pass an existing YAML file in the layout of configs/poi_categories.yaml."),
+                            yaml.string());
 }
 
 }  // namespace zoomdiff::poi
