@@ -271,7 +271,7 @@ void remove_aux(const fs::path& temp) {
 }
 
 std::string file_stem(const CityMaps& maps, const ScaleMaps& scale) {
-    return maps.city + "_" + maps.datatype + "_" + scale.name;
+    return map_file_stem(maps.city, maps.datatype, scale.name);
 }
 
 /// Band `hour` (0..167) of the mean, or the weekly mean for hour == 168, as a north-up
@@ -599,6 +599,10 @@ std::vector<fs::path> write_quicklooks(const fs::path& dir, const CityMaps& maps
                      peak_path.string(), peak);
     }
     return written;
+}
+
+std::string map_file_stem(const std::string& city, const std::string& datatype, const std::string& scale) {
+    return city + "_" + datatype + "_" + scale;
 }
 
 }  // namespace zoomdiff::io

@@ -295,7 +295,7 @@ bool complete(const InferRequest& r, const data::CitySource& s) {
     const auto p = output_paths(r, s);
     if (wants(r, "h5") && !fs::exists(p.h5)) return false;
     if (wants(r, "npz") && !fs::exists(p.npz)) return false;
-    if (wants(r, "geotiff") && !fs::exists(p.maps / fmt::format("{}_{}_500m.tif", s.city, r.datatype))) return false;
+    if (wants(r, "geotiff") && !fs::exists(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif"))) return false;
     return true;
 }
 

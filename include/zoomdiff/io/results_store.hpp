@@ -67,6 +67,9 @@ void write_results_h5(const std::filesystem::path& path, const CityMaps& maps);
 /// cells in row-major order from the south-west. Atomic.
 void write_reference_npz(const std::filesystem::path& path, const CityMaps& maps);
 
+/// `<City>_<datatype>_<scale>`: the name of a scale's GeoTIFF (+ ".tif") and quicklooks.
+std::string map_file_stem(const std::string& city, const std::string& datatype, const std::string& scale);
+
 /// `<dir>/<City>_<datatype>_<scale>.tif` per scale: north-up GeoTIFF in the city's UTM CRS,
 /// float32, 169 bands (hours 0..167, then the weekly mean), cells outside the city = nodata
 /// (NaN). Atomic per file. Returns the paths written.
