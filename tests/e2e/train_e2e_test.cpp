@@ -72,7 +72,7 @@ protected:
                " --out " + q(run(name)) + " --seed 3 --threads 1";  // ctest -j: no oversubscription
     }
     [[nodiscard]] ToolRun train(const std::string& arguments) const {
-        return run_tool(ZOOMDIFF_TRAIN_EXE, arguments + " -q", dir_.path());
+        return run_tool(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, arguments + " -q", dir_.path());
     }
 
     TempDir dir_;
@@ -86,7 +86,7 @@ TEST_F(TrainTool, KilledRunResumesToTheSameBits) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        const std::string cmd = std::string("exec ") + ZOOMDIFF_TRAIN_EXE + " " + args("killed") +
+        const std::string cmd = std::string("exec ") + ZOOMDIFF_ZOOMDIFF_TRAIN_EXE + " " + args("killed") +
                                 " -q --progress never 2>/dev/null";
         execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
         _exit(127);
