@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds data/sample/ from ../shared/golden (the inputs of the reference's golden run).
-# Needs gdal-bin (ogr2ogr) and python3. Deterministic: the same inputs give the same files.
+# Needs gdal-bin (ogr2ogr) and Debian's python3 with python3-numpy and python3-gdal. Deterministic: the same inputs give the same files
+# (but for the date stamp in each .dbf header).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 golden=${ZOOMDIFF_GOLDEN_DIR:-$here/../../../shared/golden}
@@ -43,5 +44,7 @@ PY
 ogr2ogr -q -lco ENCODING=UTF-8 "$here/boundary/nanchang_sample.shp" \
   "$golden/inputs/synthetic_for_env_extra_run/small_bbox_boundary.shp"
 
-# Population: the seeded synthetic 3″ raster of the goldens (WorldPop layout, EPSG:4326).
-cp "$golden/pop_small.tif" "$here/population.tif"
+# Population: derived from the real POI density of the box, smoothed (seeded, documented in the
+# script); then the base stations placed by it, carrying real UoMo weekly profiles.
+/usr/bin/python3 "$here/make_population.py"
+/usr/bin/python3 "$here/make_stations.py" "$(dirname "$golden")"
