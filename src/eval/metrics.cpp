@@ -937,7 +937,8 @@ Series condition_proportional_baseline(const Series& train, const std::vector<do
 }
 
 AnalogueResult nearest_analogue_baseline(const Series& train, const Series& train_conditions,
-                                         const Series& target_conditions) {
+                                         const Series& target_conditions,
+                                         const std::vector<std::size_t>& excluded) {
     check_series("nearest_analogue_baseline", train, "the training series");
     check_series("nearest_analogue_baseline", train_conditions, "the training conditions");
     check_series("nearest_analogue_baseline", target_conditions, "the target conditions");
@@ -950,6 +951,12 @@ AnalogueResult nearest_analogue_baseline(const Series& train, const Series& trai
     if (train_conditions.steps != target_conditions.steps) {
         fail("nearest_analogue_baseline", "training and target condition vectors differ in length",
              "build both with the same condition layout");
+    }
+    if (!excluded.empty() && excluded.size() != target_conditions.cells) {
+        fail("nearest_analogue_baseline",
+             std::to_string(excluded.size()) + " exclusions for " +
+                 std::to_string(target_conditions.cells) + " targets",
+             "pass one excluded row (or kNoRow) per target");
     }
     const std::size_t features = train_conditions.steps;
     std::vector<double> mean(features, 0.0);
@@ -974,19 +981,27 @@ AnalogueResult nearest_analogue_baseline(const Series& train, const Series& trai
     r.generated.steps = train.steps;
     r.generated.values.reserve(target_conditions.cells * train.steps);
     for (std::size_t j = 0; j < target_conditions.cells; ++j) {
-        std::size_t best = 0;
+        std::size_t best = kNoRow;
         double best_d = std::numeric_limits<double>::infinity();
         for (std::size_t i = 0; i < train_conditions.cells; ++i) {
+            if (!excluded.empty() && excluded[j] == i) {
+                continue;
+            }
             double d = 0.0;
             for (std::size_t f = 0; f < features; ++f) {
                 const double e =
                     (target_conditions.at(j, f) - train_conditions.at(i, f)) * inv_std[f];
                 d += e * e;
             }
-            if (d < best_d) {
+            if (d < best_d || best == kNoRow) {
                 best_d = d;
                 best = i;
             }
+        }
+        if (best == kNoRow) {
+            fail("nearest_analogue_baseline",
+                 "target " + std::to_string(j) + " has no training row left after its exclusion",
+                 "use a training set with more than the evaluated tile");
         }
         r.chosen.push_back(best);
         const auto first = train.values.begin() + static_cast<std::ptrdiff_t>(best * train.steps);

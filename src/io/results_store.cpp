@@ -364,21 +364,6 @@ void write_geotiff(const fs::path& final_path, const CityMaps& maps, const Scale
 
 // ---- quicklooks --------------------------------------------------------------------------------
 
-/// A viridis-like perceptual ramp: five stops of matplotlib's viridis, linearly interpolated.
-std::array<std::uint8_t, 3> ramp(double t) {
-    static constexpr std::array<std::array<double, 3>, 5> kStops{
-        {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}}};
-    t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kStops.size() - 1);
-    const auto lo = std::min(static_cast<std::size_t>(t), kStops.size() - 2);
-    const double f = t - static_cast<double>(lo);
-    std::array<std::uint8_t, 3> rgb{};
-    for (std::size_t k = 0; k < 3; ++k) {
-        const double v = kStops[lo][k] + f * (kStops[lo + 1][k] - kStops[lo][k]);
-        rgb[k] = static_cast<std::uint8_t>(std::lround(v));
-    }
-    return rgb;
-}
-
 /// numpy's default percentile (linear interpolation between order statistics).
 double percentile(std::vector<double> values, double q) {
     if (values.empty()) {
@@ -424,24 +409,168 @@ void write_png(const fs::path& final_path, const std::vector<float>& image, std:
     if (!(top > 0.0)) {
         top = finite.empty() ? 1.0 : std::max(1.0, *std::max_element(finite.begin(), finite.end()));
     }
-    // Band-sequential RGBA, alpha 0 (and black) where a cell is nodata.
+    // Pixel-interleaved RGBA, alpha 0 (and black) where a cell is nodata.
     std::vector<std::uint8_t> rgba(4 * width * height, 0);
-    const std::size_t plane = width * height;
     for (std::size_t y = 0; y < height; ++y) {
         for (std::size_t x = 0; x < width; ++x) {
             const float v = image[(y / factor) * cols + x / factor];
             if (!std::isfinite(v)) {
                 continue;
             }
-            const auto rgb = ramp(static_cast<double>(v) / top);
-            const std::size_t p = y * width + x;
-            rgba[p] = rgb[0];
-            rgba[plane + p] = rgb[1];
-            rgba[2 * plane + p] = rgb[2];
-            rgba[3 * plane + p] = 255;
+            const auto rgb = colour_ramp(static_cast<double>(v) / top);
+            std::uint8_t* p = rgba.data() + 4 * (y * width + x);
+            p[0] = rgb[0];
+            p[1] = rgb[1];
+            p[2] = rgb[2];
+            p[3] = 255;
         }
     }
+    // Stored as PNG tEXt chunks: what the map shows and the value of the brightest colour.
+    write_rgba_png(final_path, rgba, width, height,
+                   {{"title", title}, {"colour_scale_max", fmt::format("{:g}", top)}});
+}
 
+// ---- reading ------------------------------------------------------------------------------------
+
+constexpr const char* kResultsFormat = "zoomdiff-results 1";
+
+std::vector<double> read_vector(const H5File& file, const std::string& dataset) {
+    return file.read<double>(dataset).values();
+}
+
+[[noreturn]] void bad_results(const fs::path& path, const std::string& problem) {
+    throw Error(path.string(), problem,
+                "Pass the <City>_<datatype>.h5 that zoomdiff_infer wrote (or run zoomdiff_infer "
+                "again to rewrite it)");
+}
+
+ScaleMaps read_scale(const H5File& file, const std::string& name, std::int64_t nsample) {
+    const std::string group = "/" + name;
+    for (const char* dataset : {"samples", "mean", "row", "col", "mask", "x_edges_m", "y_edges_m",
+                                "lon_edges_deg", "lat_edges_deg"}) {
+        if (!file.exists(group + "/" + dataset)) {
+            bad_results(file.path(), "scale group " + group + " has no dataset '" + dataset + "'");
+        }
+    }
+    ScaleMaps s;
+    s.name = name;
+    s.cell_size_m = file.attr_double(group, "cell_size_m");
+    s.mask = file.read<std::uint8_t>(group + "/mask");
+    if (s.mask.rank() != 2) {
+        bad_results(file.path(), group + "/mask has shape " + shape_text(s.mask.shape()) +
+                                     ", expected (rows, cols)");
+    }
+    s.rows = s.mask.dim(0);
+    s.cols = s.mask.dim(1);
+    s.x_edges_m = read_vector(file, group + "/x_edges_m");
+    s.y_edges_m = read_vector(file, group + "/y_edges_m");
+    s.lon_edges_deg = read_vector(file, group + "/lon_edges_deg");
+    s.lat_edges_deg = read_vector(file, group + "/lat_edges_deg");
+    const auto samples = file.read<float>(group + "/samples");
+    const auto mean = file.read<float>(group + "/mean");
+    const auto row = file.read<std::int64_t>(group + "/row");
+    const auto col = file.read<std::int64_t>(group + "/col");
+    const std::size_t m = row.size();
+    const auto ns = static_cast<std::size_t>(nsample);
+    const std::string prefix = group + ": ";
+    if (samples.shape() != std::vector<std::size_t>{m, ns, kHours} ||
+        mean.shape() != std::vector<std::size_t>{m, kHours} || col.size() != m ||
+        s.x_edges_m.size() != s.cols + 1 || s.y_edges_m.size() != s.rows + 1 ||
+        s.lon_edges_deg.size() != s.cols + 1 || s.lat_edges_deg.size() != s.rows + 1) {
+        bad_results(file.path(),
+                    prefix + "shapes disagree (samples " + shape_text(samples.shape()) + ", mean " +
+                        shape_text(mean.shape()) + ", " + std::to_string(m) + " rows, " +
+                        std::to_string(col.size()) + " cols, mask " + shape_text(s.mask.shape()) +
+                        ", nsample " + std::to_string(nsample) + ")");
+    }
+    s.samples = NdArray<float>({s.rows, s.cols, ns, kHours}, 0.0F);
+    s.mean = NdArray<float>({s.rows, s.cols, kHours}, 0.0F);
+    for (std::size_t i = 0; i < m; ++i) {
+        if (row[i] < 0 || col[i] < 0 || static_cast<std::size_t>(row[i]) >= s.rows ||
+            static_cast<std::size_t>(col[i]) >= s.cols) {
+            bad_results(file.path(), prefix + "cell " + std::to_string(i) + " at (" +
+                                         std::to_string(row[i]) + ", " + std::to_string(col[i]) +
+                                         ") lies off the " + shape_text(s.mask.shape()) + " grid");
+        }
+        const auto cell = static_cast<std::size_t>(row[i]) * s.cols + static_cast<std::size_t>(col[i]);
+        std::copy_n(samples.data() + i * ns * kHours, ns * kHours, s.samples.data() + cell * ns * kHours);
+        std::copy_n(mean.data() + i * kHours, kHours, s.mean.data() + cell * kHours);
+    }
+    return s;
+}
+
+}  // namespace
+
+CityMaps read_results_h5(const fs::path& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+        throw Error(path.string(), "no such file",
+                    "Check the path; zoomdiff_infer writes <out>/<City>_<datatype>.h5");
+    }
+    const H5File file = H5File::open_read(path);
+    if (!file.has_attr("/", "format") || file.attr_string("/", "format") != kResultsFormat) {
+        bad_results(path, std::string("not a zoomdiff-results file (root attribute 'format' is not '") +
+                              kResultsFormat + "')");
+    }
+    CityMaps maps;
+    const auto text = [&file](const char* name) {
+        return file.has_attr("/", name) ? file.attr_string("/", name) : std::string();
+    };
+    maps.city = text("city");
+    maps.token = text("token");
+    maps.datatype = text("datatype");
+    maps.units = text("units");
+    maps.calibration = text("calibration");
+    maps.model_run = text("model_run");
+    maps.metrics_json = text("metrics");
+    maps.epsg = file.has_attr("/", "epsg") ? static_cast<int>(file.attr_int("/", "epsg")) : 0;
+    maps.nsample = file.has_attr("/", "nsample") ? file.attr_int("/", "nsample") : 0;
+    if (maps.nsample <= 0) {
+        bad_results(path, "root attribute 'nsample' is missing or not positive");
+    }
+    maps.provenance.tool = text("tool");
+    maps.provenance.command_line = text("command_line");
+    maps.provenance.seed =
+        file.has_attr("/", "seed") ? static_cast<std::uint64_t>(file.attr_int("/", "seed")) : 0;
+    maps.provenance.city_en = maps.city;
+    maps.provenance.city_cn = text("city_cn");
+    maps.provenance.resolved_config_json = text("resolved_config");
+    for (const char* name : {"2000m", "1000m", "500m"}) {
+        if (file.exists(std::string("/") + name)) {
+            maps.scales.push_back(read_scale(file, name, maps.nsample));
+        }
+    }
+    if (maps.scales.empty()) {
+        bad_results(path, "no scale group (/2000m, /1000m, /500m)");
+    }
+    return maps;
+}
+
+std::array<std::uint8_t, 3> colour_ramp(double t) {
+    static constexpr std::array<std::array<double, 3>, 5> kStops{
+        {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}}};
+    if (std::isnan(t)) {
+        t = 0.0;
+    }
+    t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kStops.size() - 1);
+    const auto lo = std::min(static_cast<std::size_t>(t), kStops.size() - 2);
+    const double f = t - static_cast<double>(lo);
+    std::array<std::uint8_t, 3> rgb{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        const double v = kStops[lo][k] + f * (kStops[lo + 1][k] - kStops[lo][k]);
+        rgb[k] = static_cast<std::uint8_t>(std::lround(v));
+    }
+    return rgb;
+}
+
+void write_rgba_png(const fs::path& final_path, const std::vector<std::uint8_t>& rgba,
+                    std::size_t width, std::size_t height,
+                    const std::vector<std::pair<std::string, std::string>>& text) {
+    if (rgba.size() != 4 * width * height || width == 0 || height == 0) {
+        inconsistent(final_path, "RGBA buffer of " + std::to_string(rgba.size()) + " bytes for " +
+                                     std::to_string(width) + " x " + std::to_string(height) + " pixels");
+    }
+    check_output_folder(final_path);
     core::AtomicOutput out(final_path);
     const int w = gdal_size(final_path, width);
     const int h = gdal_size(final_path, height);
@@ -453,13 +582,14 @@ void write_png(const fs::path& final_path, const std::vector<float>& image, std:
                         "cannot create an in-memory image (" + geo::detail::last_gdal_error() + ")",
                         kBugFix, ExitCode::kInternal);
         }
-        check_cpl(mem->RasterIO(GF_Write, 0, 0, w, h, rgba.data(), w, h, GDT_Byte, 4, nullptr, 0, 0,
-                                0, nullptr),
+        // Pixel-interleaved source: 4 bytes per pixel, 4 w per line, 1 between bands.
+        check_cpl(mem->RasterIO(GF_Write, 0, 0, w, h, const_cast<std::uint8_t*>(rgba.data()), w, h,
+                                GDT_Byte, 4, nullptr, 4, static_cast<GSpacing>(4) * w, 1, nullptr),
                   final_path, "filling the image");
         mem->GetRasterBand(4)->SetColorInterpretation(GCI_AlphaBand);
-        // Stored as PNG tEXt chunks: what the map shows and the value of the brightest colour.
-        mem->SetMetadataItem("title", title.c_str());
-        mem->SetMetadataItem("colour_scale_max", fmt::format("{:g}", top).c_str());
+        for (const auto& [key, value] : text) {
+            mem->SetMetadataItem(key.c_str(), value.c_str());
+        }
         CPLStringList options;
         options.SetNameValue("WRITE_METADATA_AS_TEXT", "YES");
         GDALDatasetUniquePtr png(gdal_driver("PNG", final_path)
@@ -475,8 +605,6 @@ void write_png(const fs::path& final_path, const std::vector<float>& image, std:
     remove_aux(out.temp_path());
     out.commit();
 }
-
-}  // namespace
 
 void write_results_h5(const fs::path& path, const CityMaps& maps) {
     check_maps(path, maps);

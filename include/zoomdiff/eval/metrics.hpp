@@ -323,8 +323,13 @@ struct AnalogueResult {
 /// steps = features) gets the training row at the smallest standardised Euclidean distance:
 /// features are centred and divided by their population standard deviation over the training
 /// rows (a feature constant over training is left out). Ties go to the lowest index.
+/// `excluded` (empty, or one entry per target) names a training row target j may not use
+/// (kNoRow: none) — leave-one-out when the evaluated city is part of the training set, so a tile
+/// is never its own analogue. Throws if a target has no usable row.
+inline constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
 [[nodiscard]] AnalogueResult nearest_analogue_baseline(const Series& train,
                                                        const Series& train_conditions,
-                                                       const Series& target_conditions);
+                                                       const Series& target_conditions,
+                                                       const std::vector<std::size_t>& excluded = {});
 
 }  // namespace zoomdiff::eval

@@ -5,9 +5,11 @@
 // quicklooks. Torch-free: the model area fills CityMaps, this area writes it.
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "zoomdiff/core/ndarray.hpp"
@@ -61,6 +63,15 @@ struct CityMaps {
 /// Written to a temporary file and renamed.
 void write_results_h5(const std::filesystem::path& path, const CityMaps& maps);
 
+/// The inverse of write_results_h5 (zoomdiff_eval reads generated maps with it): every scale
+/// group back on its full grid, values of the cells outside the mask 0 (the file stores the
+/// masked cells only), root attributes into the CityMaps fields and the provenance (tool,
+/// command line, seed, city, city_cn, resolved config). `conditions` stays empty: the .h5 does not
+/// carry them. A file that is not a zoomdiff-results file (root attribute `format` missing or not
+/// "zoomdiff-results 1"), a scale group missing a dataset or with shapes that disagree with its
+/// rows, cols and nsample, or a cell index off the grid throw zoomdiff::Error naming the file.
+CityMaps read_results_h5(const std::filesystem::path& path);
+
 /// The reference's `<token>_500m_<datatype>.npz` (MODEL.md §5.7), uncompressed, keys and dtypes
 /// exactly: data_500m (M, 168) float32 = the 500 m sample mean, pop_500m, building_500m,
 /// roadlen_500m, water_area_500m, poi_500m (M, 21), lat, lon (M,) float64; M = masked 500 m
@@ -79,5 +90,17 @@ std::vector<std::filesystem::path> write_geotiffs(const std::filesystem::path& d
 /// of the sample mean, north-up, a fixed colour ramp scaled to the city's 99th percentile, cells
 /// outside the city transparent. Returns the paths written.
 std::vector<std::filesystem::path> write_quicklooks(const std::filesystem::path& dir, const CityMaps& maps);
+
+/// The colour of t (clamped to [0, 1]) on the quicklooks' ramp: five stops of matplotlib's
+/// viridis, linearly interpolated (the eval plots use it too, so both read the same way).
+std::array<std::uint8_t, 3> colour_ramp(double t);
+
+/// Writes an 8-bit RGBA image, pixel-interleaved (width * height * 4 bytes, line 0 at the top),
+/// as a PNG through GDAL, atomically; each `text` pair becomes a tEXt chunk (key, value).
+/// A buffer of the wrong size is an internal error; an unwritable folder throws zoomdiff::Error
+/// naming the file.
+void write_rgba_png(const std::filesystem::path& path, const std::vector<std::uint8_t>& rgba,
+                    std::size_t width, std::size_t height,
+                    const std::vector<std::pair<std::string, std::string>>& text = {});
 
 }  // namespace zoomdiff::io
