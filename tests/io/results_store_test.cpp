@@ -484,5 +484,109 @@ TEST(ResultsErrors, InconsistentMapsAreInternalErrorsAndWriteNothing) {
     EXPECT_TRUE(files_in(dir.path()).empty());
 }
 
+// ---- reading back ------------------------------------------------------------------------------
+
+TEST(ResultsH5Read, RoundTripRestoresEveryScaleAndAttribute) {
+    test::TempDir dir;
+    const fs::path path = dir.path() / "Nanchang_traffic.h5";
+    const CityMaps maps = small_maps();
+    write_results_h5(path, maps);
+    const CityMaps back = read_results_h5(path);
+    EXPECT_EQ(back.city, maps.city);
+    EXPECT_EQ(back.token, maps.token);
+    EXPECT_EQ(back.datatype, maps.datatype);
+    EXPECT_EQ(back.units, maps.units);
+    EXPECT_EQ(back.epsg, maps.epsg);
+    EXPECT_EQ(back.nsample, maps.nsample);
+    EXPECT_EQ(back.calibration, maps.calibration);
+    EXPECT_EQ(back.model_run, maps.model_run);
+    EXPECT_EQ(back.metrics_json, maps.metrics_json);
+    EXPECT_EQ(back.provenance.tool, maps.provenance.tool);
+    EXPECT_EQ(back.provenance.command_line, maps.provenance.command_line);
+    EXPECT_EQ(back.provenance.seed, maps.provenance.seed);
+    EXPECT_EQ(back.provenance.city_cn, maps.provenance.city_cn);
+    EXPECT_EQ(back.provenance.resolved_config_json, maps.provenance.resolved_config_json);
+    ASSERT_EQ(back.scales.size(), maps.scales.size());
+    for (std::size_t k = 0; k < maps.scales.size(); ++k) {
+        const ScaleMaps& a = maps.scales[k];
+        const ScaleMaps& b = back.scales[k];
+        SCOPED_TRACE(a.name);
+        EXPECT_EQ(b.name, a.name);
+        EXPECT_EQ(b.cell_size_m, a.cell_size_m);
+        EXPECT_EQ(b.rows, a.rows);
+        EXPECT_EQ(b.cols, a.cols);
+        EXPECT_EQ(b.mask.values(), a.mask.values());
+        EXPECT_EQ(b.x_edges_m, a.x_edges_m);
+        EXPECT_EQ(b.y_edges_m, a.y_edges_m);
+        EXPECT_EQ(b.lon_edges_deg, a.lon_edges_deg);
+        EXPECT_EQ(b.lat_edges_deg, a.lat_edges_deg);
+        ASSERT_EQ(b.samples.shape(), a.samples.shape());
+        ASSERT_EQ(b.mean.shape(), a.mean.shape());
+        // Inside the mask every value comes back; outside the file has none, so 0.
+        for (std::size_t r = 0; r < a.rows; ++r) {
+            for (std::size_t c = 0; c < a.cols; ++c) {
+                const bool in = a.mask.at(r, c) != 0;
+                for (std::size_t h = 0; h < kHours; ++h) {
+                    EXPECT_EQ(b.mean.at(r, c, h), in ? a.mean.at(r, c, h) : 0.0F);
+                    for (std::size_t s = 0; s < static_cast<std::size_t>(kNsample); ++s) {
+                        const std::size_t i = ((r * a.cols + c) * kNsample + s) * kHours + h;
+                        EXPECT_EQ(b.samples[i], in ? a.samples[i] : 0.0F);
+                    }
+                }
+            }
+        }
+    }
+    // What was read writes the same file again (the writer's checks accept it).
+    const fs::path again = dir.path() / "again.h5";
+    write_results_h5(again, back);
+    EXPECT_EQ(read_results_h5(again).scales[2].mean.values(), back.scales[2].mean.values());
+}
+
+TEST(ResultsH5Read, OtherFilesAreRefusedByName) {
+    test::TempDir dir;
+    const fs::path missing = dir.path() / "none.h5";
+    try {
+        (void)read_results_h5(missing);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.subject(), missing.string());
+        EXPECT_EQ(e.exit_code(), ExitCode::kInput);
+    }
+    const fs::path other = dir.path() / "other.h5";
+    {
+        H5File f = H5File::create(other);
+        f.set_attr("/", "format", "zoomdiff-cond 1");
+        f.close();
+    }
+    try {
+        (void)read_results_h5(other);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.subject(), other.string());
+        EXPECT_NE(std::string(e.what()).find("not a zoomdiff-results file"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ResultsPng, RgbaWriterKeepsPixelsAndText) {
+    test::TempDir dir;
+    const fs::path path = dir.path() / "x.png";
+    std::vector<std::uint8_t> rgba(3 * 2 * 4, 0);
+    rgba[4 * 4 + 0] = 200;  // pixel (1, 1): x 1 of line 1
+    rgba[4 * 4 + 3] = 255;
+    write_rgba_png(path, rgba, 3, 2, {{"title", "t"}});
+    const auto ds = open_raster(path);
+    ASSERT_TRUE(ds);
+    EXPECT_EQ(ds->GetRasterXSize(), 3);
+    EXPECT_EQ(ds->GetRasterYSize(), 2);
+    const std::vector<float> red = read_band(*ds, 1);
+    const std::vector<float> alpha = read_band(*ds, 4);
+    EXPECT_EQ(red[4], 200.0F);
+    EXPECT_EQ(alpha[4], 255.0F);
+    EXPECT_EQ(alpha[0], 0.0F);
+    EXPECT_STREQ(ds->GetMetadataItem("title"), "t");
+    EXPECT_EQ(colour_ramp(0.0), (std::array<std::uint8_t, 3>{68, 1, 84}));
+    EXPECT_EQ(colour_ramp(1.0), (std::array<std::uint8_t, 3>{253, 231, 37}));
+}
+
 }  // namespace
 }  // namespace zoomdiff::io
