@@ -7,26 +7,33 @@ namespace zoomdiff::cli {
 void add_eval_flags(CLI::App& app, eval::EvalRequest& request, std::string& train_list) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
-        "Score generated maps (zoomdiff_infer's <City>_<datatype>.h5) against the city's real data at\n"
+        "Score generated maps (zoomdiff_infer's <City>_<datatype>.h5) against the city's real data "
+        "at\n"
         "2000, 1000 and 500 m with every metric of EVAL.md, optionally beside the three baselines\n"
         "(mean profile, condition-proportional, nearest analogue) on the same cells.");
-    app.add_option("--real", request.real, "Real data: <root>/<City>/data/<City>_<datatype>_data.h5 (grid_meta)")
+    app.add_option("--real", request.real,
+                   "Real data: <root>/<City>/data/<City>_<datatype>_data.h5 (grid_meta)")
         ->required();
-    app.add_option("--generated", request.generated, "Generated maps: <City>_<datatype>.h5 (zoomdiff_infer)")
+    app.add_option("--generated", request.generated,
+                   "Generated maps: <City>_<datatype>.h5 (zoomdiff_infer)")
         ->required();
     app.add_flag("--mask", request.mask, "Only cells inside the city mask of the generated file");
     app.add_flag("--baselines", request.baselines, "Score the three EVAL.md baselines too");
-    app.add_option("--train", train_list,
-                   "Training data files of the baselines, separated by '*'; default: the cities in the "
-                   "generated file's model run (manifest.json)");
+    app.add_option(
+        "--train", train_list,
+        "Training data files of the baselines, separated by '*'; default: the cities in the "
+        "generated file's model run (manifest.json)");
     app.add_option("--cond", request.cond,
-                   "Condition file of the evaluated city; default <root>/<City>/cond/<City>_cond.h5 beside --real");
-    app.add_option("--out", request.out, "Output folder; default <dir of --generated>/eval/<City>_<datatype>");
+                   "Condition file of the evaluated city; default "
+                   "<root>/<City>/cond/<City>_cond.h5 beside --real");
+    app.add_option("--out", request.out,
+                   "Output folder; default <dir of --generated>/eval/<City>_<datatype>");
     app.add_option("--mmd_max_cells", request.mmd_max_cells,
                    "MMD on at most this many cells (a --seed subsample; 0 = all)")
         ->capture_default_str();
     app.footer(
-        "Outputs: metrics.json (every value with its definition's parameters, inputs with SHA-256),\n"
+        "Outputs: metrics.json (every value with its definition's parameters, inputs with "
+        "SHA-256),\n"
         "metrics.md (one table per scale, printed unless -q) and plots/*.png.\n"
         "Example:\n"
         "  zoomdiff_eval --real out/sample/Nanchang/data/Nanchang_traffic_data.h5 \\\n"
@@ -42,7 +49,8 @@ void apply_eval_flags(eval::EvalRequest& request, const std::string& train_list)
     std::size_t start = 0;
     for (;;) {
         const std::size_t end = train_list.find('*', start);
-        const std::string item = train_list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const std::string item =
+            train_list.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (item.empty()) {
             throw Error("--train", "has an empty entry in '" + train_list + "'",
                         "Separate data files with single '*': a.h5*b.h5");

@@ -112,7 +112,8 @@ Rgb Canvas::pixel(std::size_t x, std::size_t y) const {
 }
 
 void Canvas::set(long x, long y, Rgb colour) {
-    if (x < 0 || y < 0 || static_cast<std::size_t>(x) >= width_ || static_cast<std::size_t>(y) >= height_) {
+    if (x < 0 || y < 0 || static_cast<std::size_t>(x) >= width_ ||
+        static_cast<std::size_t>(y) >= height_) {
         return;
     }
     pixels_[static_cast<std::size_t>(y) * width_ + static_cast<std::size_t>(x)] = colour;
@@ -275,7 +276,8 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     f.y_min = y_lo;
     f.y_max = y_hi;
 
-    canvas.text((static_cast<long>(canvas.width()) - Canvas::text_width(title, 2)) / 2, 8, title, kBlack, 2);
+    canvas.text((static_cast<long>(canvas.width()) - Canvas::text_width(title, 2)) / 2, 8, title,
+                kBlack, 2);
     // Grid lines and ticks.
     for (const double t : nice_ticks(y_lo, y_hi)) {
         const long y = f.py(t);
@@ -293,7 +295,8 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     }
     canvas.line(f.left, f.top, f.left, f.bottom, kBlack);
     canvas.line(f.left, f.bottom, f.right, f.bottom, kBlack);
-    canvas.text((f.left + f.right - Canvas::text_width(x_label)) / 2, f.bottom + 24, x_label, kBlack);
+    canvas.text((f.left + f.right - Canvas::text_width(x_label)) / 2, f.bottom + 24, x_label,
+                kBlack);
     canvas.text(6, f.top - 12, y_label, kBlack);
 
     for (const auto& s : series) {
@@ -325,7 +328,8 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     const long lx = f.right - widest - 34;
     long ly = f.top + 6;
     if (!series.empty()) {
-        canvas.fill_rect(lx - 6, ly - 4, f.right - 2, ly + 12 * static_cast<long>(series.size()), kWhite);
+        canvas.fill_rect(lx - 6, ly - 4, f.right - 2, ly + 12 * static_cast<long>(series.size()),
+                         kWhite);
     }
     for (const auto& s : series) {
         canvas.fill_rect(lx, ly + 2, lx + 20, ly + 5, s.colour);
@@ -335,7 +339,8 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     return f;
 }
 
-Canvas draw_map_panels(const std::string& title, const std::vector<MapPanel>& panels, double scale_max) {
+Canvas draw_map_panels(const std::string& title, const std::vector<MapPanel>& panels,
+                       double scale_max) {
     std::size_t rows = 1;
     std::size_t cols = 1;
     for (const auto& p : panels) {
@@ -369,7 +374,8 @@ Canvas draw_map_panels(const std::string& title, const std::vector<MapPanel>& pa
                     colour = {rgb[0], rgb[1], rgb[2]};
                 }
                 const long x = x0 + static_cast<long>(c * factor);
-                canvas.fill_rect(x, y, x + static_cast<long>(factor), y + static_cast<long>(factor), colour);
+                canvas.fill_rect(x, y, x + static_cast<long>(factor), y + static_cast<long>(factor),
+                                 colour);
             }
         }
     }

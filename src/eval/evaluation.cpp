@@ -41,6 +41,7 @@ struct ScaleSpec {
     const char* name;
     std::size_t factor;  ///< 500 m cells per cell side
 };
+
 constexpr std::array<ScaleSpec, 3> kScales{{{"2000m", 4}, {"1000m", 2}, {"500m", 1}}};
 
 const std::vector<std::string> kMethods{"zoomdiff", "mean_profile", "condition_proportional",
@@ -59,18 +60,23 @@ json file_entry(const fs::path& path) {
 }
 
 /// NaN (and inf) as JSON null: metrics.json never carries a number that is not one.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number(double v) {
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 json numbers(const std::vector<double>& v) {
     json out = json::array();
-    for (const double x : v) out.push_back(number(x));
+    for (const double x : v)
+        out.push_back(number(x));
     return out;
 }
 
 double mean_of(const std::vector<double>& v) {
-    if (v.empty()) return kNaN;
+    if (v.empty())
+        return kNaN;
     double s = 0.0;
-    for (const double x : v) s += x;
+    for (const double x : v)
+        s += x;
     return s / static_cast<double>(v.size());
 }
 
@@ -101,7 +107,8 @@ NdArray<double> read_tiles(const io::H5File& f) {
     const fs::path& path = f.path();
     if (!f.exists("/data_2000m")) {
         throw Error(path.string(), "not a grid_meta data file (no /data_2000m)",
-                    "Pass <root>/<City>/data/<City>_<datatype>_data.h5 written by grid_meta (or uomo_import)");
+                    "Pass <root>/<City>/data/<City>_<datatype>_data.h5 written by grid_meta (or "
+                    "uomo_import)");
     }
     const auto shape = f.shape("/data_2000m");
     if (shape.size() != 5 || shape[2] != 4 || shape[3] != 4 || shape[4] != kT) {
@@ -111,9 +118,11 @@ NdArray<double> read_tiles(const io::H5File& f) {
     return f.read<double>("/data_2000m");
 }
 
-std::vector<double> every_nth(const std::vector<double>& edges, std::size_t step, std::size_t count) {
+std::vector<double> every_nth(const std::vector<double>& edges, std::size_t step,
+                              std::size_t count) {
     std::vector<double> out;
-    for (std::size_t i = 0; i <= count && i * step < edges.size(); ++i) out.push_back(edges[i * step]);
+    for (std::size_t i = 0; i <= count && i * step < edges.size(); ++i)
+        out.push_back(edges[i * step]);
     return out;
 }
 
@@ -135,18 +144,22 @@ RealCity read_real(const fs::path& path) {
     return r;
 }
 
-const io::ScaleMaps& scale_of(const io::CityMaps& maps, const fs::path& path, const std::string& name) {
+const io::ScaleMaps& scale_of(const io::CityMaps& maps, const fs::path& path,
+                              const std::string& name) {
     for (const auto& s : maps.scales) {
-        if (s.name == name) return s;
+        if (s.name == name)
+            return s;
     }
     throw Error(path.string(), "has no /" + name + " group",
                 "Pass a results file of zoomdiff_infer, which writes 2000m, 1000m and 500m");
 }
 
 bool edges_match(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::abs(a[i] - b[i]) > 1e-3) return false;
+        if (std::abs(a[i] - b[i]) > 1e-3)
+            return false;
     }
     return true;
 }
@@ -154,32 +167,37 @@ bool edges_match(const std::vector<double>& a, const std::vector<double>& b) {
 void check_same_city(const EvalRequest& rq, const RealCity& real, const io::CityMaps& maps) {
     if (!real.datatype.empty() && !maps.datatype.empty() && real.datatype != maps.datatype) {
         throw Error(rq.generated.string(),
-                    "datatype '" + maps.datatype + "', but the real file " + rq.real.string() + " is '" +
-                        real.datatype + "'",
+                    "datatype '" + maps.datatype + "', but the real file " + rq.real.string() +
+                        " is '" + real.datatype + "'",
                     "Compare files of one datatype (<City>_" + maps.datatype + "_data.h5)");
     }
     const io::ScaleMaps& s2000 = scale_of(maps, rq.generated, "2000m");
     if (s2000.rows != real.tile_rows || s2000.cols != real.tile_cols) {
-        throw Error(rq.generated.string(),
-                    fmt::format("is on a different grid: {} x {} tiles of 2000 m, the real file {} has {} x {}",
-                                s2000.rows, s2000.cols, rq.real.string(), real.tile_rows, real.tile_cols),
-                    "Compare the results of the same city and grid (rerun zoomdiff_infer on this city's "
-                    "condition file)");
+        throw Error(
+            rq.generated.string(),
+            fmt::format(
+                "is on a different grid: {} x {} tiles of 2000 m, the real file {} has {} x {}",
+                s2000.rows, s2000.cols, rq.real.string(), real.tile_rows, real.tile_cols),
+            "Compare the results of the same city and grid (rerun zoomdiff_infer on this city's "
+            "condition file)");
     }
     for (const auto& spec : kScales) {
         const io::ScaleMaps& s = scale_of(maps, rq.generated, spec.name);
-        if (s.rows != 4 * real.tile_rows / spec.factor || s.cols != 4 * real.tile_cols / spec.factor) {
-            throw Error(rq.generated.string(), "scale " + s.name + " has " + std::to_string(s.rows) + " x " +
-                                                   std::to_string(s.cols) + " cells, not the 2000 m grid's",
+        if (s.rows != 4 * real.tile_rows / spec.factor ||
+            s.cols != 4 * real.tile_cols / spec.factor) {
+            throw Error(rq.generated.string(),
+                        "scale " + s.name + " has " + std::to_string(s.rows) + " x " +
+                            std::to_string(s.cols) + " cells, not the 2000 m grid's",
                         "Rewrite it with zoomdiff_infer");
         }
     }
-    if (!real.x_edges_2000m.empty() &&
-        (!edges_match(real.x_edges_2000m, s2000.x_edges_m) || !edges_match(real.y_edges_2000m, s2000.y_edges_m))) {
-        throw Error(rq.generated.string(),
-                    "is on a different grid: its 2000 m edges differ from those of " + rq.real.string(),
-                    "Compare the results of the same city and grid (rerun zoomdiff_infer on this city's "
-                    "condition file)");
+    if (!real.x_edges_2000m.empty() && (!edges_match(real.x_edges_2000m, s2000.x_edges_m) ||
+                                        !edges_match(real.y_edges_2000m, s2000.y_edges_m))) {
+        throw Error(
+            rq.generated.string(),
+            "is on a different grid: its 2000 m edges differ from those of " + rq.real.string(),
+            "Compare the results of the same city and grid (rerun zoomdiff_infer on this city's "
+            "condition file)");
     }
 }
 
@@ -188,8 +206,8 @@ void check_same_city(const EvalRequest& rq, const RealCity& real, const io::City
 /// Every tile condition of a condition file: datasets (R, C, 4, 4[, K]) under /2000m (but the
 /// mask), or the reference keys <q>_2000m at the root when the file has no /2000m group.
 struct TileConditions {
-    std::map<std::string, std::size_t> channels;         ///< key → K
-    std::map<std::string, std::vector<double>> values;   ///< key → (R, C, 4, 4, K)
+    std::map<std::string, std::size_t> channels;        ///< key → K
+    std::map<std::string, std::vector<double>> values;  ///< key → (R, C, 4, 4, K)
 };
 
 TileConditions read_tile_conditions(const fs::path& path, std::size_t rows, std::size_t cols) {
@@ -199,12 +217,14 @@ TileConditions read_tile_conditions(const fs::path& path, std::size_t rows, std:
     std::vector<std::pair<std::string, std::string>> candidates;  // (key, dataset)
     if (f.exists("/2000m")) {
         for (const auto& name : f.children("/2000m")) {
-            if (name != "mask") candidates.emplace_back(name, "/2000m/" + name);
+            if (name != "mask")
+                candidates.emplace_back(name, "/2000m/" + name);
         }
     } else {
         for (const auto& name : f.children("/")) {
             const std::string suffix = "_2000m";
-            if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+            if (name.size() > suffix.size() &&
+                name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
                 name != "loc_2000m" && name != "data_2000m") {
                 candidates.emplace_back(name, "/" + name);
             }
@@ -213,10 +233,12 @@ TileConditions read_tile_conditions(const fs::path& path, std::size_t rows, std:
     TileConditions out;
     for (const auto& [key, dataset] : candidates) {
         const auto shape = f.shape(dataset);
-        if (shape.size() < 4 || shape.size() > 5 || shape[2] != 4 || shape[3] != 4) continue;
+        if (shape.size() < 4 || shape.size() > 5 || shape[2] != 4 || shape[3] != 4)
+            continue;
         if (shape[0] != rows || shape[1] != cols) {
             throw Error(path.string(),
-                        fmt::format("{} has {} x {} tiles, its data file {} x {}", dataset, shape[0], shape[1], rows, cols),
+                        fmt::format("{} has {} x {} tiles, its data file {} x {}", dataset,
+                                    shape[0], shape[1], rows, cols),
                         "Use the condition file of the same city and grid (env_extra)");
         }
         out.channels[key] = shape.size() == 5 ? shape[4] : 1;
@@ -226,8 +248,9 @@ TileConditions read_tile_conditions(const fs::path& path, std::size_t rows, std:
 }
 
 /// The first key of `names` the conditions have.
-const std::vector<double>* find_key(const TileConditions& c, std::initializer_list<const char*> names,
-                                    std::size_t* channels, std::string* which) {
+const std::vector<double>* find_key(const TileConditions& c,
+                                    std::initializer_list<const char*> names, std::size_t* channels,
+                                    std::string* which) {
     for (const char* name : names) {
         const auto it = c.values.find(name);
         if (it != c.values.end()) {
@@ -240,9 +263,11 @@ const std::vector<double>* find_key(const TileConditions& c, std::initializer_li
 }
 
 /// Tile condition vectors [tiles, features] over `keys` (each key's K channels × 16 cells).
-Series tile_features(const TileConditions& c, const std::vector<std::string>& keys, std::size_t tiles) {
+Series tile_features(const TileConditions& c, const std::vector<std::string>& keys,
+                     std::size_t tiles) {
     std::size_t features = 0;
-    for (const auto& k : keys) features += c.channels.at(k) * kTileCells;
+    for (const auto& k : keys)
+        features += c.channels.at(k) * kTileCells;
     Series s;
     s.cells = tiles;
     s.steps = features;
@@ -264,7 +289,8 @@ Series tile_features(const TileConditions& c, const std::vector<std::string>& ke
 
 bool finite_row(const Series& s, std::size_t row) {
     for (std::size_t j = 0; j < s.steps; ++j) {
-        if (!std::isfinite(s.at(row, j))) return false;
+        if (!std::isfinite(s.at(row, j)))
+            return false;
     }
     return true;
 }
@@ -276,26 +302,31 @@ struct TrainFile {
     fs::path cond;
 };
 
-std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps& maps, std::string* source) {
+std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps& maps,
+                                      std::string* source) {
     std::vector<TrainFile> out;
     if (!rq.train.empty()) {
         *source = "--train";
-        for (const auto& d : rq.train) out.push_back({d, cond_file_for(d)});
+        for (const auto& d : rq.train)
+            out.push_back({d, cond_file_for(d)});
         return out;
     }
-    const fs::path manifest = maps.model_run.empty() ? fs::path() : fs::path(maps.model_run) / "manifest.json";
+    const fs::path manifest =
+        maps.model_run.empty() ? fs::path() : fs::path(maps.model_run) / "manifest.json";
     std::error_code ec;
     if (manifest.empty() || !fs::is_regular_file(manifest, ec)) {
         throw Error("--baselines",
                     "no training set: --train is not given and the model run's manifest " +
-                        (manifest.empty() ? std::string("(the generated file names no model_run)") : manifest.string()) +
+                        (manifest.empty() ? std::string("(the generated file names no model_run)")
+                                          : manifest.string()) +
                         " does not exist",
                     "Pass the training cities' data files with --train <data.h5>[*<data.h5>...]");
     }
     *source = manifest.string();
     json m;
     try {
-        m = json::parse(core::read_text_file(manifest, "cannot read the run manifest", "Check the run folder"));
+        m = json::parse(
+            core::read_text_file(manifest, "cannot read the run manifest", "Check the run folder"));
     } catch (const json::exception& e) {
         throw Error(manifest.string(), std::string("is not valid JSON (") + e.what() + ")",
                     "Pass the training data files with --train");
@@ -306,7 +337,8 @@ std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps&
     }
     for (const auto& c : m["cities"]) {
         if (!c.contains("data_file") || !c["data_file"].is_string()) {
-            throw Error(manifest.string(), "a city entry has no 'data_file'", "Pass the training data files with --train");
+            throw Error(manifest.string(), "a city entry has no 'data_file'",
+                        "Pass the training data files with --train");
         }
         const fs::path data = c["data_file"].get<std::string>();
         const fs::path cond = c.contains("cond_file") && c["cond_file"].is_string()
@@ -341,6 +373,7 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         NdArray<double> tiles;
         bool own = false;
     };
+
     std::vector<Loaded> loaded;
     json train_json = json::array();
     for (const auto& tf : files) {
@@ -353,7 +386,9 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         json e = file_entry(tf.data);
         l.own = e["sha256"] == real_sha;
         json ce = file_entry(tf.cond);
-        train_json.push_back(json{{"data", e}, {"cond", ce}, {"tiles", l.tiles.dim(0) * l.tiles.dim(1)},
+        train_json.push_back(json{{"data", e},
+                                  {"cond", ce},
+                                  {"tiles", l.tiles.dim(0) * l.tiles.dim(1)},
                                   {"is_evaluated_city", l.own}});
         loaded.push_back(std::move(l));
     }
@@ -381,17 +416,21 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
     for (const auto& l : loaded) {
         const std::size_t n = l.tiles.dim(0) * l.tiles.dim(1);
         const Series feats = tile_features(l.cond, keys, n);
-        if (train_cond.steps == 0) train_cond.steps = feats.steps;
+        if (train_cond.steps == 0)
+            train_cond.steps = feats.steps;
         for (std::size_t t = 0; t < n; ++t) {
             const double* first = l.tiles.data() + t * kTileCells * kT;
-            const bool finite = std::all_of(first, first + kTileCells * kT, [](double v) { return std::isfinite(v); });
+            const bool finite = std::all_of(first, first + kTileCells * kT,
+                                            [](double v) { return std::isfinite(v); });
             if (!finite || !finite_row(feats, t)) {
                 ++skipped;
                 continue;
             }
             train_tiles.values.insert(train_tiles.values.end(), first, first + kTileCells * kT);
-            train_cond.values.insert(train_cond.values.end(), feats.values.begin() + static_cast<std::ptrdiff_t>(t * feats.steps),
-                                     feats.values.begin() + static_cast<std::ptrdiff_t>((t + 1) * feats.steps));
+            train_cond.values.insert(
+                train_cond.values.end(),
+                feats.values.begin() + static_cast<std::ptrdiff_t>(t * feats.steps),
+                feats.values.begin() + static_cast<std::ptrdiff_t>((t + 1) * feats.steps));
             own_tile.push_back(l.own && n == target_tiles ? t : kNoRow);
         }
     }
@@ -399,20 +438,23 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
     train_cond.cells = own_tile.size();
     train_cells.cells = train_tiles.cells * kTileCells;
     train_cells.values = train_tiles.values;
-    b.info["training_set"] = json{{"source", source},
-                                  {"tiles_used", train_tiles.cells},
-                                  {"tiles_skipped_nonfinite", skipped},
-                                  {"includes_evaluated_city",
-                                   std::any_of(loaded.begin(), loaded.end(), [](const Loaded& l) { return l.own; })}};
+    b.info["training_set"] =
+        json{{"source", source},
+             {"tiles_used", train_tiles.cells},
+             {"tiles_skipped_nonfinite", skipped},
+             {"includes_evaluated_city",
+              std::any_of(loaded.begin(), loaded.end(), [](const Loaded& l) { return l.own; })}};
     if (train_tiles.cells == 0) {
         throw Error("--baselines", "the training set has no tile with finite data and conditions",
                     "Pass other training data files with --train");
     }
     const std::size_t cells500 = 16 * target_tiles;
     const std::vector<double> profile = mean_profile(train_cells);
-    b.info["mean_profile"] = json{{"definition", "every cell gets the training set's city-mean 168-h profile "
-                                                 "(mean over all training 500 m cells), whose mean is the training mean"},
-                                  {"training_mean", mean_of(profile)}};
+    b.info["mean_profile"] =
+        json{{"definition",
+              "every cell gets the training set's city-mean 168-h profile "
+              "(mean over all training 500 m cells), whose mean is the training mean"},
+             {"training_mean", mean_of(profile)}};
     b.grid500["mean_profile"] = mean_profile_baseline(train_cells, cells500).values;
 
     // Condition-proportional: population, else total POI count.
@@ -420,37 +462,47 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
     std::string which;
     std::vector<double> weights;
     std::string weight_kind;
-    if (const auto* pop = find_key(target, {"population", "pop_2000m"}, &kp, &which); pop != nullptr && kp == 1) {
+    if (const auto* pop = find_key(target, {"population", "pop_2000m"}, &kp, &which);
+        pop != nullptr && kp == 1) {
         double total = 0.0;
-        for (const double v : *pop) total += std::isfinite(v) ? std::max(v, 0.0) : 0.0;
+        for (const double v : *pop)
+            total += std::isfinite(v) ? std::max(v, 0.0) : 0.0;
         if (total > 0.0) {
             weights = *pop;
             weight_kind = "population (" + which + ")";
         }
     }
     if (weights.empty()) {
-        if (const auto* poi = find_key(target, {"poi_count", "poi_2000m", "poi"}, &kp, &which); poi != nullptr) {
+        if (const auto* poi = find_key(target, {"poi_count", "poi_2000m", "poi"}, &kp, &which);
+            poi != nullptr) {
             weights.assign(target_tiles * kTileCells, 0.0);
             for (std::size_t i = 0; i < weights.size(); ++i) {
-                for (std::size_t k = 0; k < kp; ++k) weights[i] += (*poi)[i * kp + k];
+                for (std::size_t k = 0; k < kp; ++k)
+                    weights[i] += (*poi)[i * kp + k];
             }
             weight_kind = fmt::format("total POI count ({}, {} categories)", which, kp);
         }
     }
-    for (auto& w : weights) w = std::isfinite(w) ? std::max(w, 0.0) : 0.0;
+    for (auto& w : weights)
+        w = std::isfinite(w) ? std::max(w, 0.0) : 0.0;
     if (weights.empty() || std::accumulate(weights.begin(), weights.end(), 0.0) <= 0.0) {
-        b.unavailable["condition_proportional"] = "the condition file has neither a positive population nor POI counts";
+        b.unavailable["condition_proportional"] =
+            "the condition file has neither a positive population nor POI counts";
     } else {
         const std::vector<double> w500 = data::interleave_tiles(weights, R, C, 1);
-        b.grid500["condition_proportional"] = condition_proportional_baseline(train_cells, w500).values;
-        b.info["condition_proportional"] = json{{"weights", weight_kind},
-                                                {"definition", "training mean profile x n w_i / sum_j w_j over the "
-                                                               "city's 500 m cells"}};
+        b.grid500["condition_proportional"] =
+            condition_proportional_baseline(train_cells, w500).values;
+        b.info["condition_proportional"] =
+            json{{"weights", weight_kind},
+                 {"definition",
+                  "training mean profile x n w_i / sum_j w_j over the "
+                  "city's 500 m cells"}};
     }
 
     // Nearest analogue on standardised tile condition vectors.
     if (keys.empty()) {
-        b.unavailable["nearest_analogue"] = "no condition key is shared by the evaluated city and every training city";
+        b.unavailable["nearest_analogue"] =
+            "no condition key is shared by the evaluated city and every training city";
     } else {
         Series targets = tile_features(target, keys, target_tiles);
         std::size_t nonfinite = 0;
@@ -471,18 +523,21 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         if (train_tiles.cells < 2 && any_excluded) {
             b.unavailable["nearest_analogue"] = "the training set is only the evaluated tile";
         } else {
-            const AnalogueResult a = nearest_analogue_baseline(train_tiles, train_cond, targets,
-                                                               any_excluded ? excluded : std::vector<std::size_t>{});
+            const AnalogueResult a =
+                nearest_analogue_baseline(train_tiles, train_cond, targets,
+                                          any_excluded ? excluded : std::vector<std::size_t>{});
             // Tile-major (tiles, 4, 4, T) → (4R, 4C, T).
             b.grid500["nearest_analogue"] = data::interleave_tiles(a.generated.values, R, C, kT);
             json chosen = json::array();
-            for (const auto c : a.chosen) chosen.push_back(c);
+            for (const auto c : a.chosen)
+                chosen.push_back(c);
             b.info["nearest_analogue"] = json{
                 {"features", keys},
                 {"features_dropped", dropped},
                 {"feature_length", train_cond.steps},
-                {"distance", "Euclidean on features centred and divided by their population standard deviation "
-                             "over the training tiles (constant features left out)"},
+                {"distance",
+                 "Euclidean on features centred and divided by their population standard deviation "
+                 "over the training tiles (constant features left out)"},
                 {"leave_one_out", any_excluded},
                 {"target_nonfinite_features_set_to_0", nonfinite},
                 {"chosen_training_tile", chosen}};
@@ -501,12 +556,15 @@ struct ScaleData {
     std::size_t factor = 1;
     std::size_t rows = 0;
     std::size_t cols = 0;
-    std::vector<std::size_t> cells;  ///< evaluated grid cells (r * cols + c), row-major from the south-west
+    std::vector<std::size_t>
+        cells;  ///< evaluated grid cells (r * cols + c), row-major from the south-west
     MapLayout layout;
     Series real;
-    std::vector<double> real_grid;                          ///< (rows, cols, T), every cell
-    std::map<std::string, std::vector<Series>> samples;     ///< method → samples on the evaluated cells
-    std::map<std::string, std::vector<double>> mean_grid;   ///< method → (rows, cols, T), 0 off the cells
+    std::vector<double> real_grid;  ///< (rows, cols, T), every cell
+    std::map<std::string, std::vector<Series>>
+        samples;  ///< method → samples on the evaluated cells
+    std::map<std::string, std::vector<double>>
+        mean_grid;  ///< method → (rows, cols, T), 0 off the cells
     json cells_info;
 };
 
@@ -522,10 +580,12 @@ Series gather(const std::vector<double>& grid, const std::vector<std::size_t>& c
     return s;
 }
 
-std::vector<double> zero_outside(const std::vector<double>& grid, const std::vector<std::size_t>& cells) {
+std::vector<double> zero_outside(const std::vector<double>& grid,
+                                 const std::vector<std::size_t>& cells) {
     std::vector<double> out(grid.size(), 0.0);
     for (const auto c : cells) {
-        std::copy_n(grid.begin() + static_cast<std::ptrdiff_t>(c * kT), kT, out.begin() + static_cast<std::ptrdiff_t>(c * kT));
+        std::copy_n(grid.begin() + static_cast<std::ptrdiff_t>(c * kT), kT,
+                    out.begin() + static_cast<std::ptrdiff_t>(c * kT));
     }
     return out;
 }
@@ -538,7 +598,8 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
     const io::ScaleMaps& g = scale_of(maps, rq.generated, spec.name);
     d.rows = g.rows;
     d.cols = g.cols;
-    d.real_grid = block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+    d.real_grid =
+        block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
     std::size_t outside_mask = 0;
     std::size_t nonfinite = 0;
     for (std::size_t r = 0; r < d.rows; ++r) {
@@ -548,9 +609,10 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
                 ++outside_mask;
                 continue;
             }
-            const bool finite = std::all_of(d.real_grid.begin() + static_cast<std::ptrdiff_t>(cell * kT),
-                                            d.real_grid.begin() + static_cast<std::ptrdiff_t>((cell + 1) * kT),
-                                            [](double v) { return std::isfinite(v); });
+            const bool finite =
+                std::all_of(d.real_grid.begin() + static_cast<std::ptrdiff_t>(cell * kT),
+                            d.real_grid.begin() + static_cast<std::ptrdiff_t>((cell + 1) * kT),
+                            [](double v) { return std::isfinite(v); });
             if (!finite) {
                 ++nonfinite;
                 continue;
@@ -564,19 +626,22 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
     d.layout.cols = d.cols;
     if (d.cells.size() < 2) {
         throw Error(rq.generated.string(),
-                    fmt::format("scale {} has {} evaluable cell(s) (cells with generated values and finite real data)",
+                    fmt::format("scale {} has {} evaluable cell(s) (cells with generated values "
+                                "and finite real data)",
                                 d.name, d.cells.size()),
                     "Evaluate a city whose mask and real data cover at least two cells");
     }
-    d.cells_info = json{{"selection", rq.mask ? "inside the generated file's city mask"
-                                              : "all cells of the tiles that carry generated values"},
-                        {"grid_cells", d.rows * d.cols},
-                        {"evaluated", d.cells.size()},
-                        {"outside_generated_mask", outside_mask},
-                        {"real_nonfinite_excluded", nonfinite}};
+    d.cells_info =
+        json{{"selection", rq.mask ? "inside the generated file's city mask"
+                                   : "all cells of the tiles that carry generated values"},
+             {"grid_cells", d.rows * d.cols},
+             {"evaluated", d.cells.size()},
+             {"outside_generated_mask", outside_mask},
+             {"real_nonfinite_excluded", nonfinite}};
     if (!rq.mask && outside_mask > 0) {
         d.cells_info["note"] =
-            "zoomdiff_infer stores only the cells inside its mask, so cells outside it have no generated values "
+            "zoomdiff_infer stores only the cells inside its mask, so cells outside it have no "
+            "generated values "
             "and are not evaluated";
     }
     d.real = gather(d.real_grid, d.cells);
@@ -590,14 +655,16 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
         samples[k].values.resize(d.cells.size() * kT);
         for (std::size_t i = 0; i < d.cells.size(); ++i) {
             const float* src = g.samples.data() + (d.cells[i] * ns + k) * kT;
-            for (std::size_t t = 0; t < kT; ++t) samples[k].values[i * kT + t] = static_cast<double>(src[t]);
+            for (std::size_t t = 0; t < kT; ++t)
+                samples[k].values[i * kT + t] = static_cast<double>(src[t]);
         }
     }
     std::vector<double> gen_mean(g.mean.values().begin(), g.mean.values().end());
     d.mean_grid["zoomdiff"] = zero_outside(gen_mean, d.cells);
     d.samples["zoomdiff"] = std::move(samples);
     for (const auto& [method, grid500] : baselines.grid500) {
-        const std::vector<double> grid = block_mean_grid(grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+        const std::vector<double> grid =
+            block_mean_grid(grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
         d.samples[method] = {gather(grid, d.cells)};
         d.mean_grid[method] = zero_outside(grid, d.cells);
     }
@@ -606,29 +673,36 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
 
 // ---- scoring ------------------------------------------------------------------------------------
 
-const char* scale_name(HistogramScale s) { return s == HistogramScale::kLog1p ? "log1p" : "linear"; }
+const char* scale_name(HistogramScale s) {
+    return s == HistogramScale::kLog1p ? "log1p" : "linear";
+}
 
 json jsd_json(const std::vector<JsdResult>& r, const char* what) {
     std::vector<double> v;
-    for (const auto& x : r) v.push_back(x.jsd);
+    for (const auto& x : r)
+        v.push_back(x.jsd);
     json out{{"evaluated_on", "per_sample"}};
     out.update(per_sample(v));
-    out["parameters"] = json{{"values", what},
-                             {"bins", r[0].bins},
-                             {"lower", r[0].lower},
-                             {"upper", r[0].upper},
-                             {"edges", "shared, equal width; values above upper go to the last bin"},
-                             {"epsilon", r[0].epsilon},
-                             {"scale", scale_name(r[0].scale)},
-                             {"log", "natural"},
-                             {"reported", "the divergence (range [0, ln 2]), not its square root"},
-                             {"real_count", r[0].real_count},
-                             {"generated_count", r[0].generated_count}};
+    out["parameters"] =
+        json{{"values", what},
+             {"bins", r[0].bins},
+             {"lower", r[0].lower},
+             {"upper", r[0].upper},
+             {"edges", "shared, equal width; values above upper go to the last bin"},
+             {"epsilon", r[0].epsilon},
+             {"scale", scale_name(r[0].scale)},
+             {"log", "natural"},
+             {"reported", "the divergence (range [0, ln 2]), not its square root"},
+             {"real_count", r[0].real_count},
+             {"generated_count", r[0].generated_count}};
     return out;
 }
 
 json errors_json(const PointErrors& e) {
-    return json{{"mae", number(e.mae)}, {"rmse", number(e.rmse)}, {"nmae", number(e.nmae)}, {"nrmse", number(e.nrmse)}};
+    return json{{"mae", number(e.mae)},
+                {"rmse", number(e.rmse)},
+                {"nmae", number(e.nmae)},
+                {"nrmse", number(e.nrmse)}};
 }
 
 /// Table rows of one method at one scale: metric key → value.
@@ -648,7 +722,8 @@ Series subset(const Series& s, const std::vector<std::size_t>& rows) {
     out.cells = rows.size();
     out.steps = s.steps;
     for (const auto r : rows) {
-        out.values.insert(out.values.end(), s.values.begin() + static_cast<std::ptrdiff_t>(r * s.steps),
+        out.values.insert(out.values.end(),
+                          s.values.begin() + static_cast<std::ptrdiff_t>(r * s.steps),
                           s.values.begin() + static_cast<std::ptrdiff_t>((r + 1) * s.steps));
     }
     return out;
@@ -661,14 +736,20 @@ json ssim_json(const Series& real, const Series& mean, const ScoreContext& ctx, 
     if (!ctx.mosaic) {
         reason = "patches, not a mosaic";
     } else if (d.rows < 11 || d.cols < 11) {
-        reason = fmt::format("map of {} x {} cells is smaller than the 11 x 11 window", d.rows, d.cols);
+        reason =
+            fmt::format("map of {} x {} cells is smaller than the 11 x 11 window", d.rows, d.cols);
     } else {
         const auto [lo, hi] = std::minmax_element(real.values.begin(), real.values.end());
-        if (!(*hi > *lo)) reason = "the real data are constant (data range 0)";
+        if (!(*hi > *lo))
+            reason = "the real data are constant (data range 0)";
     }
-    out["parameters"] = json{{"window", 11}, {"gaussian_sigma", 1.5}, {"k1", 0.01}, {"k2", 0.03},
+    out["parameters"] = json{{"window", 11},
+                             {"gaussian_sigma", 1.5},
+                             {"k1", 0.01},
+                             {"k2", 0.03},
                              {"data_range", "max(Y) - min(Y) over the evaluated cells and hours"},
-                             {"outside_evaluated_cells", 0}, {"mean_over", "hours, of full-window pixels"}};
+                             {"outside_evaluated_cells", 0},
+                             {"mean_over", "hours, of full-window pixels"}};
     if (!reason.empty()) {
         out["value"] = nullptr;
         out["reason"] = reason;
@@ -684,7 +765,8 @@ json ssim_json(const Series& real, const Series& mean, const ScoreContext& ctx, 
     return out;
 }
 
-json score(const Series& real, const std::vector<Series>& samples, const ScoreContext& ctx, RowValues& row) {
+json score(const Series& real, const std::vector<Series>& samples, const ScoreContext& ctx,
+           RowValues& row) {
     const Series mean = samples.size() == 1 ? samples[0] : sample_mean(samples);
     json m;
     m["samples"] = samples.size();
@@ -698,10 +780,12 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     }
     m["value_jsd"] = jsd_json(jl, "all values of Y and of X");
     m["value_jsd_log1p"] = jsd_json(jg, "log1p of all values of Y and of X");
-    m["increment_jsd"] = jsd_json(ji, "increments X[c, t+1] - X[c, t] within each cell; range [-max|dY|, max|dY|]");
+    m["increment_jsd"] =
+        jsd_json(ji, "increments X[c, t+1] - X[c, t] within each cell; range [-max|dY|, max|dY|]");
     const auto jsd_mean = [](const std::vector<JsdResult>& r) {
         std::vector<double> v;
-        for (const auto& x : r) v.push_back(x.jsd);
+        for (const auto& x : r)
+            v.push_back(x.jsd);
         return mean_of(v);
     };
     row["value_jsd"] = jsd_mean(jl);
@@ -712,15 +796,17 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     const PointErrors on_mean = point_errors(real, mean);
     const PerSampleErrors per = point_errors_per_sample(real, samples);
     json per_values = json::array();
-    for (const auto& e : per.per_sample) per_values.push_back(errors_json(e));
-    m["point_errors"] = json{{"sample_mean", errors_json(on_mean)},
-                             {"per_sample", json{{"mean", errors_json(per.mean)}, {"values", per_values}}},
-                             {"parameters", json{{"units", ctx.units},
-                                                 {"real_mean", number(on_mean.real_mean)},
-                                                 {"real_range", number(on_mean.real_range)},
-                                                 {"nmae", "MAE / mean(Y)"},
-                                                 {"nrmse", "RMSE / (max(Y) - min(Y))"},
-                                                 {"over", "all evaluated cells and hours"}}}};
+    for (const auto& e : per.per_sample)
+        per_values.push_back(errors_json(e));
+    m["point_errors"] =
+        json{{"sample_mean", errors_json(on_mean)},
+             {"per_sample", json{{"mean", errors_json(per.mean)}, {"values", per_values}}},
+             {"parameters", json{{"units", ctx.units},
+                                 {"real_mean", number(on_mean.real_mean)},
+                                 {"real_range", number(on_mean.real_range)},
+                                 {"nmae", "MAE / mean(Y)"},
+                                 {"nrmse", "RMSE / (max(Y) - min(Y))"},
+                                 {"over", "all evaluated cells and hours"}}}};
     row["mae_mean"] = on_mean.mae;
     row["rmse_mean"] = on_mean.rmse;
     row["nmae_mean"] = on_mean.nmae;
@@ -730,12 +816,14 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
 
     // Weekly profile (sample mean).
     const ProfileErrorResult prof = weekly_profile_error(real, mean);
-    m["weekly_profile_error"] = json{{"evaluated_on", "sample_mean"},
-                                     {"l1", number(prof.l1)},
-                                     {"parameters", json{{"period", prof.period},
-                                                         {"weeks_folded", prof.weeks_folded},
-                                                         {"profile", "city mean over the evaluated cells, divided by its own mean"},
-                                                         {"norm", "L1 sum over the hours (range [0, 2 period]), not a mean"}}}};
+    m["weekly_profile_error"] =
+        json{{"evaluated_on", "sample_mean"},
+             {"l1", number(prof.l1)},
+             {"parameters",
+              json{{"period", prof.period},
+                   {"weeks_folded", prof.weeks_folded},
+                   {"profile", "city mean over the evaluated cells, divided by its own mean"},
+                   {"norm", "L1 sum over the hours (range [0, 2 period]), not a mean"}}}};
     row["weekly_profile_l1"] = prof.l1;
 
     // ACF (per sample).
@@ -743,7 +831,8 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     AcfResult first;
     for (std::size_t k = 0; k < samples.size(); ++k) {
         const AcfResult a = acf_distance(real, samples[k]);
-        if (k == 0) first = a;
+        if (k == 0)
+            first = a;
         acf_cell.push_back(a.per_cell);
         acf_city.push_back(a.city_total);
         d24.push_back(a.at_lags[0].per_cell_abs_diff);
@@ -752,22 +841,29 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
         g168.push_back(a.at_lags[1].city_generated);
     }
     json lags = json::array();
-    lags.push_back(json{{"lag", 24}, {"per_cell_abs_diff", per_sample(d24)}, {"city_real", number(first.at_lags[0].city_real)},
+    lags.push_back(json{{"lag", 24},
+                        {"per_cell_abs_diff", per_sample(d24)},
+                        {"city_real", number(first.at_lags[0].city_real)},
                         {"city_generated", per_sample(g24)}});
-    json lag168{{"lag", 168}, {"per_cell_abs_diff", per_sample(d168)}, {"city_real", number(first.at_lags[1].city_real)},
+    json lag168{{"lag", 168},
+                {"per_cell_abs_diff", per_sample(d168)},
+                {"city_real", number(first.at_lags[1].city_real)},
                 {"city_generated", per_sample(g168)}};
-    if (first.max_lag_used < 168) lag168["reason"] = "lag 168 has no pair of values in a 168-step series (null)";
+    if (first.max_lag_used < 168)
+        lag168["reason"] = "lag 168 has no pair of values in a 168-step series (null)";
     lags.push_back(lag168);
-    m["acf_distance"] = json{{"evaluated_on", "per_sample"},
-                             {"per_cell", per_sample(acf_cell)},
-                             {"city_total", per_sample(acf_city)},
-                             {"at_lags", lags},
-                             {"parameters", json{{"max_lag_requested", first.max_lag_requested},
-                                                 {"max_lag_used", first.max_lag_used},
-                                                 {"lags", "1..max_lag_used"},
-                                                 {"estimator", "mean-removed, biased (divided by T), normalised by lag 0"},
-                                                 {"cells_used", first.cells_used},
-                                                 {"cells_skipped_constant", first.cells_skipped}}}};
+    m["acf_distance"] =
+        json{{"evaluated_on", "per_sample"},
+             {"per_cell", per_sample(acf_cell)},
+             {"city_total", per_sample(acf_city)},
+             {"at_lags", lags},
+             {"parameters",
+              json{{"max_lag_requested", first.max_lag_requested},
+                   {"max_lag_used", first.max_lag_used},
+                   {"lags", "1..max_lag_used"},
+                   {"estimator", "mean-removed, biased (divided by T), normalised by lag 0"},
+                   {"cells_used", first.cells_used},
+                   {"cells_skipped_constant", first.cells_skipped}}}};
     row["acf_per_cell"] = mean_of(acf_cell);
     row["acf_city_total"] = mean_of(acf_city);
     row["acf_24"] = mean_of(d24);
@@ -777,19 +873,21 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     PeriodicityResult p0;
     for (std::size_t k = 0; k < samples.size(); ++k) {
         const PeriodicityResult p = periodicity_share(real, samples[k]);
-        if (k == 0) p0 = p;
+        if (k == 0)
+            p0 = p;
         daily.push_back(p.daily_rmse);
         weekly.push_back(p.weekly_rmse);
     }
-    m["periodicity_share"] = json{{"evaluated_on", "per_sample"},
-                                  {"daily_rmse", per_sample(daily)},
-                                  {"weekly_rmse", per_sample(weekly)},
-                                  {"parameters", json{{"daily_bin", p0.daily_bin},
-                                                      {"weekly_bin", p0.weekly_bin},
-                                                      {"dc_excluded", p0.dc_excluded},
-                                                      {"share", "|rFFT[bin]| / sum_{j=1}^{T/2} |rFFT[j]| per cell"},
-                                                      {"cells_used", p0.cells_used},
-                                                      {"cells_skipped_constant", p0.cells_skipped}}}};
+    m["periodicity_share"] =
+        json{{"evaluated_on", "per_sample"},
+             {"daily_rmse", per_sample(daily)},
+             {"weekly_rmse", per_sample(weekly)},
+             {"parameters", json{{"daily_bin", p0.daily_bin},
+                                 {"weekly_bin", p0.weekly_bin},
+                                 {"dc_excluded", p0.dc_excluded},
+                                 {"share", "|rFFT[bin]| / sum_{j=1}^{T/2} |rFFT[j]| per cell"},
+                                 {"cells_used", p0.cells_used},
+                                 {"cells_skipped_constant", p0.cells_skipped}}}};
     row["daily_share_rmse"] = mean_of(daily);
     row["weekly_share_rmse"] = mean_of(weekly);
 
@@ -798,10 +896,11 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     m["spatial_ssim"] = ssim_json(real, mean, ctx, &ssim);
     row["ssim"] = ssim;
     const SpearmanResult sp = spatial_spearman(real, mean);
-    m["spatial_rank_correlation"] = json{{"evaluated_on", "sample_mean"},
-                                         {"rho", number(sp.rho)},
-                                         {"parameters", json{{"of", "per-cell weekly totals"}, {"ties", "average ranks"},
-                                                             {"cells", sp.cells}}}};
+    m["spatial_rank_correlation"] = json{
+        {"evaluated_on", "sample_mean"},
+        {"rho", number(sp.rho)},
+        {"parameters",
+         json{{"of", "per-cell weekly totals"}, {"ties", "average ranks"}, {"cells", sp.cells}}}};
     row["spearman"] = sp.rho;
 
     // CRPS (all samples).
@@ -809,15 +908,18 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     if (samples.size() >= 10) {
         const CrpsResult c = crps(real, samples);
         crps_json["value"] = number(c.crps);
-        crps_json["parameters"] = json{{"quantile_levels", c.quantile_levels}, {"per_quantile", numbers(c.per_quantile)},
-                                       {"samples", c.samples}, {"min_samples", 10},
+        crps_json["parameters"] = json{{"quantile_levels", c.quantile_levels},
+                                       {"per_quantile", numbers(c.per_quantile)},
+                                       {"samples", c.samples},
+                                       {"min_samples", 10},
                                        {"quantiles", "numpy linear rule"},
                                        {"normaliser", "sum |y|"}};
         row["crps"] = c.crps;
     } else {
         crps_json["value"] = nullptr;
-        crps_json["reason"] = samples.size() == 1 ? "a deterministic map (1 sample); CRPS needs at least 10 samples"
-                                                  : fmt::format("{} samples; CRPS needs at least 10", samples.size());
+        crps_json["reason"] =
+            samples.size() == 1 ? "a deterministic map (1 sample); CRPS needs at least 10 samples"
+                                : fmt::format("{} samples; CRPS needs at least 10", samples.size());
         row["crps"] = kNaN;
     }
     m["crps"] = crps_json;
@@ -832,25 +934,29 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     }
     json mmd_json{{"evaluated_on", "per_sample"}};
     mmd_json.update(per_sample(mmd2));
-    mmd_json["parameters"] = json{{"reported", "squared MMD, biased V-statistic (diagonals included)"},
-                                  {"kernel", "sum of 5 Gaussians exp(-d^2 / (beta 2^(i-2))), i = 0..4 (DAN)"},
-                                  {"kernel_num", 5}, {"kernel_mul", 2},
-                                  {"beta", "mean squared distance over distinct pairs of the pooled set"},
-                                  {"beta_per_sample", numbers(bw)},
-                                  {"set", "per-cell 168-h series"},
-                                  {"cells", ctx.mmd_rows.size()},
-                                  {"max_cells", ctx.mmd_max_cells},
-                                  {"subsampled", ctx.mmd_rows.size() < real.cells},
-                                  {"subsample_seed", ctx.seed}};
+    mmd_json["parameters"] =
+        json{{"reported", "squared MMD, biased V-statistic (diagonals included)"},
+             {"kernel", "sum of 5 Gaussians exp(-d^2 / (beta 2^(i-2))), i = 0..4 (DAN)"},
+             {"kernel_num", 5},
+             {"kernel_mul", 2},
+             {"beta", "mean squared distance over distinct pairs of the pooled set"},
+             {"beta_per_sample", numbers(bw)},
+             {"set", "per-cell 168-h series"},
+             {"cells", ctx.mmd_rows.size()},
+             {"max_cells", ctx.mmd_max_cells},
+             {"subsampled", ctx.mmd_rows.size() < real.cells},
+             {"subsample_seed", ctx.seed}};
     m["mmd"] = mmd_json;
     row["mmd2"] = mean_of(mmd2);
     return m;
 }
 
-std::vector<std::size_t> mmd_rows(std::size_t cells, std::size_t max_cells, std::uint64_t seed, std::size_t scale_index) {
+std::vector<std::size_t> mmd_rows(std::size_t cells, std::size_t max_cells, std::uint64_t seed,
+                                  std::size_t scale_index) {
     std::vector<std::size_t> rows(cells);
     std::iota(rows.begin(), rows.end(), std::size_t{0});
-    if (cells <= max_cells || max_cells == 0) return rows;
+    if (cells <= max_cells || max_cells == 0)
+        return rows;
     std::mt19937_64 rng(seed + 0x9E3779B97F4A7C15ULL * (scale_index + 1));
     std::shuffle(rows.begin(), rows.end(), rng);
     rows.resize(max_cells);
@@ -869,6 +975,7 @@ struct RowSpec {
     const char* label;
     bool lower_is_better;
 };
+
 const std::vector<RowSpec> kRows{
     {"value_jsd", "value JSD", true},
     {"value_jsd_log1p", "value JSD (log1p)", true},
@@ -895,12 +1002,14 @@ const std::vector<RowSpec> kRows{
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
     std::string out;
-    for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : sep) + parts[i];
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        out += (i == 0 ? "" : sep) + parts[i];
     return out;
 }
 
 std::string format_value(double v) {
-    if (!std::isfinite(v)) return "–";
+    if (!std::isfinite(v))
+        return "–";
     return fmt::format("{:.4g}", v);
 }
 
@@ -912,7 +1021,8 @@ const std::map<std::string, Rgb> kColours{{"real", {0, 0, 0}},
                                           {"condition_proportional", {44, 160, 44}},
                                           {"nearest_analogue", {148, 103, 189}}};
 
-std::vector<double> hist_share(const std::vector<const Series*>& series, double top, std::size_t bins) {
+std::vector<double> hist_share(const std::vector<const Series*>& series, double top,
+                               std::size_t bins) {
     std::vector<double> h(bins, 0.0);
     double n = 0.0;
     for (const Series* s : series) {
@@ -924,22 +1034,26 @@ std::vector<double> hist_share(const std::vector<const Series*>& series, double 
             n += 1.0;
         }
     }
-    for (auto& x : h) x /= std::max(n, 1.0);
+    for (auto& x : h)
+        x /= std::max(n, 1.0);
     return h;
 }
 
 std::vector<double> city_profile(const Series& s) {
     std::vector<double> p(kT, 0.0);
     for (std::size_t c = 0; c < s.cells; ++c)
-        for (std::size_t t = 0; t < kT; ++t) p[t] += s.at(c, t);
-    for (auto& x : p) x /= static_cast<double>(s.cells);
+        for (std::size_t t = 0; t < kT; ++t)
+            p[t] += s.at(c, t);
+    for (auto& x : p)
+        x /= static_cast<double>(s.cells);
     return p;
 }
 
 std::vector<double> city_acf(const Series& s) {
     const std::vector<double> p = city_profile(s);
     std::vector<double> a = autocorrelation(p.data(), kT, kT - 1);
-    if (a.empty()) a.assign(kT, kNaN);
+    if (a.empty())
+        a.assign(kT, kNaN);
     return a;
 }
 
@@ -953,14 +1067,15 @@ std::vector<double> weekly_mean_map(const ScaleData& d, const Series& s) {
     std::vector<double> m(d.rows * d.cols, kNaN);
     for (std::size_t i = 0; i < d.cells.size(); ++i) {
         double sum = 0.0;
-        for (std::size_t t = 0; t < kT; ++t) sum += s.at(i, t);
+        for (std::size_t t = 0; t < kT; ++t)
+            sum += s.at(i, t);
         m[d.cells[i]] = sum / static_cast<double>(kT);
     }
     return m;
 }
 
-std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, const ScaleData& d, bool mosaic,
-                                  const std::vector<std::string>& methods) {
+std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, const ScaleData& d,
+                                  bool mosaic, const std::vector<std::string>& methods) {
     std::vector<fs::path> written;
     const std::string title = what + " " + d.name;
     const std::vector<Series>& gen = d.samples.at("zoomdiff");
@@ -969,30 +1084,39 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
     {  // log1p value histograms
         constexpr std::size_t kBins = 50;
         double top = 0.0;
-        for (const double v : d.real.values) top = std::max(top, std::log1p(std::max(v, 0.0)));
-        if (!(top > 0.0)) top = 1.0;
+        for (const double v : d.real.values)
+            top = std::max(top, std::log1p(std::max(v, 0.0)));
+        if (!(top > 0.0))
+            top = 1.0;
         std::vector<double> x(kBins);
-        for (std::size_t b = 0; b < kBins; ++b) x[b] = (static_cast<double>(b) + 0.5) * top / kBins;
+        for (std::size_t b = 0; b < kBins; ++b)
+            x[b] = (static_cast<double>(b) + 0.5) * top / kBins;
         std::vector<const Series*> gen_ptrs;
-        for (const auto& s : gen) gen_ptrs.push_back(&s);
+        for (const auto& s : gen)
+            gen_ptrs.push_back(&s);
         Canvas canvas(720, 420);
         draw_line_chart(canvas, title + ": value histogram", "log1p(value)", "share of values",
                         {{"real", x, hist_share({&d.real}, top, kBins), kColours.at("real"), 2},
-                         {"zoomdiff (all samples)", x, hist_share(gen_ptrs, top, kBins), kColours.at("zoomdiff"), 2}});
+                         {"zoomdiff (all samples)", x, hist_share(gen_ptrs, top, kBins),
+                          kColours.at("zoomdiff"), 2}});
         const fs::path p = dir / (d.name + "_value_hist.png");
         canvas.write_png(p, title + ": log1p value histograms, real vs generated");
         written.push_back(p);
     }
     {  // city-mean weekly profiles
-        std::vector<LineSeries> series{{"real", hours(), city_profile(d.real), kColours.at("real"), 2}};
+        std::vector<LineSeries> series{
+            {"real", hours(), city_profile(d.real), kColours.at("real"), 2}};
         for (const auto& m : methods) {
-            if (d.samples.count(m) == 0) continue;
+            if (d.samples.count(m) == 0)
+                continue;
             const auto& s = d.samples.at(m);
             series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(),
-                              city_profile(s.size() == 1 ? s[0] : gen_mean), kColours.at(m), m == "zoomdiff" ? 2 : 1});
+                              city_profile(s.size() == 1 ? s[0] : gen_mean), kColours.at(m),
+                              m == "zoomdiff" ? 2 : 1});
         }
         Canvas canvas(900, 440);
-        draw_line_chart(canvas, title + ": city-mean weekly profile", "hour of the week", "mean per cell", series);
+        draw_line_chart(canvas, title + ": city-mean weekly profile", "hour of the week",
+                        "mean per cell", series);
         const fs::path p = dir / (d.name + "_weekly_profile.png");
         canvas.write_png(p, title + ": city-mean weekly profiles, real, generated and baselines");
         written.push_back(p);
@@ -1002,13 +1126,15 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
         std::vector<double> gen_acf(kT, 0.0);
         for (const auto& s : gen) {
             const auto a = city_acf(s);
-            for (std::size_t k = 0; k < kT; ++k) gen_acf[k] += a[k] / static_cast<double>(gen.size());
+            for (std::size_t k = 0; k < kT; ++k)
+                gen_acf[k] += a[k] / static_cast<double>(gen.size());
         }
         Canvas canvas(900, 420);
-        draw_line_chart(canvas, title + ": ACF of the city series", "lag (hours)", "ACF",
-                        {{"real", lags, city_acf(d.real), kColours.at("real"), 2},
-                         {"zoomdiff (mean over samples)", lags, gen_acf, kColours.at("zoomdiff"), 2}},
-                        false);
+        draw_line_chart(
+            canvas, title + ": ACF of the city series", "lag (hours)", "ACF",
+            {{"real", lags, city_acf(d.real), kColours.at("real"), 2},
+             {"zoomdiff (mean over samples)", lags, gen_acf, kColours.at("zoomdiff"), 2}},
+            false);
         const fs::path p = dir / (d.name + "_acf.png");
         canvas.write_png(p, title + ": ACF of the city-mean series, real vs generated");
         written.push_back(p);
@@ -1019,13 +1145,16 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
         double top = 0.0;
         for (const auto* m : {&real_map, &gen_map})
             for (const double v : *m)
-                if (std::isfinite(v)) top = std::max(top, v);
-        const Canvas canvas = draw_map_panels(title + ": weekly mean",
-                                              {{"REAL", d.rows, d.cols, real_map},
-                                               {"GENERATED (SAMPLE MEAN)", d.rows, d.cols, gen_map}},
-                                              top);
+                if (std::isfinite(v))
+                    top = std::max(top, v);
+        const Canvas canvas =
+            draw_map_panels(title + ": weekly mean",
+                            {{"REAL", d.rows, d.cols, real_map},
+                             {"GENERATED (SAMPLE MEAN)", d.rows, d.cols, gen_map}},
+                            top);
         const fs::path p = dir / (d.name + "_weekly_mean_map.png");
-        canvas.write_png(p, title + ": weekly mean, real | generated, one colour scale 0.." + axis_number(top));
+        canvas.write_png(
+            p, title + ": weekly mean, real | generated, one colour scale 0.." + axis_number(top));
         written.push_back(p);
     }
     return written;
@@ -1039,14 +1168,17 @@ fs::path cond_file_for(const fs::path& data_file) {
     return city_dir / "cond" / (city + "_cond.h5");
 }
 
-std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows, std::size_t cols,
-                                    std::size_t steps, std::size_t factor) {
-    if (factor == 0 || rows % factor != 0 || cols % factor != 0 || grid.size() != rows * cols * steps) {
+std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
+                                    std::size_t cols, std::size_t steps, std::size_t factor) {
+    if (factor == 0 || rows % factor != 0 || cols % factor != 0 ||
+        grid.size() != rows * cols * steps) {
         throw Error("eval::block_mean_grid",
-                    fmt::format("a {} x {} x {} grid ({} values) cannot be pooled by {}", rows, cols, steps, grid.size(), factor),
+                    fmt::format("a {} x {} x {} grid ({} values) cannot be pooled by {}", rows,
+                                cols, steps, grid.size(), factor),
                     "This is a bug in zoomdiff; please report it", ExitCode::kInternal);
     }
-    if (factor == 1) return grid;
+    if (factor == 1)
+        return grid;
     const std::size_t r2 = rows / factor;
     const std::size_t c2 = cols / factor;
     std::vector<double> out(r2 * c2 * steps, 0.0);
@@ -1054,20 +1186,26 @@ std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c)
             for (std::size_t t = 0; t < steps; ++t)
-                out[((r / factor) * c2 + c / factor) * steps + t] += grid[(r * cols + c) * steps + t] * inv;
+                out[((r / factor) * c2 + c / factor) * steps + t] +=
+                    grid[(r * cols + c) * steps + t] * inv;
     return out;
 }
 
-std::string markdown_table(const std::vector<std::string>& methods, const std::vector<TableRow>& rows) {
+std::string markdown_table(const std::vector<std::string>& methods,
+                           const std::vector<TableRow>& rows) {
     std::string out = "| metric |";
-    for (const auto& m : methods) out += " " + m + " |";
+    for (const auto& m : methods)
+        out += " " + m + " |";
     out += "\n| --- |";
-    for (std::size_t i = 0; i < methods.size(); ++i) out += " ---: |";
+    for (std::size_t i = 0; i < methods.size(); ++i)
+        out += " ---: |";
     out += "\n";
     for (const auto& row : rows) {
         double best = kNaN;
         for (const double v : row.values) {
-            if (std::isfinite(v) && (!std::isfinite(best) || (row.lower_is_better ? v < best : v > best))) best = v;
+            if (std::isfinite(v) &&
+                (!std::isfinite(best) || (row.lower_is_better ? v < best : v > best)))
+                best = v;
         }
         out += "| " + row.metric + " |";
         for (const double v : row.values) {
@@ -1080,14 +1218,18 @@ std::string markdown_table(const std::vector<std::string>& methods, const std::v
 }
 
 EvalOutputs run_evaluation(const EvalRequest& rq) {
-    require_file(rq.real, "--real", "Pass the real data file <root>/<City>/data/<City>_<datatype>_data.h5 (grid_meta)");
-    require_file(rq.generated, "--generated", "Pass the results file <City>_<datatype>.h5 that zoomdiff_infer wrote");
+    require_file(
+        rq.real, "--real",
+        "Pass the real data file <root>/<City>/data/<City>_<datatype>_data.h5 (grid_meta)");
+    require_file(rq.generated, "--generated",
+                 "Pass the results file <City>_<datatype>.h5 that zoomdiff_infer wrote");
     const io::CityMaps maps = io::read_results_h5(rq.generated);
     const RealCity real = read_real(rq.real);
     check_same_city(rq, real, maps);
     const bool mosaic = real.arrangement != kPatches;
     const std::string real_sha = core::sha256_file(rq.real);
-    json inputs{{"real", json{{"path", fs::absolute(rq.real).lexically_normal().string()}, {"sha256", real_sha}}},
+    json inputs{{"real", json{{"path", fs::absolute(rq.real).lexically_normal().string()},
+                              {"sha256", real_sha}}},
                 {"generated", file_entry(rq.generated)}};
 
     Baselines baselines;
@@ -1095,22 +1237,27 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
         const fs::path cond = rq.cond.empty() ? cond_file_for(rq.real) : rq.cond;
         baselines = build_baselines(rq, maps, real, cond, real_sha, inputs);
     }
-    const fs::path out = rq.out.empty() ? rq.generated.parent_path() / "eval" / (maps.city + "_" + maps.datatype) : rq.out;
+    const fs::path out =
+        rq.out.empty() ? rq.generated.parent_path() / "eval" / (maps.city + "_" + maps.datatype)
+                       : rq.out;
     std::vector<std::string> methods{"zoomdiff"};
     if (rq.baselines) {
-        for (std::size_t i = 1; i < kMethods.size(); ++i) methods.push_back(kMethods[i]);
+        for (std::size_t i = 1; i < kMethods.size(); ++i)
+            methods.push_back(kMethods[i]);
     }
 
     std::vector<ScaleData> scales;
-    for (const auto& spec : kScales) scales.push_back(prepare_scale(rq, spec, real, maps, baselines));
+    for (const auto& spec : kScales)
+        scales.push_back(prepare_scale(rq, spec, real, maps, baselines));
 
     json scales_json;
-    std::string md = fmt::format("# zoomdiff_eval: {} {}\n\nReal `{}` vs generated `{}` ({} sample(s), calibration {}). "
-                                 "Values in {}. Cells: {}. Best value of each row in bold.\n",
-                                 maps.city, maps.datatype, rq.real.string(), rq.generated.string(), maps.nsample,
-                                 maps.calibration.empty() ? "unknown" : maps.calibration,
-                                 maps.units.empty() ? "the data's units" : maps.units,
-                                 rq.mask ? "inside the generated file's city mask" : "all cells with generated values");
+    std::string md = fmt::format(
+        "# zoomdiff_eval: {} {}\n\nReal `{}` vs generated `{}` ({} sample(s), calibration {}). "
+        "Values in {}. Cells: {}. Best value of each row in bold.\n",
+        maps.city, maps.datatype, rq.real.string(), rq.generated.string(), maps.nsample,
+        maps.calibration.empty() ? "unknown" : maps.calibration,
+        maps.units.empty() ? "the data's units" : maps.units,
+        rq.mask ? "inside the generated file's city mask" : "all cells with generated values");
     std::vector<fs::path> plots;
     const std::string what = maps.city + " " + maps.datatype;
     for (std::size_t si = 0; si < scales.size(); ++si) {
@@ -1127,19 +1274,21 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
         std::map<std::string, RowValues> rows;
         for (const auto& m : methods) {
             if (d.samples.count(m) == 0) {
-                sj["methods"][m] = json{{"available", false}, {"reason", baselines.unavailable.at(m)}};
+                sj["methods"][m] =
+                    json{{"available", false}, {"reason", baselines.unavailable.at(m)}};
                 continue;
             }
             RowValues& row = rows[m];
             json mj = score(d.real, d.samples.at(m), ctx, row);
-            // Cross-scale consistency: this scale's map pooled to each coarser scale vs that scale's map.
+            // Cross-scale consistency: this scale's map pooled to each coarser scale vs that
+            // scale's map.
             json cross = json::object();
             for (std::size_t cj = 0; cj < si; ++cj) {
                 const ScaleData& coarse = scales[cj];
                 const std::size_t f = coarse.factor / d.factor;
-                const CrossScaleResult r =
-                    cross_scale_consistency(grid_series(d.mean_grid.at(m), d.rows, d.cols), d.rows, d.cols,
-                                            grid_series(coarse.mean_grid.at(m), coarse.rows, coarse.cols), f);
+                const CrossScaleResult r = cross_scale_consistency(
+                    grid_series(d.mean_grid.at(m), d.rows, d.cols), d.rows, d.cols,
+                    grid_series(coarse.mean_grid.at(m), coarse.rows, coarse.cols), f);
                 const CrossScaleResult rr = cross_scale_consistency(
                     grid_series(zero_outside(d.real_grid, d.cells), d.rows, d.cols), d.rows, d.cols,
                     grid_series(coarse.real_grid, coarse.rows, coarse.cols), f);
@@ -1148,9 +1297,11 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
                                                   {"factor", r.factor}};
                 row["cross_" + coarse.name] = r.relative_error;
             }
-            json cross_json{{"evaluated_on", "sample_mean"},
-                            {"definition", "||pool(X_fine) - X_coarse|| / ||X_coarse||, pool = block mean with zeros "
-                                           "outside the evaluated cells; real_reference = the same for the real maps"}};
+            json cross_json{
+                {"evaluated_on", "sample_mean"},
+                {"definition",
+                 "||pool(X_fine) - X_coarse|| / ||X_coarse||, pool = block mean with zeros "
+                 "outside the evaluated cells; real_reference = the same for the real maps"}};
             if (si == 0) {
                 cross_json["reason"] = "coarsest scale: nothing to pool to";
             } else {
@@ -1164,43 +1315,54 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
 
         std::vector<TableRow> table;
         for (const auto& spec : kRows) {
-            if (si == 0 && std::string(spec.key).rfind("cross_", 0) == 0) continue;
-            if (si == 1 && std::string(spec.key) == "cross_1000m") continue;
+            if (si == 0 && std::string(spec.key).rfind("cross_", 0) == 0)
+                continue;
+            if (si == 1 && std::string(spec.key) == "cross_1000m")
+                continue;
             TableRow tr{spec.label, spec.lower_is_better, {}};
             bool any = false;
             for (const auto& m : methods) {
                 const auto it = rows.find(m);
-                const double v = it == rows.end() || it->second.count(spec.key) == 0 ? kNaN : it->second.at(spec.key);
+                const double v = it == rows.end() || it->second.count(spec.key) == 0
+                                     ? kNaN
+                                     : it->second.at(spec.key);
                 any = any || std::isfinite(v);
                 tr.values.push_back(v);
             }
-            if (any || std::string(spec.key) == "ssim" || std::string(spec.key) == "crps") table.push_back(tr);
+            if (any || std::string(spec.key) == "ssim" || std::string(spec.key) == "crps")
+                table.push_back(tr);
         }
         md += fmt::format("\n## {} ({} of {} cells)\n\n", d.name, d.cells.size(), d.rows * d.cols);
         md += markdown_table(methods, table);
         const json& z = sj["methods"]["zoomdiff"];
-        if (z["spatial_ssim"].contains("reason")) md += "\nSSIM: " + z["spatial_ssim"]["reason"].get<std::string>() + ".";
-        if (z["crps"].contains("reason")) md += "\nCRPS: " + z["crps"]["reason"].get<std::string>() + ".";
+        if (z["spatial_ssim"].contains("reason"))
+            md += "\nSSIM: " + z["spatial_ssim"]["reason"].get<std::string>() + ".";
+        if (z["crps"].contains("reason"))
+            md += "\nCRPS: " + z["crps"]["reason"].get<std::string>() + ".";
         if (rq.baselines) {
             std::vector<std::string> beaten;
             for (const auto& tr : table) {
                 const double zv = tr.values[0];
                 for (std::size_t k = 1; k < tr.values.size(); ++k) {
                     const double v = tr.values[k];
-                    if (std::isfinite(v) && (!std::isfinite(zv) || (tr.lower_is_better ? v < zv : v > zv))) {
+                    if (std::isfinite(v) &&
+                        (!std::isfinite(zv) || (tr.lower_is_better ? v < zv : v > zv))) {
                         beaten.push_back(tr.metric);
                         break;
                     }
                 }
             }
-            md += beaten.empty() ? std::string("\nzoomdiff beats every baseline on every metric with a value at this scale.")
+            md += beaten.empty() ? std::string(
+                                       "\nzoomdiff beats every baseline on every metric with a "
+                                       "value at this scale.")
                                  : "\nA baseline beats zoomdiff on: " + join(beaten, "; ") + ".";
         }
         md += "\n";
         const auto written = write_plots(out / "plots", what, d, mosaic, methods);
         plots.insert(plots.end(), written.begin(), written.end());
     }
-    for (const auto& [m, reason] : baselines.unavailable) md += "\n" + m + ": not available (" + reason + ").";
+    for (const auto& [m, reason] : baselines.unavailable)
+        md += "\n" + m + ": not available (" + reason + ").";
 
     json options{{"real", rq.real.string()},
                  {"generated", rq.generated.string()},
@@ -1212,10 +1374,12 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
                  {"seed", rq.seed},
                  {"mmd_max_cells", rq.mmd_max_cells},
                  {"command_line", rq.command_line}};
-    for (const auto& t : rq.train) options["train"].push_back(t.string());
+    for (const auto& t : rq.train)
+        options["train"].push_back(t.string());
     json doc{{"format", "zoomdiff-eval 1"},
              {"tool", json{{"name", "zoomdiff_eval"}, {"version", ZOOMDIFF_VERSION}}},
-             {"contract", "EVAL.md: real Y and generated X, [cells, 168], physical units, on the same cells"},
+             {"contract",
+              "EVAL.md: real Y and generated X, [cells, 168], physical units, on the same cells"},
              {"city", maps.city},
              {"datatype", maps.datatype},
              {"units", maps.units},
@@ -1223,13 +1387,15 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
              {"calibration", maps.calibration},
              {"model_run", maps.model_run},
              {"tile_arrangement", mosaic ? kMosaic : kPatches},
-             {"real_coarse_scales", "2x2 / 4x4 block means of the real 500 m grid (the model's division operators)"},
+             {"real_coarse_scales",
+              "2x2 / 4x4 block means of the real 500 m grid (the model's division operators)"},
              {"generated_coarse_scales", "the model's own 1000 m and 2000 m maps as stored"},
              {"inputs", inputs},
              {"options", options},
              {"methods", methods},
              {"scales", scales_json}};
-    if (rq.baselines) doc["baselines"] = baselines.info;
+    if (rq.baselines)
+        doc["baselines"] = baselines.info;
 
     EvalOutputs result;
     result.metrics_json = out / "metrics.json";
@@ -1238,8 +1404,8 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     result.markdown = md;
     core::write_text_file(result.metrics_json, doc.dump(2) + "\n");
     core::write_text_file(result.metrics_md, md);
-    spdlog::info("wrote {}, {} and {} plot(s) in {}", result.metrics_json.string(), result.metrics_md.string(),
-                 plots.size(), (out / "plots").string());
+    spdlog::info("wrote {}, {} and {} plot(s) in {}", result.metrics_json.string(),
+                 result.metrics_md.string(), plots.size(), (out / "plots").string());
     if (rq.print_table) {
         std::fwrite(md.data(), 1, md.size(), stdout);
         std::fflush(stdout);

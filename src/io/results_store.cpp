@@ -492,8 +492,10 @@ ScaleMaps read_scale(const H5File& file, const std::string& name, std::int64_t n
                                          std::to_string(row[i]) + ", " + std::to_string(col[i]) +
                                          ") lies off the " + shape_text(s.mask.shape()) + " grid");
         }
-        const auto cell = static_cast<std::size_t>(row[i]) * s.cols + static_cast<std::size_t>(col[i]);
-        std::copy_n(samples.data() + i * ns * kHours, ns * kHours, s.samples.data() + cell * ns * kHours);
+        const auto cell =
+            static_cast<std::size_t>(row[i]) * s.cols + static_cast<std::size_t>(col[i]);
+        std::copy_n(samples.data() + i * ns * kHours, ns * kHours,
+                    s.samples.data() + cell * ns * kHours);
         std::copy_n(mean.data() + i * kHours, kHours, s.mean.data() + cell * kHours);
     }
     return s;
@@ -509,8 +511,9 @@ CityMaps read_results_h5(const fs::path& path) {
     }
     const H5File file = H5File::open_read(path);
     if (!file.has_attr("/", "format") || file.attr_string("/", "format") != kResultsFormat) {
-        bad_results(path, std::string("not a zoomdiff-results file (root attribute 'format' is not '") +
-                              kResultsFormat + "')");
+        bad_results(path,
+                    std::string("not a zoomdiff-results file (root attribute 'format' is not '") +
+                        kResultsFormat + "')");
     }
     CityMaps maps;
     const auto text = [&file](const char* name) {
@@ -568,7 +571,8 @@ void write_rgba_png(const fs::path& final_path, const std::vector<std::uint8_t>&
                     const std::vector<std::pair<std::string, std::string>>& text) {
     if (rgba.size() != 4 * width * height || width == 0 || height == 0) {
         inconsistent(final_path, "RGBA buffer of " + std::to_string(rgba.size()) + " bytes for " +
-                                     std::to_string(width) + " x " + std::to_string(height) + " pixels");
+                                     std::to_string(width) + " x " + std::to_string(height) +
+                                     " pixels");
     }
     check_output_folder(final_path);
     core::AtomicOutput out(final_path);

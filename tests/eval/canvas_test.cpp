@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
-
-#include "support/support.hpp"
 
 namespace zoomdiff::eval {
 namespace {
@@ -23,7 +22,8 @@ TEST(EvalCanvas, LinesAndRectanglesLandOnTheirPixels) {
     }
     EXPECT_EQ(c.pixel(7, 2), kWhite);
     c.line(0, 0, 9, 9, kBlack);  // diagonal: (i, i)
-    for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(c.pixel(i, i), kBlack) << i;
+    for (std::size_t i = 0; i < 10; ++i)
+        EXPECT_EQ(c.pixel(i, i), kBlack) << i;
     EXPECT_EQ(c.pixel(1, 0), kWhite);
     c.fill_rect(15, 5, 18, 7, kRed);  // [15, 18) × [5, 7)
     EXPECT_EQ(c.pixel(15, 5), kRed);
@@ -37,11 +37,12 @@ TEST(EvalCanvas, LinesAndRectanglesLandOnTheirPixels) {
 TEST(EvalCanvas, GlyphsOfTheBuiltInFont) {
     Canvas c(40, 12);
     c.text(1, 1, "1", kBlack);  // '1': column 2 set in rows 0..6, row 6 columns 1..3
-    for (int row = 0; row < 7; ++row) EXPECT_EQ(c.pixel(3, 1 + row), kBlack) << row;
+    for (int row = 0; row < 7; ++row)
+        EXPECT_EQ(c.pixel(3, 1 + row), kBlack) << row;
     EXPECT_EQ(c.pixel(2, 7), kBlack);
     EXPECT_EQ(c.pixel(1, 1), kWhite);
-    EXPECT_EQ(Canvas::text_width("ABC"), 17);       // 3 glyphs of 5 + 2 gaps
-    EXPECT_EQ(Canvas::text_width("ab", 2), 22);     // 2 × (12) − 2
+    EXPECT_EQ(Canvas::text_width("ABC"), 17);    // 3 glyphs of 5 + 2 gaps
+    EXPECT_EQ(Canvas::text_width("ab", 2), 22);  // 2 × (12) − 2
     Canvas lower(12, 9);
     Canvas upper(12, 9);
     lower.text(0, 0, "a", kBlack);
@@ -54,7 +55,8 @@ TEST(EvalCanvas, ChartPlacesPointsOnItsFrame) {
     const ChartFrame f = draw_line_chart(c, "T", "x", "y", {{"s", {0, 10}, {0, 10}, kRed, 1}});
     // The series runs from (x_min, y 0) to (x_max, 10): both ends are red.
     EXPECT_EQ(c.pixel(static_cast<std::size_t>(f.px(0)), static_cast<std::size_t>(f.py(0))), kRed);
-    EXPECT_EQ(c.pixel(static_cast<std::size_t>(f.px(10)), static_cast<std::size_t>(f.py(10))), kRed);
+    EXPECT_EQ(c.pixel(static_cast<std::size_t>(f.px(10)), static_cast<std::size_t>(f.py(10))),
+              kRed);
     EXPECT_EQ(f.px(0), f.left);
     EXPECT_EQ(f.py(0), f.bottom);
 }
@@ -79,8 +81,12 @@ TEST(EvalCanvas, PngDecodesWithItsSizeAndPixels) {
     ASSERT_EQ(ds->GetRasterCount(), 4);
     std::vector<unsigned char> red(33 * 17);
     std::vector<unsigned char> green(33 * 17);
-    ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, 33, 17, red.data(), 33, 17, GDT_Byte, 0, 0, nullptr), CE_None);
-    ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Read, 0, 0, 33, 17, green.data(), 33, 17, GDT_Byte, 0, 0, nullptr), CE_None);
+    ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, 33, 17, red.data(), 33, 17, GDT_Byte, 0,
+                                             0, nullptr),
+              CE_None);
+    ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Read, 0, 0, 33, 17, green.data(), 33, 17, GDT_Byte,
+                                             0, 0, nullptr),
+              CE_None);
     EXPECT_EQ(red[5 * 33 + 10], 255);
     EXPECT_EQ(green[5 * 33 + 10], 0);    // the line
     EXPECT_EQ(green[6 * 33 + 10], 255);  // white below it
@@ -91,13 +97,14 @@ TEST(EvalCanvas, PngDecodesWithItsSizeAndPixels) {
 
 TEST(EvalCanvas, MapPanelsShareOneColourScale) {
     // Two 1 × 2 maps, south-up rows: value 0 is the ramp's first colour, the maximum its last.
-    const Canvas c = draw_map_panels("M", {{"A", 1, 2, {0.0, 4.0}}, {"B", 1, 2, {4.0, std::nan("")}}}, 4.0);
+    const Canvas c =
+        draw_map_panels("M", {{"A", 1, 2, {0.0, 4.0}}, {"B", 1, 2, {4.0, std::nan("")}}}, 4.0);
     // Layout: panels 24 px apart from x = 24, top at y = 52, 24 px per cell for 2 columns.
     const Rgb low{68, 1, 84};      // ramp(0)
     const Rgb high{253, 231, 37};  // ramp(1)
     EXPECT_EQ(c.pixel(30, 60), low);
     EXPECT_EQ(c.pixel(60, 60), high);
-    EXPECT_EQ(c.pixel(100, 60), high);      // panel B, same value, same colour
+    EXPECT_EQ(c.pixel(100, 60), high);        // panel B, same value, same colour
     EXPECT_EQ(c.pixel(130, 60), kLightGrey);  // NaN
     EXPECT_EQ(c.pixel(30, 40), kWhite);
 }

@@ -19,7 +19,8 @@ TEST(EvalBlockMean, TwoByTwoBlocksOfAKnownGrid) {
     std::vector<double> grid;
     for (int r = 0; r < 2; ++r)
         for (int c = 0; c < 4; ++c)
-            for (int t = 0; t < 2; ++t) grid.push_back(10.0 * r + c + 100.0 * t);
+            for (int t = 0; t < 2; ++t)
+                grid.push_back(10.0 * r + c + 100.0 * t);
     const std::vector<double> out = block_mean_grid(grid, 2, 4, 2, 2);
     // Block (0, 0): cells (0,0) (0,1) (1,0) (1,1) → mean 5.5; block (0, 1): 7.5.
     EXPECT_EQ(out, (std::vector<double>{5.5, 105.5, 7.5, 107.5}));
@@ -43,8 +44,8 @@ TEST(EvalCondFile, FollowsTheCityLayout) {
 
 TEST(EvalMarkdown, BestValuePerRowInBold) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    const std::string md = markdown_table({"a", "b", "c"}, {{"err", true, {2.0, 1.0, nan}},
-                                                            {"ssim", false, {0.5, 0.9, 0.9}}});
+    const std::string md = markdown_table(
+        {"a", "b", "c"}, {{"err", true, {2.0, 1.0, nan}}, {"ssim", false, {0.5, 0.9, 0.9}}});
     EXPECT_NE(md.find("| metric | a | b | c |"), std::string::npos) << md;
     EXPECT_NE(md.find("| err | 2 | **1** | – |"), std::string::npos) << md;
     EXPECT_NE(md.find("| ssim | 0.5 | **0.9** | **0.9** |"), std::string::npos) << md;  // ties

@@ -155,7 +155,8 @@ TEST(EvalPointErrors, ConstantOffsetIsAnalytic) {
     const Series y = fixture_real();
     const double c = 2.5;
     const PointErrors e = point_errors(y, shifted(y, c));
-    const double mean = std::accumulate(y.values.begin(), y.values.end(), 0.0) / static_cast<double>(y.values.size());
+    const double mean = std::accumulate(y.values.begin(), y.values.end(), 0.0) /
+                        static_cast<double>(y.values.size());
     const auto [lo, hi] = std::minmax_element(y.values.begin(), y.values.end());
     EXPECT_NEAR(e.mae, c, 1e-12);
     EXPECT_NEAR(e.rmse, c, 1e-12);
@@ -168,10 +169,12 @@ TEST(EvalJsd, ShiftByWholeBinsIsKOverNTimesLn2) {
     // n values, one per unit bin on [0, 100); X = Y + k bins: P and Q share n − k bins of mass 1/n,
     // each has k bins alone: JSD = (k / n) ln 2 (ε = 1e-12 moves it by ~1e-10).
     std::vector<double> y;
-    for (int i = 0; i < 40; ++i) y.push_back(i + 0.5);
+    for (int i = 0; i < 40; ++i)
+        y.push_back(i + 0.5);
     for (const int k : {1, 7, 25}) {
         std::vector<double> x;
-        for (const double v : y) x.push_back(v + k);
+        for (const double v : y)
+            x.push_back(v + k);
         EXPECT_NEAR(histogram_jsd(y, x, 100, 0.0, 100.0).jsd, k / 40.0 * std::log(2.0), 1e-9) << k;
     }
 }
@@ -497,11 +500,13 @@ TEST(EvalBaselines, NearestAnalogueSkipsTheExcludedRow) {
     const Series train = make_series(3, 1, std::vector<double>{10, 20, 30});
     const Series cond = make_series(3, 1, std::vector<double>{0, 1, 5});
     const Series target = make_series(2, 1, std::vector<double>{0, 5});
-    EXPECT_EQ(nearest_analogue_baseline(train, cond, target).chosen, (std::vector<std::size_t>{0, 2}));
+    EXPECT_EQ(nearest_analogue_baseline(train, cond, target).chosen,
+              (std::vector<std::size_t>{0, 2}));
     const AnalogueResult r = nearest_analogue_baseline(train, cond, target, {0, kNoRow});
     EXPECT_EQ(r.chosen, (std::vector<std::size_t>{1, 2}));
     EXPECT_EQ(r.generated.values, (std::vector<double>{20, 30}));
-    EXPECT_THROW((void)nearest_analogue_baseline(train, cond, target, {0}), Error);  // one per target
+    EXPECT_THROW((void)nearest_analogue_baseline(train, cond, target, {0}),
+                 Error);  // one per target
     const Series one = make_series(1, 1, std::vector<double>{1});
     EXPECT_THROW((void)nearest_analogue_baseline(one, one, one, {0}), Error);  // nothing left
 }

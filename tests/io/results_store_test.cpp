@@ -563,7 +563,8 @@ TEST(ResultsH5Read, OtherFilesAreRefusedByName) {
         ADD_FAILURE() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.subject(), other.string());
-        EXPECT_NE(std::string(e.what()).find("not a zoomdiff-results file"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("not a zoomdiff-results file"), std::string::npos)
+            << e.what();
     }
 }
 

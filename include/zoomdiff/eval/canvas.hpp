@@ -17,7 +17,11 @@ struct Rgb {
     std::uint8_t r = 0;
     std::uint8_t g = 0;
     std::uint8_t b = 0;
-    friend bool operator==(const Rgb& a, const Rgb& b) { return a.r == b.r && a.g == b.g && a.b == b.b; }
+
+    friend bool operator==(const Rgb& a, const Rgb& b) {
+        return a.r == b.r && a.g == b.g && a.b == b.b;
+    }
+
     friend bool operator!=(const Rgb& a, const Rgb& b) { return !(a == b); }
 };
 
@@ -38,7 +42,9 @@ public:
     Canvas(std::size_t width, std::size_t height, Rgb background = kWhite);
 
     [[nodiscard]] std::size_t width() const noexcept { return width_; }
+
     [[nodiscard]] std::size_t height() const noexcept { return height_; }
+
     /// The pixel at (x, y); throws std::out_of_range outside the image.
     [[nodiscard]] Rgb pixel(std::size_t x, std::size_t y) const;
 

@@ -22,13 +22,14 @@ struct EvalRequest {
     /// Training data files of the baselines; empty: the cities of the generated file's model run
     /// (manifest.json).
     std::vector<std::filesystem::path> train;
-    /// Condition file of the evaluated city; empty: <root>/<City>/cond/<City>_cond.h5 beside --real.
+    /// Condition file of the evaluated city; empty: <root>/<City>/cond/<City>_cond.h5 beside
+    /// --real.
     std::filesystem::path cond;
     /// Output folder; empty: <dir of generated>/eval/<City>_<datatype>/.
     std::filesystem::path out;
-    std::uint64_t seed = 0;           ///< the MMD's cell subsample
-    std::size_t mmd_max_cells = 1000; ///< MMD uses at most this many cells (seeded subsample)
-    bool print_table = true;          ///< metrics.md to stdout
+    std::uint64_t seed = 0;            ///< the MMD's cell subsample
+    std::size_t mmd_max_cells = 1000;  ///< MMD uses at most this many cells (seeded subsample)
+    bool print_table = true;           ///< metrics.md to stdout
     std::string command_line;
 };
 
@@ -51,7 +52,8 @@ EvalOutputs run_evaluation(const EvalRequest& request);
 /// Block means of a (rows, cols, T) grid over factor × factor blocks: (rows/f, cols/f, T). NaN
 /// propagates. Throws if the sizes do not divide.
 [[nodiscard]] std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
-                                                  std::size_t cols, std::size_t steps, std::size_t factor);
+                                                  std::size_t cols, std::size_t steps,
+                                                  std::size_t factor);
 
 /// One row of a metrics.md table: the metric, whether lower is better, and one value per method
 /// (NaN = not available).

@@ -327,9 +327,8 @@ struct AnalogueResult {
 /// (kNoRow: none) — leave-one-out when the evaluated city is part of the training set, so a tile
 /// is never its own analogue. Throws if a target has no usable row.
 inline constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
-[[nodiscard]] AnalogueResult nearest_analogue_baseline(const Series& train,
-                                                       const Series& train_conditions,
-                                                       const Series& target_conditions,
-                                                       const std::vector<std::size_t>& excluded = {});
+[[nodiscard]] AnalogueResult nearest_analogue_baseline(
+    const Series& train, const Series& train_conditions, const Series& target_conditions,
+    const std::vector<std::size_t>& excluded = {});
 
 }  // namespace zoomdiff::eval

@@ -4,8 +4,8 @@
 // written as our HDF5 results file, the reference's 500 m .npz, north-up GeoTIFFs and PNG
 // quicklooks. Torch-free: the model area fills CityMaps, this area writes it.
 
-#include <cstddef>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
