@@ -68,7 +68,7 @@ using ZipPtr = std::unique_ptr<zip_t, ZipDiscard>;
 
 /// One supported element type.
 struct Dtype {
-    char kind = 'f';  // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
+    char kind = 'f';  // 'f' float, 'i' signed, 'u' unsigned, 'b' bool, 'U' UTF-32 string
     std::size_t item_bytes = 8;
 };
 
@@ -98,6 +98,23 @@ Dtype parse_dtype(const fs::path& file, const std::string& key, const std::strin
     }
     const char order = text[0];
     const char kind = text[1];
+    if (kind == 'U') {
+        // numpy's unicode strings: n UTF-32 code units per element, NUL-padded.
+        const std::string count_text = text.substr(2);
+        const bool digits = !count_text.empty() && count_text.size() <= 9 &&
+                            std::all_of(count_text.begin(), count_text.end(),
+                                        [](char c) { return c >= '0' && c <= '9'; });
+        if (order == '>') {
+            member_error(file, key, "big-endian dtype '" + text + "' is not supported",
+                         "Convert it to little-endian first, e.g. arr.astype('<" +
+                             text.substr(1) + "')");
+        }
+        if (!digits || (order != '<' && order != '|' && order != '=')) {
+            member_error(file, key, "unsupported dtype '" + text + "'",
+                         "Save the strings as a fixed-width unicode array, e.g. arr.astype(str)");
+        }
+        return {'U', 4 * std::stoul(count_text)};
+    }
     const std::string size_text = text.substr(2);
     const bool size_ok =
         size_text == "1" || size_text == "2" || size_text == "4" || size_text == "8";
@@ -114,7 +131,7 @@ Dtype parse_dtype(const fs::path& file, const std::string& key, const std::strin
     if (!order_ok || !kind_ok) {
         member_error(file, key,
                      "unsupported dtype '" + text +
-                         "' (supported: little-endian f4 f8 i1 i2 i4 i8 u1 u2 u4 u8, and |b1)",
+                         "' (supported: little-endian f4 f8 i1 i2 i4 i8 u1 u2 u4 u8, |b1 and <Un)",
                      fix);
     }
     return {kind, item_bytes};
@@ -451,6 +468,10 @@ bool NpyInfo::is_floating() const noexcept {
     return dtype.size() >= 2 && dtype[1] == 'f';
 }
 
+bool NpyInfo::is_string() const noexcept {
+    return dtype.size() >= 2 && dtype[1] == 'U';
+}
+
 // ---- NpzReader -------------------------------------------------------------------------------
 
 struct NpzReader::Impl {
@@ -591,6 +612,10 @@ NdArray<double> NpzReader::read_double(const std::string& key) const {
     const auto [header, bytes] = impl_->read_member(key);
     const char* data = bytes.data() + header.data_offset;
     const auto& path = impl_->path;
+    if (header.dtype.kind == 'U') {
+        member_error(path, key, "dtype " + header.info.dtype + " holds strings, not numbers",
+                     "Read it with read_strings");
+    }
     std::vector<double> values;
     const auto too_big = [&](auto v) {
         member_error(path, key,
@@ -659,9 +684,9 @@ NdArray<std::int64_t> NpzReader::read_int64(const std::string& key) const {
     const auto [header, bytes] = impl_->read_member(key);
     const char* data = bytes.data() + header.data_offset;
     const auto& path = impl_->path;
-    if (header.dtype.kind == 'f') {
+    if (header.dtype.kind == 'f' || header.dtype.kind == 'U') {
         member_error(path, key, "dtype " + header.info.dtype + " is not an integer type",
-                     "Read it with read_double");
+                     header.dtype.kind == 'U' ? "Read it with read_strings" : "Read it with read_double");
     }
     const bool is_signed = header.dtype.kind == 'i';
     std::vector<std::int64_t> values =
@@ -687,6 +712,51 @@ NdArray<std::int64_t> NpzReader::read_int64(const std::string& key) const {
                     return static_cast<std::int64_t>(v);
             }
         });
+    if (header.info.fortran_order) {
+        values = fortran_to_c(values, header.info.shape);
+    }
+    return {header.info.shape, std::move(values)};
+}
+
+NdArray<std::string> NpzReader::read_strings(const std::string& key) const {
+    const auto [header, bytes] = impl_->read_member(key);
+    const auto& path = impl_->path;
+    if (header.dtype.kind != 'U') {
+        member_error(path, key, "dtype " + header.info.dtype + " is not a unicode string type",
+                     "Read it with read_double or read_int64");
+    }
+    const std::size_t units = header.dtype.item_bytes / 4;
+    const char* data = bytes.data() + header.data_offset;
+    std::vector<std::string> values(header.info.element_count());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        std::string& out = values[i];
+        for (std::size_t u = 0; u < units; ++u) {
+            const auto cp = load<std::uint32_t>(data + (i * units + u) * 4);
+            if (cp == 0) {
+                break;  // numpy strips trailing NULs (a string cannot hold an inner one)
+            }
+            if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                corrupt(path, key,
+                        "element " + std::to_string(i) + " holds " + std::to_string(cp) +
+                            ", not a Unicode code point");
+            }
+            if (cp < 0x80) {
+                out += static_cast<char>(cp);
+            } else if (cp < 0x800) {
+                out += static_cast<char>(0xC0 | (cp >> 6));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                out += static_cast<char>(0xE0 | (cp >> 12));
+                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+                out += static_cast<char>(0xF0 | (cp >> 18));
+                out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            }
+        }
+    }
     if (header.info.fortran_order) {
         values = fortran_to_c(values, header.info.shape);
     }
@@ -782,6 +852,43 @@ void NpzWriter::write(const std::string& key, const NdArray<std::int64_t>& array
 
 void NpzWriter::write(const std::string& key, const NdArray<std::int32_t>& array) {
     add_member(key, "<i4", array.shape(), array.data(), array.size() * sizeof(std::int32_t));
+}
+
+void NpzWriter::write_strings(const std::string& key, const NdArray<std::string>& array) {
+    std::vector<std::vector<std::uint32_t>> decoded;
+    decoded.reserve(array.size());
+    std::size_t width = 1;  // numpy gives an array of empty strings dtype <U1
+    for (std::size_t i = 0; i < array.size(); ++i) {
+        const std::string& text = array.data()[i];
+        std::vector<std::uint32_t> cps;
+        for (std::size_t p = 0; p < text.size();) {
+            const auto b0 = static_cast<unsigned char>(text[p]);
+            const std::size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+            if (len == 0 || p + len > text.size()) {
+                throw Error(impl_->path.string(), "array key '" + key + "': element " + std::to_string(i) +
+                            " is not valid UTF-8", "Pass UTF-8 text", ExitCode::kInternal);
+            }
+            std::uint32_t cp = len == 1 ? b0 : (b0 & (0x7FU >> len));
+            for (std::size_t k = 1; k < len; ++k) {
+                cp = (cp << 6) | (static_cast<unsigned char>(text[p + k]) & 0x3FU);
+            }
+            if (cp == 0) {
+                throw Error(impl_->path.string(), "array key '" + key + "': element " + std::to_string(i) +
+                            " holds a NUL character, which numpy strings cannot keep", "Remove it",
+                            ExitCode::kInternal);
+            }
+            cps.push_back(cp);
+            p += len;
+        }
+        width = std::max(width, cps.size());
+        decoded.push_back(std::move(cps));
+    }
+    std::vector<std::uint32_t> units(array.size() * width, 0);
+    for (std::size_t i = 0; i < decoded.size(); ++i) {
+        std::copy(decoded[i].begin(), decoded[i].end(), units.begin() + static_cast<std::ptrdiff_t>(i * width));
+    }
+    add_member(key, "<U" + std::to_string(width), array.shape(), units.data(),
+               units.size() * sizeof(std::uint32_t));
 }
 
 void NpzWriter::close() {

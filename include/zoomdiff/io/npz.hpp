@@ -25,13 +25,16 @@ struct NpyInfo {
     [[nodiscard]] bool is_bool() const noexcept;
     /// Floating-point dtype (f4 f8).
     [[nodiscard]] bool is_floating() const noexcept;
+    /// Unicode string dtype (`<Un`: n UTF-32 code units per element).
+    [[nodiscard]] bool is_string() const noexcept;
 };
 
 /// Reader of a numpy `.npz` archive: a zip of `<key>.npy` members, stored or deflated (what
 /// `np.savez` and `np.savez_compressed` write). Members are read on demand, one at a time.
 ///
-/// Supported dtypes: little-endian `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8` and `|b1`. Big-endian data,
-/// other dtypes (complex, float16, strings, objects, structured) throw zoomdiff::Error.
+/// Supported dtypes: little-endian `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8`, `|b1` and unicode strings
+/// `<Un` (read_strings). Big-endian data, other dtypes (complex, float16, byte strings `S`,
+/// objects, structured) throw zoomdiff::Error.
 /// A member stored with `fortran_order: True` is transposed: every read_* returns C
 /// (row-major) order with the shape from the header.
 ///
@@ -75,6 +78,11 @@ public:
     /// for a u8 value above INT64_MAX.
     [[nodiscard]] NdArray<std::int64_t> read_int64(const std::string& key) const;
 
+    /// The values of a unicode member (`<Un`, what numpy stores for `np.array(["train", ...])`)
+    /// as UTF-8 strings, C order, trailing NULs stripped as numpy does. Throws for any other
+    /// dtype, and for a code unit that is not a Unicode scalar value.
+    [[nodiscard]] NdArray<std::string> read_strings(const std::string& key) const;
+
 private:
     struct Impl;
     explicit NpzReader(std::unique_ptr<Impl> impl);
@@ -117,6 +125,10 @@ public:
     void write(const std::string& key, const NdArray<std::int64_t>& array);
     /// Adds member `<key>.npy` with dtype `<i4`.
     void write(const std::string& key, const NdArray<std::int32_t>& array);
+    /// Adds member `<key>.npy` with dtype `<Un`, n = the longest element in code points (at
+    /// least 1), as numpy stores `np.array(list_of_str)`. The strings are UTF-8; invalid UTF-8
+    /// or a NUL character throws.
+    void write_strings(const std::string& key, const NdArray<std::string>& array);
 
     /// Writes the archive and closes it; throws zoomdiff::Error (exit code 1) if writing fails,
     /// for this is where write errors show up (STYLE P4). Call exactly once.
