@@ -28,7 +28,6 @@ namespace fs = std::filesystem;
 constexpr std::size_t kSide = geo::kCellsPer2000m;  // 500 m cells per tile side in the files
 constexpr std::size_t kCells = kSide * kSide;       // 16 series per tile
 constexpr auto kSteps = static_cast<std::size_t>(kHours);
-constexpr auto kPoi = static_cast<std::size_t>(kPoiChannels);
 constexpr double kClipPercent = 99.0;
 
 std::string data_fix(const CitySource& s) {
@@ -188,7 +187,15 @@ std::size_t pooled_side(int spatial_scale_coarse) {
 }  // namespace
 
 std::int64_t static_channels(StaticLayout layout) {
-    return layout == StaticLayout::kReference ? 4 : 5;
+    switch (layout) {
+        case StaticLayout::kReference:
+            return 4;
+        case StaticLayout::kPoiOnly:
+            return 0;
+        case StaticLayout::kCorrected:
+            break;
+    }
+    return 5;
 }
 
 std::vector<std::string> split_dataset(const std::string& dataset) {
@@ -278,16 +285,41 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
     for (const auto& key : keys) {
         statics.push_back(read_array(cond, key, {rows, cols, kSide, kSide}, cfix));
     }
+    if (options.poi_channels < 1) {
+        throw std::invalid_argument("load_city_tiles: poi_channels must be positive");
+    }
+    const auto kPoi = static_cast<std::size_t>(options.poi_channels);
     const std::string poi_key = detail::poi_key(options.layout);
-    detail::require_poi_schema(cond, poi_key, source);
+    detail::require_poi_schema(cond, poi_key, source, options.poi_channels);
     const std::vector<float> poi =
         read_array(cond, poi_key, {rows, cols, kSide, kSide, kPoi}, cfix);
     const std::vector<float> loc = read_array(cond, "/loc_2000m", {rows, cols, 4}, cfix);
+    // Split labels (training_set.hpp): (R, C) of 0 / 1 / 2 when the data file has them.
+    std::vector<std::int64_t> labels;
+    if (data.exists("/split_2000m")) {
+        labels = detail::read_checked<std::int64_t>(
+            data, "/split_2000m", {rows, cols},
+            "Write /split_2000m as (R, C) integers 0 train, 1 validation, 2 test (uomo_import does)");
+        for (std::size_t t = 0; t < labels.size(); ++t) {
+            if (labels[t] < kSplitTrain || labels[t] > kSplitTest) {
+                throw Error(source.data_file.string(),
+                            fmt::format("/split_2000m is {} at tile (row {}, col {}): labels are 0 train, "
+                                        "1 validation, 2 test",
+                                        labels[t], t / cols, t % cols),
+                            "Rewrite the labels (uomo_import writes them from the upstream splits)");
+            }
+        }
+    }
 
     // ---- what a template city needs for calibration (MODEL.md §5.5), over the whole file ----
     CityTiles out;
+    out.poi_channels = options.poi_channels;
     {
-        const std::vector<float> pop = read_array(cond, "/pop_2000m", {rows, cols, kSide, kSide}, cfix);
+        // poi_only reads no population: pop_mean stays 0 (calibration's population ratio 1).
+        const std::vector<float> pop =
+            options.layout == StaticLayout::kPoiOnly
+                ? std::vector<float>()
+                : read_array(cond, "/pop_2000m", {rows, cols, kSide, kSide}, cfix);
         double sum = 0.0;
         double max = -std::numeric_limits<double>::infinity();
         std::int64_t finite = 0;
@@ -301,7 +333,7 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         out.template_stats.data_max = finite > 0 ? max : 0.0;
         double pop_sum = 0.0;
         for (const float v : pop) pop_sum += std::isfinite(v) ? v : 0.0F;
-        out.template_stats.pop_mean = pop_sum / static_cast<double>(pop.size());
+        out.template_stats.pop_mean = pop.empty() ? 0.0 : pop_sum / static_cast<double>(pop.size());
         out.template_stats.values = finite;
     }
 
@@ -392,6 +424,7 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         }
         std::copy_n(loc.data() + t * 4, 4, out.loc.data() + i * 4);
         out.tile_id.push_back(static_cast<std::int64_t>(t));
+        if (!labels.empty()) out.split_label.push_back(static_cast<std::int8_t>(labels[t]));
     }
 
     // ---- pre-pooling (§4.3 step 3) and the second clip, upper only (step 4, D-10) ----------

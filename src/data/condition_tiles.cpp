@@ -52,13 +52,17 @@ CitySource locate_conditions(const fs::path& data_root, const std::string& token
     return s;
 }
 
-ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layout) {
+ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layout, std::int64_t poi_channels) {
+    if (poi_channels < 1) throw std::invalid_argument("load_condition_tiles: poi_channels must be positive");
+    const auto kPoi = static_cast<std::size_t>(poi_channels);
     const io::H5File cond = io::H5File::open_read(source.cond_file);
     ConditionTiles out;
     out.token = source.token;
     out.city = source.city;
     out.cond_file = source.cond_file;
     out.grid = io::read_grid(cond);
+    out.tile_arrangement = detail::tile_arrangement(cond);
+    out.poi_channels = poi_channels;
     const std::size_t rows = out.grid.rows_2000m();
     const std::size_t cols = out.grid.cols_2000m();
     if (rows * cols == 0) {
@@ -70,7 +74,7 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
     out.tiles = out.tile_rows * out.tile_cols;
     const std::size_t n = rows * cols;
     const std::vector<std::size_t> plane{rows, cols, kSide, kSide};
-    const std::vector<std::size_t> poi_shape{rows, cols, kSide, kSide, static_cast<std::size_t>(kPoiChannels)};
+    const std::vector<std::size_t> poi_shape{rows, cols, kSide, kSide, kPoi};
 
     const std::vector<std::string> keys = detail::static_keys(layout);
     const std::size_t channels = keys.size();
@@ -84,18 +88,20 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
                 out.static_cond[(t * channels + c) * 16 + k] = static_cast<float>(values[t * 16 + k]);
     }
     const std::string poi_key = detail::poi_key(layout);
-    detail::require_poi_schema(cond, poi_key, source);
+    detail::require_poi_schema(cond, poi_key, source, poi_channels);
     const auto poi = read_checked<double>(cond, poi_key, poi_shape, source);
-    require_finite(poi, poi_key, cols, static_cast<std::size_t>(kPoiChannels), source);
+    require_finite(poi, poi_key, cols, kPoi, source);
     out.poi.resize(poi.size());
-    for (std::size_t t = 0; t < n; ++t)  // (R, C, 4, 4, 21) -> (N, 21, 4, 4)
+    for (std::size_t t = 0; t < n; ++t)  // (R, C, 4, 4, P) -> (N, P, 4, 4)
         for (std::size_t k = 0; k < 16; ++k)
-            for (std::size_t p = 0; p < static_cast<std::size_t>(kPoiChannels); ++p)
-                out.poi[(t * kPoiChannels + p) * 16 + k] = static_cast<float>(poi[(t * 16 + k) * kPoiChannels + p]);
+            for (std::size_t p = 0; p < kPoi; ++p)
+                out.poi[(t * kPoi + p) * 16 + k] = static_cast<float>(poi[(t * 16 + k) * kPoi + p]);
     out.loc = read_checked<double>(cond, "/loc_2000m", {rows, cols, 4}, source);
     if (cond.exists("/2000m/mask")) {
         out.mask_500m = interleave_tiles(read_checked<std::uint8_t>(cond, "/2000m/mask", plane, source), rows, cols, 1);
     }
+
+    if (layout == StaticLayout::kPoiOnly) return out;  // no population, no reference keys
 
     // The reference's 500 m keys (MODEL.md §5.7), true to the file's types.
     auto& c5 = out.conditions_500m;

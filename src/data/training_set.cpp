@@ -126,6 +126,10 @@ Task parse_task(const std::string& text) {
                 "Use full, zero_shot or few_shot");
 }
 
+const char* to_string(SplitSource source) {
+    return source == SplitSource::kFile ? "file:/split_2000m" : "seeded_80_20";
+}
+
 const char* to_string(BatchOrder order) {
     return order == BatchOrder::kReference ? "reference" : "reshuffle";
 }
@@ -162,9 +166,24 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
         d.scaler.data_max = d.tiles.template_stats.data_max;
         d.scaler.pop_mean = d.tiles.template_stats.pop_mean;
 
-        Split split = split_by_test_fraction(d.tiles.tiles, kTestFraction, kSplitSeed);
-        d.train = std::move(split.train);
-        d.valid = std::move(split.test);
+        if (!d.tiles.split_label.empty()) {
+            // The file's own split (uomo_import: the upstream train / val / test patches).
+            d.split = SplitSource::kFile;
+            for (std::int64_t p = 0; p < d.tiles.tiles; ++p) {
+                const std::int8_t label = d.tiles.split_label[static_cast<std::size_t>(p)];
+                if (label == kSplitTrain) {
+                    d.train.push_back(p);
+                } else if (label == kSplitValid) {
+                    d.valid.push_back(p);
+                } else {
+                    ++d.test_tiles;
+                }
+            }
+        } else {
+            Split split = split_by_test_fraction(d.tiles.tiles, kTestFraction, kSplitSeed);
+            d.train = std::move(split.train);
+            d.valid = std::move(split.test);
+        }
         if (task == Task::kFewShot) {
             // The reference draws positions 0 .. n_train-1 and uses them as tile ids (D-25);
             // we map the drawn positions through the train list, so they stay train tiles.
@@ -181,12 +200,16 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
             throw Error(source.data_file.string(),
                         fmt::format("{} has {} usable tiles: too few for a {} training split",
                                     d.tiles.city, d.tiles.tiles, to_string(task)),
-                        task == Task::kFewShot ? "Few-shot needs at least 13 usable tiles per city"
-                                               : "Training needs at least 2 usable tiles per city");
+                        d.split == SplitSource::kFile
+                            ? "The file's /split_2000m labels no usable tile 0 (train)"
+                        : task == Task::kFewShot ? "Few-shot needs at least 13 usable tiles per city"
+                                                 : "Training needs at least 2 usable tiles per city");
         }
-        spdlog::info("{}: {} train and {} validation tiles; scaler min {} max {}", d.tiles.city,
-                     d.train.size(), d.valid.size(), d.scaler.scaler.data_min,
-                     d.scaler.scaler.data_max);
+        spdlog::info("{}: {} train and {} validation tiles ({}{}); scaler min {} max {}", d.tiles.city,
+                     d.train.size(), d.valid.size(),
+                     d.split == SplitSource::kFile ? "labels of /split_2000m" : "seeded 80/20 split",
+                     d.test_tiles > 0 ? fmt::format(", {} test tiles left out", d.test_tiles) : std::string(),
+                     d.scaler.scaler.data_min, d.scaler.scaler.data_max);
         out.push_back(std::move(d));
     }
     return out;

@@ -25,16 +25,32 @@ inline constexpr double kTestFraction = 0.2;
 inline constexpr std::uint32_t kSplitSeed = 24;
 inline constexpr double kFewShotFraction = 0.1;
 
+/// Where a city's train / validation tiles came from.
+enum class SplitSource {
+    kSeeded,  ///< the reference's seeded 80 / 20 split (kTestFraction, kSplitSeed)
+    kFile,    ///< the data file's /split_2000m labels
+};
+
+[[nodiscard]] const char* to_string(SplitSource source);
+
 struct CityTrainingData {
     CityTiles tiles;                   ///< series already MinMax-scaled in place
     CityScaler scaler;
     std::vector<std::int64_t> train;   ///< tile positions (0 .. N-1), permutation order
-    std::vector<std::int64_t> valid;   ///< the 20 % split
+    std::vector<std::int64_t> valid;   ///< the 20 % split (or the file's label-1 tiles)
+    SplitSource split = SplitSource::kSeeded;
+    std::int64_t test_tiles = 0;       ///< kept tiles labelled test (file split): used by neither
 };
 
 /// Load every city, fit its scaler on all its tiles (D-12, as the reference), scale the series,
 /// split (§4.4; few-shot: split_by_train_fraction over the train positions, mapped to tile
 /// positions, fixing D-25). Errors name the file.
+///
+/// Split labels: a city whose data file holds /split_2000m ((R, C) integers, 0 train, 1
+/// validation, 2 test; uomo_import writes it) is split exactly by them instead of the seeded
+/// 80 / 20 draw: train = its kept label-0 tiles, valid = its kept label-1 tiles (both in tile
+/// order), label-2 tiles are left out of training and validation alike (the scaler still sees
+/// them, as it sees every tile, D-12). Few-shot draws its 10 % from those train tiles.
 std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource>& sources,
                                                     const TileOptions& options, Task task);
 

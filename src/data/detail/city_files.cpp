@@ -33,6 +33,9 @@ std::string cond_fix(const CitySource& s) {
 }
 
 std::vector<std::string> static_keys(StaticLayout layout) {
+    if (layout == StaticLayout::kPoiOnly) {
+        return {};
+    }
     if (layout == StaticLayout::kReference) {
         // REFCOMPAT: the reference reads pop_2000m twice; building_2000m is never used (D-7).
         return {"/pop_2000m", "/pop_2000m", "/roadlen_2000m", "/water_area_2000m"};
@@ -45,15 +48,27 @@ std::string poi_key(StaticLayout layout) {
     return layout == StaticLayout::kReference ? "/poi_2000m" : "/2000m/poi_count";
 }
 
-void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source) {
+void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source,
+                        std::int64_t channels) {
     if (!cond.exists(key)) return;  // read_checked names a missing dataset
     const auto shape = cond.shape(key);
-    if (shape.size() == 5 && shape[4] != static_cast<std::size_t>(kPoiChannels)) {
+    if (shape.size() == 5 && shape[4] != static_cast<std::size_t>(channels)) {
+        if (channels == kPoiChannels && shape[4] != static_cast<std::size_t>(kPoiChannels)) {
+            throw Error(source.cond_file.string(),
+                        fmt::format("{} has {} POI categories; the model's schema has {}", key, shape[4],
+                                    kPoiChannels),
+                        "Rewrite it with env_extra, which writes the fixed 21-category schema, or train "
+                        "with condition_layout: poi_only and model.poi_channels: " + std::to_string(shape[4]));
+        }
         throw Error(source.cond_file.string(),
-                    fmt::format("{} has {} POI categories; the model's schema has {}", key, shape[4],
-                                kPoiChannels),
-                    "Rewrite it with env_extra, which writes the fixed 21-category schema");
+                    fmt::format("{} has {} POI categories; the config's model.poi_channels is {}", key,
+                                shape[4], channels),
+                    fmt::format("Set model.poi_channels: {} in the config (or import the city again)", shape[4]));
     }
+}
+
+std::string tile_arrangement(const io::H5File& file) {
+    return file.has_attr("/", "tile_arrangement") ? file.attr_string("/", "tile_arrangement") : "grid";
 }
 
 }  // namespace zoomdiff::data::detail

@@ -30,8 +30,14 @@ std::string cond_fix(const CitySource& source);
 std::vector<std::string> static_keys(StaticLayout layout);
 std::string poi_key(StaticLayout layout);
 
-/// A POI dataset whose category axis is not the fixed schema's 21 throws, naming the file.
-void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source);
+/// A POI dataset whose category axis is not `channels` (the fixed schema's 21, or poi_only's
+/// model.poi_channels) throws, naming the file.
+void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source,
+                        std::int64_t channels = kPoiChannels);
+
+/// The root attribute `tile_arrangement` of a city file: "patches" (uomo_import: tiles without
+/// positions, side by side on a placeholder grid) or "grid" (absent: a real map).
+std::string tile_arrangement(const io::H5File& file);
 
 /// `key` of `file` as T, after checking it exists and has `expected` shape (else zoomdiff::Error
 /// naming the file, the key, both shapes and `fix`).
