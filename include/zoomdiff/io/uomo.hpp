@@ -1,0 +1,79 @@
+#pragma once
+
+// uomo_import (issue 8, real-data evaluation): the UoMo patches
+// (/work/shared/data/uomo_patches_traffic_users_poi/SOURCE.md) as a zoomdiff city of 2000 m tiles
+// with POI-only conditions (model.condition_layout: poi_only).
+//
+// What is written, for city <Name> under <root>:
+//   <root>/<Name>/data/<Name>_traffic_data.h5, <root>/<Name>/data/<Name>_user_data.h5
+//     /data_2000m   (1, N, 4, 4, steps) float64: tile j = the j-th chosen patch (upstream split
+//                   order train, val, test; patches in file order within a split); cell (a, b) =
+//                   the upstream block's [a, b] (orientation undocumented upstream); hour h = the
+//                   sum of the upstream steps of that hour (SD: one step, NJ: four 15-min steps)
+//                   of the series' first week (step 0 = day-of-week 0, hour 0)
+//     /split_2000m  (1, N) uint8: upstream train 0, val 1, test 2 (zoomdiff_train splits by it)
+//     /patch_index  (N,) int64: the patch's index in the npz; /upstream_split (N,) strings
+//     /loc_2000m, /grid/*: the placeholder grid (below)
+//   <root>/<Name>/cond/<Name>_cond.h5
+//     /2000m/poi_count (1, N, 4, 4, K) int32: the upstream POI counts (what poi_only reads);
+//     /poi_2000m (1, N, 4, 4, K) int64 (the reference's key, same counts); /2000m/mask (1, N, 4, 4)
+//     uint8 all 1; /poi_categories (K names "uomo_poi_<k>": the upstream order, undocumented);
+//     /poi_category_present (K, all 1); /loc_2000m and /grid/* (placeholder grid);
+//     /split_2000m, /patch_index, /upstream_split as in the data files.
+//   Root attributes of all three: tile_arrangement = "patches", coordinates (what the placeholder
+//   grid is), source_file, source_sha256, source_steps_per_day, input_step_minutes, time_steps,
+//   time_step_minutes = 60, time_start / time_zone = "unspecified", splits, tiles, units (data
+//   files: "undocumented upstream ..."), attribution, and the standard provenance (tool,
+//   version, command line, seed 0, city).
+//
+// Placeholder grid: the patches have no coordinates. Tiles are laid side by side in one row
+// (R = 1, C = N) of a 100 m grid starting at x = y = 0 m, epsg 0 and utm_zone 0; the degree
+// edges are the metre edges / 111320 around (0°, 0°). It is NOT a location: nothing spatial
+// across tiles (maps, SSIM between neighbours, GeoTIFFs) means anything, which the attribute
+// tile_arrangement = "patches" tells every reader.
+//
+// Every output is written to a temporary file and renamed (core::AtomicOutput); all input checks
+// happen before any file is written.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace zoomdiff::io {
+
+struct UomoImportOptions {
+    std::filesystem::path npz;              ///< uomo_<city>_series.npz
+    std::string city;                       ///< <Name>: folder and file names
+    std::filesystem::path out_root;         ///< <root>
+    std::vector<std::string> splits{"train", "val", "test"};  ///< upstream splits to keep
+    int steps = 168;                        ///< hours to write from step 0 (zoomdiff needs 168)
+    std::string command_line;
+};
+
+struct UomoImportSummary {
+    std::int64_t tiles = 0;                         ///< N
+    std::map<std::string, std::int64_t> per_split;  ///< tiles per chosen upstream split
+    std::int64_t poi_channels = 0;                  ///< K
+    int steps_per_day = 0;                          ///< upstream
+    int input_step_minutes = 0;                     ///< 1440 / steps_per_day
+    std::filesystem::path traffic_file;
+    std::filesystem::path user_file;
+    std::filesystem::path cond_file;
+};
+
+/// "train,val" -> {"train", "val"}. Unknown names, empty or repeated entries throw
+/// zoomdiff::Error naming --splits.
+std::vector<std::string> parse_uomo_splits(const std::string& text);
+
+/// Split label of an upstream split name: train 0, val 1, test 2 (throws for other names).
+std::uint8_t uomo_split_label(const std::string& split);
+
+/// Reads the npz, checks it (keys traffic, users, poi, split, steps_per_day; shapes (P, T, 4, 4),
+/// (P, K, 4, 4), (P,); steps_per_day dividing a day into whole minutes and hours into whole
+/// steps; enough steps for options.steps hours; finite, non-negative values), then writes the
+/// three files. Every problem throws zoomdiff::Error naming the file.
+UomoImportSummary import_uomo(const UomoImportOptions& options);
+
+}  // namespace zoomdiff::io

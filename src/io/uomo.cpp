@@ -1,0 +1,394 @@
+#include "zoomdiff/io/uomo.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "zoomdiff/core/atomic_output.hpp"
+#include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/ndarray.hpp"
+#include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/io/cond_store.hpp"
+#include "zoomdiff/io/h5_file.hpp"
+#include "zoomdiff/io/npz.hpp"
+
+namespace zoomdiff::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kSide = 4;               // cells per patch side (upstream and ours)
+constexpr std::size_t kFinePerTile = 20;       // 100 m cells per 2000 m tile side
+constexpr double kMetresPerDegree = 111320.0;  // placeholder degrees: metres / this
+constexpr const char* kFix = "Pass a uomo_<city>_series.npz as described in SOURCE.md";
+constexpr const char* kAttribution =
+    "Mobile traffic, user and POI data from tsinghua-fib-lab/UoMo (MIT, (c) 2025 FIB LAB, Tsinghua University)";
+constexpr const char* kCoordinates =
+    "none: UoMo patches have no coordinates. Tiles lie side by side in one row (R = 1, C = N) of a "
+    "placeholder 100 m grid from x = y = 0 m (epsg 0); degree edges are metres / 111320 around "
+    "(0, 0). Not a location: no map, no spatial relation between tiles";
+
+const std::vector<std::string> kSplitNames{"train", "val", "test"};
+
+std::string shape_text(const std::vector<std::size_t>& shape) { return fmt::format("({})", fmt::join(shape, ", ")); }
+
+/// Everything read and checked from the npz.
+struct Source {
+    NdArray<double> traffic;  // (P, T, 4, 4)
+    NdArray<double> users;
+    NdArray<std::int64_t> poi;  // (P, K, 4, 4)
+    std::vector<std::string> split;
+    int steps_per_day = 0;
+};
+
+void require_key(const NpzReader& npz, const std::string& key) {
+    if (!npz.contains(key)) {
+        std::string keys;
+        for (const auto& k : npz.keys()) keys += (keys.empty() ? "" : ", ") + k;
+        throw Error(npz.path().string(), fmt::format("no array '{}' (keys found: {})", key, keys), kFix);
+    }
+}
+
+Source read_source(const fs::path& path) {
+    const NpzReader npz = NpzReader::open(path);
+    for (const char* key : {"traffic", "users", "poi", "split", "steps_per_day"}) require_key(npz, key);
+    Source s;
+    s.traffic = npz.read_double("traffic");
+    s.users = npz.read_double("users");
+    const auto spd = npz.read_int64("steps_per_day");
+    if (spd.size() != 1) {
+        throw Error(path.string(), fmt::format("steps_per_day has shape {}, expected a scalar", shape_text(spd.shape())),
+                    kFix);
+    }
+    const std::int64_t steps_per_day = spd.data()[0];
+    if (steps_per_day < 24 || steps_per_day > 1440 || 1440 % steps_per_day != 0 || steps_per_day % 24 != 0) {
+        throw Error(path.string(),
+                    fmt::format("steps_per_day = {} does not divide a day into whole minutes and each hour into "
+                                "whole steps (24, 48, 96, ... and a divisor of 1440)",
+                                steps_per_day),
+                    "Resample the series to whole steps per hour first");
+    }
+    s.steps_per_day = static_cast<int>(steps_per_day);
+    const auto& shape = s.traffic.shape();
+    if (shape.size() != 4 || shape[2] != kSide || shape[3] != kSide || shape[0] == 0) {
+        throw Error(path.string(), fmt::format("traffic has shape {}, expected (patches, steps, 4, 4)", shape_text(shape)),
+                    kFix);
+    }
+    if (s.users.shape() != shape) {
+        throw Error(path.string(),
+                    fmt::format("users has shape {}, traffic {}: they must match", shape_text(s.users.shape()),
+                                shape_text(shape)),
+                    kFix);
+    }
+    const std::size_t patches = shape[0];
+    if (!npz.info("poi").is_integer()) {
+        throw Error(path.string(), fmt::format("poi has dtype {}, expected integer counts", npz.info("poi").dtype), kFix);
+    }
+    s.poi = npz.read_int64("poi");
+    const auto& pshape = s.poi.shape();
+    if (pshape.size() != 4 || pshape[0] != patches || pshape[1] == 0 || pshape[2] != kSide || pshape[3] != kSide) {
+        throw Error(path.string(),
+                    fmt::format("poi has shape {}, expected ({}, categories, 4, 4)", shape_text(pshape), patches), kFix);
+    }
+    if (!npz.info("split").is_string()) {
+        throw Error(path.string(), fmt::format("split has dtype {}, expected strings", npz.info("split").dtype), kFix);
+    }
+    const auto split = npz.read_strings("split");
+    if (split.shape() != std::vector<std::size_t>{patches}) {
+        throw Error(path.string(), fmt::format("split has shape {}, expected ({},)", shape_text(split.shape()), patches),
+                    kFix);
+    }
+    s.split = split.values();
+    for (std::size_t p = 0; p < patches; ++p) {
+        if (std::find(kSplitNames.begin(), kSplitNames.end(), s.split[p]) == kSplitNames.end()) {
+            throw Error(path.string(),
+                        fmt::format("split of patch {} is '{}'; the known splits are train, val, test", p, s.split[p]),
+                        kFix);
+        }
+    }
+    for (const auto* array : {&s.traffic, &s.users}) {
+        const auto& v = array->values();
+        const auto bad = std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); });
+        if (bad != v.end()) {
+            throw Error(path.string(),
+                        fmt::format("{} holds a non-finite value at flat index {}",
+                                    array == &s.traffic ? "traffic" : "users", bad - v.begin()),
+                        kFix);
+        }
+    }
+    const auto& poi = s.poi.values();
+    if (std::any_of(poi.begin(), poi.end(), [](std::int64_t v) { return v < 0; })) {
+        throw Error(path.string(), "poi holds a negative count", kFix);
+    }
+    return s;
+}
+
+/// (1, N, 4, 4, steps) hourly sums of the chosen patches' first `steps` hours.
+NdArray<double> hourly_tiles(const NdArray<double>& series, const std::vector<std::size_t>& chosen, int steps,
+                             int per_hour) {
+    const std::size_t t_total = series.dim(1);
+    const auto h_count = static_cast<std::size_t>(steps);
+    NdArray<double> out({1, chosen.size(), kSide, kSide, h_count});
+    for (std::size_t j = 0; j < chosen.size(); ++j)
+        for (std::size_t a = 0; a < kSide; ++a)
+            for (std::size_t b = 0; b < kSide; ++b)
+                for (std::size_t h = 0; h < h_count; ++h) {
+                    double sum = 0.0;
+                    for (int k = 0; k < per_hour; ++k) {
+                        const std::size_t t = h * static_cast<std::size_t>(per_hour) + static_cast<std::size_t>(k);
+                        sum += series.data()[((chosen[j] * t_total + t) * kSide + a) * kSide + b];
+                    }
+                    out.data()[((j * kSide + a) * kSide + b) * h_count + h] = sum;
+                }
+    return out;
+}
+
+geo::CityGrid placeholder_grid(std::size_t tiles) {
+    geo::CityGrid grid;
+    grid.epsg = 0;
+    grid.utm_zone = 0;
+    grid.north = true;
+    for (std::size_t i = 0; i <= tiles * kFinePerTile; ++i) {
+        grid.x_edges_m.push_back(static_cast<double>(i) * geo::kBaseCellSizeM);
+        grid.lon_edges_deg.push_back(grid.x_edges_m.back() / kMetresPerDegree);
+    }
+    for (std::size_t i = 0; i <= kFinePerTile; ++i) {
+        grid.y_edges_m.push_back(static_cast<double>(i) * geo::kBaseCellSizeM);
+        grid.lat_edges_deg.push_back(grid.y_edges_m.back() / kMetresPerDegree);
+    }
+    grid.bbox = {grid.lon_edges_deg.front(), grid.lat_edges_deg.front(), grid.lon_edges_deg.back(),
+                 grid.lat_edges_deg.back()};
+    return grid;
+}
+
+/// loc_2000m of the placeholder grid: (1, N, 4) [lat_min, lat_max, lon_min, lon_max].
+NdArray<double> placeholder_loc(const geo::CityGrid& grid, std::size_t tiles) {
+    NdArray<double> loc({1, tiles, 4});
+    for (std::size_t j = 0; j < tiles; ++j) {
+        loc.data()[j * 4 + 0] = grid.lat_edges_deg.front();
+        loc.data()[j * 4 + 1] = grid.lat_edges_deg.back();
+        loc.data()[j * 4 + 2] = grid.lon_edges_deg[j * kFinePerTile];
+        loc.data()[j * 4 + 3] = grid.lon_edges_deg[(j + 1) * kFinePerTile];
+    }
+    return loc;
+}
+
+struct Common {
+    geo::CityGrid grid;
+    NdArray<double> loc;
+    NdArray<std::uint8_t> split_labels;  // (1, N)
+    NdArray<std::int64_t> patch_index;   // (N,)
+    std::vector<std::string> upstream_split;
+    Provenance provenance;
+    std::string source_file;
+    std::string source_sha256;
+    int steps_per_day = 0;
+    int input_step_minutes = 0;
+    int steps = 0;
+    std::string splits;
+};
+
+void write_common(H5File& file, const Common& c, const std::string& format) {
+    write_standard_attributes(file, c.grid, geo::kBaseCellSizeM, c.provenance);
+    file.set_attr("/", "format", format);
+    file.set_attr("/", "tile_arrangement", "patches");
+    file.set_attr("/", "coordinates", kCoordinates);
+    file.set_attr("/", "source_file", c.source_file);
+    file.set_attr("/", "source_sha256", c.source_sha256);
+    file.set_attr("/", "source_steps_per_day", static_cast<std::int64_t>(c.steps_per_day));
+    file.set_attr("/", "input_step_minutes", static_cast<std::int64_t>(c.input_step_minutes));
+    file.set_attr("/", "time_steps", static_cast<std::int64_t>(c.steps));
+    file.set_attr("/", "time_step_minutes", std::int64_t{60});
+    file.set_attr("/", "time_start", "unspecified: hour 0 = upstream day-of-week 0, step 0 (which weekday is undocumented)");
+    file.set_attr("/", "time_zone", "unspecified");
+    file.set_attr("/", "splits", c.splits);
+    file.set_attr("/", "tiles", static_cast<std::int64_t>(c.patch_index.size()));
+    file.set_attr("/", "attribution", kAttribution);
+    write_grid(file, c.grid);
+    file.set_attr("/grid", "units", std::string("placeholder grid, not a location: ") + kCoordinates);
+    file.write("/loc_2000m", c.loc);
+    file.set_attr("/loc_2000m", "units", "placeholder deg [lat_min, lat_max, lon_min, lon_max] (no coordinates)");
+    file.write("/split_2000m", c.split_labels);
+    file.set_attr("/split_2000m", "units", "upstream split: 0 train, 1 val, 2 test");
+    file.write("/patch_index", c.patch_index);
+    file.set_attr("/patch_index", "units", "index of the patch in the source npz");
+    file.write_strings("/upstream_split", c.upstream_split);
+}
+
+void write_data(const fs::path& path, const Common& c, const std::string& datatype, const NdArray<double>& data,
+                const std::string& units) {
+    core::AtomicOutput out(path);
+    {
+        H5File file = H5File::create(out.temp_path());
+        write_common(file, c, "zoomdiff-data 1 (uomo_import)");
+        file.set_attr("/", "datatype", datatype);
+        file.set_attr("/", "units", units);
+        file.write("/data_2000m", data);
+        file.set_attr("/data_2000m", "units", units);
+        file.set_attr("/data_2000m", "dims", "tile row (1), tile col (patch), cell row, cell col, hour");
+        file.close();
+    }
+    out.commit();
+}
+
+}  // namespace
+
+std::vector<std::string> parse_uomo_splits(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = text.find(',', start);
+        const std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (std::find(kSplitNames.begin(), kSplitNames.end(), name) == kSplitNames.end()) {
+            throw Error("--splits", fmt::format("unknown split '{}' in '{}'", name, text),
+                        "Use upstream split names separated by commas: train, val, test (e.g. train,val)");
+        }
+        if (std::find(out.begin(), out.end(), name) != out.end()) {
+            throw Error("--splits", fmt::format("'{}' names {} twice", text, name), "List each split once");
+        }
+        out.push_back(name);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::uint8_t uomo_split_label(const std::string& split) {
+    const auto it = std::find(kSplitNames.begin(), kSplitNames.end(), split);
+    if (it == kSplitNames.end()) {
+        throw Error("--splits", fmt::format("unknown split '{}'", split), "Use train, val or test");
+    }
+    return static_cast<std::uint8_t>(it - kSplitNames.begin());
+}
+
+UomoImportSummary import_uomo(const UomoImportOptions& o) {
+    if (o.city.empty() || o.city.find_first_of("/\\*") != std::string::npos || o.city == "." || o.city == "..") {
+        throw Error("--city", fmt::format("'{}' cannot name a city folder", o.city),
+                    "Pass a plain name without '/', '\\' or '*', e.g. UoMoSD");
+    }
+    if (o.splits.empty()) throw Error("--splits", "no split chosen", "Pass e.g. --splits train,val");
+    for (const auto& s : o.splits) (void)uomo_split_label(s);
+    if (o.steps < 1) throw Error("--steps", fmt::format("{} hours", o.steps), "Pass a positive number (168: one week)");
+
+    const Source src = read_source(o.npz);
+    const int minutes = 1440 / src.steps_per_day;
+    const int per_hour = 60 / minutes;
+    const std::size_t available = src.traffic.dim(1) / static_cast<std::size_t>(per_hour);
+    if (static_cast<std::size_t>(o.steps) > available) {
+        throw Error(o.npz.string(),
+                    fmt::format("{} steps of {} min hold {} whole hours; --steps asks for {}", src.traffic.dim(1),
+                                minutes, available, o.steps),
+                    fmt::format("Pass --steps {} or fewer", available));
+    }
+
+    std::vector<std::size_t> chosen;
+    UomoImportSummary summary;
+    for (const auto& name : o.splits) summary.per_split[name] = 0;
+    for (std::size_t p = 0; p < src.split.size(); ++p) {
+        if (std::find(o.splits.begin(), o.splits.end(), src.split[p]) != o.splits.end()) {
+            chosen.push_back(p);
+            ++summary.per_split[src.split[p]];
+        }
+    }
+    if (chosen.empty()) {
+        throw Error(o.npz.string(), fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
+                    "Choose splits the file has (train, val, test)");
+    }
+    const std::size_t n = chosen.size();
+    const std::size_t k = src.poi.dim(1);
+
+    Common c;
+    c.grid = placeholder_grid(n);
+    c.loc = placeholder_loc(c.grid, n);
+    c.split_labels = NdArray<std::uint8_t>({1, n});
+    c.patch_index = NdArray<std::int64_t>({n});
+    for (std::size_t j = 0; j < n; ++j) {
+        c.split_labels.data()[j] = uomo_split_label(src.split[chosen[j]]);
+        c.patch_index.data()[j] = static_cast<std::int64_t>(chosen[j]);
+        c.upstream_split.push_back(src.split[chosen[j]]);
+    }
+    c.source_file = fs::absolute(o.npz).lexically_normal().string();
+    c.source_sha256 = core::sha256_file(o.npz);
+    c.steps_per_day = src.steps_per_day;
+    c.input_step_minutes = minutes;
+    c.steps = o.steps;
+    c.splits = fmt::format("{}", fmt::join(o.splits, ","));
+    c.provenance.tool = "uomo_import";
+    c.provenance.command_line = o.command_line;
+    c.provenance.seed = 0;
+    c.provenance.city_en = o.city;
+    c.provenance.city_cn = o.city;
+    c.provenance.resolved_config_json =
+        fmt::format(R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "out_root": "{}"}})", c.source_file,
+                    o.city, c.splits, o.steps, fs::absolute(o.out_root).lexically_normal().string());
+
+    const auto traffic = hourly_tiles(src.traffic, chosen, o.steps, per_hour);
+    const auto users = hourly_tiles(src.users, chosen, o.steps, per_hour);
+    NdArray<std::int32_t> poi32({1, n, kSide, kSide, k});
+    NdArray<std::int64_t> poi64({1, n, kSide, kSide, k});
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t a = 0; a < kSide; ++a)
+            for (std::size_t b = 0; b < kSide; ++b)
+                for (std::size_t q = 0; q < k; ++q) {
+                    const std::int64_t v = src.poi.data()[((chosen[j] * k + q) * kSide + a) * kSide + b];
+                    if (v > std::numeric_limits<std::int32_t>::max()) {
+                        throw Error(o.npz.string(), fmt::format("poi count {} does not fit int32", v), kFix);
+                    }
+                    poi32.data()[((j * kSide + a) * kSide + b) * k + q] = static_cast<std::int32_t>(v);
+                    poi64.data()[((j * kSide + a) * kSide + b) * k + q] = v;
+                }
+
+    const std::string summed = per_hour == 1 ? "hourly values as given"
+                                             : fmt::format("sum of the {} {}-min steps of each hour", per_hour, minutes);
+    const fs::path dir = o.out_root / o.city;
+    summary.traffic_file = dir / "data" / (o.city + "_traffic_data.h5");
+    summary.user_file = dir / "data" / (o.city + "_user_data.h5");
+    summary.cond_file = dir / "cond" / (o.city + "_cond.h5");
+    write_data(summary.traffic_file, c, "traffic", traffic,
+               fmt::format("UoMo traffic volume per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
+                           "upstream (SOURCE.md)",
+                           summed));
+    write_data(summary.user_file, c, "user", users,
+               fmt::format("UoMo user count per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
+                           "upstream (SOURCE.md)",
+                           summed));
+    {
+        core::AtomicOutput out(summary.cond_file);
+        {
+            H5File file = H5File::create(out.temp_path());
+            write_common(file, c, "zoomdiff-cond 1 (uomo_import, POI only)");
+            file.set_attr("/", "conditions", "POI counts only (condition_layout: poi_only); no population, OSM or mask data");
+            file.write("/2000m/poi_count", poi32);
+            file.set_attr("/2000m/poi_count", "units",
+                          "POIs per cell and category (UoMo; category order undocumented upstream)");
+            file.write("/poi_2000m", poi64);
+            file.set_attr("/poi_2000m", "units", "POIs per cell and category (same counts as /2000m/poi_count)");
+            file.write("/2000m/mask", NdArray<std::uint8_t>({1, n, kSide, kSide}, 1));
+            file.set_attr("/2000m/mask", "units", "1 = cell of a patch (every cell)");
+            std::vector<std::string> names;
+            for (std::size_t q = 0; q < k; ++q) names.push_back(fmt::format("uomo_poi_{:02d}", q));
+            file.write_strings("/poi_categories", names);
+            file.set_attr("/poi_categories", "units", "upstream POI channel order; the categories are undocumented");
+            file.write("/poi_category_present", NdArray<std::uint8_t>({k}, 1));
+            file.close();
+        }
+        out.commit();
+    }
+    summary.tiles = static_cast<std::int64_t>(n);
+    summary.poi_channels = static_cast<std::int64_t>(k);
+    summary.steps_per_day = src.steps_per_day;
+    summary.input_step_minutes = minutes;
+    std::string counts;
+    for (const auto& name : o.splits) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", summary.per_split[name], name);
+    spdlog::info("{}: {} patches ({}) as 1 x {} tiles, {} POI channels, {} h from {}-min steps -> {}", o.city, n, counts,
+                 n, k, o.steps, minutes, dir.string());
+    return summary;
+}
+
+}  // namespace zoomdiff::io
