@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
 # README's first command: the main job end to end on the bundled sample city (data/sample),
 # installing and building what is missing. Outputs go to ${ZOOMDIFF_SAMPLE_OUT:-out/sample}.
-# A second run reuses what is complete (pass --force to redo everything).
 # The chain: grid_meta (traffic, user) → env_extra → zoomdiff_train (configs/sample.yaml, both
-# datatypes) → zoomdiff_infer (three scales, h5 + npz + GeoTIFF + PNG); eval joins as it lands.
-# An interrupted training run is resumed.
+# datatypes) → zoomdiff_infer (three scales, h5 + npz + GeoTIFF + PNG) → zoomdiff_eval (every
+# EVAL.md metric against the three baselines, metrics.json + metrics.md + PNG plots).
+#   --force  redo everything (by default a second run reuses what is complete and resumes an
+#            interrupted training run)
+#   --quick  the reduced size CI runs (e2e.run_sample): 12 epochs, 2 samples per tile (CRPS, which
+#            needs 10, is then reported as n/a); outputs default to out/sample_quick
+# ZOOMDIFF_SEED (default 1) seeds every step; ZOOMDIFF_NSAMPLE (default 10) sets the full run's samples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
-out=${ZOOMDIFF_SAMPLE_OUT:-$root/out/sample}
-force=0
-[ "${1:-}" = "--force" ] && force=1
+force=0 quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --quick) quick=1 ;;
+    *) echo "run_sample: unknown argument '$arg' (use --force and/or --quick)" >&2; exit 2 ;;
+  esac
+done
+seed=${ZOOMDIFF_SEED:-1}
+if [ $quick -eq 1 ]; then
+  out=${ZOOMDIFF_SAMPLE_OUT:-$root/out/sample_quick}
+  train_size=(--epochs 12 --valid_interval 6)
+  nsample=2
+else
+  out=${ZOOMDIFF_SAMPLE_OUT:-$root/out/sample}
+  train_size=()
+  nsample=${ZOOMDIFF_NSAMPLE:-10}
+fi
+started=$SECONDS
 
 # ZOOMDIFF_SKIP_BUILD=1: use the tools already in $build (the ctest entry e2e.run_sample does).
 [ "${ZOOMDIFF_SKIP_BUILD:-0}" = 1 ] || "$root/scripts/build.sh"
@@ -24,7 +44,7 @@ for datatype in traffic user; do
       --data_path "$sample/stations_${datatype}.csv" \
       --shp_path "$sample/boundary/nanchang_sample.shp" \
       --pop_path "$sample/population.tif" \
-      --seed "${ZOOMDIFF_SEED:-1}" \
+      --seed "$seed" \
       --out "$data"
   else
     echo "run_sample: $data is complete; reusing it (--force to redo)" >&2
@@ -54,7 +74,7 @@ for datatype in traffic user; do
   else
     rm -rf "$run"
     "$build/zoomdiff_train" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
-      --config sample.yaml --seed "${ZOOMDIFF_SEED:-1}" --out "$run"
+      --config sample.yaml "${train_size[@]}" --seed "$seed" --out "$run"
   fi
 done
 
@@ -64,15 +84,40 @@ for datatype in traffic user; do
   infer_force=()
   [ $force -eq 1 ] && infer_force=(--force)
   "$build/zoomdiff_infer" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
-    --modelfolder "$out/runs/Nanchang_${datatype}" --nsample 2 --format h5,npz,geotiff \
-    --shp_path "$sample/boundary/nanchang_sample.shp" --seed "${ZOOMDIFF_SEED:-1}" --out "$results" \
+    --modelfolder "$out/runs/Nanchang_${datatype}" --nsample "$nsample" --format h5,npz,geotiff \
+    --shp_path "$sample/boundary/nanchang_sample.shp" --seed "$seed" --out "$results" \
     "${infer_force[@]}"
 done
 
-echo "run_sample: outputs"
+# Every EVAL.md metric at the three scales, against the three baselines (training set: the
+# model's training city, read from the run's manifest), with plots.
+for datatype in traffic user; do
+  eval_dir="$out/eval/Nanchang_${datatype}"
+  generated="$results/Nanchang_${datatype}.h5"
+  if [ $force -eq 0 ] && [ -f "$eval_dir/metrics.json" ] && [ "$eval_dir/metrics.json" -nt "$generated" ]; then
+    echo "run_sample: $eval_dir is complete; reusing it (--force to redo)" >&2
+    continue
+  fi
+  "$build/zoomdiff_eval" --real "$out/Nanchang/data/Nanchang_${datatype}_data.h5" --generated "$generated" \
+    --mask --baselines --seed "$seed" --out "$eval_dir" -q
+done
+
+# Every promised output must be there and non-empty (a tool that exits 0 without writing fails here).
+for datatype in traffic user; do
+  for f in "$results/Nanchang_${datatype}.h5" "$results/Nanchang_500m_${datatype}.npz" \
+           "$results/maps/Nanchang_${datatype}_500m.tif" "$results/maps/Nanchang_${datatype}_500m_mean.png" \
+           "$out/eval/Nanchang_${datatype}/metrics.json" "$out/eval/Nanchang_${datatype}/metrics.md"; do
+    [ -s "$f" ] || { echo "run_sample: expected output $f is missing or empty" >&2; exit 1; }
+  done
+  ls "$out/eval/Nanchang_${datatype}/plots/"*.png >/dev/null 2>&1 ||
+    { echo "run_sample: no plots in $out/eval/Nanchang_${datatype}/plots" >&2; exit 1; }
+done
+
+echo "run_sample: done in $((SECONDS - started)) s; outputs"
 echo "  traffic targets (grid_meta): $out/Nanchang/data/Nanchang_traffic_data.h5"
 echo "  user targets (grid_meta):    $out/Nanchang/data/Nanchang_user_data.h5"
 echo "  conditions (env_extra):      $cond"
 echo "  traffic model (zoomdiff_train): $out/runs/Nanchang_traffic (train_log.csv, model.pt)"
 echo "  user model (zoomdiff_train):    $out/runs/Nanchang_user"
 echo "  maps (zoomdiff_infer):          $results/Nanchang_{traffic,user}.h5, Nanchang_500m_*.npz, maps/*.tif, maps/*.png"
+echo "  metrics (zoomdiff_eval):        $out/eval/Nanchang_{traffic,user}/metrics.{json,md}, plots/*.png"
