@@ -25,7 +25,9 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "Boundary polygons for the city mask; default: the condition file's mask");
     app.add_option("--boundary_field", request.boundary_field, "Field of --shp_path with city names")
         ->capture_default_str();
-    app.add_option("--format", request.formats, "h5, npz (the reference's 500 m file), geotiff (+ PNG quicklooks)")
+    app.add_option("--format", request.formats,
+                   "h5, npz (the reference's 500 m file), geotiff (+ PNG quicklooks); a city of patches "
+                   "(uomo_import, no coordinates) takes h5 only")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->delimiter(',')
         ->check(CLI::IsMember({"h5", "npz", "geotiff"}))

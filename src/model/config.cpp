@@ -99,6 +99,11 @@ void validate(const ModelConfig& c, const std::string& source) {
             fmt::format("'model.spatialemb' ({}) must equal 'model.timeemb' ({}): the spatial "
                         "tables are timeemb wide", m.spatialemb, m.timeemb));
     require(m.sim >= 0 && m.sim <= 1, source, "'model.sim' must be in [0, 1]");
+    require(m.poi_channels >= 1, source, "'model.poi_channels' must be at least 1");
+    require(m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels == kPoiChannels, source,
+            fmt::format("'model.poi_channels' ({}) must be {} for the {} layout (env_extra's fixed POI "
+                        "schema); other counts need condition_layout: poi_only",
+                        m.poi_channels, kPoiChannels, to_string(m.condition_layout)));
 }
 
 }  // namespace
@@ -114,24 +119,56 @@ std::int64_t ModelConfig::tile_side() const {
 }
 
 std::int64_t ModelConfig::static_channels() const {
-    return model.condition_layout == ConditionLayout::kReference ? kReferenceStaticChannels
-                                                                 : kCorrectedStaticChannels;
+    switch (model.condition_layout) {
+        case ConditionLayout::kReference:
+            return kReferenceStaticChannels;
+        case ConditionLayout::kPoiOnly:
+            return 0;
+        case ConditionLayout::kCorrected:
+            break;
+    }
+    return kCorrectedStaticChannels;
 }
 
 data::StaticLayout static_layout(const ModelConfig& config) {
-    return config.model.condition_layout == ConditionLayout::kReference ? data::StaticLayout::kReference
-                                                                         : data::StaticLayout::kCorrected;
+    switch (config.model.condition_layout) {
+        case ConditionLayout::kReference:
+            return data::StaticLayout::kReference;
+        case ConditionLayout::kPoiOnly:
+            return data::StaticLayout::kPoiOnly;
+        case ConditionLayout::kCorrected:
+            break;
+    }
+    return data::StaticLayout::kCorrected;
+}
+
+data::TileOptions tile_options(const ModelConfig& config) {
+    data::TileOptions options;
+    options.layout = static_layout(config);
+    options.spatial_scale_coarse = config.diffusion.spatial_scale_coarse;
+    options.poi_channels = config.model.poi_channels;
+    return options;
 }
 
 std::string_view to_string(ConditionLayout layout) {
-    return layout == ConditionLayout::kReference ? "reference" : "corrected";
+    switch (layout) {
+        case ConditionLayout::kReference:
+            return "reference";
+        case ConditionLayout::kPoiOnly:
+            return "poi_only";
+        case ConditionLayout::kCorrected:
+            break;
+    }
+    return "corrected";
 }
 
 ConditionLayout parse_condition_layout(std::string_view text, const std::string& source) {
     if (text == "reference") return ConditionLayout::kReference;
     if (text == "corrected") return ConditionLayout::kCorrected;
+    if (text == "poi_only") return ConditionLayout::kPoiOnly;
     throw Error(source, fmt::format("unknown condition layout '{}'", text),
-                "Use 'reference' (the reference's channels, for its checkpoints) or 'corrected'");
+                "Use 'reference' (the reference's channels, for its checkpoints), 'corrected' or "
+                "'poi_only' (POI counts alone, for cities without a map such as UoMo's patches)");
 }
 
 ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
@@ -201,11 +238,13 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     model.read("sim", m.sim);
     std::string layout(to_string(m.condition_layout));
     model.read("condition_layout", layout);
-    if (layout != "reference" && layout != "corrected") {
+    if (layout != "reference" && layout != "corrected" && layout != "poi_only") {
         throw Error(source, fmt::format("unknown 'model.condition_layout' '{}'", layout),
-                    "Use 'reference' (the reference's channels, for its checkpoints) or 'corrected'");
+                    "Use 'reference' (the reference's channels, for its checkpoints), 'corrected' or "
+                    "'poi_only' (POI counts alone)");
     }
     m.condition_layout = parse_condition_layout(layout, source);
+    model.read("poi_channels", m.poi_channels);
     model.reject_unknown();
 
     for (const auto& entry : root) {
@@ -249,7 +288,12 @@ std::string to_yaml(const ModelConfig& c) {
         d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
         d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
         d.spatial_scale_coarse, m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb,
-        m.cond_emb, m.feature_emb, m.sim, to_string(m.condition_layout));
+        m.cond_emb, m.feature_emb, m.sim, to_string(m.condition_layout)) +
+        // Only where it matters, so the YAML (and the config hash in manifest.json) of every
+        // reference / corrected config stays as it was before the key existed.
+        (m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels != kPoiChannels
+             ? fmt::format("  poi_channels: {}\n", m.poi_channels)
+             : std::string());
 }
 
 }  // namespace zoomdiff::model

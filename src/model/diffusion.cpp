@@ -178,8 +178,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     net_->eval();
     const auto device = net_->spatial_embedding.device();
     const int coarse = net_->config().diffusion.spatial_scale_coarse;
-    const auto batch = conditions.cond_static.size(0);
-    const auto side = conditions.cond_static.size(-1);
+    const auto batch = conditions.cond_poi.size(0);  // cond_static may have 0 channels (poi_only)
+    const auto side = conditions.cond_poi.size(-1);
     const auto hours = conditions.timepoints.size(1);
     const std::vector<std::int64_t> shape{batch, kFeatures, hours, side, side};
     const auto n_segments = static_cast<std::int64_t>(schedule_.segments.size());

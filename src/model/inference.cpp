@@ -335,7 +335,21 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city, r.out.string());
             continue;
         }
-        cities.push_back(data::load_condition_tiles(s, layout));
+        cities.push_back(data::load_condition_tiles(s, layout, model.config.poi_channels()));
+        const auto& c = cities.back();
+        if (c.tile_arrangement == "patches") {
+            // Tiles without positions (uomo_import): no map to draw or to place on the earth.
+            for (const char* format : {"npz", "geotiff"}) {
+                if (wants(r, format)) {
+                    throw Error(c.cond_file.string(),
+                                fmt::format("{} is a city of patches (tile_arrangement = patches: tiles "
+                                            "without coordinates, side by side on a placeholder grid); "
+                                            "--format {} needs a real map",
+                                            c.city, format),
+                                "Use --format h5 (tile-wise results; the placeholder grid is not a map)");
+                }
+            }
+        }
     }
     std::int64_t total = 0;
     for (const auto& c : cities) total += c.tiles;
@@ -347,7 +361,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
         const auto n = c.tiles;
         const auto cond_static = torch::from_blob(const_cast<float*>(c.static_cond.data()),
                                                   {n, c.static_channels, 4, 4}, torch::kFloat).to(device);
-        const auto cond_poi = torch::from_blob(const_cast<float*>(c.poi.data()), {n, data::kPoiChannels, 4, 4},
+        const auto cond_poi = torch::from_blob(const_cast<float*>(c.poi.data()), {n, c.poi_channels, 4, 4},
                                                torch::kFloat).to(device);
         GeneratorNoise noise(GeneratorNoise::cpu_generator(city_seed(r.seed, c.city)));
         std::vector<Tensor> finest;
@@ -384,6 +398,9 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
         maps.datatype = r.datatype;
         maps.units = fmt::format("{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and 2000 m)",
                                  r.datatype, templ->city);
+        if (c.tile_arrangement == "patches") {
+            maps.units += "; tile_arrangement = patches: tiles side by side on a placeholder grid, no coordinates";
+        }
         maps.epsg = c.grid.epsg;
         maps.nsample = r.nsample;
         maps.calibration = cal.label;
@@ -445,6 +462,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             }
         }
         metrics["tiles"] = n;
+        metrics["tile_arrangement"] = c.tile_arrangement;
         metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         maps.metrics_json = metrics.dump();
         spdlog::info("{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, 500->2000 {:.3f}",
@@ -465,6 +483,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
         resolved["device"] = device.str();
         resolved["threads"] = at::get_num_threads();
         resolved["shp_path"] = r.shp_path.string();
+        resolved["tile_arrangement"] = c.tile_arrangement;
         maps.provenance.resolved_config_json = resolved.dump();
 
         const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});

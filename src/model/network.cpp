@@ -273,7 +273,12 @@ ResidualBlockImpl::ResidualBlockImpl(const ModelConfig& config)
     mid_projection = register_module("mid_projection", conv1x1(c, 2 * c));
     output_projection = register_module("output_projection", conv1x1(c, 2 * c));
     side_projection = register_module("side_projection", conv1x1(config.side_dim(), 2 * c));
-    cond_static_projection = register_module("cond_static_projection", conv1x1(config.static_channels(), 2 * c));
+    // poi_only has no static channel: no module (a conv with 0 inputs would have an empty weight
+    // and a NaN initialiser bound from fan-in 0), so no cond_static_projection.* key either.
+    if (config.static_channels() > 0) {
+        cond_static_projection =
+            register_module("cond_static_projection", conv1x1(config.static_channels(), 2 * c));
+    }
     cond_poi_projection = register_module("cond_poi_projection", conv1x1(config.poi_channels(), 2 * c));
     prior_projection = register_module("prior_projection", conv1x1(1, 2 * c));
     time_layer = register_module("time_layer", Transformer(c, config.diffusion.nheads));
@@ -288,10 +293,12 @@ BlockTerms ResidualBlockImpl::terms(const Tensor& cond_static, const Tensor& con
     const auto w_space = side.narrow(1, time_dim_, spatial_dim_);
     const auto w_feature = side.narrow(1, time_dim_ + spatial_dim_, side.size(1) - time_dim_ - spatial_dim_);
     const auto constant = torch::mv(w_feature, feature) + side_projection->bias;  // (2C)
-    const auto cell = (torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) +
-                       torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias) +
-                       torch::linear(spatial, w_space) + constant)
-                          .unsqueeze(2);
+    auto cell = torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias);
+    if (!cond_static_projection.is_empty()) {
+        // Same sum order as before the poi_only layout existed: static + poi + space + constant.
+        cell = torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) + cell;
+    }
+    cell = (cell + torch::linear(spatial, w_space) + constant).unsqueeze(2);
     const auto hour = torch::linear(time, w_time).unsqueeze(1);
     const auto c = channels_;
     return {cell.narrow(-1, 0, c).contiguous(), cell.narrow(-1, c, c).contiguous(), hour.narrow(-1, 0, c).contiguous(),
@@ -430,7 +437,7 @@ void ZoomDiffNetImpl::reset_parameters(at::Generator& gen) {
         kaiming_normal_conv(block.mid_projection, gen);
         kaiming_normal_conv(block.output_projection, gen);
         kaiming_normal_conv(block.side_projection, gen);
-        kaiming_normal_conv(block.cond_static_projection, gen);
+        if (!block.cond_static_projection.is_empty()) kaiming_normal_conv(block.cond_static_projection, gen);
         kaiming_normal_conv(block.cond_poi_projection, gen);
         kaiming_normal_conv(block.prior_projection, gen);
         for (auto* transformer : {&block.time_layer, &block.feature_layer}) {
@@ -489,14 +496,17 @@ std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchCon
     const auto cells_major = [&](const Tensor& t) {  // (B, ch, H, W) -> (B, HW, ch)
         return t.to(device, torch::kFloat).flatten(2).transpose(1, 2);
     };
-    auto cond_static = cells_major(c.cond_static);
     auto cond_poi = cells_major(c.cond_poi);
+    // poi_only: (B, 0, H, W) or no tensor at all.
+    auto cond_static = c.cond_static.defined()
+                           ? cells_major(c.cond_static)
+                           : torch::empty({cond_poi.size(0), cond_poi.size(1), 0}, cond_poi.options());
     TORCH_CHECK(cond_static.size(2) == config_.static_channels(), "expected ", config_.static_channels(),
                 " static condition channels for the ", std::string(to_string(config_.model.condition_layout)),
                 " layout, got ", cond_static.size(2));
     TORCH_CHECK(cond_poi.size(2) == config_.poi_channels(), "expected ", config_.poi_channels(),
                 " POI channels, got ", cond_poi.size(2));
-    if (config_.model.condition_layout == ConditionLayout::kCorrected) {
+    if (config_.model.condition_layout != ConditionLayout::kReference) {  // corrected and poi_only
         cond_static = torch::log1p(cond_static.clamp_min(0));
         cond_poi = torch::log1p(cond_poi.clamp_min(0));
     }
@@ -506,7 +516,7 @@ std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchCon
 DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions, const Tensor& segments) const {
     const auto [cond_static, cond_poi] = transformed_conditions(conditions);
     const auto te = time_embedding(conditions.timepoints);
-    const auto b = cond_static.size(0);
+    const auto b = cond_poi.size(0);
     // (B or 1, HW, d_s): each item's spatial table, cells-major.
     const auto spatial = spatial_embedding.index_select(0, segments.to(spatial_embedding.device()).to(torch::kLong))
                              .flatten(2)

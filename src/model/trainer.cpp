@@ -101,7 +101,17 @@ json manifest_json(const TrainRequest& request, const ModelConfig& config, const
                         {"cond_sha256", c.cond_sha256},
                         {"tiles", data[i].tiles.tiles},
                         {"train_tiles", data[i].train.size()},
-                        {"valid_tiles", data[i].valid.size()}});
+                        {"valid_tiles", data[i].valid.size()},
+                        // Where train / valid came from: the file's /split_2000m labels or the
+                        // seeded 80/20 draw; with labels, the tile ids of each split too.
+                        {"split", data::to_string(data[i].split)}});
+        if (data[i].split == data::SplitSource::kFile) {
+            json ids = {{"train", json::array()}, {"valid", json::array()}};
+            for (const auto p : data[i].train) ids["train"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+            for (const auto p : data[i].valid) ids["valid"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+            list.back()["split_tile_ids"] = ids;
+            list.back()["test_tiles_left_out"] = data[i].test_tiles;
+        }
     }
     m["cities"] = list;
     return m;
@@ -216,7 +226,7 @@ ResolvedRun resolve_run(const TrainRequest& given) {
 struct CityTensors {
     Tensor series;       // (N, 1, 168, H, W), scaled
     Tensor cond_static;  // (N, S, H, W)
-    Tensor cond_poi;     // (N, 21, H, W)
+    Tensor cond_poi;     // (N, P, H, W)
 };
 
 Tensor to_tensor(const std::vector<float>& values, std::vector<std::int64_t> shape, const torch::Device& device) {
@@ -226,7 +236,7 @@ Tensor to_tensor(const std::vector<float>& values, std::vector<std::int64_t> sha
 CityTensors city_tensors(const data::CityTiles& t, const torch::Device& device) {
     return {to_tensor(t.series, {t.tiles, 1, data::kHours, t.side, t.side}, device),
             to_tensor(t.static_cond, {t.tiles, t.static_channels, t.side, t.side}, device),
-            to_tensor(t.poi, {t.tiles, data::kPoiChannels, t.side, t.side}, device)};
+            to_tensor(t.poi, {t.tiles, t.poi_channels, t.side, t.side}, device)};
 }
 
 struct Batch {
@@ -284,7 +294,7 @@ void freeze_for_few_shot(ZoomDiffNet& net) {
     const auto& blocks = net->diffmodel->residual_layers;
     for (std::size_t i = 0; i < blocks->size(); ++i) {
         auto block = blocks->ptr<ResidualBlockImpl>(i);
-        unfreeze(*block->cond_static_projection);
+        if (!block->cond_static_projection.is_empty()) unfreeze(*block->cond_static_projection);
         unfreeze(*block->cond_poi_projection);
         unfreeze(*block->side_projection);
         if (i + 1 == blocks->size()) unfreeze(*block);
@@ -401,8 +411,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     if (run.resuming) check_unchanged(cities, run.manifest);
     std::vector<data::CitySource> sources;
     for (const auto& c : cities) sources.push_back(c.source);
-    auto data = data::prepare_training_data(
-        sources, data::TileOptions{static_layout(config), config.diffusion.spatial_scale_coarse}, r.task);
+    auto data = data::prepare_training_data(sources, tile_options(config), r.task);
     const bool drop_last = r.task == data::Task::kFull;
     if (r.task != data::Task::kZeroShot) check_batches(data, cities, train.batch_size, drop_last);
 

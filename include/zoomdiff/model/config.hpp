@@ -26,6 +26,7 @@ inline constexpr std::int64_t kPoiChannels = 21;
 enum class ConditionLayout {
     kReference,  ///< [population, population, road length, water area], raw values
     kCorrected,  ///< [population, building count, road length, waterway length, water area], log1p
+    kPoiOnly,    ///< no static channel, `poi_channels` POI counts (log1p): cities without a map (UoMo)
 };
 
 enum class BetaSchedule { kQuad, kLinear };
@@ -63,6 +64,10 @@ struct NetworkConfig {
     int feature_emb = 128;
     double sim = 0.8;
     ConditionLayout condition_layout = ConditionLayout::kCorrected;
+    /// POI categories per cell (ours): 21, the fixed schema, for reference / corrected; any
+    /// positive count for poi_only (UoMo SD has 22). Written by to_yaml only when it is not the
+    /// default 21 or the layout is poi_only, so existing run folders keep their config hash.
+    int poi_channels = static_cast<int>(kPoiChannels);
 };
 
 struct ModelConfig {
@@ -77,8 +82,10 @@ struct ModelConfig {
     /// Tile side H after the reference's spatial pre-pooling: 2^(spatial_scale_coarse - 1)
     /// cells (4 at base; MODEL.md §4.3).
     [[nodiscard]] std::int64_t tile_side() const;
+    /// 4 (reference), 5 (corrected) or 0 (poi_only: the network has no static projection).
     [[nodiscard]] std::int64_t static_channels() const;
-    [[nodiscard]] std::int64_t poi_channels() const { return kPoiChannels; }
+    /// `model.poi_channels` (21 unless poi_only says otherwise).
+    [[nodiscard]] std::int64_t poi_channels() const { return model.poi_channels; }
 };
 
 /// Parse YAML text (a base.yaml-style file, or the Python-dict string the goldens store, which is
@@ -95,6 +102,9 @@ std::string to_yaml(const ModelConfig& config);
 
 /// The data area's static channels for a model config's condition layout.
 data::StaticLayout static_layout(const ModelConfig& config);
+
+/// The data area's tile options of a config: layout, pre-pooling, POI channel count.
+data::TileOptions tile_options(const ModelConfig& config);
 
 std::string_view to_string(ConditionLayout layout);
 ConditionLayout parse_condition_layout(std::string_view text, const std::string& source);

@@ -2,6 +2,12 @@
 
 // zoomdiff_train's job, torch-free so the flag layer can fill it (reference/MODEL.md §4,
 // README "Training"): which cities, which task, where the run folder goes, and what came out.
+//
+// Train / validation tiles: the reference's seeded 80 / 20 split (seed 24), except for a city whose
+// data file holds /split_2000m ((R, C): 0 train, 1 validation, 2 test; uomo_import writes the
+// upstream splits there): its tiles are split exactly by those labels and test tiles are used by
+// neither (data::prepare_training_data). manifest.json records per city "split"
+// ("seeded_80_20" or "file:/split_2000m") and, for a file split, the tile ids of each side.
 
 #include <cstdint>
 #include <filesystem>
