@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -192,6 +194,7 @@ struct Common {
     int input_step_minutes = 0;
     int steps = 0;
     std::string splits;
+    std::string holdout;
 };
 
 void write_common(H5File& file, const Common& c, const std::string& format) {
@@ -208,6 +211,7 @@ void write_common(H5File& file, const Common& c, const std::string& format) {
     file.set_attr("/", "time_start", "unspecified: hour 0 = upstream day-of-week 0, step 0 (which weekday is undocumented)");
     file.set_attr("/", "time_zone", "unspecified");
     file.set_attr("/", "splits", c.splits);
+    file.set_attr("/", "holdout", c.holdout);
     file.set_attr("/", "tiles", static_cast<std::int64_t>(c.patch_index.size()));
     file.set_attr("/", "attribution", kAttribution);
     write_grid(file, c.grid);
@@ -259,6 +263,34 @@ std::vector<std::string> parse_uomo_splits(const std::string& text) {
     return out;
 }
 
+std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi, std::size_t values_per_patch,
+                                                     const std::vector<std::size_t>& patches) {
+    std::map<std::vector<std::int64_t>, std::size_t> place_of_block;
+    std::vector<std::vector<std::size_t>> places;
+    for (const std::size_t p : patches) {
+        const auto first = poi.begin() + static_cast<std::ptrdiff_t>(p * values_per_patch);
+        std::vector<std::int64_t> block(first, first + static_cast<std::ptrdiff_t>(values_per_patch));
+        const auto [it, added] = place_of_block.emplace(std::move(block), places.size());
+        if (added) places.emplace_back();
+        places[it->second].push_back(p);
+    }
+    return places;
+}
+
+std::vector<std::size_t> uomo_holdout(std::size_t places, int k, std::uint64_t seed) {
+    if (k < 1 || static_cast<std::size_t>(k) >= places) {
+        throw Error("--holdout_locations", fmt::format("{} of {} places", k, places),
+                    fmt::format("Hold out between 1 and {} places so that some are left to train on", places - 1));
+    }
+    std::vector<std::size_t> order(places);
+    for (std::size_t i = 0; i < places; ++i) order[i] = i;
+    std::mt19937_64 gen(seed);
+    for (std::size_t i = places - 1; i > 0; --i) std::swap(order[i], order[gen() % (i + 1)]);
+    order.resize(static_cast<std::size_t>(k));
+    std::sort(order.begin(), order.end());
+    return order;
+}
+
 std::uint8_t uomo_split_label(const std::string& split) {
     const auto it = std::find(kSplitNames.begin(), kSplitNames.end(), split);
     if (it == kSplitNames.end()) {
@@ -300,6 +332,42 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
         throw Error(o.npz.string(), fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
                     "Choose splits the file has (train, val, test)");
     }
+    std::vector<std::uint8_t> labels;
+    for (const std::size_t p : chosen) labels.push_back(uomo_split_label(src.split[p]));
+    std::string holdout = "none (upstream splits)";
+    if (o.holdout_locations > 0) {
+        if (o.part != "train" && o.part != "test") {
+            throw Error("--part", fmt::format("'{}' with --holdout_locations", o.part),
+                        "Pass --part train (the other places) or --part test (one patch per held-out place)");
+        }
+        const std::size_t per_patch = src.poi.size() / src.poi.dim(0);
+        const auto places = uomo_locations(src.poi.values(), per_patch, chosen);
+        const auto held = uomo_holdout(places.size(), o.holdout_locations, o.holdout_seed);
+        std::vector<std::size_t> kept;
+        labels.clear();
+        for (std::size_t q = 0; q < places.size(); ++q) {
+            const bool is_held = std::binary_search(held.begin(), held.end(), q);
+            if (o.part == "test" && is_held) {
+                kept.push_back(places[q].front());
+                labels.push_back(2);
+            } else if (o.part == "train" && !is_held) {
+                for (const std::size_t p : places[q]) {
+                    kept.push_back(p);
+                    labels.push_back(src.split[p] == "val" ? 1 : 0);
+                }
+            }
+        }
+        std::vector<std::size_t> held_patches;
+        for (const std::size_t q : held) held_patches.push_back(places[q].front());
+        holdout = fmt::format("{} of {} places held out (places = patches with identical POI blocks; seed {}, "
+                              "mt19937_64 Fisher-Yates); part {}; held-out places' first patches {}",
+                              held.size(), places.size(), o.holdout_seed, o.part, fmt::join(held_patches, ","));
+        summary.per_split.clear();
+        for (std::size_t j = 0; j < kept.size(); ++j) ++summary.per_split[kSplitNames[labels[j]]];
+        chosen = std::move(kept);
+    } else if (!o.part.empty()) {
+        throw Error("--part", "given without --holdout_locations", "Pass --holdout_locations K, or drop --part");
+    }
     const std::size_t n = chosen.size();
     const std::size_t k = src.poi.dim(1);
 
@@ -309,7 +377,7 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     c.split_labels = NdArray<std::uint8_t>({1, n});
     c.patch_index = NdArray<std::int64_t>({n});
     for (std::size_t j = 0; j < n; ++j) {
-        c.split_labels.data()[j] = uomo_split_label(src.split[chosen[j]]);
+        c.split_labels.data()[j] = labels[j];
         c.patch_index.data()[j] = static_cast<std::int64_t>(chosen[j]);
         c.upstream_split.push_back(src.split[chosen[j]]);
     }
@@ -319,14 +387,15 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     c.input_step_minutes = minutes;
     c.steps = o.steps;
     c.splits = fmt::format("{}", fmt::join(o.splits, ","));
+    c.holdout = holdout;
     c.provenance.tool = "uomo_import";
     c.provenance.command_line = o.command_line;
     c.provenance.seed = 0;
     c.provenance.city_en = o.city;
     c.provenance.city_cn = o.city;
     c.provenance.resolved_config_json =
-        fmt::format(R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "out_root": "{}"}})", c.source_file,
-                    o.city, c.splits, o.steps, fs::absolute(o.out_root).lexically_normal().string());
+        fmt::format(R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
+                    c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part, fs::absolute(o.out_root).lexically_normal().string());
 
     const auto traffic = hourly_tiles(src.traffic, chosen, o.steps, per_hour);
     const auto users = hourly_tiles(src.users, chosen, o.steps, per_hour);
@@ -385,7 +454,7 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     summary.steps_per_day = src.steps_per_day;
     summary.input_step_minutes = minutes;
     std::string counts;
-    for (const auto& name : o.splits) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", summary.per_split[name], name);
+    for (const auto& [name, count] : summary.per_split) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, name);
     spdlog::info("{}: {} patches ({}) as 1 x {} tiles, {} POI channels, {} h from {}-min steps -> {}", o.city, n, counts,
                  n, k, o.steps, minutes, dir.string());
     return summary;

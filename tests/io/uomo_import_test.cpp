@@ -2,6 +2,7 @@
 // POI channels, attributes, and its error lines.
 #include "zoomdiff/io/uomo.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -23,8 +24,8 @@ fs::path uomo(const std::string& city) {
     return test::shared_dir() / "data/uomo_patches_traffic_users_poi" / ("uomo_" + city + "_series.npz");
 }
 
-#define REQUIRE_UOMO(city)                                                            \
-    if (!fs::exists(uomo(city))) GTEST_SKIP() << uomo(city) << " is absent"
+// The files are part of ../shared (CI has it): a missing one is a failure, never a skip.
+#define REQUIRE_UOMO(city) ASSERT_TRUE(fs::exists(uomo(city))) << uomo(city) << " is absent (../shared/data)"
 
 UomoImportOptions options(const fs::path& root, const std::string& city, const std::string& source,
                           std::vector<std::string> splits) {
@@ -89,6 +90,72 @@ TEST(UomoImport, SdTrainAndValAsOneRowOfTilesWithTheirLabels) {
     EXPECT_EQ(counts.data()[((7 * 4 + 1) * 4 + 2) * 22 + 13], poi.data()[((7 * 22 + 13) * 4 + 1) * 4 + 2]);
     EXPECT_EQ(cond.read<std::int64_t>("/poi_2000m").values(), counts.values());
     EXPECT_EQ(cond.read_strings("/poi_categories").size(), 22U);
+}
+
+TEST(UomoImport, SdPlacesAreTheDistinctPoiBlocks) {
+    REQUIRE_UOMO("SD");
+    const auto npz = NpzReader::open(uomo("SD"));
+    const auto poi = npz.read_int64("poi");
+    std::vector<std::size_t> all(45);
+    for (std::size_t p = 0; p < all.size(); ++p) all[p] = p;
+    const auto places = uomo_locations(poi.values(), 22 * 16, all);
+    ASSERT_EQ(places.size(), 33U);  // SOURCE.md's 45 patches are 33 places
+    // Upstream val / test patches 33..44 repeat the places of train patches 21..32.
+    for (std::size_t p = 21; p <= 32; ++p) EXPECT_EQ(places[p], (std::vector<std::size_t>{p, p + 12})) << p;
+    EXPECT_EQ(places[0], std::vector<std::size_t>{0});
+}
+
+TEST(UomoImport, HoldoutIsSeededAndRefusesAllOrNone) {
+    const auto a = uomo_holdout(33, 6, 1);
+    EXPECT_EQ(a.size(), 6U);
+    EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
+    EXPECT_EQ(std::adjacent_find(a.begin(), a.end()), a.end());
+    EXPECT_EQ(uomo_holdout(33, 6, 1), a);
+    EXPECT_NE(uomo_holdout(33, 6, 2), a);
+    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 33, 1); }).rfind("--holdout_locations", 0), 0U);
+    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 0, 1); }).rfind("--holdout_locations", 0), 0U);
+}
+
+TEST(UomoImport, HeldOutPlacesShareNoPoiBlockWithTraining) {
+    REQUIRE_UOMO("SD");
+    test::TempDir dir;
+    auto train = options(dir.path(), "Loc", "SD", {"train", "val", "test"});
+    train.holdout_locations = 6;
+    train.part = "train";
+    auto test_part = train;
+    test_part.city = "LocTest";
+    test_part.part = "test";
+    const auto s_train = import_uomo(train);
+    const auto s_test = import_uomo(test_part);
+    EXPECT_EQ(s_test.tiles, 6);
+    const auto cond_train = H5File::open_read(s_train.cond_file);
+    const auto cond_test = H5File::open_read(s_test.cond_file);
+    const auto blocks = [](const H5File& f) {
+        const auto v = f.read<std::int64_t>("/poi_2000m").values();  // (1, N, 4, 4, 22)
+        std::vector<std::vector<std::int64_t>> out;
+        for (std::size_t j = 0; j * 16 * 22 < v.size(); ++j)
+            out.emplace_back(v.begin() + static_cast<std::ptrdiff_t>(j * 16 * 22),
+                             v.begin() + static_cast<std::ptrdiff_t>((j + 1) * 16 * 22));
+        return out;
+    };
+    const auto train_blocks = blocks(cond_train);
+    const auto test_blocks = blocks(cond_test);
+    ASSERT_EQ(test_blocks.size(), 6U);
+    for (const auto& b : test_blocks) EXPECT_EQ(std::count(train_blocks.begin(), train_blocks.end(), b), 0);
+    // Every patch is on one side: train holds all patches of the 27 other places (45 minus the held
+    // places' patches), test one patch per held place.
+    const auto test_patches = H5File::open_read(s_test.traffic_file).read<std::int64_t>("/patch_index").values();
+    const auto train_patches = H5File::open_read(s_train.traffic_file).read<std::int64_t>("/patch_index").values();
+    std::size_t held_patches = 0;
+    for (const auto p : test_patches) held_patches += (p >= 21 && p <= 32) ? 2 : 1;
+    EXPECT_EQ(train_patches.size() + held_patches, 45U);
+    const auto labels = H5File::open_read(s_test.user_file).read<std::int64_t>("/split_2000m").values();
+    EXPECT_EQ(labels, std::vector<std::int64_t>(6, 2));
+    EXPECT_NE(cond_test.attr_string("/", "holdout").find("6 of 33 places"), std::string::npos);
+    // Labels of the training side: upstream val patches validate, the rest train.
+    const auto train_labels = H5File::open_read(s_train.traffic_file).read<std::int64_t>("/split_2000m").values();
+    for (std::size_t j = 0; j < train_patches.size(); ++j)
+        EXPECT_EQ(train_labels[j], (train_patches[j] >= 33 && train_patches[j] <= 38) ? 1 : 0) << train_patches[j];
 }
 
 TEST(UomoImport, HeldOutTestSplitGetsLabelTwo) {

@@ -49,6 +49,16 @@ struct UomoImportOptions {
     std::filesystem::path out_root;         ///< <root>
     std::vector<std::string> splits{"train", "val", "test"};  ///< upstream splits to keep
     int steps = 168;                        ///< hours to write from step 0 (zoomdiff needs 168)
+    /// Hold out whole locations instead of trusting the upstream split: patches with identical
+    /// POI blocks are one place seen in several upstream windows (SD: 45 patches, 33 places; every
+    /// upstream val / test patch repeats a train patch's place with a <1 % different week), so the
+    /// upstream test split is not held out. K > 0 draws K places (seeded Fisher-Yates with
+    /// std::mt19937_64, the same on every platform) among those of the chosen splits; `part`
+    /// then writes either every patch of the other places (labels: upstream val 1, others 0) or one
+    /// patch per held-out place (its first, label 2). 0 = off.
+    int holdout_locations = 0;
+    std::uint64_t holdout_seed = 1;
+    std::string part;                       ///< "train" or "test" (required when holding out)
     std::string command_line;
 };
 
@@ -69,6 +79,15 @@ std::vector<std::string> parse_uomo_splits(const std::string& text);
 
 /// Split label of an upstream split name: train 0, val 1, test 2 (throws for other names).
 std::uint8_t uomo_split_label(const std::string& split);
+
+/// Patches grouped by place (identical POI blocks), places in order of first appearance, patches
+/// in file order: `poi` is (P, K, 4, 4); only the patches in `patches` are grouped.
+std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi, std::size_t values_per_patch,
+                                                     const std::vector<std::size_t>& patches);
+
+/// The K places held out: a seeded Fisher-Yates over 0..places-1 (std::mt19937_64), first K,
+/// sorted. K must be below `places` (throws zoomdiff::Error naming --holdout_locations).
+std::vector<std::size_t> uomo_holdout(std::size_t places, int k, std::uint64_t seed);
 
 /// Reads the npz, checks it (keys traffic, users, poi, split, steps_per_day; shapes (P, T, 4, 4),
 /// (P, K, 4, 4), (P,); steps_per_day dividing a day into whole minutes and hours into whole
