@@ -2,8 +2,14 @@
 # The real-data table (issue 8): ZoomDiff trained on the UoMo SD patches with POI-only conditions
 # (configs/uomo.yaml), evaluated zero-shot on the held-out test patches against the baselines.
 #
-#   1. uomo_import: UoMoSD = upstream train + val patches (/split_2000m: train 0, val 1; the
-#      trainer uses exactly that split), UoMoSDTest = the 6 upstream test patches
+#   1. uomo_import, by ZOOMDIFF_UOMO_SPLIT:
+#      locations (default): 6 places held out (--holdout_locations 6 --holdout_seed 1; a place = the
+#        patches with identical POI blocks: SD's 45 patches are 33 places, and every upstream val /
+#        test patch repeats a train patch's place with a week < 1 % different). UoMoSDLoc = every
+#        patch of the 27 other places (upstream val patches validate), UoMoSDLocTest = one patch
+#        per held-out place: generation for places the model never saw.
+#      upstream: the issue's literal split: UoMoSD = upstream train + val patches (/split_2000m:
+#        train 0, val 1), UoMoSDTest = the 6 upstream test patches (their places are in training).
 #   2. zoomdiff_train, traffic and user, fixed --seed (printed)
 #   3. zoomdiff_infer on UoMoSDTest, --nsample 10, --format h5 (a city of patches has no map),
 #      --calibration none: the generated values are the training scaler's inverse (UoMoSD's
@@ -14,7 +20,7 @@
 #      (metrics.json, metrics.md per datatype), when the tool is built
 #   5. both metrics.md collected into <out>/uomo_table.md
 #
-# usage: bench/uomo_table.sh [out_dir]      env: ZOOMDIFF_BUILD_DIR (default build), ZOOMDIFF_UOMO_NPZ,
+# usage: bench/uomo_table.sh [out_dir]      env: ZOOMDIFF_UOMO_SPLIT (locations | upstream), ZOOMDIFF_BUILD_DIR (default build), ZOOMDIFF_UOMO_NPZ,
 #        ZOOMDIFF_UOMO_SEED (default 1), ZOOMDIFF_UOMO_THREADS (default nproc), ZOOMDIFF_UOMO_CONFIG
 #        (default configs/uomo.yaml), ZOOMDIFF_UOMO_EPOCHS (override train.epochs, for a quick run)
 # Reuses finished steps (a run folder with model.pt, an existing results file); delete <out_dir> to redo.
@@ -28,6 +34,7 @@ seed=${ZOOMDIFF_UOMO_SEED:-1}
 threads=${ZOOMDIFF_UOMO_THREADS:-$(nproc)}
 config=${ZOOMDIFF_UOMO_CONFIG:-$root/configs/uomo.yaml}
 calibration=${ZOOMDIFF_UOMO_CALIBRATION:-none}
+split=${ZOOMDIFF_UOMO_SPLIT:-locations}
 epochs_flag=()
 [ -n "${ZOOMDIFF_UOMO_EPOCHS:-}" ] && epochs_flag=(--epochs "$ZOOMDIFF_UOMO_EPOCHS")
 data=$out/data
@@ -39,8 +46,21 @@ for tool in uomo_import zoomdiff_train zoomdiff_infer; do
 done
 
 echo "uomo_table.sh: npz $npz, config $config, seed $seed, threads $threads, calibration $calibration, out $out"
-"$build/uomo_import" --npz "$npz" --city UoMoSD --splits train,val --out_root "$data" -q --progress never
-"$build/uomo_import" --npz "$npz" --city UoMoSDTest --splits test --out_root "$data" -q --progress never
+case "$split" in
+  locations)
+    train_city=UoMoSDLoc test_city=UoMoSDLocTest
+    "$build/uomo_import" --npz "$npz" --city $train_city --holdout_locations 6 --holdout_seed 1 --part train \
+      --out_root "$data" -q --progress never
+    "$build/uomo_import" --npz "$npz" --city $test_city --holdout_locations 6 --holdout_seed 1 --part test \
+      --out_root "$data" -q --progress never
+    split_text="6 of 33 places held out (seed 1): trained on the 36 patches of the other 27 places (31 train, 5 validation), generated for one patch of each held-out place" ;;
+  upstream)
+    train_city=UoMoSD test_city=UoMoSDTest
+    "$build/uomo_import" --npz "$npz" --city $train_city --splits train,val --out_root "$data" -q --progress never
+    "$build/uomo_import" --npz "$npz" --city $test_city --splits test --out_root "$data" -q --progress never
+    split_text="upstream split: trained on UoMoSD (33 train / 6 validation patches), generated for the 6 upstream test patches, whose places are all in training (a < 1 % different week of 6 train patches)" ;;
+  *) echo "uomo_table.sh: ZOOMDIFF_UOMO_SPLIT must be locations or upstream, not '$split'" >&2; exit 2 ;;
+esac
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -48,21 +68,21 @@ echo "| datatype | step | seconds | threads |" > "$timings"
 echo "| --- | --- | ---: | ---: |" >> "$timings"
 
 for dt in traffic user; do
-  run=$out/runs/UoMoSD_$dt
+  run=$out/runs/${train_city}_$dt
   if [ ! -f "$run/model.pt" ]; then
     rm -rf "$run"
     echo "uomo_table.sh: training $dt (seed $seed)"
     t0=$(now)
-    "$build/zoomdiff_train" --dataset UoMoSD --datatype "$dt" --data_root "$data" --config "$config" \
+    "$build/zoomdiff_train" --dataset $train_city --datatype "$dt" --data_root "$data" --config "$config" \
       "${epochs_flag[@]}" --out "$run" --seed "$seed" --threads "$threads" -q --progress never
     t1=$(now)
     echo "| $dt | zoomdiff_train | $(secs "$t0" "$t1") | $threads |" >> "$timings"
   fi
-  result=$out/results/UoMoSDTest_$dt.h5
+  result=$out/results/${test_city}_$dt.h5
   if [ ! -f "$result" ]; then
-    echo "uomo_table.sh: generating $dt for UoMoSDTest (10 samples per tile)"
+    echo "uomo_table.sh: generating $dt for $test_city (10 samples per tile)"
     t0=$(now)
-    "$build/zoomdiff_infer" --dataset UoMoSDTest --datatype "$dt" --data_root "$data" --modelfolder "$run" \
+    "$build/zoomdiff_infer" --dataset $test_city --datatype "$dt" --data_root "$data" --modelfolder "$run" \
       --nsample 10 --calibration "$calibration" --format h5 --out "$out/results" --seed "$seed" \
       --threads "$threads" -q --progress never
     t1=$(now)
@@ -77,17 +97,17 @@ if [ ! -x "$build/zoomdiff_eval" ]; then
 fi
 table=$out/uomo_table.md
 {
-  echo "# ZoomDiff on UoMo SD (POI-only conditions): held-out test patches, zero-shot"
+  echo "# ZoomDiff on UoMo SD (POI-only conditions), split: $split"
   echo
-  echo "Trained on UoMoSD (33 train / 6 validation patches), generated for UoMoSDTest (6 test patches),"
+  echo "$split_text;"
   echo "10 samples per tile, calibration $calibration, seed $seed, config $(basename "$config")."
   echo "Data: tsinghua-fib-lab/UoMo (MIT, (c) 2025 FIB LAB, Tsinghua University); units undocumented upstream."
 } > "$table"
 for dt in traffic user; do
   eval_dir=$out/eval/$dt
-  "$build/zoomdiff_eval" --real "$data/UoMoSDTest/data/UoMoSDTest_${dt}_data.h5" \
-    --generated "$out/results/UoMoSDTest_$dt.h5" --baselines \
-    --train "$data/UoMoSD/data/UoMoSD_${dt}_data.h5" --out "$eval_dir" -q --progress never
+  "$build/zoomdiff_eval" --real "$data/$test_city/data/${test_city}_${dt}_data.h5" \
+    --generated "$out/results/${test_city}_$dt.h5" --baselines --seed "$seed" \
+    --train "$data/$train_city/data/${train_city}_${dt}_data.h5" --out "$eval_dir" -q --progress never
   { echo; echo "## $dt"; echo; cat "$eval_dir/metrics.md"; } >> "$table"
 done
 { echo; echo "## Timings"; echo; cat "$timings"; } >> "$table"
