@@ -111,4 +111,7 @@ for dt in traffic user; do
   { echo; echo "## $dt"; echo; cat "$eval_dir/metrics.md"; } >> "$table"
 done
 { echo; echo "## Timings"; echo; cat "$timings"; } >> "$table"
+# The README's compact form (500 m and 2000 m, both datatypes side by side).
+python3 "$root/bench/uomo_summary.py" "$out" 500m 2000m > "$out/readme_table.md"
+echo "uomo_table.sh: wrote $out/readme_table.md"
 echo "uomo_table.sh: wrote $table"
