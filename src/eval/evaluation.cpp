@@ -1168,29 +1168,6 @@ fs::path cond_file_for(const fs::path& data_file) {
     return city_dir / "cond" / (city + "_cond.h5");
 }
 
-std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
-                                    std::size_t cols, std::size_t steps, std::size_t factor) {
-    if (factor == 0 || rows % factor != 0 || cols % factor != 0 ||
-        grid.size() != rows * cols * steps) {
-        throw Error("eval::block_mean_grid",
-                    fmt::format("a {} x {} x {} grid ({} values) cannot be pooled by {}", rows,
-                                cols, steps, grid.size(), factor),
-                    "This is a bug in zoomdiff; please report it", ExitCode::kInternal);
-    }
-    if (factor == 1)
-        return grid;
-    const std::size_t r2 = rows / factor;
-    const std::size_t c2 = cols / factor;
-    std::vector<double> out(r2 * c2 * steps, 0.0);
-    const double inv = 1.0 / static_cast<double>(factor * factor);
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c)
-            for (std::size_t t = 0; t < steps; ++t)
-                out[((r / factor) * c2 + c / factor) * steps + t] +=
-                    grid[(r * cols + c) * steps + t] * inv;
-    return out;
-}
-
 std::string markdown_table(const std::vector<std::string>& methods,
                            const std::vector<TableRow>& rows) {
     std::string out = "| metric |";

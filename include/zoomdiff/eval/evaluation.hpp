@@ -49,12 +49,6 @@ EvalOutputs run_evaluation(const EvalRequest& request);
 /// <root>/<City>/data/<anything> → <root>/<City>/cond/<City>_cond.h5.
 [[nodiscard]] std::filesystem::path cond_file_for(const std::filesystem::path& data_file);
 
-/// Block means of a (rows, cols, T) grid over factor × factor blocks: (rows/f, cols/f, T). NaN
-/// propagates. Throws if the sizes do not divide.
-[[nodiscard]] std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
-                                                  std::size_t cols, std::size_t steps,
-                                                  std::size_t factor);
-
 /// One row of a metrics.md table: the metric, whether lower is better, and one value per method
 /// (NaN = not available).
 struct TableRow {

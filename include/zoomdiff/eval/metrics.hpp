@@ -246,6 +246,14 @@ struct SpearmanResult {
 
 // ---- cross-scale ----------------------------------------------------------------------------
 
+/// Block means of a (rows, cols, T) grid over factor × factor blocks: (rows/f, cols/f, T). NaN
+/// propagates. The
+/// pool of the division operators: the real coarse maps and cross_scale_consistency use it. Throws
+/// if the sizes do not divide.
+[[nodiscard]] std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
+                                                  std::size_t cols, std::size_t steps,
+                                                  std::size_t factor);
+
 struct CrossScaleResult {
     /// ‖pool(fine) − coarse‖₂ / ‖coarse‖₂ over all pixels and steps; NaN if coarse is all zero.
     double relative_error = 0.0;
