@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/world.hpp"
 
 namespace zoomdiff::cli {
 namespace {
@@ -31,7 +32,14 @@ void CPL_STDCALL gdal_to_spdlog(CPLErr level, CPLErrorNum /*code*/, const char* 
 void configure_logging(const CommonOptions& options) {
     auto logger = std::make_shared<spdlog::logger>(
         "zoomdiff", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    logger->set_pattern("[%H:%M:%S] %^%l%$ %v");
+    // Ranks of a distributed run (torchrun's variables) label every line; a malformed variable
+    // is reported by the tool that uses it, with its fix.
+    std::string label;
+    try {
+        label = core::world_label(core::world_from_environment());
+    } catch (const Error&) {
+    }
+    logger->set_pattern(label.empty() ? "[%H:%M:%S] %^%l%$ %v" : "[%H:%M:%S] [" + label + "] %^%l%$ %v");
     spdlog::level::level_enum level = spdlog::level::from_str(options.log_level);
     if (options.quiet) {
         level = spdlog::level::warn;

@@ -171,6 +171,16 @@ ConditionLayout parse_condition_layout(std::string_view text, const std::string&
                 "'poi_only' (POI counts alone, for cities without a map such as UoMo's patches)");
 }
 
+const char* to_string(NoiseMode mode) { return mode == NoiseMode::kPerTile ? "per_tile" : "reference"; }
+
+NoiseMode parse_noise_mode(const std::string& text, const std::string& source) {
+    if (text == "per_tile") return NoiseMode::kPerTile;
+    if (text == "reference") return NoiseMode::kReference;
+    throw Error(source, fmt::format("unknown noise mode '{}'", text),
+                "Use per_tile (draws keyed by tile: any batch size or world size gives the same draws) or "
+                "reference (the reference's one stream in batch order)");
+}
+
 ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
     YAML::Node root;
     try {
@@ -189,6 +199,9 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     std::string batch_order(data::to_string(c.train.batch_order));
     train.read("batch_order", batch_order);
     c.train.batch_order = data::parse_batch_order(batch_order, source);
+    std::string noise(to_string(c.train.noise));
+    train.read("noise", noise);
+    c.train.noise = parse_noise_mode(noise, source + ": train.noise");
     train.reject_unknown();
 
     Section diffusion(root, "diffusion", source);
@@ -277,14 +290,14 @@ std::string to_yaml(const ModelConfig& c) {
     const auto& d = c.diffusion;
     const auto& m = c.model;
     return fmt::format(
-        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n"
+        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n  noise: {}\n"
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
         "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n"
         "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"
         "  feature_emb: {}\n  sim: {}\n  condition_layout: {}\n",
         c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval,
-        data::to_string(c.train.batch_order), d.layers, d.channels, d.nheads,
+        data::to_string(c.train.batch_order), to_string(c.train.noise), d.layers, d.channels, d.nheads,
         d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
         d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
         d.spatial_scale_coarse, m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb,

@@ -78,6 +78,73 @@ c10::optional<at::Generator> GeneratorNoise::dropout_generator() {
     return c10::nullopt;
 }
 
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+// ATen's mt19937 takes 32 bits of a seed: fold the key's two halves into them.
+at::Generator keyed_generator(std::uint64_t key) {
+    return GeneratorNoise::cpu_generator((key ^ (key >> 32)) & 0xFFFFFFFFULL);
+}
+
+}  // namespace
+
+TileNoise::TileNoise(std::vector<std::uint64_t> keys, bool dropout_on_cpu)
+    : keys_(std::move(keys)), dropout_on_cpu_(dropout_on_cpu) {
+    for (const auto key : keys_) generators_.push_back(keyed_generator(key));
+}
+
+std::uint64_t TileNoise::tile_key(std::initializer_list<std::uint64_t> parts) {
+    std::uint64_t h = 0x5A6F6F6D44696666ULL;  // "ZoomDiff"
+    for (const auto part : parts) h = splitmix64(h ^ splitmix64(part));
+    return h;
+}
+
+void TileNoise::begin_sample(std::int64_t s) {
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+        generators_[i] = keyed_generator(tile_key({keys_[i], static_cast<std::uint64_t>(s)}));
+    }
+}
+
+Tensor TileNoise::normal(at::IntArrayRef shape, DrawRole role) {
+    std::vector<std::int64_t> rows(keys_.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+    return normal_rows(rows, shape, role);
+}
+
+Tensor TileNoise::normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) {
+    TORCH_CHECK(!shape.empty() && shape[0] == static_cast<std::int64_t>(rows.size()), "per-tile noise: ", rows.size(),
+                " rows asked for a draw of shape ", shape);
+    if (role == DrawRole::kDiscarded) return {};
+    const auto item = shape.slice(1);
+    std::vector<Tensor> draws;
+    draws.reserve(rows.size());
+    for (const auto row : rows) {
+        draws.push_back(torch::randn(item, generators_.at(static_cast<std::size_t>(row)), torch::kFloat));
+    }
+    return torch::stack(draws);
+}
+
+Tensor TileNoise::steps(std::int64_t count, std::int64_t num_steps) {
+    TORCH_CHECK(count == static_cast<std::int64_t>(generators_.size()), "per-tile noise: ", count,
+                " steps asked for ", generators_.size(), " tiles");
+    auto out = torch::empty({count}, torch::kLong);
+    for (std::int64_t i = 0; i < count; ++i) {
+        out[i] = torch::randint(0, num_steps, {1}, generators_[static_cast<std::size_t>(i)], torch::kLong)[0];
+    }
+    return out;
+}
+
+std::vector<at::Generator> TileNoise::dropout_tile_generators() {
+    if (!dropout_on_cpu_) return {};
+    return generators_;
+}
+
 ReplayNoise::ReplayNoise(std::vector<Tensor> draws, Tensor steps)
     : draws_(std::move(draws)), steps_(std::move(steps)) {}
 
@@ -125,7 +192,9 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
         const auto rows = items.to(device);
         const auto clean = data.index_select(0, rows);
         const auto target = divide(clean, segment.i_t, segment.i_s, coarse);
-        const auto eps = noise.normal(target.sizes(), DrawRole::kLossNoise).to(device);
+        const std::vector<std::int64_t> rows_in_batch(items.data_ptr<std::int64_t>(),
+                                                      items.data_ptr<std::int64_t>() + items.numel());
+        const auto eps = noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kLossNoise).to(device);
         const auto root = alpha.sqrt();
         const auto root_rest = (1 - alpha).sqrt();
         const auto noisy = root * target + root_rest * eps;
@@ -133,7 +202,7 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
             const auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, coarse);
             prior_all.index_copy_(0, rows, (noisy - root * coarser) / root_rest);
         } else {
-            (void)noise.normal(target.sizes(), DrawRole::kDiscarded);  // the reference discards it
+            (void)noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kDiscarded);  // the reference discards it
         }
         eps_all.index_copy_(0, rows, eps);
         noisy_all.index_copy_(0, rows, noisy);
@@ -141,7 +210,8 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
     }
     const auto context = net_->prepare(conditions, segment_all);
     const auto predicted = net_->denoise(noisy_all, cpu_steps.to(device), context,
-                                         DropoutSpec{kTransformerDropout, noise.dropout_generator()});
+                                         DropoutSpec{kTransformerDropout, noise.dropout_generator(),
+                                                     noise.dropout_tile_generators()});
     const auto fused = net_->fuse(predicted, prior_all);
     return torch::nn::functional::mse_loss(fused, eps_all);
 }
@@ -194,6 +264,7 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
     for (std::int64_t s = 0; s < n_samples; ++s) {
+        noise.begin_sample(s);
         auto z = noise.normal(shape, DrawRole::kStart).to(device);
         std::size_t i = 0;
         std::vector<Tensor> ends;

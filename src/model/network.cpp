@@ -65,13 +65,59 @@ Tensor apply_mask(const Tensor& x, const Tensor& keep, double scale) {
     return torch::where(keep, x * scale, torch::zeros({}, x.options()));
 }
 
+// One Bernoulli(1 - p) keep flag per element, as ATen's CPU dropout draws them; per tile (see
+// DropoutSpec) each item-major chunk of the leading axis from its own generator.
+Tensor draw_keep(at::IntArrayRef sizes, const at::TensorOptions& options, const DropoutSpec& spec) {
+    auto keep = torch::empty(sizes, options.dtype(torch::kBool));
+    if (spec.per_tile.empty()) return keep.bernoulli_(1 - spec.p, spec.generator);
+    const auto items = static_cast<std::int64_t>(spec.per_tile.size());
+    TORCH_CHECK(sizes[0] % items == 0, "per-tile dropout: leading axis ", sizes[0], " is not a multiple of ", items,
+                " tiles");
+    const auto rows = sizes[0] / items;
+    if (!keep.device().is_cpu()) {
+        // Per-tile generators are CPU generators: draw there, move once.
+        return draw_keep(sizes, options.device(torch::kCPU), spec).to(keep.device());
+    }
+    for (std::int64_t i = 0; i < items; ++i) {
+        keep.narrow(0, i * rows, rows).bernoulli_(1 - spec.p, spec.per_tile[static_cast<std::size_t>(i)]);
+    }
+    return keep;
+}
+
+/// The same draws again later (activation checkpointing's replay): every generator cloned.
+DropoutSpec clone_draws(const DropoutSpec& spec, const at::Device& device) {
+    DropoutSpec copy{spec.p, {}, {}};
+    copy.generator = (spec.generator ? *spec.generator : at::globalContext().defaultGenerator(device)).clone();
+    for (const auto& g : spec.per_tile) copy.per_tile.push_back(g.clone());
+    return copy;
+}
+
 Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
     if (!training || spec.p <= 0.0) return x;
     // ATen's CPU dropout draws one Bernoulli(1 - p) per element and multiplies by mask / (1 - p).
     // Same draws and values here, but the mask kept for backward is one byte, not four (the
     // attention weights' mask is the largest tensor of a training step).
-    const auto keep = torch::empty(x.sizes(), x.options().dtype(torch::kBool)).bernoulli_(1 - spec.p, spec.generator);
+    const auto keep = draw_keep(x.sizes(), x.options(), spec);
     return apply_mask(x, keep, 1.0 / (1 - spec.p));
+}
+
+// Autograd functions take their dropout spec by address (it outlives their forward, which is the
+// only place that reads it); what backward needs is cloned into the context.
+std::int64_t address_of(const DropoutSpec& spec) { return reinterpret_cast<std::int64_t>(&spec); }
+const DropoutSpec& spec_at(std::int64_t address) { return *reinterpret_cast<const DropoutSpec*>(address); }
+
+void save_draws(torch::autograd::AutogradContext* ctx, const DropoutSpec& spec) {
+    ctx->saved_data["p"] = spec.p;
+    ctx->saved_data["replay"] = *spec.generator;
+    c10::impl::GenericList tiles(c10::AnyType::get());
+    for (const auto& g : spec.per_tile) tiles.push_back(c10::IValue(g));
+    ctx->saved_data["replay_tiles"] = tiles;
+}
+
+DropoutSpec saved_draws(torch::autograd::AutogradContext* ctx) {
+    DropoutSpec spec{ctx->saved_data["p"].toDouble(), ctx->saved_data["replay"].toGenerator(), {}};
+    for (const auto& g : ctx->saved_data["replay_tiles"].toList()) spec.per_tile.push_back(g.get().toGenerator());
+    return spec;
 }
 
 // Activation checkpointing of one residual block (DESIGN §5, issue: batch 128 within 16 GB):
@@ -81,17 +127,15 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& x,
                                                   const Tensor& e, const Tensor& gate_cell, const Tensor& filter_cell,
                                                   const Tensor& gate_hour, const Tensor& filter_hour,
-                                                  std::int64_t block_address, double p,
-                                                  c10::optional<at::Generator> generator) {
+                                                  std::int64_t block_address, std::int64_t spec_address) {
         auto* block = reinterpret_cast<ResidualBlockImpl*>(block_address);  // owned by the network
-        if (!generator) generator = at::globalContext().defaultGenerator(x.device());
+        DropoutSpec spec = spec_at(spec_address);
+        if (!spec.generator) spec.generator = at::globalContext().defaultGenerator(x.device());
         ctx->saved_data["block"] = block_address;
-        ctx->saved_data["p"] = p;
-        ctx->saved_data["replay"] = generator->clone();
+        save_draws(ctx, clone_draws(spec, x.device()));
         ctx->save_for_backward({x, e, gate_cell, filter_cell, gate_hour, filter_hour});
         torch::NoGradGuard no_grad;
-        auto [next, skip] = block->forward(x, e, BlockTerms{gate_cell, filter_cell, gate_hour, filter_hour},
-                                           DropoutSpec{p, generator});
+        auto [next, skip] = block->forward(x, e, BlockTerms{gate_cell, filter_cell, gate_hour, filter_hour}, spec);
         return {next, skip};
     }
 
@@ -102,8 +146,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         for (auto& input : inputs) input = input.detach().requires_grad_(true);
         torch::AutoGradMode enable_grad(true);
         auto [next, skip] = block->forward(inputs[0], inputs[1], BlockTerms{inputs[2], inputs[3], inputs[4], inputs[5]},
-                                           DropoutSpec{ctx->saved_data["p"].toDouble(),
-                                                       ctx->saved_data["replay"].toGenerator()});
+                                           saved_draws(ctx));
         torch::autograd::variable_list outputs;
         torch::autograd::variable_list output_grads;
         for (auto [output, grad] : {std::pair{next, grads[0]}, std::pair{skip, grads[1]}}) {
@@ -115,7 +158,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         torch::autograd::backward(outputs, output_grads);
         torch::autograd::variable_list result;
         for (const auto& input : inputs) result.push_back(input.grad());
-        result.resize(9);  // no gradients for the block address, p and the generator
+        result.resize(8);  // no gradients for the block and spec addresses
         return result;
     }
 };
@@ -158,7 +201,7 @@ Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, cons
     Tensor keep;
     Tensor weights = probs;
     if (training && spec.p > 0.0) {
-        keep = torch::empty(probs.sizes(), probs.options().dtype(torch::kBool)).bernoulli_(1 - spec.p, spec.generator);
+        keep = draw_keep(probs.sizes(), probs.options(), spec);
         weights = apply_mask(probs, keep, 1.0 / (1 - spec.p));
     }
     auto out = torch::bmm(weights, v);
@@ -169,13 +212,14 @@ Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, cons
 
 struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& q,
-                                                  const Tensor& k, const Tensor& v, double p, bool training,
-                                                  c10::optional<at::Generator> generator) {
+                                                  const Tensor& k, const Tensor& v, std::int64_t spec_address,
+                                                  bool training) {
         Tensor probs;
         Tensor keep;
-        auto out = attention_forward(q, k, v, DropoutSpec{p, std::move(generator)}, training, &probs, &keep);
+        const auto& spec = spec_at(spec_address);
+        auto out = attention_forward(q, k, v, spec, training, &probs, &keep);
         ctx->save_for_backward({q, k, v, probs, keep});
-        ctx->saved_data["scale"] = 1.0 / (1 - p);
+        ctx->saved_data["scale"] = 1.0 / (1 - spec.p);
         return {out};
     }
 
@@ -196,14 +240,14 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
         const auto grad_scores = torch::_softmax_backward_data(grad_weights, probs, -1, probs.scalar_type());
         auto grad_q = torch::bmm(grad_scores, k);
         auto grad_k = torch::bmm(grad_scores.transpose(1, 2), q);
-        return {grad_q, grad_k, grad_v, Tensor(), Tensor(), Tensor()};
+        return {grad_q, grad_k, grad_v, Tensor(), Tensor()};
     }
 };
 
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training) {
     const bool needs_graph = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
     if (!needs_graph) return attention_forward(q, k, v, spec, training, nullptr, nullptr);
-    return AttentionFunction::apply(q, k, v, spec.p, training, spec.generator)[0];
+    return AttentionFunction::apply(q, k, v, address_of(spec), training)[0];
 }
 
 }  // namespace
@@ -381,8 +425,8 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
         Tensor skip;
         if (checkpoint) {
             auto outputs = BlockCheckpoint::apply(h, e, terms.gate_cell, terms.filter_cell, terms.gate_hour,
-                                                  terms.filter_hour, reinterpret_cast<std::int64_t>(block), spec.p,
-                                                  spec.generator);
+                                                  terms.filter_hour, reinterpret_cast<std::int64_t>(block),
+                                                  address_of(spec));
             next = outputs[0];
             skip = outputs[1];
         } else {

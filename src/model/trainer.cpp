@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <initializer_list>
+#include <memory>
 #include <limits>
 #include <string>
 #include <utility>
@@ -23,6 +25,7 @@
 #include "zoomdiff/model/checkpoint.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
+#include "zoomdiff/model/distributed.hpp"
 #include "zoomdiff/model/network.hpp"
 #include "zoomdiff/model/training.hpp"
 #include "zoomdiff/model/weights.hpp"
@@ -311,29 +314,138 @@ at::Generator validation_generator(std::uint64_t seed, int epoch) {
     return GeneratorNoise::cpu_generator(seed * 0x9E3779B97F4A7C15ULL + 0x5851F42D4C957F2DULL * (epoch + 1));
 }
 
+/// The rows of a batch of `n` items that rank `rank` of `ranks` computes: a contiguous share,
+/// sizes differing by at most one.
+std::pair<std::size_t, std::size_t> share(std::size_t n, int rank, int ranks) {
+    const auto r = static_cast<std::size_t>(rank);
+    const auto w = static_cast<std::size_t>(ranks);
+    return {n * r / w, n * (r + 1) / w};
+}
+
+constexpr std::uint64_t kValidationTag = 0x76616C6964ULL;  // "valid": validation keys never meet training keys
+
+/// Per-tile noise keys of some tiles of city `city`: training (seed, epoch, city, tile) or
+/// validation (seed, tag, epoch, city, tile), so a tile draws the same whatever batch or rank
+/// computes it.
+std::vector<std::uint64_t> tile_keys(std::uint64_t seed, std::initializer_list<std::uint64_t> prefix, std::size_t city,
+                                     const std::vector<std::int64_t>& positions) {
+    std::vector<std::uint64_t> keys;
+    keys.reserve(positions.size());
+    std::uint64_t head = TileNoise::tile_key({seed});
+    for (const auto part : prefix) head = TileNoise::tile_key({head, part});
+    for (const auto p : positions) keys.push_back(TileNoise::tile_key({head, city, static_cast<std::uint64_t>(p)}));
+    return keys;
+}
+
+/// How the random draws of a run are made and shared out (config train.noise, the world).
+struct DrawPlan {
+    bool per_tile = true;
+    std::uint64_t seed = 1;
+    bool dropout_on_cpu = true;
+    ProcessGroup* group = nullptr;  ///< null: one process
+    [[nodiscard]] int rank() const { return group == nullptr ? 0 : group->rank(); }
+    [[nodiscard]] int ranks() const { return group == nullptr ? 1 : group->size(); }
+};
+
 /// Tile-weighted mean of the reference's validation loss (§3.6) over every city's valid split,
-/// in batches of `batch_size` without dropping the last one.
+/// in batches of `batch_size` without dropping the last one. Per tile, each rank takes a share of
+/// every city's tiles and the sums meet in an all-reduce; the reference order draws from one
+/// generator of its own per epoch, so validation never moves the training stream and a resumed
+/// run validates with the same draws.
 double validation_loss(MultiScaleDiffusion& diffusion, const std::vector<CityTensors>& cities,
                        const std::vector<data::CityTrainingData>& data, std::int64_t batch_size,
-                       const torch::Device& device, at::Generator generator) {
-    GeneratorNoise noise(std::move(generator));
+                       const torch::Device& device, const DrawPlan& plan, int epoch) {
+    GeneratorNoise stream(validation_generator(plan.seed, epoch));
     diffusion.net()->eval();
     double sum = 0.0;
-    std::int64_t count = 0;
+    double count = 0.0;
     for (std::size_t c = 0; c < cities.size(); ++c) {
-        const auto& ids = data[c].valid;
+        const auto [lo, hi] = share(data[c].valid.size(), plan.rank(), plan.ranks());
+        const std::vector<std::int64_t> ids(data[c].valid.begin() + static_cast<std::ptrdiff_t>(lo),
+                                            data[c].valid.begin() + static_cast<std::ptrdiff_t>(hi));
         for (std::size_t start = 0; start < ids.size(); start += static_cast<std::size_t>(batch_size)) {
             const std::vector<std::int64_t> positions(
                 ids.begin() + static_cast<std::ptrdiff_t>(start),
                 ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + static_cast<std::size_t>(batch_size))));
             const auto batch = gather(cities[c], positions, device);
-            const double loss = diffusion.validation_loss(batch.x0, batch.conditions, noise).item<double>();
+            double loss = 0.0;
+            if (plan.per_tile) {
+                TileNoise noise(tile_keys(plan.seed, {kValidationTag, static_cast<std::uint64_t>(epoch)}, c, positions));
+                loss = diffusion.validation_loss(batch.x0, batch.conditions, noise).item<double>();
+            } else {
+                loss = diffusion.validation_loss(batch.x0, batch.conditions, stream).item<double>();
+            }
             sum += loss * static_cast<double>(positions.size());
-            count += static_cast<std::int64_t>(positions.size());
+            count += static_cast<double>(positions.size());
         }
     }
     diffusion.net()->train();
-    return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+    if (plan.group != nullptr) {
+        auto totals = torch::tensor({sum, count}, torch::kDouble);
+        plan.group->all_reduce_sum(totals, "validation");
+        sum = totals[0].item<double>();
+        count = totals[1].item<double>();
+    }
+    return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// Data-parallel step: the gradients of every rank summed and divided by the number of ranks
+/// (each rank's loss was weighted by its share of the batch, so this is the gradient of the whole
+/// batch's loss); a parameter without a gradient on every rank keeps none, as in one process.
+/// Returns false when any rank's loss was not finite.
+bool average_gradients(ProcessGroup& group, const std::vector<Tensor>& parameters, bool finite) {
+    std::vector<Tensor> parts;
+    parts.reserve(parameters.size() + 2);
+    auto defined = torch::zeros({static_cast<std::int64_t>(parameters.size())}, torch::kFloat);
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const auto& p = parameters[i];
+        if (p.grad().defined()) {
+            parts.push_back(p.grad().reshape({-1}).to(torch::kFloat));
+            defined[static_cast<std::int64_t>(i)] = 1.0F;
+        } else {
+            parts.push_back(torch::zeros({p.numel()}, p.options().dtype(torch::kFloat)));
+        }
+    }
+    const auto device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+    parts.push_back(defined.to(device));
+    parts.push_back(torch::full({1}, finite ? 0.0F : 1.0F, torch::TensorOptions(torch::kFloat).device(device)));
+    auto flat = torch::cat(parts);
+    group.all_reduce_sum(flat, "the gradient all-reduce");
+    const auto n = static_cast<std::int64_t>(parameters.size());
+    const auto total = flat.numel();
+    const auto flags = flat.narrow(0, total - n - 1, n + 1).to(torch::kCPU);
+    if (flags[n].item<float>() > 0.0F) return false;
+    const auto grads = flat.narrow(0, 0, total - n - 1).div_(static_cast<double>(group.size()));
+    std::int64_t offset = 0;
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        auto p = parameters[i];
+        const auto count = p.numel();
+        if (flags[static_cast<std::int64_t>(i)].item<float>() > 0.0F) {
+            const auto value = grads.narrow(0, offset, count).view(p.sizes());
+            if (p.grad().defined()) {
+                p.mutable_grad().copy_(value);
+            } else {
+                p.mutable_grad() = value.clone();
+            }
+        }
+        offset += count;
+    }
+    return true;
+}
+
+/// Rank 0's parameters everywhere (a no-op for ranks that built the same network from the same
+/// seed or checkpoint; a guard against any that did not).
+void broadcast_parameters(ProcessGroup& group, ZoomDiffNet& net) {
+    torch::NoGradGuard no_grad;
+    std::vector<Tensor> parts;
+    for (const auto& p : net->parameters()) parts.push_back(p.reshape({-1}));
+    auto flat = torch::cat(parts);
+    group.broadcast(flat, 0, "the broadcast of rank 0's weights");
+    std::int64_t offset = 0;
+    for (auto& p : net->parameters()) {
+        p.copy_(flat.narrow(0, offset, p.numel()).view(p.sizes()));
+        offset += p.numel();
+    }
 }
 
 std::string format_loss(double value) { return std::isnan(value) ? std::string() : fmt::format("{:.9g}", value); }
@@ -399,21 +511,45 @@ std::int64_t element_count(const std::vector<Tensor>& tensors) {
 }  // namespace
 
 TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
-    ResolvedRun run = resolve_run(given);
+    const core::World& world = given.world;
+    at::set_num_threads(std::max(1, given.threads));
+    // torchrun's convention: a bare --device cuda means this rank's GPU, cuda:LOCAL_RANK.
+    const torch::Device device =
+        resolve_device(world.distributed() && given.device == "cuda" ? fmt::format("cuda:{}", world.local_rank) : given.device);
+    std::unique_ptr<ProcessGroup> group;
+    if (world.distributed()) group = ProcessGroup::connect(world, device, dist_timeout(given.dist_timeout_s));
+    const bool leader = world.leader();
+
+    // Everything that can be wrong with the input fails here, before any training; every rank
+    // checks its own inputs and all of them stop if any fails.
+    ResolvedRun run;
+    std::vector<CityRecord> cities;
+    std::vector<data::CityTrainingData> data;
+    bool drop_last = true;
+    try {
+        run = resolve_run(given);
+        if (world.distributed() && run.config.train.noise != NoiseMode::kPerTile) {
+            throw Error("train.noise", "is 'reference' (one stream of draws in batch order), which cannot be shared out over ranks",
+                        "Train distributed with train.noise: per_tile (the default), or with WORLD_SIZE unset");
+        }
+        cities = locate_cities(run.request);
+        if (run.resuming) check_unchanged(cities, run.manifest);
+        std::vector<data::CitySource> sources;
+        for (const auto& c : cities) sources.push_back(c.source);
+        data = data::prepare_training_data(sources, tile_options(run.config), run.request.task);
+        drop_last = run.request.task == data::Task::kFull;
+        if (run.request.task != data::Task::kZeroShot) check_batches(data, cities, run.config.train.batch_size, drop_last);
+        if (group && !group->all_ok(true, "set-up")) {
+            throw Error(core::world_label(world), "another rank failed while checking its inputs",
+                        "See that rank's log for the file at fault");
+        }
+    } catch (const Error& e) {
+        if (group && e.subject() != core::world_label(world)) (void)group->all_ok(false, "set-up");
+        throw;
+    }
     const auto& r = run.request;
     const auto& config = run.config;
     const auto& train = config.train;
-    at::set_num_threads(std::max(1, r.threads));
-    const torch::Device device = resolve_device(r.device);
-
-    // Everything that can be wrong with the input fails here, before any training.
-    const auto cities = locate_cities(r);
-    if (run.resuming) check_unchanged(cities, run.manifest);
-    std::vector<data::CitySource> sources;
-    for (const auto& c : cities) sources.push_back(c.source);
-    auto data = data::prepare_training_data(sources, tile_options(config), r.task);
-    const bool drop_last = r.task == data::Task::kFull;
-    if (r.task != data::Task::kZeroShot) check_batches(data, cities, train.batch_size, drop_last);
 
     ZoomDiffNet net(config);
     auto generator = GeneratorNoise::cpu_generator(r.seed);
@@ -428,6 +564,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
     if (r.task != data::Task::kFull) load_weights(net, base_weights(r.base_model));
     net->to(device);
+    if (group) broadcast_parameters(*group, net);
     if (r.task == data::Task::kFewShot) freeze_for_few_shot(net);
     std::vector<Tensor> trainable;
     for (const auto& p : net->parameters()) {
@@ -435,6 +572,11 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
     spdlog::info("model: {} parameters ({} trainable), {} threads, device {}", element_count(net->parameters()),
                  element_count(trainable), at::get_num_threads(), device.str());
+    if (group) {
+        spdlog::info("data parallel over {} ranks ({}): each batch of {} tiles is shared out, about {} per rank",
+                     group->size(), group->backend(), train.batch_size,
+                     (train.batch_size + group->size() - 1) / group->size());
+    }
 
     torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
     TrainingState state;
@@ -446,6 +588,14 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         }
         state = load_checkpoint(checkpoint_path, net, optimizer, generators);
         spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done, train.epochs);
+        const int before = run.manifest.value("world_size", 1);
+        if (before != world.world_size) {
+            spdlog::info("the run was trained on {} rank(s), continues on {}: the checkpoint holds no rank's state, "
+                         "and the batches are the same (per-tile draws)", before, world.world_size);
+        }
+        run.manifest["world_size"] = world.world_size;
+    } else if (!leader) {
+        // Only rank 0 writes the run folder.
     } else {
         fs::create_directories(run.run_dir);
         core::write_text_file(run.run_dir / "config.yaml",
@@ -454,6 +604,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         for (const auto& d : data) scalers.push_back(d.scaler);
         core::write_text_file(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
         run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
+        run.manifest["world_size"] = world.world_size;
+        run.manifest["backend"] = group ? group->backend() : std::string("none");
         core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     }
 
@@ -464,7 +616,9 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
 
     MultiScaleDiffusion diffusion(net);
     GeneratorNoise noise(generator, /*dropout_on_cpu=*/device.is_cpu());
+    const DrawPlan plan{train.noise == NoiseMode::kPerTile, r.seed, device.is_cpu(), group.get()};
     const auto finish = [&](const std::string& status) {
+        if (!leader) return;
         run.manifest["status"] = status;
         run.manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
         run.manifest["epochs_done"] = state.epochs_done;
@@ -476,13 +630,14 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
 
     if (r.task == data::Task::kZeroShot) {
         const auto started = std::chrono::steady_clock::now();
-        const double val = validation_loss(diffusion, tensors, data, train.batch_size, device,
-                                           validation_generator(r.seed, 0));
+        const double val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, 0);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, 0.0, seconds});
         state.best_valid = val;
-        write_log(run.run_dir, state.log);
-        save_weights(net, run.run_dir / "model.pt");
+        if (leader) {
+            write_log(run.run_dir, state.log);
+            save_weights(net, run.run_dir / "model.pt");
+        }
         spdlog::info("zero-shot validation loss {:.6g} ({:.1f} s)", val, seconds);
         finish("complete");
         return {run.run_dir, 0, std::numeric_limits<double>::quiet_NaN(), val, 0};
@@ -502,50 +657,85 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         const auto batches =
             data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, epoch);
         double loss_sum = 0.0;
-        std::int64_t tiles = 0;
+        double tiles = 0.0;
         for (const auto& ref : batches) {
-            const auto batch = gather(tensors[static_cast<std::size_t>(ref.city)], ref.positions, device);
+            // This rank's share of the batch (all of it in one process).
+            const auto [lo, hi] = share(ref.positions.size(), plan.rank(), plan.ranks());
+            const std::vector<std::int64_t> mine(ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                 ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
             optimizer.zero_grad();
-            const auto loss = diffusion.loss(batch.x0, batch.conditions, noise);
-            loss.backward();
-            clip_gradients(trainable);
-            optimizer.step();
-            const double value = loss.item<double>();
-            if (!std::isfinite(value)) {
-                throw Error("--lr", fmt::format("the training loss became {} in epoch {}", value, epoch + 1),
+            double value = 0.0;
+            if (!mine.empty()) {
+                const auto city = static_cast<std::size_t>(ref.city);
+                const auto batch = gather(tensors[city], mine, device);
+                Tensor loss;
+                if (plan.per_tile) {
+                    TileNoise tile_noise(tile_keys(r.seed, {static_cast<std::uint64_t>(epoch)}, city, mine),
+                                         plan.dropout_on_cpu);
+                    loss = diffusion.loss(batch.x0, batch.conditions, tile_noise);
+                } else {
+                    loss = diffusion.loss(batch.x0, batch.conditions, noise);
+                }
+                if (group) {
+                    // Weighted by the share, so the ranks' average is the whole batch's gradient.
+                    (loss * (static_cast<double>(mine.size()) * plan.ranks() / static_cast<double>(ref.positions.size())))
+                        .backward();
+                } else {
+                    loss.backward();
+                }
+                value = loss.item<double>();
+            }
+            const bool finite = group ? average_gradients(*group, trainable, std::isfinite(value)) : std::isfinite(value);
+            if (!finite) {
+                throw Error("--lr", fmt::format("the training loss became {} in epoch {}", group ? "non-finite on some rank" : fmt::format("{}", value), epoch + 1),
                             "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
             }
-            loss_sum += value * static_cast<double>(ref.positions.size());
-            tiles += static_cast<std::int64_t>(ref.positions.size());
+            clip_gradients(trainable);
+            optimizer.step();
+            loss_sum += value * static_cast<double>(mine.size());
+            tiles += static_cast<double>(mine.size());
             progress.advance();
         }
-        last_train = loss_sum / static_cast<double>(std::max<std::int64_t>(tiles, 1));
+        if (group) {
+            auto totals = torch::tensor({loss_sum, tiles}, torch::kDouble);
+            group->all_reduce_sum(totals, "the epoch's loss");
+            loss_sum = totals[0].item<double>();
+            tiles = totals[1].item<double>();
+        }
+        last_train = loss_sum / std::max(tiles, 1.0);
         const int done = epoch + 1;
         double val = std::numeric_limits<double>::quiet_NaN();
         const auto validated = std::chrono::steady_clock::now();
         if (train.valid_interval > 0 && (done % train.valid_interval == 0 || done == train.epochs)) {
-            val = validation_loss(diffusion, tensors, data, train.batch_size, device, validation_generator(r.seed, done));
+            val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, done);
             if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
                 state.best_valid = val;
                 state.best_epoch = done;
-                save_weights(net, run.run_dir / "model_best.pt");
+                if (leader) save_weights(net, run.run_dir / "model_best.pt");
             }
         }
         const double seconds = std::chrono::duration<double>(validated - started).count();
         const double val_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
         state.log.push_back({done, last_train, val, lr, seconds, val_seconds});
         state.epochs_done = done;
-        if (done % r.checkpoint_every == 0 || done == train.epochs) {
-            save_checkpoint(checkpoint_path, net, optimizer, generators, state);
+        if (leader) {
+            if (done % r.checkpoint_every == 0 || done == train.epochs) {
+                save_checkpoint(checkpoint_path, net, optimizer, generators, state);
+            }
+            write_log(run.run_dir, state.log);
         }
-        write_log(run.run_dir, state.log);
         spdlog::info("epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,
                      std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
     }
     progress.finish();
-    save_weights(net, run.run_dir / "model.pt");
-    if (state.best_epoch < 0) save_weights(net, run.run_dir / "model_best.pt");
+    if (leader) {
+        save_weights(net, run.run_dir / "model.pt");
+        if (state.best_epoch < 0) save_weights(net, run.run_dir / "model_best.pt");
+    }
     finish("complete");
+    // Nobody leaves before rank 0 has written the run folder (a later collective of a script
+    // would otherwise meet a group that is gone).
+    if (group) group->barrier("the end of training");
     if (!state.log.empty()) last_train = state.log.back().train_loss;
     return {run.run_dir, state.epochs_done, last_train, state.best_valid, state.best_epoch};
 }

@@ -31,6 +31,15 @@ enum class ConditionLayout {
 
 enum class BetaSchedule { kQuad, kLinear };
 
+/// Ours: how random draws are made (TileNoise). `per_tile` (default): every tile draws from a
+/// generator keyed by the seed and the tile, so results do not depend on batch composition, batch
+/// size or world size (distributed training, sharded inference); `reference`: one stream in
+/// batch order, as the reference draws (goldens; a single process only).
+enum class NoiseMode { kPerTile, kReference };
+const char* to_string(NoiseMode mode);
+/// "per_tile" | "reference"; anything else throws zoomdiff::Error naming `source`.
+NoiseMode parse_noise_mode(const std::string& text, const std::string& source);
+
 struct TrainConfig {
     int epochs = 500;
     int batch_size = 128;
@@ -40,6 +49,7 @@ struct TrainConfig {
     int valid_interval = 100;
     /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw (D-13).
     data::BatchOrder batch_order = data::BatchOrder::kReshuffle;
+    NoiseMode noise = NoiseMode::kPerTile;
 };
 
 struct DiffusionConfig {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <c10/util/Optional.h>
 #include <vector>
 
@@ -38,8 +39,18 @@ public:
     virtual torch::Tensor normal(at::IntArrayRef shape, DrawRole role) = 0;
     /// Uniform integer steps in [0, num_steps), `count` of them (training only).
     virtual torch::Tensor steps(std::int64_t count, std::int64_t num_steps) = 0;
+    /// Draws for some items of a batch only (`rows`: their positions in the batch, in order); by
+    /// default one draw of `shape`, as the reference draws for the items of one segment.
+    virtual torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) {
+        (void)rows;
+        return normal(shape, role);
+    }
+    /// The sampler starts sample `s` of every tile (TileNoise re-keys its tiles).
+    virtual void begin_sample(std::int64_t s) { (void)s; }
     /// Generator for the transformer dropout in training (none: the default generator).
     virtual c10::optional<at::Generator> dropout_generator() { return c10::nullopt; }
+    /// One dropout generator per batch item (DropoutSpec::per_tile); empty: dropout_generator().
+    virtual std::vector<at::Generator> dropout_tile_generators() { return {}; }
 };
 
 /// Draws from one CPU generator, in call order (the reference's CPU stream).
@@ -57,6 +68,33 @@ public:
 
 private:
     at::Generator generator_;
+    bool dropout_on_cpu_;
+};
+
+/// Draws per tile (`noise: per_tile`, the default of zoomdiff_train and zoomdiff_infer): every
+/// item of a batch draws from a CPU generator of its own, seeded from a key that names the tile
+/// (training: seed, epoch, city, tile; sampling: seed, city, tile, and the sample via
+/// begin_sample). What a tile draws then depends neither on the other tiles of its batch nor on
+/// the batch size, the order of batches or the rank that computes it: the property distributed
+/// training and sharded inference rest on. Discarded draws are not made. The generators are
+/// mt19937, seeded with 32 bits folded from the 64-bit key.
+class TileNoise : public NoiseSource {
+public:
+    /// `keys`: one per batch item, in batch order (tile_key). `dropout_on_cpu`: the transformer
+    /// dropout draws per tile too (CPU training); otherwise from the device's default generator.
+    explicit TileNoise(std::vector<std::uint64_t> keys, bool dropout_on_cpu = true);
+    /// A key from its parts (splitmix64 over them): tile_key({seed, epoch, city, tile}).
+    static std::uint64_t tile_key(std::initializer_list<std::uint64_t> parts);
+
+    torch::Tensor normal(at::IntArrayRef shape, DrawRole role) override;
+    torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) override;
+    torch::Tensor steps(std::int64_t count, std::int64_t num_steps) override;
+    void begin_sample(std::int64_t s) override;
+    std::vector<at::Generator> dropout_tile_generators() override;
+
+private:
+    std::vector<std::uint64_t> keys_;
+    std::vector<at::Generator> generators_;
     bool dropout_on_cpu_;
 };
 

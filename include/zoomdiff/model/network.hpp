@@ -32,10 +32,14 @@
 namespace zoomdiff::model {
 
 /// Dropout of the transformer layers: active only in training, drawing from `generator` (or the
-/// default generator when none is given), the way ATen's CPU dropout draws.
+/// default generator when none is given), the way ATen's CPU dropout draws. With `per_tile`
+/// (one CPU generator per batch item, in batch order) every tensor's leading axis is split into
+/// that many item-major chunks and each chunk draws from its own item's generator: a tile's masks
+/// then do not depend on which other tiles share its batch (or its rank, training distributed).
 struct DropoutSpec {
     double p = 0.0;
     c10::optional<at::Generator> generator;
+    std::vector<at::Generator> per_tile;
 };
 
 /// Multi-head self-attention with torch.nn.MultiheadAttention's parameter names (fused

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "zoomdiff/core/progress.hpp"
+#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/data/training_set.hpp"
 
 namespace zoomdiff::model {
@@ -36,6 +37,11 @@ struct TrainRequest {
     std::optional<double> lr;                     ///< overrides train.lr
     std::optional<int> valid_interval;            ///< overrides train.valid_interval
     int checkpoint_every = 1;                     ///< epochs between resumable checkpoints
+    /// Where this process stands in a distributed run (torchrun's variables; the tool reads them).
+    /// With world_size > 1 every batch of train.batch_size tiles is shared out over the ranks,
+    /// the gradients are averaged over them, and only rank 0 writes the run folder.
+    core::World world;
+    int dist_timeout_s = 300;                     ///< rendezvous and collective timeout (seconds)
     std::string command_line;                     ///< recorded in the manifest
 };
 
