@@ -32,6 +32,16 @@ std::string short_message(const std::exception& e) {
     return text;
 }
 
+// Rendezvous (TCPStore) or the group's own connections failed: some rank is missing.
+[[noreturn]] void meeting_failed(const core::World& world, const std::string& where, const std::exception& e,
+                                 std::chrono::milliseconds timeout) {
+    throw Error(fmt::format("MASTER_ADDR:MASTER_PORT ({})", where),
+                fmt::format("rank {}/{} could not meet the other ranks there ({}; timeout {} s)", world.rank,
+                            world.world_size, short_message(e), timeout.count() / 1000),
+                "Start every rank within the timeout with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE "
+                "(rank 0's host must accept connections on that port; pick a free one), or raise --dist_timeout");
+}
+
 }  // namespace
 
 struct ProcessGroup::Impl {
@@ -76,11 +86,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const core::World& world, co
         options.timeout = timeout;
         impl->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
     } catch (const std::exception& e) {
-        throw Error(fmt::format("MASTER_ADDR:MASTER_PORT ({})", where),
-                    fmt::format("rank {}/{} could not meet the other ranks there ({}; timeout {} s)", world.rank,
-                                world.world_size, short_message(e), timeout.count() / 1000),
-                    "Start every rank within the timeout with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE "
-                    "(rank 0's host must accept connections on that port; pick a free one), or raise --dist_timeout");
+        meeting_failed(world, where, e, timeout);
     }
     try {
 #ifdef ZOOMDIFF_WITH_NCCL
@@ -105,8 +111,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const core::World& world, co
             impl->backend = "gloo";
         }
     } catch (const std::exception& e) {
-        throw Error(fmt::format("rank {}/{}", world.rank, world.world_size),
-                    fmt::format("could not connect to the other ranks ({})", short_message(e)), kGroupFix);
+        meeting_failed(world, where, e, timeout);
     }
     spdlog::info("process group ready: {} ranks, backend {}", world.world_size, impl->backend);
     return std::unique_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));

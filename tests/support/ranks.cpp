@@ -1,0 +1,86 @@
+#include "support/ranks.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <thread>
+
+namespace zoomdiff::test {
+
+namespace fs = std::filesystem;
+
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("free_port: no socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        close(fd);
+        throw std::runtime_error("free_port: bind failed");
+    }
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& args, int world_size, int port,
+                                     const fs::path& scratch, std::vector<int> ranks) {
+    if (ranks.empty()) {
+        for (int r = 0; r < world_size; ++r) ranks.push_back(r);
+    }
+    std::vector<RankProcess> started;
+    for (const int r : ranks) {
+        RankProcess p;
+        p.rank = r;
+        p.log = scratch / ("rank" + std::to_string(r) + ".log");
+        const std::string cmd = "exec " + exe + " " + args + " --progress never 2> '" + p.log.string() + "' > /dev/null";
+        p.pid = fork();
+        if (p.pid < 0) throw std::runtime_error("start_ranks: fork failed");
+        if (p.pid == 0) {
+            setenv("RANK", std::to_string(r).c_str(), 1);
+            setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+            setenv("WORLD_SIZE", std::to_string(world_size).c_str(), 1);
+            setenv("MASTER_ADDR", "127.0.0.1", 1);
+            setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+            execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        started.push_back(p);
+    }
+    return started;
+}
+
+int wait_rank(const RankProcess& process, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (true) {
+        const pid_t done = waitpid(process.pid, &status, WNOHANG);
+        if (done == process.pid) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(process.pid, SIGKILL);
+            waitpid(process.pid, &status, 0);
+            return -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -2;
+}
+
+std::string rank_log(const RankProcess& process) {
+    std::ifstream in(process.log);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace zoomdiff::test
