@@ -224,5 +224,22 @@ TEST_F(DistributedTraining, ReferenceDrawOrderIsRefused) {
     EXPECT_NE(rank_log(ranks[0]).find("train.noise"), std::string::npos) << rank_log(ranks[0]);
 }
 
+TEST_F(DistributedTraining, ScriptStartsLocalRanks) {
+    // scripts/train_distributed.sh as the README runs it, against this build's tools.
+    const std::string script = "ZOOMDIFF_BUILD_DIR='" + fs::path(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE).parent_path().string() +
+                               "' bash '" + (source_dir() / "scripts" / "train_distributed.sh").string() + "'";
+    const auto port = std::to_string(free_port());
+    const auto ran = run_tool(script, "-n 2 --master_port " + port + " -- " + args("script"), dir_.path());
+    ASSERT_EQ(ran.exit_code, 0) << ran.stderr_text;
+    EXPECT_NE(ran.stderr_text.find("[rank 0/2]"), std::string::npos) << ran.stderr_text;
+    EXPECT_NE(ran.stderr_text.find("[rank 1/2]"), std::string::npos) << ran.stderr_text;
+    train_single(args("single"));
+    expect_same_weights(run("single"), run("script"));
+
+    const auto bad = run_tool(script, "-n two -- " + args("never"), dir_.path());
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.stderr_text.find("--nproc must be a whole number"), std::string::npos) << bad.stderr_text;
+}
+
 }  // namespace
 }  // namespace zoomdiff::test
