@@ -564,7 +564,6 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
     if (r.task != data::Task::kFull) load_weights(net, base_weights(r.base_model));
     net->to(device);
-    if (group) broadcast_parameters(*group, net);
     if (r.task == data::Task::kFewShot) freeze_for_few_shot(net);
     std::vector<Tensor> trainable;
     for (const auto& p : net->parameters()) {
@@ -594,9 +593,16 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
                          "and the batches are the same (per-tile draws)", before, world.world_size);
         }
         run.manifest["world_size"] = world.world_size;
-    } else if (!leader) {
-        // Only rank 0 writes the run folder.
-    } else {
+        run.manifest["backend"] = group ? group->backend() : std::string("none");
+    }
+    if (group) broadcast_parameters(*group, net);
+    if (group && !device.is_cpu()) {
+        // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
+        // stream of its own (the draws then depend on the world size; on CPUs they do not).
+        generators.back().set_current_seed(
+            TileNoise::tile_key({r.seed, static_cast<std::uint64_t>(world.rank), static_cast<std::uint64_t>(state.epochs_done)}));
+    }
+    if (!run.resuming && leader) {  // only rank 0 writes the run folder
         fs::create_directories(run.run_dir);
         core::write_text_file(run.run_dir / "config.yaml",
                               "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" + to_yaml(config));
