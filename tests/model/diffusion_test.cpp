@@ -153,6 +153,50 @@ TEST(Loss, SameSeedSameBitsOtherSeedOtherLoss) {
     EXPECT_NE(a.item<float>(), d.item<float>());
 }
 
+TEST(Loss, PerTileDrawsDoNotDependOnTheBatch) {
+    // TileNoise (train.noise: per_tile): each tile draws its step, noise and dropout masks from its
+    // own key, so the batch mean over {a, b, c, d} is the mean of the losses of {a, b} and {c, d}
+    // computed apart (and in another order) up to float rounding; the gradients likewise.
+    at::set_num_threads(1);
+    const ModelConfig c = tiny_config();
+    MultiScaleDiffusion diffusion(tiny_net(c, 41));
+    diffusion.net()->train();
+    const auto x0 = clean_batch(4, 42);
+    const auto conditions = random_conditions(c, 4, kTestHours, 43);
+    const std::vector<std::uint64_t> keys{TileNoise::tile_key({7, 0}), TileNoise::tile_key({7, 1}),
+                                          TileNoise::tile_key({7, 2}), TileNoise::tile_key({7, 3})};
+    const auto grads = [&](const torch::Tensor& loss) {
+        diffusion.net()->zero_grad();
+        loss.backward();
+        std::vector<torch::Tensor> out;
+        for (const auto& p : diffusion.net()->parameters()) out.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+        return out;
+    };
+    TileNoise all(keys);
+    const auto whole = diffusion.loss(x0, conditions, all);
+    const auto g_whole = grads(whole);
+    // {d, c} and {b, a}: reversed order inside each half.
+    const auto part = [&](std::vector<std::int64_t> rows) {
+        const auto index = torch::tensor(rows, torch::kLong);
+        std::vector<std::uint64_t> k;
+        for (const auto r : rows) k.push_back(keys[static_cast<std::size_t>(r)]);
+        TileNoise noise(k);
+        return diffusion.loss(x0.index_select(0, index), zoomdiff::test::select_items(conditions, index), noise);
+    };
+    const auto first = part({3, 2});
+    const auto g_first = grads(first);
+    const auto second = part({1, 0});
+    const auto g_second = grads(second);
+    const double halves = 0.5 * (first.template item<double>() + second.template item<double>());
+    EXPECT_NEAR(whole.item<double>(), halves, 1e-6);
+    for (std::size_t i = 0; i < g_whole.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(g_whole[i], 0.5 * (g_first[i] + g_second[i]), 1e-4, 1e-6)) << "parameter " << i;
+    }
+    // Other keys, other draws: the comparison can fail.
+    TileNoise other({keys[1], keys[0], keys[3], keys[2]});
+    EXPECT_GT(std::abs(diffusion.loss(x0, conditions, other).item<double>() - whole.item<double>()), 1e-4);
+}
+
 TEST(Loss, DrawsFollowTheSegments) {
     at::set_num_threads(1);
     const ModelConfig c = tiny_config();
