@@ -14,7 +14,10 @@ int main(int argc, char** argv) {
         request.seed = common.seed;
         request.threads = zoomdiff::cli::resolved_threads(common);
         request.command_line = common.command_line;
-        const auto progress = zoomdiff::core::make_progress(common.progress);
+        request.world = zoomdiff::core::world_from_environment();
+        // One progress display per run: rank 0's (every rank still logs, labelled with its rank).
+        const auto progress = zoomdiff::core::make_progress(
+            request.world.leader() ? common.progress : zoomdiff::core::ProgressMode::kNever);
         zoomdiff::model::run_inference(request, *progress);
     });
 }

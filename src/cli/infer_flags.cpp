@@ -20,7 +20,20 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option("--data_root", request.data_root, "Folder of <City>/cond/<City>_cond.h5")->capture_default_str();
     app.add_option("--out", request.out, "Output folder")->capture_default_str();
     app.add_option("--nsample", request.nsample, "Samples per tile (all kept)")->capture_default_str();
-    app.add_option("--batch_size", request.batch_size, "Tiles per sampling batch")->capture_default_str();
+    app.add_option("--batch_size", request.batch_size,
+                   "Tiles per sampling batch; distributed, also the block of tiles one shard holds")
+        ->capture_default_str();
+    app.add_option("--noise", request.noise,
+                   "per_tile (each tile draws from a generator keyed by seed, city and tile: the same samples "
+                   "whatever the batch or rank) or reference (one stream per city in batch order, the "
+                   "reference's; one process only)")
+        ->check(CLI::IsMember({"per_tile", "reference"}))
+        ->capture_default_str();
+    app.add_option("--dist_timeout", request.dist_timeout_s,
+                   "Distributed: seconds a rank waits for the others (rendezvous, each meeting) before it stops "
+                   "with an error")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_option("--shp_path", request.shp_path,
                    "Boundary polygons for the city mask; default: the condition file's mask");
     app.add_option("--boundary_field", request.boundary_field, "Field of --shp_path with city names")
@@ -46,6 +59,10 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
         "Example:\n"
         "  zoomdiff_infer --dataset Nanchang --datatype traffic --data_root out/sample \\\n"
         "    --modelfolder out/sample/runs/Nanchang_traffic --nsample 2 --format h5,npz,geotiff --out out/sample/results\n"
+        "Distributed: one process per rank with torchrun's RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT;\n"
+        "  blocks of --batch_size tiles are shared out, each written as a shard under <out>/shards (reused\n"
+        "  when a run is started again), and rank 0 writes every city: --out must be on a filesystem every\n"
+        "  rank sees. The outputs equal a single process's with the same --seed, --batch_size and --threads.\n"
         "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
 }
 

@@ -1,10 +1,15 @@
 // zoomdiff_infer (reference/MODEL.md §5, README "zoomdiff_infer"): every tile of a city sampled
 // with every sample kept, three scales from the one trajectory, calibrated against a trained city.
+#include "zoomdiff/model/inference.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <ATen/Parallel.h>
@@ -14,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
 #include "zoomdiff/eval/metrics.hpp"
@@ -24,7 +30,7 @@
 #include "zoomdiff/io/results_store.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
-#include "zoomdiff/model/inference.hpp"
+#include "zoomdiff/model/distributed.hpp"
 #include "zoomdiff/model/network.hpp"
 #include "zoomdiff/model/reference_checkpoint.hpp"
 #include "zoomdiff/model/weights.hpp"
@@ -299,10 +305,451 @@ bool complete(const InferRequest& r, const data::CitySource& s) {
     return true;
 }
 
-std::uint64_t city_seed(std::uint64_t seed, const std::string& city) {
-    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a: the stream of a city does not depend on the others
+/// FNV-1a of a city's English name: what keys its draws, independent of the other cities.
+std::uint64_t city_hash(const std::string& city) {
+    std::uint64_t h = 1469598103934665603ULL;
     for (const unsigned char ch : city) h = (h ^ ch) * 1099511628211ULL;
-    return seed ^ h;
+    return h;
+}
+
+/// --noise reference: the seed of the city's one stream.
+std::uint64_t city_seed(std::uint64_t seed, const std::string& city) { return seed ^ city_hash(city); }
+
+/// --noise per_tile: the keys of tiles first .. first + count - 1 of `city`.
+std::vector<std::uint64_t> tile_keys(std::uint64_t seed, const std::string& city, std::int64_t first,
+                                     std::int64_t count) {
+    std::vector<std::uint64_t> keys;
+    for (std::int64_t t = first; t < first + count; ++t) {
+        keys.push_back(TileNoise::tile_key({seed, city_hash(city), static_cast<std::uint64_t>(t)}));
+    }
+    return keys;
+}
+
+// ---- sampling -----------------------------------------------------------------------------------
+
+/// Generated values of some tiles, on the CPU, each (n, ns, 168, 4, 4): the 500 m samples and the
+/// ends of segments 0 (2000 m after pooling) and 1 (1000 m).
+struct TileSamples {
+    Tensor x500;
+    Tensor x2000;
+    Tensor x1000;
+};
+
+/// What every city of a run shares: the model, the calibration template, the device.
+struct InferSetup {
+    LoadedModel model;
+    data::CityScaler templ;
+    torch::Device device{torch::kCPU};
+};
+
+/// Samples tiles first .. first + count - 1 of `c` as one batch. `city_stream`: the city's one
+/// stream (--noise reference, carried from batch to batch); null: per-tile draws.
+TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r, const data::ConditionTiles& c,
+                         const torch::Device& device, std::int64_t first, std::int64_t count,
+                         GeneratorNoise* city_stream) {
+    // Fresh (aligned) copies of the block's conditions, so the batch's memory does not depend on
+    // where the city's arrays happen to sit.
+    auto* static_data = const_cast<float*>(c.static_cond.data()) + first * c.static_channels * 16;
+    auto* poi_data = const_cast<float*>(c.poi.data()) + first * c.poi_channels * 16;
+    const auto copy = [&device](float* data, std::int64_t channels, std::int64_t n) {
+        return torch::from_blob(data, {n, channels, 4, 4}, torch::kFloat).to(device, /*non_blocking=*/false, /*copy=*/true);
+    };
+    BatchConditions batch{copy(static_data, c.static_channels, count), copy(poi_data, c.poi_channels, count),
+                          torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168})};
+    SampleOutput out;
+    if (city_stream != nullptr) {
+        out = diffusion.sample(batch, r.nsample, *city_stream);
+    } else {
+        TileNoise noise(tile_keys(r.seed, c.city, first, count));
+        out = diffusion.sample(batch, r.nsample, noise);
+    }
+    // (B, ns, 1, 168, 4, 4) -> (B, ns, 168, 4, 4); segment ends (B, ns, S, 1, 168, 4, 4)
+    return {out.samples.select(2, 0).to(torch::kCPU).contiguous(),
+            out.segment_ends.select(2, 0).select(2, 0).to(torch::kCPU).contiguous(),
+            out.segment_ends.select(2, 1).select(2, 0).to(torch::kCPU).contiguous()};
+}
+
+/// Blocks in tile order -> the whole city.
+TileSamples concat(const std::vector<TileSamples>& blocks) {
+    std::vector<Tensor> x500;
+    std::vector<Tensor> x2000;
+    std::vector<Tensor> x1000;
+    for (const auto& b : blocks) {
+        x500.push_back(b.x500);
+        x2000.push_back(b.x2000);
+        x1000.push_back(b.x1000);
+    }
+    return {torch::cat(x500), torch::cat(x2000), torch::cat(x1000)};
+}
+
+// ---- one city's outputs ------------------------------------------------------------------------
+
+/// Checks, calibrates and writes one city from all its tiles' samples: the one place a single
+/// process and rank 0 of a sharded run turn samples into files. `started`: when work on the
+/// city began (its `seconds` metric).
+void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c, const TileSamples& x,
+                std::chrono::steady_clock::time_point started) {
+    const auto& model = setup.model;
+    const data::CityScaler* templ = &setup.templ;
+    const auto n = c.tiles;
+    const auto& x500 = x.x500;
+    const auto& x2000 = x.x2000;
+    const auto& x1000 = x.x1000;
+    for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
+        const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
+        if (bad > 0) {
+            throw Error(model.folder.string(),
+                        fmt::format("generated {} non-finite values ({}) for {}", bad, scale, c.city),
+                        "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
+        }
+    }
+    const Calibration cal = r.calibration == "template" ? template_calibration(x500, *templ, c.pop_mean)
+                                                        : scaler_calibration(*templ, c.pop_mean);
+
+    io::CityMaps maps;
+    maps.city = c.city;
+    maps.token = c.token;
+    maps.datatype = r.datatype;
+    maps.units = fmt::format("{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and 2000 m)",
+                             r.datatype, templ->city);
+    if (c.tile_arrangement == "patches") {
+        maps.units += "; tile_arrangement = patches: tiles side by side on a placeholder grid, no coordinates";
+    }
+    maps.epsg = c.grid.epsg;
+    maps.nsample = r.nsample;
+    maps.calibration = cal.label;
+    maps.model_run = fs::absolute(model.folder).lexically_normal().string();
+    maps.conditions = c.conditions_500m;
+
+    const auto [lon500, lat500] = reference_edges(c);
+    NdArray<std::uint8_t> mask500({static_cast<std::size_t>(4 * c.tile_rows), static_cast<std::size_t>(4 * c.tile_cols)}, 1);
+    if (!r.shp_path.empty()) {
+        const auto boundary = geo::find_city_boundary(r.shp_path, r.boundary_field, geo::resolve_city_names(c.token));
+        mask500 = geo::centre_mask(boundary, lon500, lat500);
+    } else if (!c.mask_500m.empty()) {
+        mask500 = NdArray<std::uint8_t>(mask500.shape(), c.mask_500m);
+    } else {
+        spdlog::warn("{}: no --shp_path and no mask in {}: every cell counts as inside the city", c.city,
+                     c.cond_file.string());
+    }
+    const auto rows = static_cast<std::size_t>(c.tile_rows);
+    const auto cols = static_cast<std::size_t>(c.tile_cols);
+    for (const auto& [name, values, k] : {std::tuple{"2000m", x2000, std::size_t{1}},
+                                         std::tuple{"1000m", x1000, std::size_t{2}},
+                                         std::tuple{"500m", x500, std::size_t{4}}}) {
+        io::ScaleMaps s;
+        s.name = name;
+        s.cell_size_m = 2000.0 / static_cast<double>(k);
+        s.rows = rows * k;
+        s.cols = cols * k;
+        s.samples = scale_grid(values, c.tile_rows, c.tile_cols, k);
+        apply(cal, s.samples);
+        s.mean = sample_mean(s.samples);
+        s.mask = k == 4 ? mask500 : coarsen_mask(mask500, 4 / k);
+        const std::size_t step100 = 20 / k;  // 100 m edges per cell at this scale
+        s.x_edges_m = every(c.grid.x_edges_m, step100, s.cols);
+        s.y_edges_m = every(c.grid.y_edges_m, step100, s.rows);
+        s.lon_edges_deg = every(lon500, 4 / k, s.cols);
+        s.lat_edges_deg = every(lat500, 4 / k, s.rows);
+        maps.scales.push_back(std::move(s));
+    }
+    json metrics;
+    metrics["cross_scale_500_to_1000"] = cross_scale(maps.scales[2].mean, maps.scales[1].mean, 2);
+    metrics["cross_scale_500_to_2000"] = cross_scale(maps.scales[2].mean, maps.scales[0].mean, 4);
+    metrics["cross_scale_1000_to_2000"] = cross_scale(maps.scales[1].mean, maps.scales[0].mean, 2);
+    metrics["gamma"] = cal.gamma;
+    metrics["calibration"] = cal.label;
+    {
+        const auto& m500 = maps.scales[2].mean.values();
+        double sum = 0.0;
+        float peak = 0.0F;
+        for (const float v : m500) {
+            sum += v;
+            peak = std::max(peak, v);
+        }
+        const double mean = sum / static_cast<double>(m500.size());
+        metrics["mean_500m"] = mean;
+        metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
+        if (cal.power) {
+            metrics["target_mean"] = (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
+            metrics["target_peak_to_mean"] = templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
+        }
+    }
+    metrics["tiles"] = n;
+    metrics["tile_arrangement"] = c.tile_arrangement;
+    metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    maps.metrics_json = metrics.dump();
+    spdlog::info("{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, 500->2000 {:.3f}",
+                 c.city, n, r.nsample, metrics["seconds"].get<double>(),
+                 metrics["cross_scale_500_to_1000"].get<double>(), metrics["cross_scale_500_to_2000"].get<double>());
+
+    maps.provenance.tool = "zoomdiff_infer";
+    maps.provenance.command_line = r.command_line;
+    maps.provenance.seed = r.seed;
+    maps.provenance.city_en = c.city;
+    maps.provenance.city_cn = geo::resolve_city_names(c.token).cn;
+    json resolved;
+    resolved["config"] = to_yaml(model.config);
+    resolved["modelfolder"] = maps.model_run;
+    resolved["nsample"] = r.nsample;
+    resolved["batch_size"] = r.batch_size;
+    resolved["noise"] = r.noise;
+    resolved["calibration"] = cal.label;
+    resolved["device"] = setup.device.str();
+    resolved["threads"] = at::get_num_threads();
+    resolved["world_size"] = r.world.world_size;
+    resolved["shp_path"] = r.shp_path.string();
+    resolved["tile_arrangement"] = c.tile_arrangement;
+    maps.provenance.resolved_config_json = resolved.dump();
+
+    const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});
+    fs::create_directories(r.out);
+    if (wants(r, "h5")) io::write_results_h5(paths.h5, maps);
+    if (wants(r, "npz")) io::write_reference_npz(paths.npz, maps);
+    if (wants(r, "geotiff")) {
+        fs::create_directories(paths.maps);
+        io::write_geotiffs(paths.maps, maps);
+        io::write_quicklooks(paths.maps, maps);
+    }
+}
+
+// ---- ranks -------------------------------------------------------------------------------------
+
+/// Runs `step` on every rank and makes them agree on how it went: when it throws on any rank, that
+/// rank rethrows its error and every other one throws an error naming the step, so nobody waits
+/// for a rank that has stopped. Without a group (one process) it just runs `step`. `step` makes no
+/// collective call.
+template <typename Step>
+void on_every_rank(ProcessGroup* group, const core::World& world, const std::string& what, Step&& step) {
+    try {
+        step();
+    } catch (const std::exception&) {
+        if (group) (void)group->all_ok(false, what);
+        throw;
+    }
+    if (group && !group->all_ok(true, what)) {
+        throw Error(core::world_label(world), fmt::format("another rank failed during {}", what),
+                    "See the log of the rank that names the file or flag at fault");
+    }
+}
+
+/// Rank 0's `values` on every rank. Every rank must pass as many values (`what` they are, for
+/// the error when they do not: ranks started with other flags or input files).
+std::vector<std::int64_t> rank0_view(ProcessGroup& group, const core::World& world, std::vector<std::int64_t> values,
+                                     const std::string& what) {
+    auto size = torch::tensor({static_cast<std::int64_t>(values.size())}, torch::kLong);
+    group.broadcast(size, 0, "counting " + what);
+    const auto leader_size = size.item<std::int64_t>();
+    on_every_rank(&group, world, "counting " + what, [&] {
+        if (leader_size != static_cast<std::int64_t>(values.size())) {
+            throw Error(core::world_label(world),
+                        fmt::format("sees {} {} where rank 0 sees {}", values.size(), what, leader_size),
+                        "Start every rank with the same flags (--dataset, --batch_size) and the same input files");
+        }
+    });
+    if (values.empty()) return values;
+    auto t = torch::tensor(values, torch::kLong);
+    group.broadcast(t, 0, what);
+    return {t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel()};
+}
+
+/// The items rank `rank` of `ranks` takes of `n`: a contiguous run, sizes differing by at most one.
+std::pair<std::size_t, std::size_t> share(std::size_t n, int rank, int ranks) {
+    const auto r = static_cast<std::size_t>(rank);
+    const auto w = static_cast<std::size_t>(ranks);
+    return {n * r / w, n * (r + 1) / w};
+}
+
+// ---- shards ------------------------------------------------------------------------------------
+
+/// Tiles first .. first + count - 1 of city `city` (an index into the run's cities): a batch of
+/// --batch_size tiles counted from tile 0 of the city, as a single process samples it.
+struct Block {
+    std::size_t city = 0;
+    std::int64_t first = 0;
+    std::int64_t count = 0;
+    std::string identity;  ///< what makes its samples (JSON): a shard of another identity is stale
+    fs::path shard;        ///< <out>/shards/<City>_<datatype>/tiles_<first>_<end>-<id>.pt
+};
+
+fs::path shard_dir(const InferRequest& r, const std::string& city) {
+    return r.out / "shards" / fmt::format("{}_{}", city, r.datatype);
+}
+
+/// The weight file a run folder's samples come from.
+fs::path weights_file(const fs::path& folder) {
+    if (fs::exists(folder / "model.pt")) return folder / "model.pt";
+    if (fs::exists(folder / "model.pth")) return folder / "model.pth";
+    return folder;  // a .pth given directly
+}
+
+/// Every block of every city, with the identity and file name of its shard.
+std::vector<Block> plan_blocks(const InferRequest& r, const InferSetup& setup,
+                               const std::vector<data::ConditionTiles>& cities) {
+    json run;
+    run["format"] = "zoomdiff-infer-shard 1";
+    run["datatype"] = r.datatype;
+    run["seed"] = r.seed;
+    run["nsample"] = r.nsample;
+    run["noise"] = r.noise;
+    run["modelfolder"] = fs::absolute(setup.model.folder).lexically_normal().string();
+    run["weights_sha256"] = core::sha256_file(weights_file(setup.model.folder));
+    run["config_sha256"] = core::sha256_text(to_yaml(setup.model.config));
+    run["threads"] = at::get_num_threads();
+    run["device"] = setup.device.str();
+    std::vector<Block> blocks;
+    for (std::size_t i = 0; i < cities.size(); ++i) {
+        const auto& c = cities[i];
+        for (std::int64_t first = 0; first < c.tiles; first += r.batch_size) {
+            Block b;
+            b.city = i;
+            b.first = first;
+            b.count = std::min(r.batch_size, c.tiles - first);
+            json id = run;
+            id["city"] = c.city;
+            id["city_tiles"] = c.tiles;
+            id["first_tile"] = b.first;
+            id["tile_count"] = b.count;
+            b.identity = id.dump();
+            b.shard = shard_dir(r, c.city) / fmt::format("tiles_{}_{}-{}.pt", b.first, b.first + b.count,
+                                                          core::sha256_text(b.identity).substr(0, 16));
+            blocks.push_back(std::move(b));
+        }
+    }
+    return blocks;
+}
+
+Tensor text_tensor(const std::string& text) {
+    return torch::from_blob(const_cast<char*>(text.data()), {static_cast<std::int64_t>(text.size())}, torch::kUInt8).clone();
+}
+
+void save_shard(const Block& b, const TileSamples& x) {
+    torch::serialize::OutputArchive archive;
+    archive.write("identity", text_tensor(b.identity));
+    archive.write("x500", x.x500);
+    archive.write("x2000", x.x2000);
+    archive.write("x1000", x.x1000);
+    save_archive(archive, b.shard);
+}
+
+/// A shard back, checked against its block (identity and shapes).
+TileSamples load_shard(const Block& b, std::int64_t nsample) {
+    constexpr const char* kFix = "--out must be on a filesystem every rank sees; delete <out>/shards and run again";
+    if (!fs::exists(b.shard)) {
+        throw Error(b.shard.string(), "not found, though the rank that sampled it finished", kFix);
+    }
+    TileSamples x;
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(b.shard.string());
+        // A fresh tensor per read: InputArchive::read set_()s into a defined tensor's storage.
+        const auto read = [&archive](const char* key) {
+            Tensor t;
+            archive.read(key, t);
+            return t;
+        };
+        const auto identity = read("identity").contiguous();
+        const std::string text(reinterpret_cast<const char*>(identity.data_ptr<std::uint8_t>()),
+                               static_cast<std::size_t>(identity.numel()));
+        if (text != b.identity) {
+            throw Error(b.shard.string(), "holds the samples of another block or run than its name says", kFix);
+        }
+        x = {read("x500"), read("x2000"), read("x1000")};
+    } catch (const c10::Error& e) {
+        throw Error(b.shard.string(), fmt::format("not a readable shard ({})", e.what_without_backtrace()), kFix);
+    }
+    const std::vector<std::int64_t> shape{b.count, nsample, 168, 4, 4};
+    for (const auto& t : {x.x500, x.x2000, x.x1000}) {
+        if (t.sizes() != at::IntArrayRef(shape) || t.scalar_type() != torch::kFloat) {
+            throw Error(b.shard.string(), "holds arrays of another shape than its block's", kFix);
+        }
+    }
+    return x;
+}
+
+// ---- the two ways to run -------------------------------------------------------------------------
+
+/// One process: each city sampled batch by batch in memory, then written.
+void run_single(const InferRequest& r, const InferSetup& setup, const std::vector<data::ConditionTiles>& cities,
+                core::Progress& progress) {
+    std::int64_t total = 0;
+    for (const auto& c : cities) total += c.tiles;
+    MultiScaleDiffusion diffusion(setup.model.net);
+    progress.start("sampling", static_cast<std::uint64_t>(total * r.nsample), "tile samples");
+    for (const auto& c : cities) {
+        const auto started = std::chrono::steady_clock::now();
+        std::unique_ptr<GeneratorNoise> stream;
+        if (r.noise == "reference") {
+            stream = std::make_unique<GeneratorNoise>(GeneratorNoise::cpu_generator(city_seed(r.seed, c.city)));
+        }
+        std::vector<TileSamples> blocks;
+        for (std::int64_t first = 0; first < c.tiles; first += r.batch_size) {
+            const auto count = std::min(r.batch_size, c.tiles - first);
+            blocks.push_back(sample_block(diffusion, r, c, setup.device, first, count, stream.get()));
+            progress.advance(static_cast<std::uint64_t>(count * r.nsample));
+        }
+        write_city(r, setup, c, concat(blocks), started);
+    }
+    progress.finish();
+}
+
+/// Several ranks: blocks without a shard shared out, one shard per block, then rank 0 assembles
+/// and writes every city (DESIGN §6).
+void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vector<data::ConditionTiles>& cities,
+                 ProcessGroup& group, core::Progress& progress) {
+    const core::World& world = r.world;
+    const auto blocks = plan_blocks(r, setup, cities);
+    // Rank 0's view of which blocks already have a shard decides for everyone.
+    std::vector<std::int64_t> have(blocks.size(), 0);
+    if (world.leader()) {
+        for (std::size_t i = 0; i < blocks.size(); ++i) have[i] = fs::exists(blocks[i].shard) ? 1 : 0;
+    }
+    have = rank0_view(group, world, have, "blocks");
+    std::vector<std::size_t> missing;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        if (have[i] == 0) missing.push_back(i);
+    }
+    const auto [lo, hi] = share(missing.size(), world.rank, world.world_size);
+    std::int64_t mine = 0;
+    for (auto k = lo; k < hi; ++k) mine += blocks[missing[k]].count;
+    spdlog::info("{} blocks of up to {} tiles in {} cities: {} of {} blocks reused from shards in {}, {} to sample, "
+                 "{} on this rank ({} tiles)",
+                 blocks.size(), r.batch_size, cities.size(), blocks.size() - missing.size(), blocks.size(),
+                 (r.out / "shards").string(), missing.size(), hi - lo, mine);
+
+    const auto started = std::chrono::steady_clock::now();
+    MultiScaleDiffusion diffusion(setup.model.net);
+    progress.start("sampling", static_cast<std::uint64_t>(mine * r.nsample), "tile samples");
+    on_every_rank(&group, world, "sampling", [&] {
+        for (auto k = lo; k < hi; ++k) {
+            const auto& b = blocks[missing[k]];
+            save_shard(b, sample_block(diffusion, r, cities[b.city], setup.device, b.first, b.count, nullptr));
+            spdlog::debug("wrote {}", b.shard.string());
+            progress.advance(static_cast<std::uint64_t>(b.count * r.nsample));
+        }
+    });
+    progress.finish();
+
+    // City by city, so no rank waits longer than one city's writing for the next collective.
+    for (std::size_t i = 0; i < cities.size(); ++i) {
+        on_every_rank(&group, world, "writing " + cities[i].city, [&] {
+            if (!world.leader()) return;
+            std::vector<TileSamples> parts;
+            for (const auto& b : blocks) {
+                if (b.city == i) parts.push_back(load_shard(b, r.nsample));
+            }
+            write_city(r, setup, cities[i], concat(parts), started);
+            // A city named twice in --dataset keeps its shards until its last turn.
+            const auto again = std::any_of(cities.begin() + static_cast<std::ptrdiff_t>(i) + 1, cities.end(),
+                                           [&](const data::ConditionTiles& d) { return d.city == cities[i].city; });
+            if (!again) fs::remove_all(shard_dir(r, cities[i].city));
+        });
+    }
+    if (world.leader()) {
+        std::error_code ignored;
+        fs::remove(r.out / "shards", ignored);  // only when empty: other datatypes' shards stay
+    }
+    group.barrier("the end of inference");
 }
 
 }  // namespace
@@ -319,184 +766,66 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
     if (r.nsample < 1 || r.batch_size < 1) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1", "Pass a positive number");
     }
+    const core::World& world = r.world;
+    if (parse_noise_mode(r.noise, "--noise") == NoiseMode::kReference && world.distributed()) {
+        throw Error("--noise",
+                    fmt::format("reference (one stream of draws per city, in batch order) cannot be shared out over "
+                                "{} ranks",
+                                world.world_size),
+                    "Use --noise per_tile (the default) with WORLD_SIZE > 1, or run one process (WORLD_SIZE unset) "
+                    "for the reference's draw order");
+    }
+    if (r.dist_timeout_s < 1) throw Error("--dist_timeout", "must be at least 1 second", "Pass a positive number");
     at::set_num_threads(std::max(1, r.threads));
-    const torch::Device device = resolve_device(r.device);
+    InferSetup setup;
+    // torchrun's convention: a bare --device cuda means this rank's GPU, cuda:LOCAL_RANK.
+    setup.device = resolve_device(world.distributed() && r.device == "cuda" ? fmt::format("cuda:{}", world.local_rank)
+                                                                              : r.device);
+    std::unique_ptr<ProcessGroup> group;
+    if (world.distributed()) group = ProcessGroup::connect(world, setup.device, dist_timeout(r.dist_timeout_s));
 
-    // Every input is checked before any sampling.
+    // Every input is checked before any sampling, on every rank.
     std::vector<data::CitySource> sources;
-    for (const auto& token : data::split_dataset(r.dataset)) sources.push_back(data::locate_conditions(r.data_root, token));
-    LoadedModel model = load_model(r, device);
-    const data::CityScaler templ_value = template_scaler(model, r);
-    const data::CityScaler* templ = &templ_value;
-    const auto layout = static_layout(model.config);
+    std::vector<std::int64_t> todo;
+    on_every_rank(group.get(), world, "set-up", [&] {
+        for (const auto& token : data::split_dataset(r.dataset)) sources.push_back(data::locate_conditions(r.data_root, token));
+        setup.model = load_model(r, setup.device);
+        setup.templ = template_scaler(setup.model, r);
+        for (const auto& s : sources) todo.push_back(r.force || !complete(r, s) ? 1 : 0);
+    });
+    // Rank 0 writes the outputs, so its view of which cities are complete decides for all.
+    if (group) todo = rank0_view(*group, world, todo, "cities");
     std::vector<data::ConditionTiles> cities;
-    for (const auto& s : sources) {
-        if (!r.force && complete(r, s)) {
-            spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city, r.out.string());
-            continue;
-        }
-        cities.push_back(data::load_condition_tiles(s, layout, model.config.poi_channels()));
-        const auto& c = cities.back();
-        if (c.tile_arrangement == "patches") {
-            // Tiles without positions (uomo_import): no map to draw or to place on the earth.
-            for (const char* format : {"npz", "geotiff"}) {
-                if (wants(r, format)) {
-                    throw Error(c.cond_file.string(),
-                                fmt::format("{} is a city of patches (tile_arrangement = patches: tiles "
-                                            "without coordinates, side by side on a placeholder grid); "
-                                            "--format {} needs a real map",
-                                            c.city, format),
-                                "Use --format h5 (tile-wise results; the placeholder grid is not a map)");
+    on_every_rank(group.get(), world, "reading the condition files", [&] {
+        const auto layout = static_layout(setup.model.config);
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            const auto& s = sources[i];
+            if (todo[i] == 0) {
+                spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city, r.out.string());
+                continue;
+            }
+            cities.push_back(data::load_condition_tiles(s, layout, setup.model.config.poi_channels()));
+            const auto& c = cities.back();
+            if (c.tile_arrangement == "patches") {
+                // Tiles without positions (uomo_import): no map to draw or to place on the earth.
+                for (const char* format : {"npz", "geotiff"}) {
+                    if (wants(r, format)) {
+                        throw Error(c.cond_file.string(),
+                                    fmt::format("{} is a city of patches (tile_arrangement = patches: tiles "
+                                                "without coordinates, side by side on a placeholder grid); "
+                                                "--format {} needs a real map",
+                                                c.city, format),
+                                    "Use --format h5 (tile-wise results; the placeholder grid is not a map)");
+                    }
                 }
             }
         }
+    });
+    if (group) {
+        run_sharded(r, setup, cities, *group, progress);
+    } else {
+        run_single(r, setup, cities, progress);
     }
-    std::int64_t total = 0;
-    for (const auto& c : cities) total += c.tiles;
-    MultiScaleDiffusion diffusion(model.net);
-    progress.start("sampling", static_cast<std::uint64_t>(total * r.nsample), "tile samples");
-
-    for (const auto& c : cities) {
-        const auto started = std::chrono::steady_clock::now();
-        const auto n = c.tiles;
-        const auto cond_static = torch::from_blob(const_cast<float*>(c.static_cond.data()),
-                                                  {n, c.static_channels, 4, 4}, torch::kFloat).to(device);
-        const auto cond_poi = torch::from_blob(const_cast<float*>(c.poi.data()), {n, c.poi_channels, 4, 4},
-                                               torch::kFloat).to(device);
-        GeneratorNoise noise(GeneratorNoise::cpu_generator(city_seed(r.seed, c.city)));
-        std::vector<Tensor> finest;
-        std::vector<Tensor> ends0;
-        std::vector<Tensor> ends1;
-        for (std::int64_t start = 0; start < n; start += r.batch_size) {
-            const auto b = std::min(r.batch_size, n - start);
-            BatchConditions batch{cond_static.narrow(0, start, b), cond_poi.narrow(0, start, b),
-                                  torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({b, 168})};
-            const auto out = diffusion.sample(batch, r.nsample, noise);
-            // (B, ns, 1, 168, 4, 4) -> (B, ns, 168, 4, 4); segment ends (B, ns, S, 1, 168, 4, 4)
-            finest.push_back(out.samples.select(2, 0).to(torch::kCPU));
-            ends0.push_back(out.segment_ends.select(2, 0).select(2, 0).to(torch::kCPU));  // (B, ns, 168, 4, 4)
-            ends1.push_back(out.segment_ends.select(2, 1).select(2, 0).to(torch::kCPU));
-            progress.advance(static_cast<std::uint64_t>(b * r.nsample));
-        }
-        const auto x500 = torch::cat(finest);
-        const auto x2000 = torch::cat(ends0);  // segment 0's end: the 2000 m scale after pooling
-        const auto x1000 = torch::cat(ends1);  // segment 1's end: the 1000 m scale
-        for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
-            const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
-            if (bad > 0) {
-                throw Error(model.folder.string(),
-                            fmt::format("generated {} non-finite values ({}) for {}", bad, scale, c.city),
-                            "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
-            }
-        }
-        const Calibration cal = r.calibration == "template" ? template_calibration(x500, *templ, c.pop_mean)
-                                                            : scaler_calibration(*templ, c.pop_mean);
-
-        io::CityMaps maps;
-        maps.city = c.city;
-        maps.token = c.token;
-        maps.datatype = r.datatype;
-        maps.units = fmt::format("{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and 2000 m)",
-                                 r.datatype, templ->city);
-        if (c.tile_arrangement == "patches") {
-            maps.units += "; tile_arrangement = patches: tiles side by side on a placeholder grid, no coordinates";
-        }
-        maps.epsg = c.grid.epsg;
-        maps.nsample = r.nsample;
-        maps.calibration = cal.label;
-        maps.model_run = fs::absolute(model.folder).lexically_normal().string();
-        maps.conditions = c.conditions_500m;
-
-        const auto [lon500, lat500] = reference_edges(c);
-        NdArray<std::uint8_t> mask500({static_cast<std::size_t>(4 * c.tile_rows), static_cast<std::size_t>(4 * c.tile_cols)}, 1);
-        if (!r.shp_path.empty()) {
-            const auto boundary = geo::find_city_boundary(r.shp_path, r.boundary_field, geo::resolve_city_names(c.token));
-            mask500 = geo::centre_mask(boundary, lon500, lat500);
-        } else if (!c.mask_500m.empty()) {
-            mask500 = NdArray<std::uint8_t>(mask500.shape(), c.mask_500m);
-        } else {
-            spdlog::warn("{}: no --shp_path and no mask in {}: every cell counts as inside the city", c.city,
-                         c.cond_file.string());
-        }
-        const auto rows = static_cast<std::size_t>(c.tile_rows);
-        const auto cols = static_cast<std::size_t>(c.tile_cols);
-        for (const auto& [name, values, k] : {std::tuple{"2000m", x2000, std::size_t{1}},
-                                             std::tuple{"1000m", x1000, std::size_t{2}},
-                                             std::tuple{"500m", x500, std::size_t{4}}}) {
-            io::ScaleMaps s;
-            s.name = name;
-            s.cell_size_m = 2000.0 / static_cast<double>(k);
-            s.rows = rows * k;
-            s.cols = cols * k;
-            s.samples = scale_grid(values, c.tile_rows, c.tile_cols, k);
-            apply(cal, s.samples);
-            s.mean = sample_mean(s.samples);
-            s.mask = k == 4 ? mask500 : coarsen_mask(mask500, 4 / k);
-            const std::size_t step100 = 20 / k;  // 100 m edges per cell at this scale
-            s.x_edges_m = every(c.grid.x_edges_m, step100, s.cols);
-            s.y_edges_m = every(c.grid.y_edges_m, step100, s.rows);
-            s.lon_edges_deg = every(lon500, 4 / k, s.cols);
-            s.lat_edges_deg = every(lat500, 4 / k, s.rows);
-            maps.scales.push_back(std::move(s));
-        }
-        json metrics;
-        metrics["cross_scale_500_to_1000"] = cross_scale(maps.scales[2].mean, maps.scales[1].mean, 2);
-        metrics["cross_scale_500_to_2000"] = cross_scale(maps.scales[2].mean, maps.scales[0].mean, 4);
-        metrics["cross_scale_1000_to_2000"] = cross_scale(maps.scales[1].mean, maps.scales[0].mean, 2);
-        metrics["gamma"] = cal.gamma;
-        metrics["calibration"] = cal.label;
-        {
-            const auto& m500 = maps.scales[2].mean.values();
-            double sum = 0.0;
-            float peak = 0.0F;
-            for (const float v : m500) {
-                sum += v;
-                peak = std::max(peak, v);
-            }
-            const double mean = sum / static_cast<double>(m500.size());
-            metrics["mean_500m"] = mean;
-            metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
-            if (cal.power) {
-                metrics["target_mean"] = (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
-                metrics["target_peak_to_mean"] = templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
-            }
-        }
-        metrics["tiles"] = n;
-        metrics["tile_arrangement"] = c.tile_arrangement;
-        metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        maps.metrics_json = metrics.dump();
-        spdlog::info("{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, 500->2000 {:.3f}",
-                     c.city, n, r.nsample, metrics["seconds"].get<double>(),
-                     metrics["cross_scale_500_to_1000"].get<double>(), metrics["cross_scale_500_to_2000"].get<double>());
-
-        maps.provenance.tool = "zoomdiff_infer";
-        maps.provenance.command_line = r.command_line;
-        maps.provenance.seed = r.seed;
-        maps.provenance.city_en = c.city;
-        maps.provenance.city_cn = geo::resolve_city_names(c.token).cn;
-        json resolved;
-        resolved["config"] = to_yaml(model.config);
-        resolved["modelfolder"] = maps.model_run;
-        resolved["nsample"] = r.nsample;
-        resolved["batch_size"] = r.batch_size;
-        resolved["calibration"] = cal.label;
-        resolved["device"] = device.str();
-        resolved["threads"] = at::get_num_threads();
-        resolved["shp_path"] = r.shp_path.string();
-        resolved["tile_arrangement"] = c.tile_arrangement;
-        maps.provenance.resolved_config_json = resolved.dump();
-
-        const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});
-        fs::create_directories(r.out);
-        if (wants(r, "h5")) io::write_results_h5(paths.h5, maps);
-        if (wants(r, "npz")) io::write_reference_npz(paths.npz, maps);
-        if (wants(r, "geotiff")) {
-            fs::create_directories(paths.maps);
-            io::write_geotiffs(paths.maps, maps);
-            io::write_quicklooks(paths.maps, maps);
-        }
-    }
-    progress.finish();
 }
 
 }  // namespace zoomdiff::model

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "support/tiny_city.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
+#include "zoomdiff/io/results_store.hpp"
 #include "zoomdiff/model/training.hpp"
 
 namespace zoomdiff::model {
@@ -116,6 +118,55 @@ TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     };
     EXPECT_EQ(read(a), read(b));
     EXPECT_NE(read(a), read(c));
+}
+
+TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
+    InferenceFixture f;
+    const auto a = f.request("a", "Wuhan");
+    const auto again = f.request("again", "Wuhan");
+    auto reference = f.request("reference", "Wuhan");
+    reference.noise = "reference";
+    // per_tile: a tile's samples do not depend on its batch, so another batch size gives the
+    // same bits (TileNoise_TileSamplesDoNotDependOnHowTilesAreBatched checks the sampler alone).
+    auto batched = f.request("batched", "Wuhan");
+    batched.batch_size = 1;
+    auto reference_batched = f.request("reference_batched", "Wuhan");
+    reference_batched.noise = "reference";
+    reference_batched.batch_size = 1;
+    EXPECT_EQ(a.noise, "per_tile") << "per_tile is the default";
+    for (const auto& r : {a, again, reference, batched, reference_batched}) infer(r);
+    const auto read = [](const InferRequest& r) { return io::read_results_h5(r.out / "Wuhan_traffic.h5"); };
+    const auto samples = [&read](const InferRequest& r) { return read(r).scales.at(2).samples.values(); };
+    EXPECT_EQ(samples(a), samples(again));
+    EXPECT_NE(samples(a), samples(reference));
+    EXPECT_EQ(samples(a), samples(batched));
+    EXPECT_NE(samples(reference), samples(reference_batched)) << "one stream: draws follow the batches";
+    for (const auto& [r, noise] : {std::pair{a, "per_tile"}, std::pair{reference, "reference"}}) {
+        const auto resolved = nlohmann::json::parse(read(r).provenance.resolved_config_json);
+        EXPECT_EQ(resolved.at("noise"), noise);
+    }
+}
+
+TEST(Inference, ReferenceNoiseIsOneProcessOnly) {
+    // Refused before anything is read and before any rendezvous: no model or city is needed.
+    test::TempDir dir;
+    InferRequest r;
+    r.dataset = "Wuhan";
+    r.modelfolder = dir.path() / "model";
+    r.out = dir.path() / "out";
+    r.noise = "reference";
+    r.world.world_size = 2;
+    r.world.rank = 1;
+    r.world.master_port = 1;  // nobody listens there
+    r.dist_timeout_s = 1;
+    const auto message = error_of([&] { infer(r); });
+    EXPECT_TRUE(mentions(message, "--noise")) << message;
+    EXPECT_TRUE(mentions(message, "per_tile")) << message;
+    auto unknown = r;
+    unknown.world = core::World{};
+    unknown.noise = "stream";
+    EXPECT_TRUE(mentions(error_of([&] { infer(unknown); }), "--noise"));
+    EXPECT_FALSE(fs::exists(r.out));
 }
 
 TEST(Inference, CompleteCitiesAreSkippedAndBadInputIsOneLine) {
