@@ -49,6 +49,12 @@ World world_from_environment() {
     return w;
 }
 
+std::pair<std::size_t, std::size_t> rank_share(std::size_t n, int rank, int ranks) {
+    const auto r = static_cast<std::size_t>(rank);
+    const auto w = static_cast<std::size_t>(ranks);
+    return {n * r / w, n * (r + 1) / w};
+}
+
 std::string world_label(const World& world) {
     return world.distributed() ? fmt::format("rank {}/{}", world.rank, world.world_size) : std::string();
 }

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kGroupFix =
     "Check the log of every rank: one has stopped (an error, out of memory, killed) or cannot reach "
-    "MASTER_ADDR:MASTER_PORT; fix it and start every rank again (zoomdiff_train: with --resume)";
+    "MASTER_ADDR:MASTER_PORT; fix it and start every rank again (zoomdiff_train with --resume; zoomdiff_infer "
+    "with the same command, which reuses the finished shards)";
 
 // The first line of a c10d / Gloo message, without its source location.
 std::string short_message(const std::exception& e) {

@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
@@ -553,13 +554,6 @@ std::vector<std::int64_t> rank0_view(ProcessGroup& group, const core::World& wor
     return {t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel()};
 }
 
-/// The items rank `rank` of `ranks` takes of `n`: a contiguous run, sizes differing by at most one.
-std::pair<std::size_t, std::size_t> share(std::size_t n, int rank, int ranks) {
-    const auto r = static_cast<std::size_t>(rank);
-    const auto w = static_cast<std::size_t>(ranks);
-    return {n * r / w, n * (r + 1) / w};
-}
-
 // ---- shards ------------------------------------------------------------------------------------
 
 /// Tiles first .. first + count - 1 of city `city` (an index into the run's cities): a batch of
@@ -709,7 +703,7 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
     for (std::size_t i = 0; i < blocks.size(); ++i) {
         if (have[i] == 0) missing.push_back(i);
     }
-    const auto [lo, hi] = share(missing.size(), world.rank, world.world_size);
+    const auto [lo, hi] = core::rank_share(missing.size(), world.rank, world.world_size);
     std::int64_t mine = 0;
     for (auto k = lo; k < hi; ++k) mine += blocks[missing[k]].count;
     spdlog::info("{} blocks of up to {} tiles in {} cities: {} of {} blocks reused from shards in {}, {} to sample, "

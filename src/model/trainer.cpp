@@ -19,6 +19,7 @@
 
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/core/text_file.hpp"
@@ -314,14 +315,6 @@ at::Generator validation_generator(std::uint64_t seed, int epoch) {
     return GeneratorNoise::cpu_generator(seed * 0x9E3779B97F4A7C15ULL + 0x5851F42D4C957F2DULL * (epoch + 1));
 }
 
-/// The rows of a batch of `n` items that rank `rank` of `ranks` computes: a contiguous share,
-/// sizes differing by at most one.
-std::pair<std::size_t, std::size_t> share(std::size_t n, int rank, int ranks) {
-    const auto r = static_cast<std::size_t>(rank);
-    const auto w = static_cast<std::size_t>(ranks);
-    return {n * r / w, n * (r + 1) / w};
-}
-
 constexpr std::uint64_t kValidationTag = 0x76616C6964ULL;  // "valid": validation keys never meet training keys
 
 /// Per-tile noise keys of some tiles of city `city`: training (seed, epoch, city, tile) or
@@ -360,7 +353,7 @@ double validation_loss(MultiScaleDiffusion& diffusion, const std::vector<CityTen
     double sum = 0.0;
     double count = 0.0;
     for (std::size_t c = 0; c < cities.size(); ++c) {
-        const auto [lo, hi] = share(data[c].valid.size(), plan.rank(), plan.ranks());
+        const auto [lo, hi] = core::rank_share(data[c].valid.size(), plan.rank(), plan.ranks());
         const std::vector<std::int64_t> ids(data[c].valid.begin() + static_cast<std::ptrdiff_t>(lo),
                                             data[c].valid.begin() + static_cast<std::ptrdiff_t>(hi));
         for (std::size_t start = 0; start < ids.size(); start += static_cast<std::size_t>(batch_size)) {
@@ -666,7 +659,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         double tiles = 0.0;
         for (const auto& ref : batches) {
             // This rank's share of the batch (all of it in one process).
-            const auto [lo, hi] = share(ref.positions.size(), plan.rank(), plan.ranks());
+            const auto [lo, hi] = core::rank_share(ref.positions.size(), plan.rank(), plan.ranks());
             const std::vector<std::int64_t> mine(ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
                                                  ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
             optimizer.zero_grad();

@@ -3,7 +3,9 @@
 // The launch convention of torchrun (DESIGN §6): one process per rank, told its place by the
 // environment. Torch-free, so the flag layer can label logs and progress per rank.
 
+#include <cstddef>
 #include <string>
+#include <utility>
 
 namespace zoomdiff::core {
 
@@ -26,5 +28,9 @@ World world_from_environment();
 
 /// "rank 1/4" (empty for a single process): the prefix of every log line of a rank.
 std::string world_label(const World& world);
+
+/// The items [first, end) of `n` that rank `rank` of `ranks` takes: a contiguous run, sizes
+/// differing by at most one (a batch's tiles in training, blocks of tiles in inference).
+std::pair<std::size_t, std::size_t> rank_share(std::size_t n, int rank, int ranks);
 
 }  // namespace zoomdiff::core
