@@ -2,7 +2,9 @@
 # Training throughput of data-parallel zoomdiff_train on this machine (issue 10): 1 rank x 1
 # thread, 2 local ranks x 1 thread (loopback Gloo) and 1 rank x 2 threads, same global batch,
 # same seed, on the sample city's tiles repeated to 160 (bench/make_bench_city.py, 128 train
-# tiles). Prints a markdown table of seconds per step and tiles (samples) per second per config.
+# tiles). Prints a markdown table of seconds per step and tiles (samples) per second per config,
+# then the same three layouts for zoomdiff_infer (the first run's model, every one of the 160
+# tiles, ZOOMDIFF_BENCH_NSAMPLE samples each, blocks of the global batch; sharded over the ranks).
 # usage: bench/distributed_bench.sh [config] [global batch] [epochs]   (after scripts/run_sample.sh)
 # Run it on a quiet machine: the ranks share its cores.
 set -euo pipefail
@@ -51,3 +53,42 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 run "1 rank x 1 thread" 1 1
 run "2 ranks x 1 thread" 2 1
 run "1 rank x 2 threads" 1 2
+
+nsample=${ZOOMDIFF_BENCH_NSAMPLE:-2}
+infer() {  # name ranks threads
+  local out="$work/infer_$2_$3" start end
+  local iflags=(--dataset BenchCity --data_root "$work" --modelfolder "$work/1 rank x 1 thread" --nsample "$nsample"
+                --batch_size "$batch" --format h5 --seed 1 -q --progress never --threads "$3" --out "$out")
+  start=$(date +%s.%N)
+  if [ "$2" -eq 1 ]; then
+    "$build/zoomdiff_infer" "${iflags[@]}"
+  else
+    ZOOMDIFF_BUILD_DIR=$build "$root/scripts/train_distributed.sh" --tool zoomdiff_infer -n "$2" \
+      --master_port "$port" -- "${iflags[@]}"
+    port=$(( port + 1 ))
+  fi
+  end=$(date +%s.%N)
+  /usr/bin/python3 - "$1" "$2" "$3" "$nsample" "$start" "$end" <<'PY'
+import sys
+name, ranks, threads, ns, start, end = sys.argv[1:]
+wall = float(end) - float(start)
+print(f"| {name} | {ranks} | {threads} | 160 | {ns} | {wall:.1f} | {160 * int(ns) / wall:.2f} |")
+PY
+}
+echo
+echo "zoomdiff_infer, $nsample samples per tile, blocks of $batch tiles (wall time includes start-up and writing)"
+echo
+echo "| run | ranks | threads / rank | tiles | samples | wall s | tile samples / s |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+infer "1 rank x 1 thread" 1 1
+infer "2 ranks x 1 thread" 2 1
+infer "1 rank x 2 threads" 1 2
+/usr/bin/python3 - "$work/infer_1_1/BenchCity_traffic.h5" "$work/infer_2_1/BenchCity_traffic.h5" <<'PY'
+import sys
+import h5py
+import numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:])
+same = all(np.array_equal(a[f"/{s}/samples"][()], b[f"/{s}/samples"][()]) for s in ("2000m", "1000m", "500m"))
+print()
+print("2-rank samples " + ("= 1-rank samples, bit for bit" if same else "DIFFER from 1-rank samples") + " (all three scales)")
+PY

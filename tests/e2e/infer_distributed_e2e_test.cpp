@@ -12,15 +12,15 @@
 #include <thread>
 #include <vector>
 
-#include "support/support.hpp"
-#include "support/tiny_city.hpp"
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "support/ranks.hpp"
+#include "support/support.hpp"
+#include "support/tiny_city.hpp"
 
 #include "zoomdiff/io/npz.hpp"
 #include "zoomdiff/io/results_store.hpp"
@@ -49,78 +49,6 @@ std::string q(const fs::path& p) {
 std::string text_of(const fs::path& p) {
     std::ifstream in(p);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// A TCP port nobody listens on now (the kernel's pick for port 0).
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ADD_FAILURE() << "no free port: " << std::strerror(errno);
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-/// One zoomdiff_infer process started in the background, stderr into `log`.
-struct Process {
-    pid_t pid = -1;
-    fs::path log;
-};
-
-Process start(const std::string& env, const std::string& args, const fs::path& log) {
-    const std::string cmd = env + " exec " + ZOOMDIFF_ZOOMDIFF_INFER_EXE + " " + args +
-                            " --progress never 2> " + q(log) + " > /dev/null";
-    const pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    EXPECT_GE(pid, 0);
-    return {pid, log};
-}
-
-/// How a process ended: its exit code, or the signal that killed it; `finished` false when it
-/// still ran after the limit (it is then killed).
-struct Ended {
-    bool finished = false;
-    int exit_code = -1;
-    int signal = 0;
-    double seconds = 0.0;
-    std::string stderr_text;
-};
-
-Ended wait_for(const Process& p, std::chrono::seconds limit) {
-    const auto started = Clock::now();
-    Ended e;
-    int status = 0;
-    while (::waitpid(p.pid, &status, WNOHANG) == 0) {
-        if (Clock::now() - started > limit) {
-            ::kill(p.pid, SIGKILL);
-            ::waitpid(p.pid, &status, 0);
-            e.stderr_text = text_of(p.log);
-            return e;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    e.finished = true;
-    e.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    if (WIFEXITED(status))
-        e.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        e.signal = WTERMSIG(status);
-    e.stderr_text = text_of(p.log);
-    return e;
-}
-
-std::string world(int rank, int port) {
-    return "RANK=" + std::to_string(rank) + " LOCAL_RANK=" + std::to_string(rank) +
-           " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
 }
 
 template <typename T>
@@ -259,18 +187,13 @@ protected:
         return dir() / "single";
     }
 
-    /// Both ranks, to the end; their logs under <dir>/logs/<out>-<rank>[-<attempt>].
-    static std::vector<Ended> two_ranks(const std::string& arguments, const std::string& name) {
-        fs::create_directories(dir() / "logs");
-        const int port = free_port();
-        std::vector<Process> ranks;
-        for (const int rank : {0, 1}) {
-            ranks.push_back(start(world(rank, port), arguments,
-                                  dir() / "logs" / (name + "-" + std::to_string(rank))));
-        }
-        std::vector<Ended> ended;
+    /// Both ranks, to the end; their logs under <dir>/logs/<name>/rank<r>.log.
+    static std::vector<RankEnd> two_ranks(const std::string& arguments, const std::string& name) {
+        const auto ranks =
+            start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, arguments, 2, free_port(), dir() / "logs" / name);
+        std::vector<RankEnd> ended;
         for (const auto& p : ranks)
-            ended.push_back(wait_for(p, std::chrono::seconds(60)));
+            ended.push_back(wait_rank(p, std::chrono::seconds(60)));
         return ended;
     }
 
@@ -296,12 +219,12 @@ TEST_F(InferDistributed, TwoRanksWriteWhatOneProcessWrites) {
 
 TEST_F(InferDistributed, ReferenceNoiseIsRefusedWithTwoRanks) {
     // Refused before any rendezvous: one rank alone gets the answer.
-    const auto p =
-        start(world(0, free_port()),
-              "--dataset Wuhan --data_root " + q(root()) + " --modelfolder " + q(dir() / "none") +
-                  " --out " + q(dir() / "ref") + " --noise reference -q",
-              dir() / "reference.log");
-    const auto e = wait_for(p, std::chrono::seconds(30));
+    const auto p = start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE,
+                               "--dataset Wuhan --data_root " + q(root()) + " --modelfolder " +
+                                   q(dir() / "none") + " --out " + q(dir() / "ref") +
+                                   " --noise reference -q",
+                               2, free_port(), dir() / "logs" / "reference", {0});
+    const auto e = wait_rank(p[0], std::chrono::seconds(30));
     ASSERT_TRUE(e.finished);
     EXPECT_EQ(e.exit_code, 2) << e.stderr_text;
     EXPECT_NE(e.stderr_text.find("--noise"), std::string::npos) << e.stderr_text;
@@ -313,10 +236,10 @@ TEST_F(InferDistributed, ReferenceNoiseIsRefusedWithTwoRanks) {
 TEST_F(InferDistributed, KilledRankStopsTheOtherAndARerunReusesItsShards) {
     const auto single_out = single();
     const fs::path out = dir() / "killed";
-    fs::create_directories(dir() / "logs");
-    const int port = free_port();
-    const auto rank0 = start(world(0, port), args("killed"), dir() / "logs" / "killed-0");
-    const auto rank1 = start(world(1, port), args("killed"), dir() / "logs" / "killed-1");
+    const auto ranks =
+        start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, args("killed"), 2, free_port(), dir() / "logs" / "killed");
+    const auto& rank0 = ranks[0];
+    const auto& rank1 = ranks[1];
 
     // Kill rank 1 (SIGKILL: no chance to say goodbye) once its first shard is written.
     const auto rank1_wrote = [&out] {
@@ -336,11 +259,11 @@ TEST_F(InferDistributed, KilledRankStopsTheOtherAndARerunReusesItsShards) {
     }
     ::kill(rank1.pid, SIGKILL);
     const auto killed = Clock::now();
-    const auto one = wait_for(rank1, std::chrono::seconds(5));
+    const auto one = wait_rank(rank1, std::chrono::seconds(5));
     ASSERT_EQ(one.signal, SIGKILL) << "rank 1 ended before it was killed: " << one.stderr_text;
 
     // Rank 0 stops with the process group's error, within the timeout (not hanging).
-    const auto zero = wait_for(rank0, std::chrono::seconds(kDistTimeoutS + 20));
+    const auto zero = wait_rank(rank0, std::chrono::seconds(kDistTimeoutS + 20));
     ASSERT_TRUE(zero.finished) << "rank 0 still ran " << kDistTimeoutS + 20 << " s after the kill";
     const double after_kill_s = std::chrono::duration<double>(Clock::now() - killed).count();
     EXPECT_LT(after_kill_s, kDistTimeoutS + 5.0);

@@ -85,7 +85,7 @@ protected:
     void train_ranks(int world_size, const std::string& arguments) const {
         const auto ranks = start_ranks(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, arguments, world_size, free_port(), dir_.path());
         for (const auto& r : ranks) {
-            ASSERT_EQ(wait_rank(r, 120s), 0) << "rank " << r.rank << ":\n" << rank_log(r);
+            ASSERT_EQ(wait_rank(r, 120s).code(), 0) << "rank " << r.rank << ":\n" << rank_log(r);
         }
     }
     void train_single(const std::string& arguments) const {
@@ -161,7 +161,7 @@ TEST_F(DistributedTraining, ResumesWithAnotherWorldSize) {
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     while (line_count(log) < 1 + 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
     for (const auto& r : ranks) kill(r.pid, SIGKILL);
-    for (const auto& r : ranks) ASSERT_EQ(wait_rank(r, 30s), 128 + SIGKILL) << "finished before the kill; make it longer";
+    for (const auto& r : ranks) ASSERT_EQ(wait_rank(r, 30s).code(), 128 + SIGKILL) << "finished before the kill; make it longer";
     ASSERT_TRUE(fs::exists(run("cut") / "checkpoint/last.pt"));
     ASSERT_FALSE(fs::exists(run("cut") / "model.pt"));
     // ... continued by one process: the checkpoint holds no rank's state.
@@ -181,8 +181,8 @@ TEST_F(DistributedTraining, ADeadRankStopsTheOthersWithinTheTimeout) {
     }
     kill(ranks[1].pid, SIGKILL);
     const auto killed = std::chrono::steady_clock::now();
-    EXPECT_EQ(wait_rank(ranks[1], 10s), 128 + SIGKILL);
-    const int code = wait_rank(ranks[0], 40s);  // -1: still running after the timeout + 20 s
+    EXPECT_EQ(wait_rank(ranks[1], 10s).code(), 128 + SIGKILL);
+    const int code = wait_rank(ranks[0], 40s).code();  // -1: still running after the timeout + 20 s
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
     EXPECT_EQ(code, 2) << rank_log(ranks[0]);
     EXPECT_LT(seconds, 30.0);
@@ -194,7 +194,7 @@ TEST_F(DistributedTraining, ADeadRankStopsTheOthersWithinTheTimeout) {
 TEST_F(DistributedTraining, ARankThatNeverComesIsReportedAfterTheTimeout) {
     const auto ranks = start_ranks(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, args("alone", "--dist_timeout 2"), 2, free_port(),
                                    dir_.path(), {0});
-    EXPECT_EQ(wait_rank(ranks[0], 30s), 2);
+    EXPECT_EQ(wait_rank(ranks[0], 30s).code(), 2);
     const auto text = rank_log(ranks[0]);
     EXPECT_NE(text.find("could not meet the other ranks"), std::string::npos) << text;
     EXPECT_FALSE(fs::exists(run("alone")));
@@ -207,8 +207,8 @@ TEST_F(DistributedTraining, BadInputOnOneRankStopsEveryRank) {
     auto r0 = start_ranks(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, args("bad"), 2, port, dir_.path(), {0});
     auto r1 = start_ranks(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, args("bad") + " --data_root " + q(dir_.path() / "nowhere"), 2,
                           port, dir_.path(), {1});
-    EXPECT_EQ(wait_rank(r1[0], 60s), 2);
-    EXPECT_EQ(wait_rank(r0[0], 60s), 2);
+    EXPECT_EQ(wait_rank(r1[0], 60s).code(), 2);
+    EXPECT_EQ(wait_rank(r0[0], 60s).code(), 2);
     EXPECT_NE(rank_log(r1[0]).find("nowhere"), std::string::npos) << rank_log(r1[0]);
     EXPECT_NE(rank_log(r0[0]).find("another rank failed while checking its inputs"), std::string::npos) << rank_log(r0[0]);
     EXPECT_FALSE(fs::exists(run("bad")));
@@ -219,7 +219,7 @@ TEST_F(DistributedTraining, ReferenceDrawOrderIsRefused) {
                                                              "valid_interval: 1, noise: reference");
     const auto ranks = start_ranks(ZOOMDIFF_ZOOMDIFF_TRAIN_EXE, args("ref"), 2, free_port(), dir_.path());
     for (const auto& r : ranks) {
-        EXPECT_EQ(wait_rank(r, 60s), 2);
+        EXPECT_EQ(wait_rank(r, 60s).code(), 2);
     }
     EXPECT_NE(rank_log(ranks[0]).find("train.noise"), std::string::npos) << rank_log(ranks[0]);
 }

@@ -39,6 +39,7 @@ std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& 
     if (ranks.empty()) {
         for (int r = 0; r < world_size; ++r) ranks.push_back(r);
     }
+    fs::create_directories(scratch);
     std::vector<RankProcess> started;
     for (const int r : ranks) {
         RankProcess p;
@@ -61,21 +62,25 @@ std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& 
     return started;
 }
 
-int wait_rank(const RankProcess& process, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+RankEnd wait_rank(const RankProcess& process, std::chrono::milliseconds timeout) {
+    const auto started = std::chrono::steady_clock::now();
+    RankEnd end;
     int status = 0;
-    while (true) {
-        const pid_t done = waitpid(process.pid, &status, WNOHANG);
-        if (done == process.pid) break;
-        if (std::chrono::steady_clock::now() > deadline) {
+    while (waitpid(process.pid, &status, WNOHANG) != process.pid) {
+        if (std::chrono::steady_clock::now() - started > timeout) {
             kill(process.pid, SIGKILL);
             waitpid(process.pid, &status, 0);
-            return -1;
+            end.stderr_text = rank_log(process);
+            return end;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -2;
+    end.finished = true;
+    end.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (WIFEXITED(status)) end.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) end.signal = WTERMSIG(status);
+    end.stderr_text = rank_log(process);
+    return end;
 }
 
 std::string rank_log(const RankProcess& process) {
