@@ -59,9 +59,11 @@ struct ProcessGroup::Impl {
                     kGroupFix);
     }
 
-    void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) const {
+    /// Start a collective with `launch` and wait for it; any failure becomes fail(what).
+    template <typename Launch>
+    void collective(const std::string& what, Launch launch) const {
         try {
-            work->wait(timeout);
+            launch()->wait(timeout);
         } catch (const std::exception& e) {
             fail(what, e);
         }
@@ -127,13 +129,7 @@ void ProcessGroup::all_reduce_sum(torch::Tensor& tensor, const std::string& what
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
     options.timeout = impl_->timeout;
-    c10::intrusive_ptr<c10d::Work> work;
-    try {
-        work = impl_->group->allreduce(tensors, options);
-    } catch (const std::exception& e) {
-        impl_->fail(what, e);
-    }
-    impl_->wait(work, what);
+    impl_->collective(what, [&] { return impl_->group->allreduce(tensors, options); });
 }
 
 void ProcessGroup::broadcast(torch::Tensor& tensor, int root, const std::string& what) {
@@ -141,13 +137,7 @@ void ProcessGroup::broadcast(torch::Tensor& tensor, int root, const std::string&
     c10d::BroadcastOptions options;
     options.rootRank = root;
     options.timeout = impl_->timeout;
-    c10::intrusive_ptr<c10d::Work> work;
-    try {
-        work = impl_->group->broadcast(tensors, options);
-    } catch (const std::exception& e) {
-        impl_->fail(what, e);
-    }
-    impl_->wait(work, what);
+    impl_->collective(what, [&] { return impl_->group->broadcast(tensors, options); });
 }
 
 void ProcessGroup::barrier(const std::string& what) {

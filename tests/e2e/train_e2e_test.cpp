@@ -37,14 +37,6 @@ std::string bytes_of(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::size_t line_count(const fs::path& p) {
-    std::ifstream in(p);
-    std::size_t n = 0;
-    std::string line;
-    while (std::getline(in, line)) ++n;
-    return n;
-}
-
 /// epoch, train loss, val loss and lr of each line of train_log.csv (the timings differ between runs).
 std::vector<std::string> losses(const fs::path& log) {
     std::ifstream in(log);

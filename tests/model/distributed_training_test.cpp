@@ -60,14 +60,6 @@ std::vector<std::vector<double>> log_rows(const fs::path& log) {
     return rows;
 }
 
-std::size_t line_count(const fs::path& p) {
-    std::ifstream in(p);
-    std::size_t n = 0;
-    std::string line;
-    while (std::getline(in, line)) ++n;
-    return n;
-}
-
 class DistributedTraining : public ::testing::Test {
 protected:
     void SetUp() override {

@@ -36,6 +36,14 @@ ToolRun run_tool(const std::string& exe, const std::string& args, const fs::path
             std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
 }
 
+std::size_t line_count(const fs::path& path) {
+    std::ifstream in(path);
+    std::size_t n = 0;
+    std::string line;
+    while (std::getline(in, line)) ++n;
+    return n;
+}
+
 TempDir::TempDir() {
     static std::atomic<int> counter{0};
     std::random_device rd;

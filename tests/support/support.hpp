@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -23,6 +24,9 @@ struct ToolRun {
 /// Runs `exe args --progress never` through the shell (args already quoted), stdout discarded,
 /// stderr captured through a file in `scratch`.
 ToolRun run_tool(const std::string& exe, const std::string& args, const std::filesystem::path& scratch);
+
+/// Number of lines of a text file (0 when it does not exist yet): how far a tool's log has got.
+std::size_t line_count(const std::filesystem::path& path);
 
 /// A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {
