@@ -73,9 +73,8 @@ done
 # group reports the lost rank within --dist_timeout), or when this script is interrupted.
 status=0
 for p in "${pids[@]}"; do
-  if ! wait "$p"; then
-    code=$?
-    [ "$status" -ne 0 ] || status=$code
-  fi
+  code=0
+  wait "$p" || code=$?
+  [ "$status" -ne 0 ] || status=$code
 done
 exit "$status"

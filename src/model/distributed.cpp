@@ -1,6 +1,7 @@
 // c10d process groups for zoomdiff_train and zoomdiff_infer (DESIGN §6, README "Many machines").
 #include "zoomdiff/model/distributed.hpp"
 
+#include <cstdlib>
 #include <exception>
 
 #include <fmt/format.h>
@@ -40,7 +41,8 @@ std::string short_message(const std::exception& e) {
                 fmt::format("rank {}/{} could not meet the other ranks there ({}; timeout {} s)", world.rank,
                             world.world_size, short_message(e), timeout.count() / 1000),
                 "Start every rank within the timeout with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE "
-                "(rank 0's host must accept connections on that port; pick a free one), or raise --dist_timeout");
+                "(rank 0's host must accept connections on that port; pick a free one; GLOO_SOCKET_IFNAME, when "
+                "set, must name an interface of this host), or raise --dist_timeout");
 }
 
 }  // namespace
@@ -105,10 +107,16 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const core::World& world, co
                 spdlog::warn("this LibTorch has no NCCL: gradients travel through Gloo (slower than NCCL on GPUs)");
             }
             auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-            // The interface that reaches MASTER_ADDR: loopback for local ranks, the network otherwise.
-            options->devices.push_back(world.master_addr == "127.0.0.1" || world.master_addr == "localhost"
-                                           ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                           : c10d::ProcessGroupGloo::createDefaultDevice());
+            // The interface Gloo talks on: GLOO_SOCKET_IFNAME when set (as torch.distributed reads
+            // it), loopback for local ranks, else the one this host's name resolves to.
+            const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+            if (interface != nullptr && *interface != '\0') {
+                options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+            } else if (world.master_addr == "127.0.0.1" || world.master_addr == "localhost") {
+                options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+            } else {
+                options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+            }
             options->threads = 1;
             impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, world.rank, world.world_size, options);
             impl->backend = "gloo";

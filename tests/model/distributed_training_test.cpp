@@ -228,6 +228,13 @@ TEST_F(DistributedTraining, ScriptStartsLocalRanks) {
     train_single(args("single"));
     expect_same_weights(run("single"), run("script"));
 
+    // A failing rank's exit code is the script's (here every rank fails: no such interface).
+    const auto failed = run_tool("GLOO_SOCKET_IFNAME=no-such-interface " + script,
+                                 "-n 2 --master_port " + std::to_string(free_port()) + " -- " + args("failed", "--dist_timeout 5"),
+                                 dir_.path());
+    EXPECT_EQ(failed.exit_code, 2) << failed.stderr_text;
+    EXPECT_NE(failed.stderr_text.find("GLOO_SOCKET_IFNAME"), std::string::npos) << failed.stderr_text;
+
     const auto bad = run_tool(script, "-n two -- " + args("never"), dir_.path());
     EXPECT_EQ(bad.exit_code, 2);
     EXPECT_NE(bad.stderr_text.find("--nproc must be a whole number"), std::string::npos) << bad.stderr_text;
