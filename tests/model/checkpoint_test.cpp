@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -24,13 +25,18 @@ struct StepResult {
     std::map<std::string, torch::Tensor> grads;
 };
 
-// One training loss and backward in train mode (dropout active), everything seeded.
-StepResult train_step(Checkpointing mode, std::int64_t batch) {
+// One training loss and backward in train mode (dropout active), everything seeded; draws from
+// one stream, or per tile (TileNoise: each tile's dropout masks from its own generator).
+StepResult train_step(Checkpointing mode, std::int64_t batch, bool per_tile = false) {
     auto net = tiny_net(tiny_config(), 11);
     net->diffmodel->set_activation_checkpointing(mode);
     net->train();
     MultiScaleDiffusion diffusion(net);
-    GeneratorNoise noise(seeded(12));
+    GeneratorNoise stream(seeded(12));
+    std::vector<std::uint64_t> keys;
+    for (std::int64_t i = 0; i < batch; ++i) keys.push_back(TileNoise::tile_key({12, static_cast<std::uint64_t>(i)}));
+    TileNoise tiles(keys);
+    NoiseSource& noise = per_tile ? static_cast<NoiseSource&>(tiles) : stream;
     const auto x0 = torch::rand({batch, 1, 168, 4, 4}, seeded(13));
     auto loss = diffusion.loss(x0, random_conditions(net->config(), batch, 168, 14), noise);
     loss.backward();
@@ -43,18 +49,21 @@ StepResult train_step(Checkpointing mode, std::int64_t batch) {
 }
 
 TEST(Checkpoint, GradientsAreBitIdenticalWithAndWithoutIt) {
-    const auto plain = train_step(Checkpointing::kOff, 5);
-    const auto saved = train_step(Checkpointing::kOn, 5);
-    EXPECT_EQ(plain.loss, saved.loss);
-    ASSERT_EQ(plain.grads.size(), saved.grads.size());
-    ASSERT_FALSE(plain.grads.empty());
-    for (const auto& [key, grad] : plain.grads) {
-        ASSERT_EQ(saved.grads.count(key), 1U) << key;
-        EXPECT_TRUE(torch::equal(grad, saved.grads.at(key))) << key;
+    for (const bool per_tile : {false, true}) {
+        SCOPED_TRACE(per_tile ? "per-tile draws" : "one stream");
+        const auto plain = train_step(Checkpointing::kOff, 5, per_tile);
+        const auto saved = train_step(Checkpointing::kOn, 5, per_tile);
+        EXPECT_EQ(plain.loss, saved.loss);
+        ASSERT_EQ(plain.grads.size(), saved.grads.size());
+        ASSERT_FALSE(plain.grads.empty());
+        for (const auto& [key, grad] : plain.grads) {
+            ASSERT_EQ(saved.grads.count(key), 1U) << key;
+            EXPECT_TRUE(torch::equal(grad, saved.grads.at(key))) << key;
+        }
+        // The gradients compared are not trivially zero.
+        EXPECT_GT(plain.grads.at("diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight").abs().sum().item<double>(),
+                  0.0);
     }
-    // The gradients compared are not trivially zero.
-    EXPECT_GT(plain.grads.at("diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight").abs().sum().item<double>(),
-              0.0);
 }
 
 TEST(Checkpoint, AutoSwitchesOnlyForLargeBatches) {
