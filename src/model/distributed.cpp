@@ -13,6 +13,7 @@
 #endif
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/model/weights.hpp"
 
 namespace zoomdiff::model {
 namespace {
@@ -158,6 +159,24 @@ bool ProcessGroup::all_ok(bool ok, const std::string& what) {
     auto failures = torch::full({1}, ok ? 0 : 1, torch::kInt);
     all_reduce_sum(failures, what);
     return failures.item<int>() == 0;
+}
+
+void on_every_rank(ProcessGroup* group, const core::World& world, const std::string& doing,
+                   const std::function<void()>& step) {
+    try {
+        step();
+    } catch (const std::exception&) {
+        if (group != nullptr) (void)group->all_ok(false, doing);
+        throw;
+    }
+    if (group != nullptr && !group->all_ok(true, doing)) {
+        throw Error(core::world_label(world), fmt::format("another rank failed while {}", doing),
+                    "See the log of the rank that names the file or flag at fault");
+    }
+}
+
+torch::Device rank_device(const std::string& device, const core::World& world) {
+    return resolve_device(world.distributed() && device == "cuda" ? fmt::format("cuda:{}", world.local_rank) : device);
 }
 
 }  // namespace zoomdiff::model

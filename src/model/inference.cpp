@@ -516,24 +516,6 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
 
 // ---- ranks -------------------------------------------------------------------------------------
 
-/// Runs `step` on every rank and makes them agree on how it went: when it throws on any rank, that
-/// rank rethrows its error and every other one throws an error naming the step, so nobody waits
-/// for a rank that has stopped. Without a group (one process) it just runs `step`. `step` makes no
-/// collective call.
-template <typename Step>
-void on_every_rank(ProcessGroup* group, const core::World& world, const std::string& what, Step&& step) {
-    try {
-        step();
-    } catch (const std::exception&) {
-        if (group) (void)group->all_ok(false, what);
-        throw;
-    }
-    if (group && !group->all_ok(true, what)) {
-        throw Error(core::world_label(world), fmt::format("another rank failed during {}", what),
-                    "See the log of the rank that names the file or flag at fault");
-    }
-}
-
 /// Rank 0's `values` on every rank. Every rank must pass as many values (`what` they are, for
 /// the error when they do not: ranks started with other flags or input files).
 std::vector<std::int64_t> rank0_view(ProcessGroup& group, const core::World& world, std::vector<std::int64_t> values,
@@ -772,16 +754,14 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
     if (r.dist_timeout_s < 1) throw Error("--dist_timeout", "must be at least 1 second", "Pass a positive number");
     at::set_num_threads(std::max(1, r.threads));
     InferSetup setup;
-    // torchrun's convention: a bare --device cuda means this rank's GPU, cuda:LOCAL_RANK.
-    setup.device = resolve_device(world.distributed() && r.device == "cuda" ? fmt::format("cuda:{}", world.local_rank)
-                                                                              : r.device);
+    setup.device = rank_device(r.device, world);
     std::unique_ptr<ProcessGroup> group;
     if (world.distributed()) group = ProcessGroup::connect(world, setup.device, dist_timeout(r.dist_timeout_s));
 
     // Every input is checked before any sampling, on every rank.
     std::vector<data::CitySource> sources;
     std::vector<std::int64_t> todo;
-    on_every_rank(group.get(), world, "set-up", [&] {
+    on_every_rank(group.get(), world, "setting up", [&] {
         for (const auto& token : data::split_dataset(r.dataset)) sources.push_back(data::locate_conditions(r.data_root, token));
         setup.model = load_model(r, setup.device);
         setup.templ = template_scaler(setup.model, r);

@@ -406,14 +406,15 @@ bool average_gradients(ProcessGroup& group, const std::vector<Tensor>& parameter
     group.all_reduce_sum(flat, "the gradient all-reduce");
     const auto n = static_cast<std::int64_t>(parameters.size());
     const auto total = flat.numel();
-    const auto flags = flat.narrow(0, total - n - 1, n + 1).to(torch::kCPU);
-    if (flags[n].item<float>() > 0.0F) return false;
+    const auto flag_tensor = flat.narrow(0, total - n - 1, n + 1).to(torch::kCPU).contiguous();
+    const float* flags = flag_tensor.data_ptr<float>();
+    if (flags[n] > 0.0F) return false;
     const auto grads = flat.narrow(0, 0, total - n - 1).div_(static_cast<double>(group.size()));
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < parameters.size(); ++i) {
         auto p = parameters[i];
         const auto count = p.numel();
-        if (flags[static_cast<std::int64_t>(i)].item<float>() > 0.0F) {
+        if (flags[i] > 0.0F) {
             const auto value = grads.narrow(0, offset, count).view(p.sizes());
             if (p.grad().defined()) {
                 p.mutable_grad().copy_(value);
@@ -506,9 +507,7 @@ std::int64_t element_count(const std::vector<Tensor>& tensors) {
 TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     const core::World& world = given.world;
     at::set_num_threads(std::max(1, given.threads));
-    // torchrun's convention: a bare --device cuda means this rank's GPU, cuda:LOCAL_RANK.
-    const torch::Device device =
-        resolve_device(world.distributed() && given.device == "cuda" ? fmt::format("cuda:{}", world.local_rank) : given.device);
+    const torch::Device device = rank_device(given.device, world);
     std::unique_ptr<ProcessGroup> group;
     if (world.distributed()) group = ProcessGroup::connect(world, device, dist_timeout(given.dist_timeout_s));
     const bool leader = world.leader();
@@ -519,7 +518,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     std::vector<CityRecord> cities;
     std::vector<data::CityTrainingData> data;
     bool drop_last = true;
-    try {
+    on_every_rank(group.get(), world, "checking its inputs", [&] {
         run = resolve_run(given);
         if (world.distributed() && run.config.train.noise != NoiseMode::kPerTile) {
             throw Error("train.noise", "is 'reference' (one stream of draws in batch order), which cannot be shared out over ranks",
@@ -532,14 +531,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         data = data::prepare_training_data(sources, tile_options(run.config), run.request.task);
         drop_last = run.request.task == data::Task::kFull;
         if (run.request.task != data::Task::kZeroShot) check_batches(data, cities, run.config.train.batch_size, drop_last);
-        if (group && !group->all_ok(true, "set-up")) {
-            throw Error(core::world_label(world), "another rank failed while checking its inputs",
-                        "See that rank's log for the file at fault");
-        }
-    } catch (const Error& e) {
-        if (group && e.subject() != core::world_label(world)) (void)group->all_ok(false, "set-up");
-        throw;
-    }
+    });
     const auto& r = run.request;
     const auto& config = run.config;
     const auto& train = config.train;
@@ -585,9 +577,11 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
             spdlog::info("the run was trained on {} rank(s), continues on {}: the checkpoint holds no rank's state, "
                          "and the batches are the same (per-tile draws)", before, world.world_size);
         }
-        run.manifest["world_size"] = world.world_size;
-        run.manifest["backend"] = group ? group->backend() : std::string("none");
+    } else {
+        run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
     }
+    run.manifest["world_size"] = world.world_size;
+    run.manifest["backend"] = group ? group->backend() : std::string("none");
     if (group) broadcast_parameters(*group, net);
     if (group && !device.is_cpu()) {
         // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
@@ -602,9 +596,6 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         std::vector<data::CityScaler> scalers;
         for (const auto& d : data) scalers.push_back(d.scaler);
         core::write_text_file(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
-        run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
-        run.manifest["world_size"] = world.world_size;
-        run.manifest["backend"] = group ? group->backend() : std::string("none");
         core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     }
 

@@ -10,6 +10,7 @@
 // with a Gloo backtrace.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,17 @@ private:
     explicit ProcessGroup(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+/// Run `step` on every rank and make the ranks agree on how it went: when it throws on any rank,
+/// that rank rethrows its error and every other one throws "another rank failed while <doing>",
+/// so nobody waits for a rank that has stopped. Without a group (one process) it just runs
+/// `step`. `step` makes no collective call; `doing` also names the agreement in a group error.
+void on_every_rank(ProcessGroup* group, const core::World& world, const std::string& doing,
+                   const std::function<void()>& step);
+
+/// torchrun's convention: with several ranks a bare "cuda" means this rank's GPU,
+/// cuda:LOCAL_RANK; anything else as resolve_device reads it.
+torch::Device rank_device(const std::string& device, const core::World& world);
 
 /// Timeout of rendezvous and collectives: --dist_timeout seconds.
 inline std::chrono::milliseconds dist_timeout(int seconds) { return std::chrono::milliseconds(1000LL * seconds); }
