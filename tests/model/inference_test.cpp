@@ -2,7 +2,9 @@
 // cities end to end (square and non-square tile grids).
 #include "zoomdiff/model/inference.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -127,7 +129,8 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
     auto reference = f.request("reference", "Wuhan");
     reference.noise = "reference";
     // per_tile: a tile's samples do not depend on its batch, so another batch size gives the
-    // same bits (TileNoise_TileSamplesDoNotDependOnHowTilesAreBatched checks the sampler alone).
+    // same values within float32 rounding (the same bits on some CPUs, not on every one:
+    // TileNoise_TileSamplesDoNotDependOnHowTilesAreBatched says why).
     auto batched = f.request("batched", "Wuhan");
     batched.batch_size = 1;
     auto reference_batched = f.request("reference_batched", "Wuhan");
@@ -139,7 +142,16 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
     const auto samples = [&read](const InferRequest& r) { return read(r).scales.at(2).samples.values(); };
     EXPECT_EQ(samples(a), samples(again));
     EXPECT_NE(samples(a), samples(reference));
-    EXPECT_EQ(samples(a), samples(batched));
+    const auto per_tile = samples(a);
+    const auto other_batches = samples(batched);
+    ASSERT_EQ(per_tile.size(), other_batches.size());
+    float largest = 0.0F;
+    float scale = 0.0F;
+    for (std::size_t i = 0; i < per_tile.size(); ++i) {
+        largest = std::max(largest, std::abs(per_tile[i] - other_batches[i]));
+        scale = std::max(scale, std::abs(per_tile[i]));
+    }
+    EXPECT_LE(largest, 1e-4F * scale) << "largest difference " << largest << " of values up to " << scale;
     EXPECT_NE(samples(reference), samples(reference_batched)) << "one stream: draws follow the batches";
     for (const auto& [r, noise] : {std::pair{a, "per_tile"}, std::pair{reference, "reference"}}) {
         const auto resolved = nlohmann::json::parse(read(r).provenance.resolved_config_json);

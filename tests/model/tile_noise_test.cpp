@@ -73,23 +73,28 @@ TEST(TileNoise, TileSamplesDoNotDependOnHowTilesAreBatched) {
         return diffusion.sample(select_items(all, torch::tensor(tiles, torch::kLong)),
                                 /*n_samples=*/2, noise);
     };
-    // Bitwise, at one thread and at two (the intra-op split of the batch changes with its size):
-    // no tolerance is needed. Measured bitwise as well at base.yaml's widths (4 layers, 256
-    // channels, 128-wide embeddings), batches of 16, 2 and 1 tiles, on this CPU build.
+    // The same batch gives the same bits; across batch sizes the samples agree within float32
+    // rounding, not bit for bit. LibTorch's CPU kernels choose their vector paths and reduction
+    // splits by tensor shape, so a tile's rows of a matmul or a layer norm may be summed in another
+    // order in a batch of another size: equal bits on the AVX-512 machine this was first measured
+    // on, 1.8e-7 apart on an AVX2 one (ATEN_CPU_CAPABILITY=avx2 reproduces it). The claim that holds
+    // on every machine kind CI runs on is the tolerance below (DESIGN §4, README "Reproducibility").
+    const auto expect_close = [](const torch::Tensor& a, const torch::Tensor& b) {
+        EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-5, /*atol=*/1e-5))
+            << "largest difference " << (a - b).abs().max().item<float>();
+    };
     for (const int threads : {1, 2}) {
         SCOPED_TRACE(threads);
         at::set_num_threads(threads);
         const auto five = sample({0, 1, 2, 3, 4});
+        EXPECT_TRUE(torch::equal(five.samples, sample({0, 1, 2, 3, 4}).samples)) << "same batch, same bits";
         const auto pair = sample({4, 1});
         const auto alone = sample({2});
         for (const auto& [in_five, other, in_other] :
              {std::tuple{4, &pair, 0}, std::tuple{1, &pair, 1}, std::tuple{2, &alone, 0}}) {
             SCOPED_TRACE(in_five);
-            const auto a = five.samples[in_five];
-            const auto b = other->samples[in_other];
-            EXPECT_TRUE(torch::equal(a, b))
-                << "largest difference " << (a - b).abs().max().item<float>();
-            EXPECT_TRUE(torch::equal(five.segment_ends[in_five], other->segment_ends[in_other]));
+            expect_close(five.samples[in_five], other->samples[in_other]);
+            expect_close(five.segment_ends[in_five], other->segment_ends[in_other]);
         }
         EXPECT_FALSE(torch::equal(five.samples[0], five.samples[1]));
         EXPECT_FALSE(torch::equal(five.samples[0][0], five.samples[0][1]))
