@@ -29,6 +29,16 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "reference's; one process only)")
         ->check(CLI::IsMember({"per_tile", "reference"}))
         ->capture_default_str();
+    app.add_option("--segment_start", request.segment_start,
+                   "coarse (each segment after the first starts from the coarser result at its top noise "
+                   "level) or noise (fresh noise, the reference's sampler); default: the model's config "
+                   "(sampler.segment_start)")
+        ->check(CLI::IsMember({"coarse", "noise"}));
+    app.add_option("--clip_x0", request.clip_x0,
+                   "true: at every step clamp the implied clean series to the training data's range and step "
+                   "to the posterior mean from it; false: the reference's update; default: the model's config "
+                   "(sampler.clip_x0)")
+        ->check(CLI::IsMember({"true", "false"}));
     app.add_option("--dist_timeout", request.dist_timeout_s,
                    "Distributed: seconds a rank waits for the others (rendezvous, each meeting) before it stops "
                    "with an error")

@@ -61,6 +61,10 @@ void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, 
     archive.write("best_valid", torch::tensor(state.best_valid, torch::kDouble));
     archive.write("best_epoch", torch::tensor(static_cast<std::int64_t>(state.best_epoch)));
     archive.write("log", log_tensor(state.log));
+    archive.write("average_count", torch::tensor(static_cast<std::int64_t>(state.average.size())));
+    for (std::size_t i = 0; i < state.average.size(); ++i) {
+        archive.write("average" + std::to_string(i), state.average[i]);
+    }
     save_archive(archive, path);
 }
 
@@ -103,6 +107,13 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         state.best_epoch = static_cast<int>(value.item<std::int64_t>());
         value = read("log");
         state.log = log_rows(value.to(torch::kCPU));
+        // Checkpoints written before train.ema existed have no average (the trainer then starts one).
+        torch::Tensor count;
+        if (archive.try_read("average_count", count)) {
+            for (std::int64_t i = 0; i < count.item<std::int64_t>(); ++i) {
+                state.average.push_back(read("average" + std::to_string(i)));
+            }
+        }
     } catch (const c10::Error& e) {
         throw Error(path.string(), fmt::format("not a readable checkpoint ({})", e.what_without_backtrace()), kFix);
     }

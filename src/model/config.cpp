@@ -74,6 +74,7 @@ void validate(const ModelConfig& c, const std::string& source) {
     require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
     require(c.train.valid_interval >= 0, source, "'train.valid_interval' must be 0 (never) or more");
     require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
+    require(c.train.ema >= 0 && c.train.ema < 1, source, "'train.ema' must be 0 (off) or a decay in (0, 1)");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
             fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
@@ -82,6 +83,8 @@ void validate(const ModelConfig& c, const std::string& source) {
             "'diffusion.diffusion_embedding_dim' must be an even number of at least 4");
     require(d.beta_start > 0 && d.beta_end < 1 && d.beta_start <= d.beta_end, source,
             "betas must satisfy 0 < beta_start <= beta_end < 1");
+    require(std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
+            "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
     require(d.time_scale >= 1 && d.time_scale <= 5, source,
             "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");
     require(d.spatial_scale_coarse >= 1 && d.spatial_scale_coarse <= 3, source,
@@ -171,6 +174,16 @@ ConditionLayout parse_condition_layout(std::string_view text, const std::string&
                 "'poi_only' (POI counts alone, for cities without a map such as UoMo's patches)");
 }
 
+const char* to_string(SegmentStart start) { return start == SegmentStart::kCoarse ? "coarse" : "noise"; }
+
+SegmentStart parse_segment_start(const std::string& text, const std::string& source) {
+    if (text == "noise") return SegmentStart::kNoise;
+    if (text == "coarse") return SegmentStart::kCoarse;
+    throw Error(source, fmt::format("unknown segment start '{}'", text),
+                "Use coarse (each segment starts from the coarser result at its top noise level) or noise "
+                "(fresh noise, the reference's sampler)");
+}
+
 const char* to_string(NoiseMode mode) { return mode == NoiseMode::kPerTile ? "per_tile" : "reference"; }
 
 NoiseMode parse_noise_mode(const std::string& text, const std::string& source) {
@@ -202,6 +215,7 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     std::string noise(to_string(c.train.noise));
     train.read("noise", noise);
     c.train.noise = parse_noise_mode(noise, source + ": train.noise");
+    train.read("ema", c.train.ema);
     train.reject_unknown();
 
     Section diffusion(root, "diffusion", source);
@@ -223,6 +237,9 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
         throw Error(source, fmt::format("unknown 'diffusion.schedule' '{}'", schedule),
                     "Use 'quad' or 'linear'");
     }
+    diffusion.read("standardize", d.standardize);
+    diffusion.read("data_mean", d.data_mean);
+    diffusion.read("data_std", d.data_std);
     int side_dim = 0;  // the reference inserts it at run time; derived here, so ignored
     diffusion.read("side_dim", side_dim);
     const auto multi_scale = diffusion.child("multi_scale");
@@ -260,9 +277,16 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     model.read("poi_channels", m.poi_channels);
     model.reject_unknown();
 
+    Section sampler(root, "sampler", source);
+    std::string segment_start(to_string(c.sampler.segment_start));
+    sampler.read("segment_start", segment_start);
+    c.sampler.segment_start = parse_segment_start(segment_start, source + ": sampler.segment_start");
+    sampler.read("clip_x0", c.sampler.clip_x0);
+    sampler.reject_unknown();
+
     for (const auto& entry : root) {
         const auto key = entry.first.as<std::string>();
-        if (key != "train" && key != "diffusion" && key != "model") {
+        if (key != "train" && key != "diffusion" && key != "model" && key != "sampler") {
             throw Error(source, fmt::format("unknown section '{}'", key), kFixHint);
         }
     }
@@ -289,24 +313,38 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
 std::string to_yaml(const ModelConfig& c) {
     const auto& d = c.diffusion;
     const auto& m = c.model;
-    return fmt::format(
-        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n  noise: {}\n"
+    // Keys of ours that did not always exist are written only when they differ from the
+    // reference's behaviour, so the YAML (and the config hash in manifest.json) of every run folder
+    // written before them stays as it was.
+    std::string text = fmt::format(
+        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n  noise: {}\n",
+        c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval, data::to_string(c.train.batch_order),
+        to_string(c.train.noise));
+    if (c.train.ema > 0) text += fmt::format("  ema: {}\n", c.train.ema);
+    text += fmt::format(
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
-        "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n"
+        "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n",
+        d.layers, d.channels, d.nheads, d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
+        d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
+        d.spatial_scale_coarse);
+    if (d.standardize || d.standardized()) {
+        text += fmt::format("  standardize: {}\n  data_mean: {}\n  data_std: {}\n", d.standardize ? "true" : "false",
+                            d.data_mean, d.data_std);
+    }
+    text += fmt::format(
         "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"
         "  feature_emb: {}\n  sim: {}\n  condition_layout: {}\n",
-        c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval,
-        data::to_string(c.train.batch_order), to_string(c.train.noise), d.layers, d.channels, d.nheads,
-        d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
-        d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
-        d.spatial_scale_coarse, m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb,
-        m.cond_emb, m.feature_emb, m.sim, to_string(m.condition_layout)) +
-        // Only where it matters, so the YAML (and the config hash in manifest.json) of every
-        // reference / corrected config stays as it was before the key existed.
-        (m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels != kPoiChannels
-             ? fmt::format("  poi_channels: {}\n", m.poi_channels)
-             : std::string());
+        m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb, m.cond_emb, m.feature_emb, m.sim,
+        to_string(m.condition_layout));
+    if (m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels != kPoiChannels) {
+        text += fmt::format("  poi_channels: {}\n", m.poi_channels);
+    }
+    if (c.sampler.segment_start != SegmentStart::kNoise || c.sampler.clip_x0) {
+        text += fmt::format("sampler:\n  segment_start: {}\n  clip_x0: {}\n", to_string(c.sampler.segment_start),
+                            c.sampler.clip_x0 ? "true" : "false");
+    }
+    return text;
 }
 
 }  // namespace zoomdiff::model

@@ -171,13 +171,15 @@ Tensor ReplayNoise::steps(std::int64_t count, std::int64_t /*num_steps*/) {
 // ---- losses ---------------------------------------------------------------------------------
 
 MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
-    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)) {}
+    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)), sampler_(net_->config().sampler) {}
 
 Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditions& conditions,
                                            const Tensor& steps, NoiseSource& noise) {
     const auto device = net_->spatial_embedding.device();
     const int coarse = net_->config().diffusion.spatial_scale_coarse;
-    const auto data = x0.to(device, torch::kFloat);
+    const auto& d = net_->config().diffusion;
+    auto data = x0.to(device, torch::kFloat);
+    if (d.standardized()) data = (data - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
     const auto cpu_steps = steps.to(torch::kCPU, torch::kLong);
     auto eps_all = torch::empty_like(data);
     auto noisy_all = torch::empty_like(data);
@@ -263,6 +265,11 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
     out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
+    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units.
+    const auto& standard = net_->config().diffusion;
+    const double clip_low = (0.0 - standard.data_mean) / standard.data_std;
+    const double clip_high = (1.0 - standard.data_mean) / standard.data_std;
+
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);
         auto z = noise.normal(shape, DrawRole::kStart).to(device);
@@ -270,8 +277,15 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
         std::vector<Tensor> ends;
         for (int n = schedule_.num_steps - 1; n >= 0; --n) {
             if (n < schedule_.segments[i].lower) {
-                ++i;  // a new segment restarts from fresh noise (MODEL.md §3.7 a)
+                ++i;  // a new segment restarts from fresh noise (MODEL.md §3.7 a) ...
                 z = noise.normal(shape, DrawRole::kReset).to(device);
+                if (sampler_.segment_start == SegmentStart::kCoarse) {
+                    // ... or, ours, from the coarser result at this segment's top noise level.
+                    const auto& next = schedule_.segments[i];
+                    const float top = next.alpha_f32[static_cast<std::size_t>(next.position(n))];
+                    z = divide(ends.back(), next.prev_i_t, next.prev_i_s, coarse) * std::sqrt(top) +
+                        z * std::sqrt(1.0F - top);
+                }
             }
             const auto& segment = schedule_.segments[i];
             const auto k = static_cast<std::size_t>(segment.position(n));
@@ -294,7 +308,19 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
             // Scalars exactly as the reference forms them (float32 unless noted).
             const float coeff2 = (1.0F / root_rest) * static_cast<float>(1.0 - alpha_hat);
             const double coeff1 = 1.0 / std::sqrt(alpha_hat);
-            auto next = (z - fused * coeff2) * static_cast<float>(coeff1);
+            Tensor next;
+            if (sampler_.clip_x0) {
+                // Ours: the clean series the fused noise implies, clamped to the range the training
+                // data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq. 7; without
+                // the clamp equal to the line below up to rounding).
+                const double ab = segment.alpha[k];
+                const double ab_prev = segment.alpha[k - 1];
+                const auto x0 = ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
+                next = x0 * static_cast<float>(std::sqrt(ab_prev) * segment.beta[k] / (1.0 - ab)) +
+                       z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
+            } else {
+                next = (z - fused * coeff2) * static_cast<float>(coeff1);
+            }
             float sigma = 0.0F;
             Tensor added;
             if (n > 0) {
@@ -328,6 +354,10 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
         for (std::int64_t j = 0; j < n_segments; ++j) {
             out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);
         }
+    }
+    if (const auto& d = net_->config().diffusion; d.standardized()) {  // back to the MinMax-scaled series
+        out.samples.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
+        out.segment_ends.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
     }
     net_->train(was_training);
     return out;

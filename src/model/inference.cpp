@@ -85,6 +85,10 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
         throw Error(r.modelfolder.string(), "holds neither model.pt (zoomdiff_train) nor model.pth (the reference)",
                     "Pass the run folder of a finished training run with --modelfolder");
     }
+    if (!r.segment_start.empty()) {
+        m.config.sampler.segment_start = parse_segment_start(r.segment_start, "--segment_start");
+    }
+    if (!r.clip_x0.empty()) m.config.sampler.clip_x0 = r.clip_x0 == "true";
     if (m.config.diffusion.spatial_scale != 3 || m.config.diffusion.spatial_scale_coarse != 3 ||
         m.config.diffusion.time_scale != 1) {
         throw Error(r.modelfolder.string(),
@@ -651,6 +655,7 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
     std::int64_t total = 0;
     for (const auto& c : cities) total += c.tiles;
     MultiScaleDiffusion diffusion(setup.model.net);
+    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start
     progress.start("sampling", static_cast<std::uint64_t>(total * r.nsample), "tile samples");
     for (const auto& c : cities) {
         const auto started = std::chrono::steady_clock::now();
@@ -695,6 +700,7 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
 
     const auto started = std::chrono::steady_clock::now();
     MultiScaleDiffusion diffusion(setup.model.net);
+    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start
     progress.start("sampling", static_cast<std::uint64_t>(mine * r.nsample), "tile samples");
     on_every_rank(&group, world, "sampling", [&] {
         for (auto k = lo; k < hi; ++k) {

@@ -272,6 +272,86 @@ void set_lr(torch::optim::Adam& optimizer, double lr) {
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
+/// diffusion.standardize: mean and standard deviation of every scaled value of the training tiles
+/// (validation tiles excluded), in float64, recorded in the run's config.
+void measure_standardization(ModelConfig& config, const std::vector<data::CityTrainingData>& data) {
+    double sum = 0.0;
+    double squares = 0.0;
+    double count = 0.0;
+    for (const auto& city : data) {
+        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() / static_cast<std::size_t>(city.tiles.tiles));
+        for (const auto t : city.train) {
+            const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
+            for (std::size_t i = 0; i < per_tile; ++i) {
+                sum += values[i];
+                squares += static_cast<double>(values[i]) * values[i];
+            }
+            count += static_cast<double>(per_tile);
+        }
+    }
+    if (count < 2) return;
+    const double mean = sum / count;
+    const double variance = std::max(0.0, squares / count - mean * mean);
+    config.diffusion.data_mean = mean;
+    config.diffusion.data_std = variance > 0 ? std::sqrt(variance) : 1.0;
+    spdlog::info("diffusion.standardize: the training tiles' scaled values have mean {:.6g} and std {:.6g}",
+                 config.diffusion.data_mean, config.diffusion.data_std);
+}
+
+/// train.ema: an exponential moving average of the trainable weights, kept beside them. Off
+/// (decay 0) it does nothing and holds nothing.
+class WeightAverage {
+public:
+    WeightAverage(std::vector<Tensor> parameters, double decay, std::vector<Tensor> restored)
+        : parameters_(std::move(parameters)), decay_(decay) {
+        if (decay_ <= 0) return;
+        torch::NoGradGuard no_grad;
+        if (restored.size() == parameters_.size()) {
+            for (std::size_t i = 0; i < restored.size(); ++i) restored[i] = restored[i].to(parameters_[i].device());
+            shadow_ = std::move(restored);
+        } else {  // a new run, or a checkpoint from before the key: start from the weights as they are
+            for (const auto& p : parameters_) shadow_.push_back(p.detach().clone());
+        }
+    }
+
+    /// After optimiser update `u` (0-based, counted over the whole run).
+    void update(std::int64_t u) {
+        if (decay_ <= 0) return;
+        torch::NoGradGuard no_grad;
+        const double d = std::min(decay_, (1.0 + static_cast<double>(u)) / (10.0 + static_cast<double>(u)));
+        for (std::size_t i = 0; i < shadow_.size(); ++i) shadow_[i].mul_(d).add_(parameters_[i].detach(), 1.0 - d);
+    }
+
+    /// Exchanges the averaged and the current weights (a second call puts them back).
+    void exchange() {
+        torch::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < shadow_.size(); ++i) {
+            auto current = parameters_[i].detach().clone();
+            parameters_[i].detach().copy_(shadow_[i]);
+            shadow_[i].copy_(current);
+        }
+    }
+
+    [[nodiscard]] const std::vector<Tensor>& shadow() const { return shadow_; }
+
+private:
+    std::vector<Tensor> parameters_;
+    double decay_;
+    std::vector<Tensor> shadow_;
+};
+
+/// The averaged weights in the network for one scope (validation, saving); off: the weights as they are.
+class AveragedWeights {
+public:
+    explicit AveragedWeights(WeightAverage& average) : average_(average) { average_.exchange(); }
+    ~AveragedWeights() { average_.exchange(); }
+    AveragedWeights(const AveragedWeights&) = delete;
+    AveragedWeights& operator=(const AveragedWeights&) = delete;
+
+private:
+    WeightAverage& average_;
+};
+
 /// torch.nn.utils.clip_grad_norm_ of PyTorch 1.13: the global L2 norm of every existing gradient,
 /// coefficient max_norm / (norm + 1e-6) capped at 1, always applied.
 void clip_gradients(const std::vector<Tensor>& parameters) {
@@ -531,6 +611,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         data = data::prepare_training_data(sources, tile_options(run.config), run.request.task);
         drop_last = run.request.task == data::Task::kFull;
         if (run.request.task != data::Task::kZeroShot) check_batches(data, cities, run.config.train.batch_size, drop_last);
+        // A new model measures its standardisation; fine-tuning keeps the base model's.
+        if (run.config.diffusion.standardize && run.request.task == data::Task::kFull) measure_standardization(run.config, data);
     });
     const auto& r = run.request;
     const auto& config = run.config;
@@ -583,6 +665,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     run.manifest["world_size"] = world.world_size;
     run.manifest["backend"] = group ? group->backend() : std::string("none");
     if (group) broadcast_parameters(*group, net);
+    WeightAverage average(trainable, train.ema, std::move(state.average));
     if (group && !device.is_cpu()) {
         // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
         // stream of its own (the draws then depend on the world size; on CPUs they do not).
@@ -682,6 +765,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
             }
             clip_gradients(trainable);
             optimizer.step();
+            average.update(static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(steps_per_epoch) +
+                           static_cast<std::int64_t>(&ref - batches.data()));
             loss_sum += value * static_cast<double>(mine.size());
             tiles += static_cast<double>(mine.size());
             progress.advance();
@@ -697,6 +782,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         double val = std::numeric_limits<double>::quiet_NaN();
         const auto validated = std::chrono::steady_clock::now();
         if (train.valid_interval > 0 && (done % train.valid_interval == 0 || done == train.epochs)) {
+            const AveragedWeights averaged(average);
             val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, done);
             if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
                 state.best_valid = val;
@@ -710,6 +796,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         state.epochs_done = done;
         if (leader) {
             if (done % r.checkpoint_every == 0 || done == train.epochs) {
+                state.average = average.shadow();
                 save_checkpoint(checkpoint_path, net, optimizer, generators, state);
             }
             write_log(run.run_dir, state.log);
@@ -719,6 +806,7 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
     progress.finish();
     if (leader) {
+        const AveragedWeights averaged(average);
         save_weights(net, run.run_dir / "model.pt");
         if (state.best_epoch < 0) save_weights(net, run.run_dir / "model_best.pt");
     }

@@ -39,6 +39,12 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
     EXPECT_EQ(a.model.feature_emb, b.model.feature_emb);
     EXPECT_EQ(a.model.sim, b.model.sim);
     EXPECT_EQ(a.model.condition_layout, b.model.condition_layout);
+    EXPECT_EQ(a.train.ema, b.train.ema);
+    EXPECT_EQ(a.diffusion.standardize, b.diffusion.standardize);
+    EXPECT_EQ(a.diffusion.data_mean, b.diffusion.data_mean);
+    EXPECT_EQ(a.diffusion.data_std, b.diffusion.data_std);
+    EXPECT_EQ(a.sampler.segment_start, b.sampler.segment_start);
+    EXPECT_EQ(a.sampler.clip_x0, b.sampler.clip_x0);
 }
 
 /// The message of the zoomdiff::Error that parsing `yaml` throws.
@@ -205,6 +211,34 @@ TEST(Config, OutOfRangeValuesAreNamed) {
     EXPECT_TRUE(mentions(parse_error("train: {epochs: 0}", "cfg"), "train.epochs"));
     EXPECT_TRUE(mentions(parse_error("train: {valid_interval: -1}", "cfg"), "train.valid_interval"));
     EXPECT_TRUE(mentions(parse_error("train: {batch_order: random}", "cfg"), "random"));
+    EXPECT_TRUE(mentions(parse_error("train: {ema: 1.0}", "cfg"), "train.ema"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {data_std: 0}", "cfg"), "diffusion.data_std"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {segment_start: zero}", "cfg"), "sampler.segment_start"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {steps: 5}", "cfg"), "sampler.steps"));
+}
+
+TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
+    // Defaults are the reference's behaviour, and a config without the keys writes the same YAML
+    // as before they existed (the config hash of older run folders is unchanged).
+    const ModelConfig base = load_model_config("base.yaml");
+    EXPECT_EQ(base.train.ema, 0.0);
+    EXPECT_FALSE(base.diffusion.standardize);
+    EXPECT_FALSE(base.diffusion.standardized());
+    EXPECT_EQ(base.sampler.segment_start, SegmentStart::kNoise);
+    EXPECT_FALSE(base.sampler.clip_x0);
+    const auto yaml = to_yaml(base);
+    for (const char* key : {"ema", "standardize", "data_mean", "sampler", "clip_x0"}) {
+        EXPECT_EQ(yaml.find(key), std::string::npos) << key;
+    }
+    const ModelConfig set = parse_model_config(
+        "train: {ema: 0.99}\ndiffusion: {standardize: true, data_mean: 0.125, data_std: 0.25}\n"
+        "sampler: {segment_start: coarse, clip_x0: true}\n",
+        "cfg");
+    EXPECT_DOUBLE_EQ(set.train.ema, 0.99);
+    EXPECT_TRUE(set.diffusion.standardized());
+    EXPECT_EQ(set.sampler.segment_start, SegmentStart::kCoarse);
+    EXPECT_TRUE(set.sampler.clip_x0);
+    expect_same(parse_model_config(to_yaml(set), "round trip"), set);
 }
 
 /// Every key away from its base.yaml value.

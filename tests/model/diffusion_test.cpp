@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -353,6 +354,99 @@ TEST_F(Sampler, SamplerDrawsInTheReferenceOrder) {
     GeneratorNoise plain(GeneratorNoise::cpu_generator(66));
     EXPECT_TRUE(
         torch::equal(diffusion.sample(conditions_, kSamples, plain).samples, recorded.samples));
+}
+
+TEST_F(Sampler, CoarseSegmentStartIsTheCoarserResultAtTheTopNoiseLevel) {
+    // sampler.segment_start: coarse uses the same draws in the same order as the reference's
+    // fresh-noise restart; only what a reset draw becomes differs.
+    MultiScaleDiffusion diffusion(tiny_net(config_, 71));
+    ASSERT_EQ(diffusion.sampler().segment_start, SegmentStart::kNoise) << "the reference's sampler by default";
+    std::map<int, StepRecord> noise_start;
+    std::map<int, StepRecord> coarse_start;
+    const auto keep = [](std::map<int, StepRecord>& into) {
+        return [&into](const StepRecord& r) {
+            StepRecord copy = r;
+            copy.current = r.current.clone();
+            copy.previous_end = r.previous_end.defined() ? r.previous_end.clone() : r.previous_end;
+            into.emplace(r.n, copy);  // the first sample only
+        };
+    };
+    RecordingNoise plain(72);
+    const auto reference = diffusion.sample(conditions_, 1, plain, keep(noise_start));
+    diffusion.set_sampler(SamplerConfig{SegmentStart::kCoarse});
+    RecordingNoise coarse(72);
+    const auto ours = diffusion.sample(conditions_, 1, coarse, keep(coarse_start));
+    EXPECT_EQ(plain.roles, coarse.roles);
+    EXPECT_TRUE(torch::equal(reference.segment_ends.select(2, 0), ours.segment_ends.select(2, 0)))
+        << "segment 0 is the reference's";
+    EXPECT_FALSE(torch::equal(reference.samples, ours.samples));
+    const auto& schedule = diffusion.schedule();
+    for (std::size_t i = 1; i < schedule.segments.size(); ++i) {
+        const auto& segment = schedule.segments[i];
+        const int top = segment.upper - 1;
+        const float alpha = segment.alpha_f32[static_cast<std::size_t>(segment.position(top))];
+        const auto& ref = noise_start.at(top);
+        const auto& got = coarse_start.at(top);
+        // The reference starts from the reset draw itself; ours moves it to the coarser result.
+        const auto eps = ref.current;
+        const auto coarser = divide(got.previous_end, segment.prev_i_t, segment.prev_i_s,
+                                    config_.diffusion.spatial_scale_coarse);
+        EXPECT_TRUE(torch::allclose(got.current, coarser * std::sqrt(alpha) + eps * std::sqrt(1.0F - alpha), 1e-6, 1e-6))
+            << "segment " << i;
+    }
+}
+
+TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
+    // diffusion.data_mean / data_std: the loss of x0 is the plain model's loss of (x0 - m) / s and a
+    // sample is the plain model's sample times s plus m (same weights, same draws).
+    auto standard = config_;
+    standard.diffusion.data_mean = 0.25;
+    standard.diffusion.data_std = 0.125;  // powers of two: the affine map is exact in float32
+    MultiScaleDiffusion plain(tiny_net(config_, 73));
+    MultiScaleDiffusion ours(tiny_net(standard, 73));
+    plain.net()->eval();
+    ours.net()->eval();
+    const auto x0 = clean_batch(kBatch, 74);
+    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
+    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::equal(ours.loss(x0, conditions_, a), plain.loss((x0 - 0.25F) / 0.125F, conditions_, b)));
+    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
+    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
+    const auto got = ours.sample(conditions_, 1, c);
+    const auto expected = plain.sample(conditions_, 1, d);
+    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + 0.25F, 1e-6, 1e-6));
+    EXPECT_TRUE(torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
+}
+
+TEST_F(Sampler, ClippedCleanSeriesIsTheReferenceUpdateWhereNothingIsClamped) {
+    // sampler.clip_x0 steps to the posterior mean from the clamped clean estimate. Where the clamp
+    // does nothing it is the reference's update in another, algebraically equal, form: with
+    // data_mean 0.5 and data_std 2^-10 the bounds are +-512 in the diffusion's units.
+    auto wide = config_;
+    wide.diffusion.data_mean = 0.5;
+    wide.diffusion.data_std = 1.0 / 1024.0;
+    MultiScaleDiffusion plain(tiny_net(wide, 77));
+    RecordingNoise reference_draws(78);
+    const auto reference = plain.sample(conditions_, 1, reference_draws);
+    MultiScaleDiffusion clipped(tiny_net(wide, 77));
+    clipped.set_sampler(SamplerConfig{SegmentStart::kNoise, /*clip_x0=*/true});
+    RecordingNoise clipped_draws(78);
+    const auto got = clipped.sample(conditions_, 1, clipped_draws);
+    EXPECT_EQ(reference_draws.roles, clipped_draws.roles);
+    const auto units = [](const torch::Tensor& x) { return (x - 0.5F) * 1024.0F; };
+    EXPECT_TRUE(torch::allclose(units(got.samples), units(reference.samples), 1e-3, 1e-3))
+        << "largest difference " << (units(got.samples) - units(reference.samples)).abs().max().item<float>();
+
+    // With the data's own range [0, 1] (mean 0, std 1) the clamp acts, and changes the samples.
+    MultiScaleDiffusion narrow(tiny_net(config_, 77));
+    RecordingNoise narrow_draws(78);
+    const auto unclamped = narrow.sample(conditions_, 1, narrow_draws);
+    narrow.set_sampler(SamplerConfig{SegmentStart::kNoise, /*clip_x0=*/true});
+    RecordingNoise again(78);
+    const auto clamped = narrow.sample(conditions_, 1, again);
+    EXPECT_TRUE(torch::isfinite(clamped.samples).all().item<bool>());
+    EXPECT_FALSE(torch::allclose(clamped.samples, unclamped.samples, 1e-3, 1e-3));
 }
 
 TEST_F(Sampler, ReplayedDrawsReproduceTheSample) {

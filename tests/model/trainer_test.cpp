@@ -305,5 +305,62 @@ TEST(Trainer, ResumingAFinishedRunChangesNothing) {
     EXPECT_EQ(read_text(f.run("a") / "model.pt"), before);
 }
 
+TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
+    TrainerFixture f;
+    train(f.request("plain"));
+    const auto recipe_config = [&f](const std::string& name, const std::string& extra_train,
+                                    const std::string& extra_diffusion) {
+        const auto path = f.run("configs") / (name + ".yaml");
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << "train: {epochs: 4, batch_size: 2, lr: 0.001, valid_interval: 2" << extra_train << "}\n"
+                            << "diffusion: {layers: 1, channels: 8, nheads: 2, diffusion_embedding_dim: 8, num_steps: 6"
+                            << extra_diffusion << "}\n"
+                            << "model: {timeemb: 4, spatialemb: 4, feature_emb: 4}\n"
+                            << "sampler: {segment_start: coarse, clip_x0: true}\n";
+        return path;
+    };
+
+    // train.ema: the same training (identical training losses), another model.pt, and validation
+    // scores the average (another validation loss).
+    auto ema = f.request("ema");
+    ema.config = recipe_config("ema", ", ema: 0.9", "");
+    train(ema);
+    const auto plain_log = csv_rows(f.run("plain") / "train_log.csv");
+    const auto ema_log = csv_rows(f.run("ema") / "train_log.csv");
+    ASSERT_EQ(plain_log.size(), ema_log.size());
+    for (std::size_t i = 1; i < plain_log.size(); ++i) {
+        EXPECT_EQ(plain_log[i][1], ema_log[i][1]) << "epoch " << i << ": the average does not change training";
+    }
+    EXPECT_NE(plain_log.back()[2], ema_log.back()[2]) << "validation scores the averaged weights";
+    const auto plain_config = load_model_config(f.run("plain") / "config.yaml");
+    EXPECT_FALSE(same_bits(weights_of(f.run("plain") / "model.pt", plain_config),
+                           weights_of(f.run("ema") / "model.pt", plain_config)));
+
+    // diffusion.standardize: the run measures the training tiles' mean and std and records them
+    // with the other recipe keys in its config.yaml, which inference reads.
+    auto both = f.request("both");
+    both.config = recipe_config("both", ", ema: 0.9", ", standardize: true");
+    train(both);
+    const auto config = load_model_config(f.run("both") / "config.yaml");
+    EXPECT_TRUE(config.diffusion.standardize);
+    EXPECT_GT(config.diffusion.data_mean, 0.0);
+    EXPECT_LT(config.diffusion.data_mean, 1.0);
+    EXPECT_GT(config.diffusion.data_std, 0.0);
+    EXPECT_LT(config.diffusion.data_std, 1.0);
+    EXPECT_DOUBLE_EQ(config.train.ema, 0.9);
+    EXPECT_EQ(config.sampler.segment_start, SegmentStart::kCoarse);
+    EXPECT_TRUE(config.sampler.clip_x0);
+    EXPECT_NE(csv_rows(f.run("both") / "train_log.csv")[1][1], ema_log[1][1]) << "standardised data, other losses";
+
+    // Resuming the finished run (its checkpoint holds the average) changes nothing.
+    const auto before = read_text(f.run("both") / "model.pt");
+    TrainRequest resume;
+    resume.resume = f.run("both");
+    resume.threads = 1;
+    EXPECT_EQ(train(resume).epochs_done, 4);
+    EXPECT_EQ(read_text(f.run("both") / "model.pt"), before);
+    EXPECT_EQ(load_model_config(f.run("both") / "config.yaml").diffusion.data_std, config.diffusion.data_std);
+}
+
 }  // namespace
 }  // namespace zoomdiff::model

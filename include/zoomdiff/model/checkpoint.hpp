@@ -30,6 +30,8 @@ struct TrainingState {
     double best_valid = std::numeric_limits<double>::quiet_NaN();
     int best_epoch = -1;
     std::vector<TrainLogRow> log;
+    /// The moving average of the trainable weights (train.ema > 0), in their order; empty when off.
+    std::vector<torch::Tensor> average;
 };
 
 /// Save everything a resumed run needs to continue to the same bits. `generators`: the training

@@ -40,6 +40,27 @@ const char* to_string(NoiseMode mode);
 /// "per_tile" | "reference"; anything else throws zoomdiff::Error naming `source`.
 NoiseMode parse_noise_mode(const std::string& text, const std::string& source);
 
+/// Ours (issue 18, DESIGN §4): where the sampler starts each segment after the first.
+/// `noise` (the reference, MODEL.md §3.7 a): a fresh standard normal draw, which training never
+/// shows the network (a segment's top step keeps √ᾱ_top ≈ 0.3 of the signal); `coarse`: the previous
+/// segment's result brought to this segment's top noise level, √ᾱ_top · D_prev(end) + √(1 − ᾱ_top) · ε
+/// (ε the same draw), the distribution training shows the network there with the coarser scale
+/// standing in for the segment's own. The draw order is the same in both.
+enum class SegmentStart { kNoise, kCoarse };
+const char* to_string(SegmentStart start);
+/// "noise" | "coarse"; anything else throws zoomdiff::Error naming `source`.
+SegmentStart parse_segment_start(const std::string& text, const std::string& source);
+
+/// Ours: how zoomdiff_infer samples (section `sampler`; flags override it per run). The defaults
+/// are the reference's sampler.
+struct SamplerConfig {
+    SegmentStart segment_start = SegmentStart::kNoise;
+    /// Ours: at every step, clamp the clean series the network's noise implies to the training
+    /// data's range (MinMax [0, 1]) and step to the posterior mean from it (improved-diffusion's
+    /// clip_denoised). false: the reference's update.
+    bool clip_x0 = false;
+};
+
 struct TrainConfig {
     int epochs = 500;
     int batch_size = 128;
@@ -50,6 +71,10 @@ struct TrainConfig {
     /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw (D-13).
     data::BatchOrder batch_order = data::BatchOrder::kReshuffle;
     NoiseMode noise = NoiseMode::kPerTile;
+    /// Ours (issue 18): decay of an exponential moving average of the trainable weights, updated
+    /// after every optimiser step with the usual warm-up min(ema, (1 + u) / (10 + u)) at update u;
+    /// validation scores it and model.pt / model_best.pt hold it. 0 (default): off, the reference.
+    double ema = 0.0;
 };
 
 struct DiffusionConfig {
@@ -64,6 +89,15 @@ struct DiffusionConfig {
     int time_scale = 1;
     int spatial_scale = 3;
     int spatial_scale_coarse = 3;
+    /// Ours (issue 18): the diffusion runs on (x - data_mean) / data_std of the MinMax-scaled
+    /// series x, and the sampler returns x again. The reference diffuses x itself (mean 0, std 1
+    /// here): traffic scaled to [0, 1] has a std near 0.1, so against unit noise the signal only
+    /// shows in the last few steps of every segment. `standardize: true` has zoomdiff_train measure
+    /// both on the training tiles of a new run and record them in its config.yaml.
+    bool standardize = false;
+    double data_mean = 0.0;
+    double data_std = 1.0;
+    [[nodiscard]] bool standardized() const { return data_mean != 0.0 || data_std != 1.0; }
 };
 
 struct NetworkConfig {
@@ -84,6 +118,7 @@ struct ModelConfig {
     TrainConfig train;
     DiffusionConfig diffusion;
     NetworkConfig model;
+    SamplerConfig sampler;
 
     /// Diffusion segments (scales) S = max(time_scale, spatial_scale).
     [[nodiscard]] int segments() const;

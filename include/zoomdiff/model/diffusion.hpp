@@ -154,6 +154,10 @@ public:
     torch::Tensor validation_loss(const torch::Tensor& x0, const BatchConditions& conditions,
                                   NoiseSource& noise);
 
+    /// How sample() starts its segments (the network config's `sampler` section by default).
+    [[nodiscard]] const SamplerConfig& sampler() const { return sampler_; }
+    void set_sampler(const SamplerConfig& sampler) { sampler_ = sampler; }
+
     /// Multi-scale ancestral sampling (§3.7), in inference mode: n_samples samples per tile.
     SampleOutput sample(const BatchConditions& conditions, std::int64_t n_samples, NoiseSource& noise,
                         const StepObserver& observer = {});
@@ -164,6 +168,7 @@ private:
 
     ZoomDiffNet net_;
     MultiScaleSchedule schedule_;
+    SamplerConfig sampler_;
 };
 
 }  // namespace zoomdiff::model

@@ -47,6 +47,10 @@ struct InferRequest {
     /// depend on the other tiles of its batch, the other cities or the rank; `reference`: one
     /// stream per city in batch order (the reference's draw order; a single process only).
     std::string noise = "per_tile";
+    /// `coarse` | `noise` (config key sampler.segment_start); empty: the model's config.
+    std::string segment_start;
+    /// `true` | `false` (config key sampler.clip_x0); empty: the model's config.
+    std::string clip_x0;
     std::vector<std::string> formats{"h5"};     ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
     std::string calibration = "template";       ///< template | none
     std::string template_city;                  ///< a city of the run's scalers.json (default: its first)
