@@ -164,6 +164,13 @@ def make_configs(opts, work):
             set_path(ours, key, value)
     if opts.condition_layout != "config":
         set_path(ours, "model.condition_layout", opts.condition_layout)
+    if opts.recipe == "reference":
+        # Parity means the reference's recipe on our side too: our recipe keys (docs/recipe.md) off.
+        set_path(ours, "diffusion.standardize", False)
+        for key in ("data_mean", "data_std"):
+            ours.get("diffusion", {}).pop(key, None)
+        ours.get("train", {}).pop("ema", None)
+        ours.pop("sampler", None)
     # As used (after the flags); train.valid_interval is replaced by --valid_interval <epochs>.
     extra = ["%s = %r" % (k, v) for k, v in flatten(ours).items() if k not in flatten(base) and k != "train.valid_interval"]
     os.makedirs(os.path.join(work, "ZoomDiff", "config"))
@@ -505,6 +512,9 @@ def parse_args():
     p.add_argument("--condition_layout", default="reference", choices=("reference", "corrected", "config"),
                    help="our model.condition_layout (default reference: the reference's 4 static channels; "
                         "config: as in --config). The reference always uses its own layout")
+    p.add_argument("--recipe", default="reference", choices=("reference", "config"),
+                   help="our recipe keys (diffusion.standardize, train.ema, sampler.*): reference (default: off, "
+                        "training at the reference's recipe) or config (as in --config)")
     p.add_argument("--segment_start", default="noise", choices=("noise", "coarse", "config"),
                    help="our sampler's segment start (default noise: the reference's; config: the run's config)")
     p.add_argument("--scale", default="500m", choices=("500m", "1000m", "2000m"), help="scale of the table's metrics")
