@@ -17,7 +17,9 @@ Steps, all inside a temporary working directory (kept with --keep-work):
    also has taken from ours (layers, channels, steps, betas, epochs, batch size, lr, ...). Keys of
    ours that base.yaml lacks are listed as "not in the reference"; base.yaml keys ours lacks keep the
    reference's default and are listed too. Ours: a copy of our YAML with model.condition_layout set
-   (--condition_layout, default reference, so both networks see the same condition channels).
+   (--condition_layout, default reference, so both networks see the same condition channels) and,
+   with --recipe reference (the default), our recipe keys off (diffusion.standardize, train.ema,
+   sampler.*), so both sides train and sample by the reference's recipe.
    --epochs / --batch_size / --lr override both.
 3. Training. The reference: ZoomDiff_train.py run with runpy from --reference-dir, in a child
    process whose working directory is the temporary one, after a launcher seeds torch, numpy and
