@@ -265,7 +265,7 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
     out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
-    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units.
+    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (diffusion.standardize).
     const auto& standard = net_->config().diffusion;
     const double clip_low = (0.0 - standard.data_mean) / standard.data_std;
     const double clip_high = (1.0 - standard.data_mean) / standard.data_std;
@@ -355,9 +355,10 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
             out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);
         }
     }
-    if (const auto& d = net_->config().diffusion; d.standardized()) {  // back to the MinMax-scaled series
-        out.samples.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
-        out.segment_ends.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
+    if (standard.standardized()) {  // back to the MinMax-scaled series
+        for (auto* t : {&out.samples, &out.segment_ends}) {
+            t->mul_(static_cast<float>(standard.data_std)).add_(static_cast<float>(standard.data_mean));
+        }
     }
     net_->train(was_training);
     return out;

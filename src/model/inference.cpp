@@ -655,7 +655,7 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
     std::int64_t total = 0;
     for (const auto& c : cities) total += c.tiles;
     MultiScaleDiffusion diffusion(setup.model.net);
-    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start
+    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
     progress.start("sampling", static_cast<std::uint64_t>(total * r.nsample), "tile samples");
     for (const auto& c : cities) {
         const auto started = std::chrono::steady_clock::now();
@@ -700,7 +700,7 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
 
     const auto started = std::chrono::steady_clock::now();
     MultiScaleDiffusion diffusion(setup.model.net);
-    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start
+    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
     progress.start("sampling", static_cast<std::uint64_t>(mine * r.nsample), "tile samples");
     on_every_rank(&group, world, "sampling", [&] {
         for (auto k = lo; k < hi; ++k) {
