@@ -39,6 +39,19 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "to the posterior mean from it; false: the reference's update; default: the model's config "
                    "(sampler.clip_x0)")
         ->check(CLI::IsMember({"true", "false"}));
+    app.add_option("--steps_per_segment", request.steps_per_segment,
+                   "Respaced sampling: visit N evenly spaced steps of each segment (always its top and last "
+                   "steps) instead of every step; 0: every step (the reference's); default: the model's config "
+                   "(sampler.steps_per_segment). Network calls fall from T to 3N. Measured against full sampling: docs/sampling.md")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--sampler", request.sampler,
+                   "ddpm (ancestral steps, the reference's) or ddim (deterministic at --eta 0); default: the "
+                   "model's config (sampler.method)")
+        ->check(CLI::IsMember({"ddpm", "ddim"}));
+    app.add_option("--eta", request.eta,
+                   "DDIM's share of the ancestral noise, in [0, 1] (0: deterministic); default: the model's "
+                   "config (sampler.eta, 0)")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--dist_timeout", request.dist_timeout_s,
                    "Distributed: seconds a rank waits for the others (rendezvous, each meeting) before it stops "
                    "with an error")

@@ -75,6 +75,8 @@ void validate(const ModelConfig& c, const std::string& source) {
     require(c.train.valid_interval >= 0, source, "'train.valid_interval' must be 0 (never) or more");
     require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
     require(c.train.ema >= 0 && c.train.ema < 1, source, "'train.ema' must be 0 (off) or a decay in (0, 1)");
+    require(c.train.min_snr >= 0 && std::isfinite(c.train.min_snr), source,
+            "'train.min_snr' must be 0 (off) or a positive gamma (5 is the usual)");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
             fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
@@ -110,6 +112,20 @@ void validate(const ModelConfig& c, const std::string& source) {
 }
 
 }  // namespace
+
+void validate_sampler(const SamplerConfig& s, const std::string& source) {
+    if (s.steps_per_segment != 0 && s.steps_per_segment < 2) {
+        throw Error(source, fmt::format("steps_per_segment {} is too few", s.steps_per_segment),
+                    "Pass at least 2 (each segment's top and last steps are always visited), or 0 for every step");
+    }
+    if (!(s.eta >= 0.0 && s.eta <= 1.0)) {
+        throw Error(source, fmt::format("eta {} is outside [0, 1]", s.eta),
+                    "Pass an eta in [0, 1] (0: deterministic DDIM, 1: DDIM with the ancestral noise)");
+    }
+    if (s.eta != 0.0 && s.method != SamplerMethod::kDdim) {
+        throw Error(source, "eta is set but the sampler is ddpm", "Pass --sampler ddim with --eta, or drop --eta");
+    }
+}
 
 int ModelConfig::segments() const { return std::max(diffusion.time_scale, diffusion.spatial_scale); }
 
@@ -184,6 +200,15 @@ SegmentStart parse_segment_start(const std::string& text, const std::string& sou
                 "(fresh noise, the reference's sampler)");
 }
 
+const char* to_string(SamplerMethod method) { return method == SamplerMethod::kDdim ? "ddim" : "ddpm"; }
+
+SamplerMethod parse_sampler_method(const std::string& text, const std::string& source) {
+    if (text == "ddpm") return SamplerMethod::kDdpm;
+    if (text == "ddim") return SamplerMethod::kDdim;
+    throw Error(source, fmt::format("unknown sampler '{}'", text),
+                "Use ddpm (ancestral steps, the reference's) or ddim (deterministic at eta 0)");
+}
+
 const char* to_string(NoiseMode mode) { return mode == NoiseMode::kPerTile ? "per_tile" : "reference"; }
 
 NoiseMode parse_noise_mode(const std::string& text, const std::string& source) {
@@ -216,6 +241,7 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     train.read("noise", noise);
     c.train.noise = parse_noise_mode(noise, source + ": train.noise");
     train.read("ema", c.train.ema);
+    train.read("min_snr", c.train.min_snr);
     train.reject_unknown();
 
     Section diffusion(root, "diffusion", source);
@@ -282,7 +308,13 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     sampler.read("segment_start", segment_start);
     c.sampler.segment_start = parse_segment_start(segment_start, source + ": sampler.segment_start");
     sampler.read("clip_x0", c.sampler.clip_x0);
+    sampler.read("steps_per_segment", c.sampler.steps_per_segment);
+    std::string method(to_string(c.sampler.method));
+    sampler.read("method", method);
+    c.sampler.method = parse_sampler_method(method, source + ": sampler.method");
+    sampler.read("eta", c.sampler.eta);
     sampler.reject_unknown();
+    validate_sampler(c.sampler, source + ": sampler");
 
     for (const auto& entry : root) {
         const auto key = entry.first.as<std::string>();
@@ -321,6 +353,7 @@ std::string to_yaml(const ModelConfig& c) {
         c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval, data::to_string(c.train.batch_order),
         to_string(c.train.noise));
     if (c.train.ema > 0) text += fmt::format("  ema: {}\n", c.train.ema);
+    if (c.train.min_snr > 0) text += fmt::format("  min_snr: {}\n", c.train.min_snr);
     text += fmt::format(
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
@@ -340,9 +373,15 @@ std::string to_yaml(const ModelConfig& c) {
     if (m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels != kPoiChannels) {
         text += fmt::format("  poi_channels: {}\n", m.poi_channels);
     }
-    if (c.sampler.segment_start != SegmentStart::kNoise || c.sampler.clip_x0) {
-        text += fmt::format("sampler:\n  segment_start: {}\n  clip_x0: {}\n", to_string(c.sampler.segment_start),
-                            c.sampler.clip_x0 ? "true" : "false");
+    if (!c.sampler.is_reference()) {
+        const auto& s = c.sampler;
+        text += fmt::format("sampler:\n  segment_start: {}\n  clip_x0: {}\n", to_string(s.segment_start),
+                            s.clip_x0 ? "true" : "false");
+        // Written only when set, so the configs of runs before respacing keep their hashes.
+        if (s.steps_per_segment != 0 || s.method != SamplerMethod::kDdpm || s.eta != 0.0) {
+            text += fmt::format("  steps_per_segment: {}\n  method: {}\n  eta: {}\n", s.steps_per_segment,
+                                to_string(s.method), s.eta);
+        }
     }
     return text;
 }

@@ -1,5 +1,6 @@
 #include "zoomdiff/model/diffusion.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -185,6 +186,8 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
     auto noisy_all = torch::empty_like(data);
     auto prior_all = torch::zeros_like(data);
     auto segment_all = torch::zeros({data.size(0)}, torch::kLong);
+    const double min_snr = net_->config().train.min_snr;
+    auto weight_all = torch::ones({data.size(0)}, torch::kFloat);
 
     for (const auto& segment : schedule_.segments) {
         const auto items = ((cpu_steps >= segment.lower) & (cpu_steps < segment.upper)).nonzero().reshape({-1});
@@ -206,6 +209,10 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
         } else {
             (void)noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kDiscarded);  // the reference discards it
         }
+        if (min_snr > 0) {  // train.min_snr: min(SNR, gamma) / SNR per item
+            const auto snr = (alpha / (1 - alpha)).view({-1}).to(torch::kCPU);
+            weight_all.index_copy_(0, items, snr.clamp_max(min_snr) / snr);
+        }
         eps_all.index_copy_(0, rows, eps);
         noisy_all.index_copy_(0, rows, noisy);
         segment_all.index_fill_(0, items, segment.index);
@@ -215,7 +222,10 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
                                          DropoutSpec{kTransformerDropout, noise.dropout_generator(),
                                                      noise.dropout_tile_generators()});
     const auto fused = net_->fuse(predicted, prior_all);
-    return torch::nn::functional::mse_loss(fused, eps_all);
+    if (min_snr <= 0) return torch::nn::functional::mse_loss(fused, eps_all);
+    // The same mean over elements, each item's squared error weighted.
+    const auto per_item = (fused - eps_all).square().flatten(1).mean(1);
+    return (per_item * weight_all.to(device)).mean();
 }
 
 Tensor MultiScaleDiffusion::loss(const Tensor& x0, const BatchConditions& conditions, NoiseSource& noise) {
@@ -242,6 +252,15 @@ Tensor MultiScaleDiffusion::validation_loss(const Tensor& x0, const BatchConditi
 }
 
 // ---- sampling ----------------------------------------------------------------------------------
+
+std::int64_t MultiScaleDiffusion::calls_per_sample() const {
+    std::int64_t calls = 0;
+    for (const auto& segment : schedule_.segments) {
+        calls += static_cast<std::int64_t>(
+            visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment).size());
+    }
+    return calls;
+}
 
 SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std::int64_t n_samples,
                                          NoiseSource& noise, const StepObserver& observer) {
@@ -273,82 +292,104 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);
         auto z = noise.normal(shape, DrawRole::kStart).to(device);
-        std::size_t i = 0;
         std::vector<Tensor> ends;
-        for (int n = schedule_.num_steps - 1; n >= 0; --n) {
-            if (n < schedule_.segments[i].lower) {
-                ++i;  // a new segment restarts from fresh noise (MODEL.md §3.7 a) ...
-                z = noise.normal(shape, DrawRole::kReset).to(device);
+        for (std::size_t i = 0; i < schedule_.segments.size(); ++i) {
+            const auto& segment = schedule_.segments[i];
+            const auto visited = visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment);
+            if (i >= 1) {
+                z = noise.normal(shape, DrawRole::kReset).to(device);  // fresh noise (MODEL.md §3.7 a) ...
                 if (sampler_.segment_start == SegmentStart::kCoarse) {
-                    // ... or, ours, from the coarser result at this segment's top noise level.
-                    const auto& next = schedule_.segments[i];
-                    const float top = next.alpha_f32[static_cast<std::size_t>(next.position(n))];
-                    z = divide(ends.back(), next.prev_i_t, next.prev_i_s, coarse) * std::sqrt(top) +
+                    // ... or, ours, the coarser result at this segment's top noise level.
+                    const float top = segment.alpha_f32[static_cast<std::size_t>(visited.front())];
+                    z = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse) * std::sqrt(top) +
                         z * std::sqrt(1.0F - top);
                 }
             }
-            const auto& segment = schedule_.segments[i];
-            const auto k = static_cast<std::size_t>(segment.position(n));
-            const float alpha = segment.alpha_f32[k];
-            const float alpha_prev = segment.alpha_f32[k - 1];
-            const double alpha_hat = segment.alpha_hat[k];
-            const float root_rest = std::sqrt(1.0F - alpha);
+            for (std::size_t j = 0; j < visited.size(); ++j) {
+                const auto k = static_cast<std::size_t>(visited[j]);
+                // The position the step lands on: the next visited one, 0 after the segment's last.
+                const auto k_to = static_cast<std::size_t>(j + 1 < visited.size() ? visited[j + 1] : 0);
+                const int n = segment.lower + static_cast<int>(k) - 1;
+                const float alpha = segment.alpha_f32[k];
+                const float alpha_prev = segment.alpha_f32[k_to];
+                // One step of the full schedule reads its own beta; a respaced one the beta that
+                // takes alpha-bar from position k to k_to (beta' = 1 - alpha-bar_k / alpha-bar_k_to).
+                const bool adjacent = k_to + 1 == k;
+                const double alpha_hat = adjacent ? segment.alpha_hat[k] : segment.alpha[k] / segment.alpha[k_to];
+                const double beta = adjacent ? segment.beta[k] : 1.0 - alpha_hat;
+                const float root_rest = std::sqrt(1.0F - alpha);
 
-            Tensor prior;
-            Tensor previous_divided;
-            if (i >= 1) {
-                previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
-                prior = (z - previous_divided * std::sqrt(alpha)) / root_rest;
-            } else {
-                (void)noise.normal(shape, DrawRole::kDiscarded);
-            }
-            const auto predicted = net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
-            const auto fused = net_->fuse(predicted, prior);
-
-            // Scalars exactly as the reference forms them (float32 unless noted).
-            const float coeff2 = (1.0F / root_rest) * static_cast<float>(1.0 - alpha_hat);
-            const double coeff1 = 1.0 / std::sqrt(alpha_hat);
-            Tensor next;
-            if (sampler_.clip_x0) {
-                // Ours: the clean series the fused noise implies, clamped to the range the training
-                // data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq. 7; without
-                // the clamp equal to the line below up to rounding).
-                const double ab = segment.alpha[k];
-                const double ab_prev = segment.alpha[k - 1];
-                const auto x0 = ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
-                next = x0 * static_cast<float>(std::sqrt(ab_prev) * segment.beta[k] / (1.0 - ab)) +
-                       z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
-            } else {
-                next = (z - fused * coeff2) * static_cast<float>(coeff1);
-            }
-            float sigma = 0.0F;
-            Tensor added;
-            if (n > 0) {
-                added = noise.normal(shape, DrawRole::kStepNoise).to(device);
-                sigma = std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(segment.beta[k]));
-                next = next + added * sigma;
-            }
-            if (observer) {
-                StepRecord record;
-                record.n = n;
-                record.segment = &segment;
-                record.current = z;
-                record.noise_prior = prior.defined() ? prior : torch::zeros_like(z);
-                record.predicted = predicted;
-                record.fused = fused;
-                record.added_noise = added.defined() ? added : torch::zeros_like(z);
-                record.next = next;
+                Tensor prior;
+                Tensor previous_divided;
                 if (i >= 1) {
-                    record.previous_end = ends.back();
-                    record.previous_divided = previous_divided;
+                    previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
+                    prior = (z - previous_divided * std::sqrt(alpha)) / root_rest;
+                } else {
+                    (void)noise.normal(shape, DrawRole::kDiscarded);
                 }
-                record.coeff1 = coeff1;
-                record.coeff2 = coeff2;
-                record.sigma = sigma;
-                observer(record);
+                const auto predicted = net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
+                const auto fused = net_->fuse(predicted, prior);
+
+                // Scalars exactly as the reference forms them (float32 unless noted).
+                const float coeff2 = (1.0F / root_rest) * static_cast<float>(1.0 - alpha_hat);
+                const double coeff1 = 1.0 / std::sqrt(alpha_hat);
+                const double ab = segment.alpha[k];
+                const double ab_prev = segment.alpha[k_to];
+                // The ancestral standard deviation; the last step of all (n = 0) adds no noise.
+                float sigma = std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(beta));
+                Tensor next;
+                if (sampler_.method == SamplerMethod::kDdim) {
+                    // Ours: DDIM (Song et al. 2021, eq. 12) from the implied clean series, optionally
+                    // clamped; the noise estimate is re-derived from it so both stay consistent. At
+                    // eta 1 this is the ancestral step, n = 0 included (its mean assumes that sigma).
+                    sigma *= static_cast<float>(sampler_.eta);
+                    auto x0 = (z - fused * root_rest) / std::sqrt(alpha);
+                    auto eps = fused;
+                    if (sampler_.clip_x0) {
+                        x0 = x0.clamp(clip_low, clip_high);
+                        eps = (z - x0 * std::sqrt(alpha)) / root_rest;
+                    }
+                    const double rest = std::max(0.0, 1.0 - ab_prev - static_cast<double>(sigma) * sigma);
+                    next = x0 * static_cast<float>(std::sqrt(ab_prev)) + eps * static_cast<float>(std::sqrt(rest));
+                } else if (sampler_.clip_x0) {
+                    // Ours: the clean series the fused noise implies, clamped to the range the training
+                    // data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq. 7; without
+                    // the clamp equal to the line below up to rounding).
+                    const auto x0 = ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
+                    next = x0 * static_cast<float>(std::sqrt(ab_prev) * beta / (1.0 - ab)) +
+                           z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
+                } else {
+                    next = (z - fused * coeff2) * static_cast<float>(coeff1);
+                }
+                Tensor added;
+                if (n > 0) {
+                    added = noise.normal(shape, DrawRole::kStepNoise).to(device);
+                    next = next + added * sigma;
+                } else {
+                    sigma = 0.0F;
+                }
+                if (observer) {
+                    StepRecord record;
+                    record.n = n;
+                    record.segment = &segment;
+                    record.current = z;
+                    record.noise_prior = prior.defined() ? prior : torch::zeros_like(z);
+                    record.predicted = predicted;
+                    record.fused = fused;
+                    record.added_noise = added.defined() ? added : torch::zeros_like(z);
+                    record.next = next;
+                    if (i >= 1) {
+                        record.previous_end = ends.back();
+                        record.previous_divided = previous_divided;
+                    }
+                    record.coeff1 = coeff1;
+                    record.coeff2 = coeff2;
+                    record.sigma = sigma;
+                    observer(record);
+                }
+                z = next;
             }
-            z = next;
-            if (n == segment.lower) ends.push_back(z);
+            ends.push_back(z);
         }
         out.samples.select(1, s).copy_(z);
         for (std::int64_t j = 0; j < n_segments; ++j) {

@@ -89,6 +89,10 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
         m.config.sampler.segment_start = parse_segment_start(r.segment_start, "--segment_start");
     }
     if (!r.clip_x0.empty()) m.config.sampler.clip_x0 = r.clip_x0 == "true";
+    if (r.steps_per_segment >= 0) m.config.sampler.steps_per_segment = r.steps_per_segment;
+    if (!r.sampler.empty()) m.config.sampler.method = parse_sampler_method(r.sampler, "--sampler");
+    if (r.eta >= 0.0) m.config.sampler.eta = r.eta;
+    validate_sampler(m.config.sampler, "--steps_per_segment/--sampler/--eta");
     if (m.config.diffusion.spatial_scale != 3 || m.config.diffusion.spatial_scale_coarse != 3 ||
         m.config.diffusion.time_scale != 1) {
         throw Error(r.modelfolder.string(),
@@ -656,7 +660,9 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
     for (const auto& c : cities) total += c.tiles;
     MultiScaleDiffusion diffusion(setup.model.net);
     diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
-    progress.start("sampling", static_cast<std::uint64_t>(total * r.nsample), "tile samples");
+    // Counted in network calls per tile, so the rate and ETA hold for any --steps_per_segment.
+    const auto calls = diffusion.calls_per_sample() * r.nsample;
+    progress.start("sampling", static_cast<std::uint64_t>(total * calls), "tile steps");
     for (const auto& c : cities) {
         const auto started = std::chrono::steady_clock::now();
         std::unique_ptr<GeneratorNoise> stream;
@@ -667,7 +673,7 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
         for (std::int64_t first = 0; first < c.tiles; first += r.batch_size) {
             const auto count = std::min(r.batch_size, c.tiles - first);
             blocks.push_back(sample_block(diffusion, r, c, setup.device, first, count, stream.get()));
-            progress.advance(static_cast<std::uint64_t>(count * r.nsample));
+            progress.advance(static_cast<std::uint64_t>(count * calls));
         }
         write_city(r, setup, c, concat(blocks), started);
     }
@@ -701,13 +707,14 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
     const auto started = std::chrono::steady_clock::now();
     MultiScaleDiffusion diffusion(setup.model.net);
     diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
-    progress.start("sampling", static_cast<std::uint64_t>(mine * r.nsample), "tile samples");
+    const auto calls = diffusion.calls_per_sample() * r.nsample;
+    progress.start("sampling", static_cast<std::uint64_t>(mine * calls), "tile steps");
     on_every_rank(&group, world, "sampling", [&] {
         for (auto k = lo; k < hi; ++k) {
             const auto& b = blocks[missing[k]];
             save_shard(b, sample_block(diffusion, r, cities[b.city], setup.device, b.first, b.count, nullptr));
             spdlog::debug("wrote {}", b.shard.string());
-            progress.advance(static_cast<std::uint64_t>(b.count * r.nsample));
+            progress.advance(static_cast<std::uint64_t>(b.count * calls));
         }
     });
     progress.finish();

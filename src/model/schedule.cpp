@@ -110,4 +110,18 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
     return s;
 }
 
+std::vector<int> visited_positions(int length, int count) {
+    std::vector<int> out;
+    if (count <= 0 || count >= length) {
+        for (int k = length; k >= 1; --k) out.push_back(k);
+        return out;
+    }
+    count = std::max(count, 2);
+    for (int j = 0; j < count; ++j) {
+        const int k = static_cast<int>(std::lround(length - j * static_cast<double>(length - 1) / (count - 1)));
+        if (out.empty() || out.back() != k) out.push_back(k);
+    }
+    return out;
+}
+
 }  // namespace zoomdiff::model

@@ -45,6 +45,9 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
     EXPECT_EQ(a.diffusion.data_std, b.diffusion.data_std);
     EXPECT_EQ(a.sampler.segment_start, b.sampler.segment_start);
     EXPECT_EQ(a.sampler.clip_x0, b.sampler.clip_x0);
+    EXPECT_EQ(a.sampler.steps_per_segment, b.sampler.steps_per_segment);
+    EXPECT_EQ(a.sampler.method, b.sampler.method);
+    EXPECT_EQ(a.sampler.eta, b.sampler.eta);
 }
 
 /// The message of the zoomdiff::Error that parsing `yaml` throws.
@@ -215,6 +218,10 @@ TEST(Config, OutOfRangeValuesAreNamed) {
     EXPECT_TRUE(mentions(parse_error("diffusion: {data_std: 0}", "cfg"), "diffusion.data_std"));
     EXPECT_TRUE(mentions(parse_error("sampler: {segment_start: zero}", "cfg"), "sampler.segment_start"));
     EXPECT_TRUE(mentions(parse_error("sampler: {steps: 5}", "cfg"), "sampler.steps"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {method: euler}", "cfg"), "sampler.method"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {steps_per_segment: 1}", "cfg"), "steps_per_segment"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {method: ddim, eta: 1.5}", "cfg"), "eta"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {eta: 0.5}", "cfg"), "ddim"));
 }
 
 TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
@@ -239,6 +246,16 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
     EXPECT_EQ(set.sampler.segment_start, SegmentStart::kCoarse);
     EXPECT_TRUE(set.sampler.clip_x0);
     expect_same(parse_model_config(to_yaml(set), "round trip"), set);
+    EXPECT_EQ(to_yaml(set).find("steps_per_segment"), std::string::npos)
+        << "respacing keys are written only when set: older run configs keep their hashes";
+    EXPECT_EQ(base.sampler.steps_per_segment, 0);
+    EXPECT_EQ(base.sampler.method, SamplerMethod::kDdpm);
+    const ModelConfig fast =
+        parse_model_config("sampler: {steps_per_segment: 10, method: ddim, eta: 0.5}\n", "cfg");
+    EXPECT_EQ(fast.sampler.steps_per_segment, 10);
+    EXPECT_EQ(fast.sampler.method, SamplerMethod::kDdim);
+    EXPECT_DOUBLE_EQ(fast.sampler.eta, 0.5);
+    expect_same(parse_model_config(to_yaml(fast), "round trip"), fast);
 }
 
 /// Every key away from its base.yaml value.

@@ -1,5 +1,6 @@
 #include "zoomdiff/model/diffusion.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -101,6 +102,37 @@ TEST(Loss, IsAFiniteScalarWithGradients) {
     }
     EXPECT_FALSE(all_zero(net->predicted_noise_projection->weight.grad()));
     EXPECT_FALSE(all_zero(net->diffmodel->diffusion_embedding->projection1->weight.grad()));
+}
+
+TEST(Loss, MinSnrWeightsEachStepByMinSnrOverSnr) {
+    // train.min_snr: at a step whose SNR exceeds gamma the loss is scaled by gamma / SNR; at a step
+    // whose SNR is below gamma it is the reference's loss. Same weights, same draws.
+    at::set_num_threads(1);
+    const ModelConfig plain_config = tiny_config();
+    auto weighted_config = plain_config;
+    weighted_config.train.min_snr = 30.0;  // the tiny schedule's SNRs: 242, 55, 21, 9.7
+    MultiScaleDiffusion plain(tiny_net(plain_config, 36));
+    MultiScaleDiffusion weighted(tiny_net(weighted_config, 36));
+    plain.net()->eval();
+    weighted.net()->eval();
+    const auto x0 = clean_batch(kBatch, 37);
+    const auto conditions = random_conditions(plain_config, kBatch, kTestHours, 38);
+    torch::NoGradGuard no_grad;
+    int below = 0;
+    int above = 0;
+    for (int n = 0; n < plain_config.diffusion.num_steps; ++n) {
+        const auto& segment = plain.schedule().segment_of(n);
+        const double alpha = segment.alpha_f32[static_cast<std::size_t>(segment.position(n))];
+        const double snr = alpha / (1.0 - alpha);
+        GeneratorNoise a(GeneratorNoise::cpu_generator(39));
+        GeneratorNoise b(GeneratorNoise::cpu_generator(39));
+        const double reference = plain.loss_at_step(x0, conditions, n, a).item<double>();
+        const double got = weighted.loss_at_step(x0, conditions, n, b).item<double>();
+        EXPECT_NEAR(got, reference * std::min(snr, 30.0) / snr, 1e-5 * reference) << "n " << n;
+        (snr > 30.0 ? above : below) += 1;
+    }
+    EXPECT_GT(above, 0);  // both cases met
+    EXPECT_GT(below, 0);
 }
 
 TEST(Loss, OnlyTheStepsSegmentTableAndUsedModulesLearn) {
@@ -447,6 +479,108 @@ TEST_F(Sampler, ClippedCleanSeriesIsTheReferenceUpdateWhereNothingIsClamped) {
     const auto clamped = narrow.sample(conditions_, 1, again);
     EXPECT_TRUE(torch::isfinite(clamped.samples).all().item<bool>());
     EXPECT_FALSE(torch::allclose(clamped.samples, unclamped.samples, 1e-3, 1e-3));
+}
+
+/// Every step record of the first sample, copied (the sampler reuses its tensors).
+StepObserver keep_records(std::vector<StepRecord>& into, std::int64_t steps_per_sample) {
+    return [&into, steps_per_sample](const StepRecord& r) {
+        if (static_cast<std::int64_t>(into.size()) >= steps_per_sample) return;
+        StepRecord copy = r;
+        copy.current = r.current.clone();
+        copy.next = r.next.clone();
+        into.push_back(std::move(copy));
+    };
+}
+
+TEST_F(Sampler, RespacedSamplingVisitsTheKeptStepsWithTheirRebuiltSchedule) {
+    // T = 12 in segments of 4 steps: at 2 steps per segment the sampler visits each segment's top
+    // and last steps, and a step from position k to k' uses beta' = 1 - alpha-bar_k / alpha-bar_k'.
+    MultiScaleDiffusion diffusion(tiny_net(config_, 81));
+    GeneratorNoise full_noise(GeneratorNoise::cpu_generator(82));
+    const auto full = diffusion.sample(conditions_, 1, full_noise);
+    EXPECT_EQ(diffusion.calls_per_sample(), 12);
+    for (const int every : {4, 100}) {  // at least the segment's length: the full schedule, same bits
+        SamplerConfig sampler;
+        sampler.steps_per_segment = every;
+        diffusion.set_sampler(sampler);
+        GeneratorNoise noise(GeneratorNoise::cpu_generator(82));
+        EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, 1, noise).samples, full.samples)) << every;
+    }
+
+    SamplerConfig respaced;
+    respaced.steps_per_segment = 2;
+    diffusion.set_sampler(respaced);
+    EXPECT_EQ(diffusion.calls_per_sample(), 6);
+    RecordingNoise noise(82);
+    std::vector<StepRecord> records;
+    const auto out = diffusion.sample(conditions_, 1, noise, keep_records(records, 6));
+    std::vector<int> visited;
+    for (const auto& r : records) visited.push_back(r.n);
+    EXPECT_EQ(visited, (std::vector<int>{11, 8, 7, 4, 3, 0}));
+    EXPECT_EQ(noise.roles, (std::vector<DrawRole>{DrawRole::kStart, DrawRole::kDiscarded, DrawRole::kStepNoise,
+                                                  DrawRole::kDiscarded, DrawRole::kStepNoise, DrawRole::kReset,
+                                                  DrawRole::kStepNoise, DrawRole::kStepNoise, DrawRole::kReset,
+                                                  DrawRole::kStepNoise}));
+    for (std::size_t j = 0; j < records.size(); ++j) {
+        const auto& r = records[j];
+        const auto& segment = *r.segment;
+        const auto k = static_cast<std::size_t>(segment.position(r.n));
+        const std::size_t k_to = k == 1 ? 0 : 1;  // top -> last visited -> position 0
+        const double alpha_hat = segment.alpha[k] / segment.alpha[k_to];
+        EXPECT_NEAR(r.coeff1, 1.0 / std::sqrt(alpha_hat), 1e-9) << "n " << r.n;
+        if (r.n > 0) {
+            const double sigma2 = (1.0 - segment.alpha[k_to]) / (1.0 - segment.alpha[k]) * (1.0 - alpha_hat);
+            EXPECT_NEAR(r.sigma, std::sqrt(sigma2), 1e-5) << "n " << r.n;
+        }
+        const auto update =
+            (r.current - r.fused * r.coeff2) * static_cast<float>(r.coeff1) + r.added_noise * r.sigma;
+        EXPECT_LT((update - r.next).abs().max().item<double>(), 1e-5) << "n " << r.n;
+        if (j + 1 < records.size() && records[j + 1].segment == r.segment) {
+            EXPECT_TRUE(torch::equal(records[j + 1].current, r.next));
+        }
+    }
+    EXPECT_TRUE(torch::equal(out.samples.select(1, 0), records.back().next));
+    EXPECT_FALSE(torch::equal(out.samples, full.samples));
+}
+
+TEST_F(Sampler, DdimIsDeterministicAtEtaZeroAndAncestralAtEtaOne) {
+    MultiScaleDiffusion diffusion(tiny_net(config_, 83));
+    RecordingNoise ddpm_noise(84);
+    const auto ddpm = diffusion.sample(conditions_, 1, ddpm_noise);
+
+    SamplerConfig ddim;
+    ddim.method = SamplerMethod::kDdim;
+    diffusion.set_sampler(ddim);
+    RecordingNoise noise(84);
+    std::vector<StepRecord> records;
+    const auto deterministic = diffusion.sample(conditions_, 1, noise, keep_records(records, 12));
+    EXPECT_EQ(noise.roles, ddpm_noise.roles) << "the same draws in the same order";
+    for (const auto& r : records) {
+        // x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev) eps, x0 = (x - sqrt(1 - ab) eps) / sqrt(ab).
+        const auto k = static_cast<std::size_t>(r.segment->position(r.n));
+        const double ab = r.segment->alpha_f32[k];
+        const double ab_prev = r.segment->alpha[k - 1];
+        const auto x0 = (r.current - r.fused * std::sqrt(1.0 - ab)) / std::sqrt(ab);
+        const auto expected = x0 * std::sqrt(ab_prev) + r.fused * std::sqrt(1.0 - ab_prev);
+        EXPECT_LT((expected - r.next).abs().max().item<double>(), 1e-4) << "n " << r.n;
+        EXPECT_EQ(r.sigma, 0.0F);
+    }
+    // At eta 0 the step noise does not matter: other step draws, the same samples.
+    auto draws = noise.draws;
+    for (std::size_t i = 0; i < draws.size(); ++i) {
+        if (noise.roles[i] == DrawRole::kStepNoise) draws[i] = draws[i] + 1.0;
+    }
+    ReplayNoise replay(draws);
+    EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, 1, replay).samples, deterministic.samples));
+    EXPECT_FALSE(torch::allclose(deterministic.samples, ddpm.samples, 1e-3, 1e-3));
+
+    // At eta 1, DDIM's step is the ancestral one (Song et al. 2021, §4.1): the DDPM sample again.
+    ddim.eta = 1.0;
+    diffusion.set_sampler(ddim);
+    RecordingNoise again(84);
+    const auto ancestral = diffusion.sample(conditions_, 1, again);
+    EXPECT_TRUE(torch::allclose(ancestral.samples, ddpm.samples, 1e-4, 1e-4))
+        << "largest difference " << (ancestral.samples - ddpm.samples).abs().max().item<float>();
 }
 
 TEST_F(Sampler, ReplayedDrawsReproduceTheSample) {

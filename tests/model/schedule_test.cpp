@@ -209,5 +209,25 @@ TEST(Schedule, EveryStepBelongsToExactlyOneSegment) {
     }
 }
 
+TEST(Schedule, RespacedSamplingVisitsEvenlySpacedStepsWithBothEnds) {
+    using V = std::vector<int>;
+    EXPECT_EQ(visited_positions(20, 5), (V{20, 15, 11, 6, 1}));  // 10.5 rounds away from zero
+    EXPECT_EQ(visited_positions(20, 3), (V{20, 11, 1}));
+    EXPECT_EQ(visited_positions(4, 2), (V{4, 1}));
+    V every;
+    for (int k = 20; k >= 1; --k) every.push_back(k);
+    EXPECT_EQ(visited_positions(20, 0), every) << "0: every step";
+    EXPECT_EQ(visited_positions(20, 20), every);
+    EXPECT_EQ(visited_positions(20, 500), every);
+    // base.yaml's segments (133 and 134 steps) at 44 steps: 44 distinct positions, both ends kept.
+    for (const int length : {133, 134}) {
+        const auto kept = visited_positions(length, 44);
+        ASSERT_EQ(kept.size(), 44U);
+        EXPECT_EQ(kept.front(), length);
+        EXPECT_EQ(kept.back(), 1);
+        for (std::size_t j = 1; j < kept.size(); ++j) EXPECT_LT(kept[j], kept[j - 1]);
+    }
+}
+
 }  // namespace
 }  // namespace zoomdiff::model

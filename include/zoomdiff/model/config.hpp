@@ -51,6 +51,14 @@ const char* to_string(SegmentStart start);
 /// "noise" | "coarse"; anything else throws zoomdiff::Error naming `source`.
 SegmentStart parse_segment_start(const std::string& text, const std::string& source);
 
+/// Ours (issue 22, DESIGN §5): the update of one reverse step. `ddpm` (the reference): ancestral,
+/// the posterior q(x_prev | x_n, x0) with its variance; `ddim`: x_prev = √ᾱ_prev·x̂0 +
+/// √(1 − ᾱ_prev − σ²)·ε̂ + σ·z with σ = eta · the ancestral σ (eta 0: deterministic).
+enum class SamplerMethod { kDdpm, kDdim };
+const char* to_string(SamplerMethod method);
+/// "ddpm" | "ddim"; anything else throws zoomdiff::Error naming `source`.
+SamplerMethod parse_sampler_method(const std::string& text, const std::string& source);
+
 /// Ours: how zoomdiff_infer samples (section `sampler`; flags override it per run). The defaults
 /// are the reference's sampler.
 struct SamplerConfig {
@@ -59,7 +67,24 @@ struct SamplerConfig {
     /// data's range (MinMax [0, 1]) and step to the posterior mean from it (improved-diffusion's
     /// clip_denoised). false: the reference's update.
     bool clip_x0 = false;
+    /// Ours (respaced sampling): visit this many evenly spaced steps of each segment, always its top
+    /// step and its last (boundary) step; the schedule between visited steps is rebuilt from the
+    /// segment's ᾱ (β' = 1 − ᾱ_n / ᾱ_prev) and the network still receives the global step index.
+    /// 0, or at least the segment's length: every step (the reference).
+    int steps_per_segment = 0;
+    SamplerMethod method = SamplerMethod::kDdpm;
+    /// DDIM's η in [0, 1]: the share of the ancestral noise kept (0 deterministic; 1 ≈ DDPM).
+    double eta = 0.0;
+
+    /// Whether every key is the reference's (to_yaml then writes no `sampler` section).
+    [[nodiscard]] bool is_reference() const {
+        return segment_start == SegmentStart::kNoise && !clip_x0 && steps_per_segment == 0 &&
+               method == SamplerMethod::kDdpm && eta == 0.0;
+    }
 };
+/// steps_per_segment 0 or at least 2 (a segment's top and last steps), eta in [0, 1] and only with
+/// ddim; otherwise throws zoomdiff::Error naming `source`.
+void validate_sampler(const SamplerConfig& sampler, const std::string& source);
 
 struct TrainConfig {
     int epochs = 500;
@@ -75,6 +100,11 @@ struct TrainConfig {
     /// after every optimiser step with the usual warm-up min(ema, (1 + u) / (10 + u)) at update u;
     /// validation scores it and model.pt / model_best.pt hold it. 0 (default): off, the reference.
     double ema = 0.0;
+    /// Ours (issue 18): Min-SNR-γ loss weighting (Hang et al. 2023) for the noise prediction: each
+    /// item's squared error times min(SNR, γ) / SNR, SNR = ᾱ / (1 − ᾱ) at its step, so the nearly
+    /// clean steps, whose noise is hard to see and easy to over-fit, weigh less against the noisy
+    /// ones where a segment's coarse structure forms. 0 (default): every step alike, the reference.
+    double min_snr = 0.0;
 };
 
 struct DiffusionConfig {

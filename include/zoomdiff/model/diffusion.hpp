@@ -157,6 +157,8 @@ public:
     /// How sample() starts its segments (the network config's `sampler` section by default).
     [[nodiscard]] const SamplerConfig& sampler() const { return sampler_; }
     void set_sampler(const SamplerConfig& sampler) { sampler_ = sampler; }
+    /// Network calls of one sample under the current sampler (every segment's visited steps).
+    [[nodiscard]] std::int64_t calls_per_sample() const;
 
     /// Multi-scale ancestral sampling (§3.7), in inference mode: n_samples samples per tile.
     SampleOutput sample(const BatchConditions& conditions, std::int64_t n_samples, NoiseSource& noise,

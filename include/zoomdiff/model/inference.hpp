@@ -51,6 +51,13 @@ struct InferRequest {
     std::string segment_start;
     /// `true` | `false` (config key sampler.clip_x0); empty: the model's config.
     std::string clip_x0;
+    /// Steps visited per segment (config key sampler.steps_per_segment; 0: every step); -1: the
+    /// model's config.
+    int steps_per_segment = -1;
+    /// `ddpm` | `ddim` (config key sampler.method); empty: the model's config.
+    std::string sampler;
+    /// DDIM's eta in [0, 1] (config key sampler.eta); negative: the model's config.
+    double eta = -1.0;
     std::vector<std::string> formats{"h5"};     ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
     std::string calibration = "template";       ///< template | none
     std::string template_city;                  ///< a city of the run's scalers.json (default: its first)

@@ -52,4 +52,10 @@ std::vector<int> cut_steps(int num_steps, int segments);
 /// The whole multi-scale schedule of a configuration.
 MultiScaleSchedule make_schedule(const DiffusionConfig& config);
 
+/// Ours (respaced sampling, DESIGN §5): the positions (n - lower + 1) a sampler visits in a segment
+/// of `length` = upper - lower steps, descending from `length` to 1: `count` evenly spaced
+/// (rounded half away from zero, duplicates dropped), always both ends. `count` 0, or at least
+/// `length`: every position, as the reference samples.
+std::vector<int> visited_positions(int length, int count);
+
 }  // namespace zoomdiff::model
