@@ -5,8 +5,11 @@ usage: bench/quality_summary.py <out_dir>
            one table per part (uomo, sample), datatype and scale: metrics x methods, each cell
            "mean ± half-width" (Student t, n - 1 degrees of freedom, over the seeds), the best mean
            of a row in bold; then the issue's targets, each marked reached or not.
-       bench/quality_summary.py --ablation <label>=<out_dir> [<label>=<out_dir> ...]
-           ZoomDiff only, the key metrics at 500 m, one row per label (recipe variant).
+       bench/quality_summary.py --ablation [--scales 500m,2000m] [--keys all|k1,k2] [--reference LABEL]
+                                <label>=<out_dir> [<label>=<out_dir> ...]
+           ZoomDiff only, one row per label (recipe or sampler variant); default the key metrics at
+           500 m. --reference marks († ) every mean outside that variant's 95 % interval, the
+           seed-to-seed noise band, and counts each row's metrics inside it.
 Reads <out_dir>/<part>/seed*/eval/<datatype>/metrics.json (zoomdiff_eval). Plain python3.
 """
 import json
@@ -148,28 +151,64 @@ def targets(found):
     print()
 
 
-def ablation(pairs):
+def ablation(pairs, scales=("500m",), keys=None, reference=None):
+    """One table per part, datatype and scale: a row per variant, ZoomDiff's mean ± interval per
+    metric. With `reference` (a label), a cell whose mean lies outside the reference variant's
+    95 % interval (its seed-to-seed noise band) is marked †, and each row counts its metrics
+    inside the band."""
+    keys = keys or ABLATION_KEYS
     variants = []
     for pair in pairs:
         label, _, path = pair.partition("=")
         variants.append((label, collect(pathlib.Path(path))))
     combos = sorted({(part, dt) for _, found in variants for part, by in found.items() for dt in by})
     for part, dt in combos:
-        print(f"### Ablation: {part}, {dt}, 500 m, ZoomDiff (mean ± 95 % interval over seeds)\n")
-        print("| variant | seeds | " + " | ".join(ROW[k][0] for k in ABLATION_KEYS) + " |")
-        print("| --- | ---: |" + " ---: |" * len(ABLATION_KEYS))
-        for label, found in variants:
-            runs = found.get(part, {}).get(dt)
-            if not runs:
-                continue
-            cells = [fmt_interval(*stats(runs, "500m", "zoomdiff", k)[:2]) for k in ABLATION_KEYS]
-            print(f"| {label} | {len(runs)} | " + " | ".join(cells) + " |")
-        print()
+        for scale in scales:
+            band = {}
+            if reference is not None:
+                ref_runs = dict(variants).get(reference, {}).get(part, {}).get(dt)
+                if ref_runs:
+                    band = {k: stats(ref_runs, scale, "zoomdiff", k)[:2] for k in keys}
+            title = f"### Ablation: {part}, {dt}, {scale.replace('m', ' m')}, ZoomDiff (mean ± 95 % interval over seeds)"
+            if band:
+                title += f"; † outside the noise band of '{reference}'"
+            print(title + "\n")
+            extra = " in band |" if band else ""
+            print("| variant | seeds | " + " | ".join(ROW[k][0] for k in keys) + " |" + extra)
+            print("| --- | ---: |" + " ---: |" * len(keys) + (" ---: |" if band else ""))
+            for label, found in variants:
+                runs = found.get(part, {}).get(dt)
+                if not runs:
+                    continue
+                cells = []
+                inside = 0
+                for k in keys:
+                    mean, half = stats(runs, scale, "zoomdiff", k)[:2]
+                    cell = fmt_interval(mean, half)
+                    ref_mean, ref_half = band.get(k, (None, None))
+                    if band and mean is not None and ref_mean is not None:
+                        if abs(mean - ref_mean) <= (ref_half or 0.0):
+                            inside += 1
+                        else:
+                            cell += " †"
+                    cells.append(cell)
+                row = f"| {label} | {len(runs)} | " + " | ".join(cells) + " |"
+                if band:
+                    row += f" {inside}/{len(keys)} |"
+                print(row)
+            print()
 
 
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "--ablation":
-        ablation(sys.argv[2:])
+        args = sys.argv[2:]
+        options = {"--scales": "500m", "--keys": "", "--reference": ""}
+        while args and args[0] in options:
+            options[args[0]] = args[1]
+            args = args[2:]
+        keys = [k for k, *_ in ROWS] if options["--keys"] == "all" else \
+            (options["--keys"].split(",") if options["--keys"] else None)
+        ablation(args, tuple(options["--scales"].split(",")), keys, options["--reference"] or None)
     elif len(sys.argv) == 2:
         tables(pathlib.Path(sys.argv[1]))
     else:

@@ -661,6 +661,10 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
     MultiScaleDiffusion diffusion(setup.model.net);
     diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
     // Counted in network calls per tile, so the rate and ETA hold for any --steps_per_segment.
+    spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment)",
+                 diffusion.calls_per_sample(), to_string(diffusion.sampler().method),
+                 diffusion.sampler().steps_per_segment == 0 ? std::string("every")
+                                                             : std::to_string(diffusion.sampler().steps_per_segment));
     const auto calls = diffusion.calls_per_sample() * r.nsample;
     progress.start("sampling", static_cast<std::uint64_t>(total * calls), "tile steps");
     for (const auto& c : cities) {
