@@ -2,10 +2,12 @@
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/infer_flags.hpp"
 #include "zoomdiff/model/inference.hpp"
+#include "zoomdiff/model/runtime.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"", "zoomdiff_infer"};
     zoomdiff::cli::CommonOptions common;
+    common.more_versions = zoomdiff::model::runtime_versions;
     common.seed = 1;  // the reference's default --seed
     zoomdiff::model::InferRequest request;
     zoomdiff::cli::add_infer_flags(app, request);

@@ -1,11 +1,13 @@
 // zoomdiff_train: train ZoomDiff on one or more cities (the reference's ZoomDiff_train.py).
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/train_flags.hpp"
+#include "zoomdiff/model/runtime.hpp"
 #include "zoomdiff/model/training.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"", "zoomdiff_train"};
     zoomdiff::cli::CommonOptions common;
+    common.more_versions = zoomdiff::model::runtime_versions;
     common.seed = 1;  // the reference's default --seed
     zoomdiff::model::TrainRequest request;
     zoomdiff::cli::add_train_flags(app, request);

@@ -13,6 +13,9 @@
 
 #include <cpl_conv.h>
 #include <gdal.h>
+#include <hdf5.h>
+#include <ogr_srs_api.h>
+#include <fmt/core.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -75,9 +78,31 @@ void use_heap_malloc() {
 
 }  // namespace
 
+std::string version_text(const std::string& tool, const std::string& more) {
+    unsigned h5_major = 0;
+    unsigned h5_minor = 0;
+    unsigned h5_release = 0;
+    H5get_libversion(&h5_major, &h5_minor, &h5_release);
+    int proj_major = 0;
+    int proj_minor = 0;
+    int proj_patch = 0;
+    OSRGetPROJVersion(&proj_major, &proj_minor, &proj_patch);
+    std::string text = fmt::format("{} {} (commit {})\n", tool, ZOOMDIFF_VERSION, ZOOMDIFF_GIT_COMMIT);
+    text += fmt::format("GDAL {}, PROJ {}.{}.{}, HDF5 {}.{}.{}, spdlog {}.{}.{}, fmt {}\n", GDALVersionInfo("RELEASE_NAME"),
+                        proj_major, proj_minor, proj_patch, h5_major, h5_minor, h5_release, SPDLOG_VER_MAJOR,
+                        SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION);
+    if (!more.empty()) text += more + (more.back() == '\n' ? "" : "\n");
+    return text;
+}
+
 void add_common_flags(CLI::App& app, CommonOptions& options) {
     // A flag given twice takes the last value, so scripts can override a default argument list.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.set_version_flag("--version", [&app, &options] {
+        std::string text = version_text(app.get_name(), options.more_versions ? options.more_versions() : "");
+        text.pop_back();  // CLI11 ends the line itself
+        return text;
+    });
     app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--seed", options.seed, "Seed of every random draw")->capture_default_str();

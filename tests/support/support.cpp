@@ -28,12 +28,17 @@ fs::path shared_dir() { return source_dir() / ".." / "shared"; }
 
 ToolRun run_tool(const std::string& exe, const std::string& args, const fs::path& scratch) {
     const fs::path err = scratch / "stderr.txt";
+    const fs::path out = scratch / "stdout.txt";
     const std::string cmd =
-        exe + " " + args + " --progress never 2> '" + err.string() + "' > /dev/null";
+        exe + " " + args + " --progress never 2> '" + err.string() + "' > '" + out.string() + "'";
     const int status = std::system(cmd.c_str());
-    std::ifstream in(err);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-            std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
+    const auto text_of = [](const fs::path& p) {
+        std::ifstream in(p);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    ToolRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, text_of(err), text_of(out)};
+    fs::remove(out);
+    return run;
 }
 
 std::size_t line_count(const fs::path& path) {

@@ -19,10 +19,11 @@ std::filesystem::path source_dir();
 struct ToolRun {
     int exit_code = -1;
     std::string stderr_text;
+    std::string stdout_text;
 };
 
-/// Runs `exe args --progress never` through the shell (args already quoted), stdout discarded,
-/// stderr captured through a file in `scratch`.
+/// Runs `exe args --progress never` through the shell (args already quoted); stderr and stdout
+/// captured through files in `scratch`.
 ToolRun run_tool(const std::string& exe, const std::string& args, const std::filesystem::path& scratch);
 
 /// Number of lines of a text file (0 when it does not exist yet): how far a tool's log has got.

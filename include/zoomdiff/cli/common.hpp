@@ -21,9 +21,16 @@ struct CommonOptions {
     core::ProgressMode progress = core::ProgressMode::kAuto;
     bool developer_debug = false;  ///< let exceptions escape (debugger, core dump)
     std::string command_line;      ///< filled by run_tool, recorded in outputs
+    /// Lines --version adds after the core libraries' (the torch tools: model::runtime_versions).
+    std::function<std::string()> more_versions;
 };
 
-/// Add --threads, --seed, --log-level, -q, -v, --progress and the hidden --developer_debug.
+/// What --version prints: the tool, zoomdiff's version and commit, the GDAL, HDF5, spdlog and fmt
+/// it runs with, then `more` (may be empty).
+[[nodiscard]] std::string version_text(const std::string& tool, const std::string& more);
+
+/// Add --threads, --seed, --log-level, -q, -v, --progress, --version and the hidden
+/// --developer_debug.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 
 /// `--pop_rule reference|area_weighted` (env_extra and grid_meta share it).
