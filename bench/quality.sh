@@ -21,6 +21,7 @@
 #                            that reuses the trained models of another out_dir via QUALITY_RUNS)
 #        QUALITY_RUNS        folder whose runs/ to reuse instead of training (ablations of sampling)
 #        QUALITY_NSAMPLE     samples per tile (default 10; CRPS needs 10)
+#        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default template, as the main job)
 #        QUALITY_THREADS     --threads of training and sampling (default: all cores)
 #        ZOOMDIFF_BUILD_DIR  (default build)
 # Finished steps are reused (a run with model.pt, a results file, a metrics.json); delete to redo.
@@ -36,6 +37,7 @@ holdout=${QUALITY_HOLDOUT:-6}
 uomo_config=${QUALITY_UOMO_CONFIG:-$root/configs/uomo.yaml}
 sample_config=${QUALITY_SAMPLE_CONFIG:-$root/configs/sample.yaml}
 nsample=${QUALITY_NSAMPLE:-10}
+sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-template}
 runs_from=${QUALITY_RUNS:-$out}
 read -r -a train_flags <<< "${QUALITY_TRAIN_FLAGS:-}"
 read -r -a infer_flags <<< "${QUALITY_INFER_FLAGS:-}"
@@ -52,7 +54,7 @@ case " $parts " in *" uomo "*) [ -f "$npz" ] || { echo "quality.sh: $npz not fou
   echo "seeds: $seeds"; echo "parts: $parts"; echo "datatypes: $datatypes"; echo "npz: $npz"
   echo "holdout: $holdout"; echo "uomo_config: $uomo_config"; echo "sample_config: $sample_config"
   echo "train_flags: ${QUALITY_TRAIN_FLAGS:-}"; echo "infer_flags: ${QUALITY_INFER_FLAGS:-}"
-  echo "runs_from: $runs_from"; echo "nsample: $nsample"; echo "threads: ${QUALITY_THREADS:-all cores}"; echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "runs_from: $runs_from"; echo "nsample: $nsample"; echo "sample_calibration: $sample_calibration"; echo "threads: ${QUALITY_THREADS:-all cores}"; echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } > "$out/protocol.txt"
 now() { date +%s; }
 
@@ -125,7 +127,7 @@ for seed in $seeds; do
         for dt in $datatypes; do
           train "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$sample_config" "$seed"
           # As the main job: template calibration against the city itself, scored inside the mask.
-          generate_and_score "$dir" "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$seed" template --mask
+          generate_and_score "$dir" "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$seed" "$sample_calibration" --mask
         done ;;
       *) echo "quality.sh: unknown part '$part' (uomo, sample)" >&2; exit 2 ;;
     esac

@@ -159,7 +159,7 @@ def ablation(pairs, scales=("500m",), keys=None, reference=None):
     keys = keys or ABLATION_KEYS
     variants = []
     for pair in pairs:
-        label, _, path = pair.partition("=")
+        label, _, path = pair.rpartition("=")  # labels may hold "=" (N=5), paths rarely do
         variants.append((label, collect(pathlib.Path(path))))
     combos = sorted({(part, dt) for _, found in variants for part, by in found.items() for dt in by})
     for part, dt in combos:

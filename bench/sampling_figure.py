@@ -31,7 +31,7 @@ def main():
     full_runs = collect(pathlib.Path(full_dir))[part][datatype]
     lines = {}
     for arg in sys.argv[6:]:
-        spec, _, path = arg.partition("=")
+        spec, _, path = arg.rpartition("=")
         sampler, _, n = spec.partition(":")
         runs = collect(pathlib.Path(path)).get(part, {}).get(datatype)
         if runs:

@@ -1,15 +1,10 @@
 #include "zoomdiff/cli/common.hpp"
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <limits>
 #include <map>
 #include <new>
 #include <thread>
-
-#include <malloc.h>
 
 #include <cpl_conv.h>
 #include <gdal.h>
@@ -19,6 +14,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "zoomdiff/core/allocator.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/world.hpp"
 
@@ -58,22 +54,6 @@ void configure_logging(const CommonOptions& options) {
     }
     logger->set_level(level);
     spdlog::set_default_logger(logger);
-}
-
-/// glibc's malloc serves every block above 128 KiB-32 MiB (its adaptive threshold) with a fresh
-/// mmap and unmaps it on free, so each large tensor a step allocates page-faults anew: measured by
-/// bench/model_bench --heap-malloc, a sampling step took 1.8x and a training step 2x as long as
-/// with the heap only. The tools therefore take every block from the brk heap and keep up to 2 GiB
-/// of freed memory for reuse. ZOOMDIFF_MALLOC=glibc keeps glibc's defaults.
-void use_heap_malloc() {
-    const char* choice = std::getenv("ZOOMDIFF_MALLOC");
-    if (choice != nullptr && std::strcmp(choice, "glibc") == 0) {
-        spdlog::debug("malloc: glibc's defaults (ZOOMDIFF_MALLOC=glibc)");
-        return;
-    }
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
-    spdlog::debug("malloc: heap only, freed memory kept for reuse (ZOOMDIFF_MALLOC=glibc: glibc's defaults)");
 }
 
 }  // namespace
@@ -175,7 +155,9 @@ int run_tool(CLI::App& app, CommonOptions& options, int argc, const char* const*
     }
     options.command_line = join_command_line(argc, argv);
     configure_logging(options);
-    use_heap_malloc();
+    // Heap-only malloc by default (core/allocator.hpp: 1.7-2x faster model steps); ZOOMDIFF_MALLOC=glibc
+    // keeps glibc's defaults.
+    spdlog::debug("malloc: {}", core::to_string(core::set_malloc_mode(core::MallocMode::kHeap)));
     const unsigned int cores = std::thread::hardware_concurrency();
     if (cores > 0 && options.threads > static_cast<int>(cores)) {
         spdlog::warn("--threads {} is more than this machine's {} cores: using {} (more threads only contend)",
