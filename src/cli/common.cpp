@@ -68,9 +68,9 @@ std::string version_text(const std::string& tool, const std::string& more) {
     int proj_patch = 0;
     OSRGetPROJVersion(&proj_major, &proj_minor, &proj_patch);
     std::string text = fmt::format("{} {} (commit {})\n", tool, ZOOMDIFF_VERSION, ZOOMDIFF_GIT_COMMIT);
-    text += fmt::format("GDAL {}, PROJ {}.{}.{}, HDF5 {}.{}.{}, spdlog {}.{}.{}, fmt {}\n", GDALVersionInfo("RELEASE_NAME"),
-                        proj_major, proj_minor, proj_patch, h5_major, h5_minor, h5_release, SPDLOG_VER_MAJOR,
-                        SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION);
+    text += fmt::format("GDAL {}, PROJ {}.{}.{}, HDF5 {}.{}.{}, spdlog {}.{}.{}, fmt {}\n",
+                        GDALVersionInfo("RELEASE_NAME"), proj_major, proj_minor, proj_patch, h5_major, h5_minor,
+                        h5_release, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION);
     if (!more.empty()) text += more + (more.back() == '\n' ? "" : "\n");
     return text;
 }

@@ -42,11 +42,13 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option("--steps_per_segment", request.steps_per_segment,
                    "Respaced sampling: visit N evenly spaced steps of each segment (always its top and last "
                    "steps) instead of every step; 0: every step (the reference's); default: the model's config "
-                   "(sampler.steps_per_segment). Network calls fall from T to 3N. Measured against full sampling: docs/sampling.md")
+                   "(sampler.steps_per_segment). Network calls fall from T to 3N. Recommended: half a "
+                   "segment's steps (10 of 20 at sample.yaml/uomo.yaml), measured inside full sampling's seed-to-seed band on every metric; "
+                   "docs/sampling.md")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--sampler", request.sampler,
-                   "ddpm (ancestral steps, the reference's) or ddim (deterministic at --eta 0); default: the "
-                   "model's config (sampler.method)")
+                   "ddpm (ancestral steps, the reference's) or ddim (deterministic at --eta 0; measured rougher "
+                   "series at the small configs, docs/sampling.md); default: the model's config (sampler.method)")
         ->check(CLI::IsMember({"ddpm", "ddim"}));
     app.add_option("--eta", request.eta,
                    "DDIM's share of the ancestral noise, in [0, 1] (0: deterministic); default: the model's "
