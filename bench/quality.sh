@@ -21,7 +21,8 @@
 #                            that reuses the trained models of another out_dir via QUALITY_RUNS)
 #        QUALITY_RUNS        folder whose runs/ to reuse instead of training (ablations of sampling)
 #        QUALITY_NSAMPLE     samples per tile (default 10; CRPS needs 10)
-#        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default template, as the main job)
+#        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default none, as the main job since
+#                            issue 18's second round; template is the reference's)
 #        QUALITY_THREADS     --threads of training and sampling (default: all cores)
 #        ZOOMDIFF_BUILD_DIR  (default build)
 # Finished steps are reused (a run with model.pt, a results file, a metrics.json); delete to redo.
@@ -37,7 +38,7 @@ holdout=${QUALITY_HOLDOUT:-6}
 uomo_config=${QUALITY_UOMO_CONFIG:-$root/configs/uomo.yaml}
 sample_config=${QUALITY_SAMPLE_CONFIG:-$root/configs/sample.yaml}
 nsample=${QUALITY_NSAMPLE:-10}
-sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-template}
+sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-none}
 runs_from=${QUALITY_RUNS:-$out}
 read -r -a train_flags <<< "${QUALITY_TRAIN_FLAGS:-}"
 read -r -a infer_flags <<< "${QUALITY_INFER_FLAGS:-}"
@@ -126,7 +127,7 @@ for seed in $seeds; do
           --out "$data/Nanchang/cond/Nanchang_cond.h5" "${quiet[@]}"
         for dt in $datatypes; do
           train "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$sample_config" "$seed"
-          # As the main job: template calibration against the city itself, scored inside the mask.
+          # As the main job: the city's own scale (or QUALITY_SAMPLE_CALIBRATION), scored inside the mask.
           generate_and_score "$dir" "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$seed" "$sample_calibration" --mask
         done ;;
       *) echo "quality.sh: unknown part '$part' (uomo, sample)" >&2; exit 2 ;;

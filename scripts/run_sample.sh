@@ -8,7 +8,8 @@
 #            interrupted training run)
 #   --quick  the reduced size CI runs (e2e.run_sample): 12 epochs, 2 samples per tile (CRPS, which
 #            needs 10, is then reported as n/a); outputs default to out/sample_quick
-# ZOOMDIFF_SEED (default 1) seeds every step; ZOOMDIFF_NSAMPLE (default 10) sets the full run's samples.
+# ZOOMDIFF_SEED (default 1) seeds every step; ZOOMDIFF_NSAMPLE (default 10) sets the full run's samples;
+# ZOOMDIFF_CALIBRATION (default none: the city's own training scaler) or template (the reference's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
@@ -79,13 +80,19 @@ for datatype in traffic user; do
 done
 
 # Maps of the sample city at 2000, 1000 and 500 m from each model (complete outputs are reused).
+# The city is the one the models were trained on, so its own training scaler gives the model's scale
+# (calibration none). The reference's template calibration raises every value to a power near 2
+# to match the template's peak-to-mean, which doubles the hour-to-hour noise and bends the weekly
+# profile (weekly-profile L1 ~24-29 against 8.5 over seeds; docs/recipe.md);
+# ZOOMDIFF_CALIBRATION=template runs it as the reference would.
+calibration=${ZOOMDIFF_CALIBRATION:-none}
 results="$out/results"
 for datatype in traffic user; do
   infer_force=()
   [ $force -eq 1 ] && infer_force=(--force)
   "$build/zoomdiff_infer" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
     --modelfolder "$out/runs/Nanchang_${datatype}" --nsample "$nsample" --format h5,npz,geotiff \
-    --shp_path "$sample/boundary/nanchang_sample.shp" --seed "$seed" --out "$results" \
+    --calibration "$calibration" --shp_path "$sample/boundary/nanchang_sample.shp" --seed "$seed" --out "$results" \
     "${infer_force[@]}"
 done
 

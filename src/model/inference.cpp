@@ -200,10 +200,16 @@ struct Calibration {
     std::string label;
 };
 
-/// γ from the 500 m sample mean of the clipped, normalised outputs, as the reference computes it;
+/// γ from the 500 m sample mean of the clipped, normalised outputs, as the reference computes it
+/// (`template`), or, ours (`template_each`), so that each sample's own peak-to-mean matches the
+/// template's on average: a mean over several samples has a lower peak than any one of them, so the
+/// γ it asks for stretches every single sample further (with one sample both are the reference's).
 /// y = factor · max(x, 0)^γ is then applied to every sample of every scale.
-Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean) {
-    const auto x0 = x500.clamp_min(0).mean(1).to(torch::kCPU, torch::kFloat).contiguous();  // (N, 168, 4, 4)
+Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean, bool each) {
+    const auto clipped = x500.clamp_min(0).to(torch::kCPU, torch::kFloat).contiguous();  // (N, S, 168, 4, 4)
+    // One row per map whose peak-to-mean is matched: the sample mean, or every sample.
+    const auto maps = each ? clipped.transpose(0, 1).reshape({clipped.size(1), -1})
+                           : clipped.mean(1).reshape({1, -1}).contiguous();
     const double r = t.pop_mean > 0 ? pop_mean / t.pop_mean : 1.0;
     const double target = t.data_mean > 0 ? t.data_max / t.data_mean : 1.0;
     Calibration c;
@@ -211,9 +217,11 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
     double best = std::numeric_limits<double>::infinity();
     for (int i = 0; i < kGammaSteps; ++i) {
         const double gamma = kGammaMin + (kGammaMax - kGammaMin) * i / (kGammaSteps - 1);
-        const auto p = x0.pow(static_cast<float>(gamma));
-        const double mean = p.mean().item<double>();
-        const double pmr = mean > 0 ? p.max().item<double>() / mean : std::numeric_limits<double>::infinity();
+        const auto p = maps.pow(static_cast<float>(gamma));
+        const auto mean = p.mean(1);
+        const auto ratio = std::get<0>(p.max(1)) / mean;
+        const double pmr = (mean > 0).all().item<bool>() ? ratio.mean().item<double>()
+                                                        : std::numeric_limits<double>::infinity();
         if (std::abs(pmr - target) < best) {
             best = std::abs(pmr - target);
             c.gamma = gamma;
@@ -221,9 +229,9 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
     }
     // The factor over every sample (not the sample mean): with one sample exactly the
     // reference's; with several, the mean of the calibrated samples is r·μ_T as well.
-    const double mean = x500.clamp_min(0).to(torch::kCPU, torch::kDouble).pow(c.gamma).mean().item<double>();
+    const double mean = clipped.to(torch::kDouble).pow(c.gamma).mean().item<double>();
     c.factor = mean > 0 ? r * t.data_mean / mean : 0.0;
-    c.label = "template:" + t.city;
+    c.label = std::string(each ? "template_each:" : "template:") + t.city;
     spdlog::info("calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> gamma {:.4f}",
                  t.city, r, r * t.data_mean, target, c.gamma);
     return c;
@@ -412,8 +420,9 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
                         "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
         }
     }
-    const Calibration cal = r.calibration == "template" ? template_calibration(x500, *templ, c.pop_mean)
-                                                        : scaler_calibration(*templ, c.pop_mean);
+    const Calibration cal = r.calibration == "none"
+                                ? scaler_calibration(*templ, c.pop_mean)
+                                : template_calibration(x500, *templ, c.pop_mean, r.calibration == "template_each");
 
     io::CityMaps maps;
     maps.city = c.city;
@@ -753,8 +762,9 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             throw Error("--format", fmt::format("unknown format '{}'", f), "Use h5, npz and/or geotiff");
         }
     }
-    if (r.calibration != "template" && r.calibration != "none") {
-        throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration), "Use template or none");
+    if (r.calibration != "template" && r.calibration != "template_each" && r.calibration != "none") {
+        throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration),
+                    "Use template, template_each or none");
     }
     if (r.nsample < 1 || r.batch_size < 1) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1", "Pass a positive number");

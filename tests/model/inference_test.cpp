@@ -108,6 +108,32 @@ TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
     EXPECT_EQ(npz.info("data_500m").dtype, "<f4");
 }
 
+TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSample) {
+    // template_each fits gamma to the samples' own peak-to-mean, template to the sample mean's (a
+    // mean of several samples peaks lower, so it asks for a larger gamma); with one sample they agree.
+    InferenceFixture f;
+    const auto gamma_and_samples = [&](const std::string& out, const std::string& calibration, std::int64_t n) {
+        auto r = f.request(out, "Wuhan");
+        r.calibration = calibration;
+        r.nsample = n;
+        r.formats = {"h5"};
+        infer(r);
+        const auto file = io::H5File::open_read(r.out / "Wuhan_traffic.h5");
+        const auto metrics = nlohmann::json::parse(file.attr_string("/", "metrics"));
+        EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
+                    1e-3 * metrics.at("target_mean").get<double>());
+        EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind(calibration + ":", 0), 0U);
+        return std::pair{metrics.at("gamma").get<double>(), file.read<float>("/500m/samples").values()};
+    };
+    const auto one_template = gamma_and_samples("t1", "template", 1);
+    const auto one_each = gamma_and_samples("e1", "template_each", 1);
+    EXPECT_EQ(one_template.first, one_each.first);
+    EXPECT_EQ(one_template.second, one_each.second);
+    const auto several_template = gamma_and_samples("t4", "template", 4);
+    const auto several_each = gamma_and_samples("e4", "template_each", 4);
+    EXPECT_LT(several_each.first, several_template.first);
+}
+
 TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     InferenceFixture f;
     auto a = f.request("a", "Wuhan");
