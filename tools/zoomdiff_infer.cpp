@@ -1,10 +1,12 @@
 // zoomdiff_infer: multi-scale maps for any city (the reference's ZoomDiff_infer.py).
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/infer_flags.hpp"
+#include "zoomdiff/core/omp_wait.hpp"
 #include "zoomdiff/model/inference.hpp"
 #include "zoomdiff/model/runtime.hpp"
 
 int main(int argc, char** argv) {
+    zoomdiff::core::prefer_passive_openmp(argv);  // before LibTorch starts its threads
     CLI::App app{"", "zoomdiff_infer"};
     zoomdiff::cli::CommonOptions common;
     common.more_versions = zoomdiff::model::runtime_versions;

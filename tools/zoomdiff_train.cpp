@@ -1,10 +1,12 @@
 // zoomdiff_train: train ZoomDiff on one or more cities (the reference's ZoomDiff_train.py).
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/train_flags.hpp"
+#include "zoomdiff/core/omp_wait.hpp"
 #include "zoomdiff/model/runtime.hpp"
 #include "zoomdiff/model/training.hpp"
 
 int main(int argc, char** argv) {
+    zoomdiff::core::prefer_passive_openmp(argv);  // before LibTorch starts its threads
     CLI::App app{"", "zoomdiff_train"};
     zoomdiff::cli::CommonOptions common;
     common.more_versions = zoomdiff::model::runtime_versions;

@@ -9,6 +9,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "zoomdiff/core/omp_wait.hpp"
+
 namespace zoomdiff::model {
 namespace {
 
@@ -43,8 +45,8 @@ std::string runtime_versions() {
     if (torch::cuda::is_available()) {
         cuda = fmt::format("{} device(s)", torch::cuda::device_count());
     }
-    return fmt::format("LibTorch {} (CPU capability {}; CUDA: {})\nBLAS: {}\n", TORCH_VERSION, cpu_capability(), cuda,
-                       blas_core());
+    return fmt::format("LibTorch {} (CPU capability {}; CUDA: {})\nBLAS: {}\nOpenMP wait policy: {}\n", TORCH_VERSION,
+                       cpu_capability(), cuda, blas_core(), core::openmp_wait_policy());
 }
 
 }  // namespace zoomdiff::model

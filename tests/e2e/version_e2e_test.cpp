@@ -56,6 +56,21 @@ TEST(VersionE2E, TheCpuCapabilityIsTheOneInUse) {
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     EXPECT_TRUE(has(r.stdout_text, "CPU capability NO AVX")) << r.stdout_text;
 }
+
+TEST(VersionE2E, TorchToolsWaitPassivelyUnlessTheEnvironmentChose) {
+    // libgomp reads its wait policy when it loads: the tool re-executes itself with
+    // OMP_WAIT_POLICY=PASSIVE (bench/omp_wait_bench.sh) unless the user set one.
+    TempDir tmp;
+    const ToolRun chosen_by_tool = run_tool(
+        "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " ZOOMDIFF_ZOOMDIFF_INFER_EXE, "--version", tmp.path());
+    ASSERT_EQ(chosen_by_tool.exit_code, 0) << chosen_by_tool.stderr_text;
+    EXPECT_TRUE(has(chosen_by_tool.stdout_text, "OpenMP wait policy: PASSIVE (zoomdiff's default"))
+        << chosen_by_tool.stdout_text;
+    const ToolRun chosen_by_user =
+        run_tool("OMP_WAIT_POLICY=ACTIVE " ZOOMDIFF_ZOOMDIFF_INFER_EXE, "--version", tmp.path());
+    ASSERT_EQ(chosen_by_user.exit_code, 0) << chosen_by_user.stderr_text;
+    EXPECT_TRUE(has(chosen_by_user.stdout_text, "OpenMP wait policy: ACTIVE\n")) << chosen_by_user.stdout_text;
+}
 #endif
 
 }  // namespace
