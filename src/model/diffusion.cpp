@@ -296,13 +296,16 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
         for (std::size_t i = 0; i < schedule_.segments.size(); ++i) {
             const auto& segment = schedule_.segments[i];
             const auto visited = visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment);
+            // The previous segment's end under this segment's division operator: the noise prior of
+            // every step here (and, with coarse starts, the start), the same for the whole segment.
+            Tensor previous_divided;
             if (i >= 1) {
+                previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
                 z = noise.normal(shape, DrawRole::kReset).to(device);  // fresh noise (MODEL.md §3.7 a) ...
                 if (sampler_.segment_start == SegmentStart::kCoarse) {
                     // ... or, ours, the coarser result at this segment's top noise level.
                     const float top = segment.alpha_f32[static_cast<std::size_t>(visited.front())];
-                    z = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse) * std::sqrt(top) +
-                        z * std::sqrt(1.0F - top);
+                    z = previous_divided * std::sqrt(top) + z * std::sqrt(1.0F - top);
                 }
             }
             for (std::size_t j = 0; j < visited.size(); ++j) {
@@ -320,9 +323,7 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                 const float root_rest = std::sqrt(1.0F - alpha);
 
                 Tensor prior;
-                Tensor previous_divided;
                 if (i >= 1) {
-                    previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
                     prior = (z - previous_divided * std::sqrt(alpha)) / root_rest;
                 } else {
                     (void)noise.normal(shape, DrawRole::kDiscarded);

@@ -662,18 +662,25 @@ TileSamples load_shard(const Block& b, std::int64_t nsample) {
 
 // ---- the two ways to run -------------------------------------------------------------------------
 
+/// The run's sampler (the model config's `sampler` section with the flags' overrides), its cost
+/// logged. Both ways count progress in network calls per tile, so rate and ETA hold for any
+/// --steps_per_segment.
+MultiScaleDiffusion run_sampler(const InferSetup& setup) {
+    MultiScaleDiffusion diffusion(setup.model.net);
+    diffusion.set_sampler(setup.model.config.sampler);
+    const auto& sampler = diffusion.sampler();
+    spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment)",
+                 diffusion.calls_per_sample(), to_string(sampler.method),
+                 sampler.steps_per_segment == 0 ? std::string("every") : std::to_string(sampler.steps_per_segment));
+    return diffusion;
+}
+
 /// One process: each city sampled batch by batch in memory, then written.
 void run_single(const InferRequest& r, const InferSetup& setup, const std::vector<data::ConditionTiles>& cities,
                 core::Progress& progress) {
     std::int64_t total = 0;
     for (const auto& c : cities) total += c.tiles;
-    MultiScaleDiffusion diffusion(setup.model.net);
-    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
-    // Counted in network calls per tile, so the rate and ETA hold for any --steps_per_segment.
-    spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment)",
-                 diffusion.calls_per_sample(), to_string(diffusion.sampler().method),
-                 diffusion.sampler().steps_per_segment == 0 ? std::string("every")
-                                                             : std::to_string(diffusion.sampler().steps_per_segment));
+    MultiScaleDiffusion diffusion = run_sampler(setup);
     const auto calls = diffusion.calls_per_sample() * r.nsample;
     progress.start("sampling", static_cast<std::uint64_t>(total * calls), "tile steps");
     for (const auto& c : cities) {
@@ -718,8 +725,7 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
                  (r.out / "shards").string(), missing.size(), hi - lo, mine);
 
     const auto started = std::chrono::steady_clock::now();
-    MultiScaleDiffusion diffusion(setup.model.net);
-    diffusion.set_sampler(setup.model.config.sampler);  // the run's config, or --segment_start / --clip_x0
+    MultiScaleDiffusion diffusion = run_sampler(setup);
     const auto calls = diffusion.calls_per_sample() * r.nsample;
     progress.start("sampling", static_cast<std::uint64_t>(mine * calls), "tile steps");
     on_every_rank(&group, world, "sampling", [&] {

@@ -2,8 +2,8 @@
 // OpenMP's wait policy for the torch tools. libgomp reads OMP_WAIT_POLICY / GOMP_SPINCOUNT once,
 // when it loads, before main runs; so a tool that wants another default must set it and re-execute
 // itself. Measured by bench/omp_wait_bench.sh (sample.yaml training, 2 threads on 2 cores):
-// passive waiting costs ~3 % on an idle machine and is 2.9x faster beside one busy process, where
-// spinning threads fight the other process for the cores (0.64 against 1.82 s per epoch).
+// passive waiting costs 0-3 % on an idle machine (two runs) and is 2.7-2.9x faster beside one busy
+// process, where spinning threads fight the other process for the cores (0.66 against 1.78 s per epoch).
 
 namespace zoomdiff::core {
 

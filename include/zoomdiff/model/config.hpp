@@ -121,8 +121,8 @@ struct DiffusionConfig {
     int spatial_scale_coarse = 3;
     /// Ours (issue 18): the diffusion runs on (x - data_mean) / data_std of the MinMax-scaled
     /// series x, and the sampler returns x again. The reference diffuses x itself (mean 0, std 1
-    /// here): traffic scaled to [0, 1] has a std near 0.2 (0.196 on the sample city), so against unit noise the signal only
-    /// shows in the last few steps of every segment. `standardize: true` has zoomdiff_train measure
+    /// here): traffic scaled to [0, 1] has a std near 0.2 (0.196 on the sample city), so against
+    /// unit noise the signal only shows in the last few steps of every segment. `standardize: true` has zoomdiff_train measure
     /// both on the training tiles of a new run and record them in its config.yaml.
     bool standardize = false;
     double data_mean = 0.0;
