@@ -87,6 +87,10 @@ void validate(const ModelConfig& c, const std::string& source) {
             "betas must satisfy 0 < beta_start <= beta_end < 1");
     require(std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
             "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
+    require(d.transform == ValueTransform::kNone || d.standardize, source,
+            "'diffusion.transform: log' needs 'diffusion.standardize: true' (log values are far from mean 0, std 1)");
+    require(std::isfinite(d.log_offset) && d.log_offset > 0 && std::isfinite(d.log_scale) && d.log_scale >= 0, source,
+            "'diffusion.log_offset' must be a positive number and 'diffusion.log_scale' a non-negative one");
     require(d.time_scale >= 1 && d.time_scale <= 5, source,
             "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");
     require(d.spatial_scale_coarse >= 1 && d.spatial_scale_coarse <= 3, source,
@@ -200,6 +204,15 @@ SegmentStart parse_segment_start(const std::string& text, const std::string& sou
                 "(fresh noise, the reference's sampler)");
 }
 
+const char* to_string(ValueTransform transform) { return transform == ValueTransform::kLog ? "log" : "none"; }
+
+ValueTransform parse_value_transform(const std::string& text, const std::string& source) {
+    if (text == "none") return ValueTransform::kNone;
+    if (text == "log") return ValueTransform::kLog;
+    throw Error(source, fmt::format("unknown value transform '{}'", text),
+                "Use none (the scaled series itself, the reference's) or log (log(1 + x / kappa), with standardize: true)");
+}
+
 const char* to_string(SamplerMethod method) { return method == SamplerMethod::kDdim ? "ddim" : "ddpm"; }
 
 SamplerMethod parse_sampler_method(const std::string& text, const std::string& source) {
@@ -266,6 +279,11 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     diffusion.read("standardize", d.standardize);
     diffusion.read("data_mean", d.data_mean);
     diffusion.read("data_std", d.data_std);
+    std::string transform(to_string(d.transform));
+    diffusion.read("transform", transform);
+    d.transform = parse_value_transform(transform, source + ": diffusion.transform");
+    diffusion.read("log_offset", d.log_offset);
+    diffusion.read("log_scale", d.log_scale);
     int side_dim = 0;  // the reference inserts it at run time; derived here, so ignored
     diffusion.read("side_dim", side_dim);
     const auto multi_scale = diffusion.child("multi_scale");
@@ -364,6 +382,10 @@ std::string to_yaml(const ModelConfig& c) {
     if (d.standardize || d.standardized()) {
         text += fmt::format("  standardize: {}\n  data_mean: {}\n  data_std: {}\n", d.standardize ? "true" : "false",
                             d.data_mean, d.data_std);
+    }
+    if (d.transform != ValueTransform::kNone) {
+        text += fmt::format("  transform: {}\n  log_offset: {}\n  log_scale: {}\n", to_string(d.transform), d.log_offset,
+                            d.log_scale);
     }
     text += fmt::format(
         "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"

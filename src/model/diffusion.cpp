@@ -28,6 +28,20 @@ Tensor block_mean(const Tensor& x, std::int64_t axis, std::int64_t groups) {
     return grouped.mean(axis + 1, /*keepdim=*/true).expand(split).reshape(sizes);
 }
 
+/// MinMax-scaled series -> the diffusion's units: diffusion.transform, then diffusion.standardize.
+Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
+    if (d.log_transformed()) x = torch::log1p(x / static_cast<float>(d.log_scale));
+    if (d.standardized()) x = (x - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
+    return x;
+}
+
+/// The inverse, in place. Under transform: log, values below the log's zero (a negative series,
+/// which no count can be) come back as 0.
+void from_diffusion_units(Tensor& y, const DiffusionConfig& d) {
+    if (d.standardized()) y.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
+    if (d.log_transformed()) y.clamp_min_(0.0F).expm1_().mul_(static_cast<float>(d.log_scale));
+}
+
 Tensor float_table(const std::vector<float>& values) {
     return torch::tensor(at::ArrayRef<float>(values), torch::kFloat);
 }
@@ -172,7 +186,14 @@ Tensor ReplayNoise::steps(std::int64_t count, std::int64_t /*num_steps*/) {
 // ---- losses ---------------------------------------------------------------------------------
 
 MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
-    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)), sampler_(net_->config().sampler) {}
+    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)), sampler_(net_->config().sampler) {
+    const auto& d = net_->config().diffusion;
+    if (d.log_transformed() && !(d.log_scale > 0)) {
+        throw std::invalid_argument(
+            "diffusion.transform is log but diffusion.log_scale was never measured: zoomdiff_train measures it when it "
+            "starts a model (diffusion.standardize: true)");
+    }
+}
 
 Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditions& conditions,
                                            const Tensor& steps, NoiseSource& noise) {
@@ -180,7 +201,7 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
     const int coarse = net_->config().diffusion.spatial_scale_coarse;
     const auto& d = net_->config().diffusion;
     auto data = x0.to(device, torch::kFloat);
-    if (d.standardized()) data = (data - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
+    data = to_diffusion_units(data, d);
     const auto cpu_steps = steps.to(torch::kCPU, torch::kLong);
     auto eps_all = torch::empty_like(data);
     auto noisy_all = torch::empty_like(data);
@@ -284,10 +305,10 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
     out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
-    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (diffusion.standardize).
+    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (transform, standardize).
     const auto& standard = net_->config().diffusion;
-    const double clip_low = (0.0 - standard.data_mean) / standard.data_std;
-    const double clip_high = (1.0 - standard.data_mean) / standard.data_std;
+    const double clip_low = (standard.transformed(0.0) - standard.data_mean) / standard.data_std;
+    const double clip_high = (standard.transformed(1.0) - standard.data_mean) / standard.data_std;
 
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);
@@ -397,10 +418,13 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
             out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);
         }
     }
-    if (standard.standardized()) {  // back to the MinMax-scaled series
-        for (auto* t : {&out.samples, &out.segment_ends}) {
-            t->mul_(static_cast<float>(standard.data_std)).add_(static_cast<float>(standard.data_mean));
-        }
+    // Back to the MinMax-scaled series. A segment's end under transform: log holds block means of log
+    // values; the coarser scales a sample reports are then the block means of its 500 m result.
+    from_diffusion_units(out.samples, standard);
+    if (standard.log_transformed()) {
+        out.segment_ends.copy_(out.samples.unsqueeze(2).expand_as(out.segment_ends));
+    } else {
+        from_diffusion_units(out.segment_ends, standard);
     }
     net_->train(was_training);
     return out;

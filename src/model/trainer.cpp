@@ -273,9 +273,10 @@ void set_lr(torch::optim::Adam& optimizer, double lr) {
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
-/// diffusion.standardize: mean and standard deviation of every scaled value of the training tiles
-/// (validation tiles excluded), in float64, recorded in the run's config.
-void measure_standardization(ModelConfig& config, const std::vector<data::CityTrainingData>& data) {
+/// Mean and standard deviation, in float64, of `value` of every scaled value of the training tiles
+/// (validation tiles excluded); {0, 0} for fewer than two values.
+template <typename Value>
+std::pair<double, double> training_moments(const std::vector<data::CityTrainingData>& data, Value value) {
     double sum = 0.0;
     double squares = 0.0;
     double count = 0.0;
@@ -284,19 +285,33 @@ void measure_standardization(ModelConfig& config, const std::vector<data::CityTr
         for (const auto t : city.train) {
             const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
             for (std::size_t i = 0; i < per_tile; ++i) {
-                sum += values[i];
-                squares += static_cast<double>(values[i]) * values[i];
+                const double v = value(static_cast<double>(values[i]));
+                sum += v;
+                squares += v * v;
             }
             count += static_cast<double>(per_tile);
         }
     }
-    if (count < 2) return;
+    if (count < 2) return {0.0, 0.0};
     const double mean = sum / count;
-    const double variance = std::max(0.0, squares / count - mean * mean);
-    config.diffusion.data_mean = mean;
-    config.diffusion.data_std = variance > 0 ? std::sqrt(variance) : 1.0;
-    spdlog::info("diffusion.standardize: the training tiles' scaled values have mean {:.6g} and std {:.6g}",
-                 config.diffusion.data_mean, config.diffusion.data_std);
+    return {mean, std::sqrt(std::max(0.0, squares / count - mean * mean))};
+}
+
+/// diffusion.standardize (and diffusion.transform: log): κ = log_offset × the training tiles' mean,
+/// then the mean and standard deviation of the transformed values, recorded in the run's config.
+void measure_standardization(ModelConfig& config, const std::vector<data::CityTrainingData>& data) {
+    auto& d = config.diffusion;
+    if (d.log_transformed()) {
+        const double mean = training_moments(data, [](double x) { return x; }).first;
+        d.log_scale = d.log_offset * (mean > 0 ? mean : 1.0);
+        spdlog::info("diffusion.transform log: kappa = {} x the training mean = {:.6g}", d.log_offset, d.log_scale);
+    }
+    const auto [mean, std] = training_moments(data, [&d](double x) { return d.transformed(x); });
+    if (std <= 0 && mean == 0) return;
+    d.data_mean = mean;
+    d.data_std = std > 0 ? std : 1.0;
+    spdlog::info("diffusion.standardize: the training tiles' {}values have mean {:.6g} and std {:.6g}",
+                 d.log_transformed() ? "log-transformed " : "scaled ", d.data_mean, d.data_std);
 }
 
 /// train.ema: an exponential moving average of the trainable weights, kept beside them. Off

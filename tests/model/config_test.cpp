@@ -1,5 +1,6 @@
 #include "zoomdiff/model/config.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "support/errors.hpp"
@@ -256,6 +257,23 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
     EXPECT_EQ(fast.sampler.method, SamplerMethod::kDdim);
     EXPECT_DOUBLE_EQ(fast.sampler.eta, 0.5);
     expect_same(parse_model_config(to_yaml(fast), "round trip"), fast);
+
+    EXPECT_EQ(base.diffusion.transform, ValueTransform::kNone);
+    EXPECT_EQ(to_yaml(base).find("transform"), std::string::npos) << "written only when set";
+    const ModelConfig logged = parse_model_config(
+        "diffusion: {standardize: true, transform: log, log_offset: 0.25, log_scale: 0.03}\n", "cfg");
+    EXPECT_TRUE(logged.diffusion.log_transformed());
+    EXPECT_DOUBLE_EQ(logged.diffusion.log_offset, 0.25);
+    EXPECT_DOUBLE_EQ(logged.diffusion.log_scale, 0.03);
+    EXPECT_DOUBLE_EQ(logged.diffusion.transformed(0.03), std::log(2.0));
+    const ModelConfig logged_again = parse_model_config(to_yaml(logged), "round trip");
+    EXPECT_EQ(logged_again.diffusion.transform, ValueTransform::kLog);
+    EXPECT_DOUBLE_EQ(logged_again.diffusion.log_offset, 0.25);
+    EXPECT_DOUBLE_EQ(logged_again.diffusion.log_scale, 0.03);
+    for (const char* bad : {"diffusion: {transform: log}\n", "diffusion: {standardize: true, transform: sqrt}\n",
+                            "diffusion: {standardize: true, transform: log, log_offset: 0}\n"}) {
+        EXPECT_THROW(parse_model_config(bad, "cfg"), Error) << bad;
+    }
 }
 
 /// Every key away from its base.yaml value.

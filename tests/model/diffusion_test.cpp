@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -449,6 +450,41 @@ TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
     const auto expected = plain.sample(conditions_, 1, d);
     EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + 0.25F, 1e-6, 1e-6));
     EXPECT_TRUE(torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
+}
+
+TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult) {
+    // diffusion.transform: log: the loss of x0 is the plain model's loss of
+    // (log1p(x0 / kappa) - m) / s; a sample is kappa * expm1 of the plain model's (clamped at 0),
+    // and every segment end is the final 500 m sample (the coarser scales are its block means).
+    auto logged = config_;
+    logged.diffusion.standardize = true;
+    logged.diffusion.transform = ValueTransform::kLog;
+    logged.diffusion.log_scale = 0.0625;
+    logged.diffusion.data_mean = 1.5;
+    logged.diffusion.data_std = 0.5;
+    MultiScaleDiffusion plain(tiny_net(config_, 73));
+    MultiScaleDiffusion ours(tiny_net(logged, 73));
+    plain.net()->eval();
+    ours.net()->eval();
+    const auto x0 = clean_batch(kBatch, 74);
+    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
+    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
+    torch::NoGradGuard no_grad;
+    const auto units = (torch::log1p(x0 / 0.0625F) - 1.5F) / 0.5F;
+    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a), plain.loss(units, conditions_, b), 1e-6, 1e-6));
+    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
+    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
+    const auto got = ours.sample(conditions_, 1, c);
+    const auto expected = plain.sample(conditions_, 1, d);
+    const auto back = torch::expm1((expected.samples * 0.5F + 1.5F).clamp_min(0.0F)) * 0.0625F;
+    EXPECT_TRUE(torch::allclose(got.samples, back, 1e-5, 1e-6));
+    EXPECT_GE(got.samples.min().item<float>(), 0.0F) << "no negative counts";
+    for (std::int64_t j = 0; j < got.segment_ends.size(2); ++j) {
+        EXPECT_TRUE(torch::equal(got.segment_ends.select(2, j), got.samples)) << "segment " << j;
+    }
+    // A config that asks for the transform without a measured kappa cannot sample.
+    logged.diffusion.log_scale = 0.0;
+    EXPECT_THROW(MultiScaleDiffusion(tiny_net(logged, 73)), std::invalid_argument);
 }
 
 TEST_F(Sampler, ClippedCleanSeriesIsTheReferenceUpdateWhereNothingIsClamped) {

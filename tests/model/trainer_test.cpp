@@ -360,6 +360,18 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     EXPECT_EQ(train(resume).epochs_done, 4);
     EXPECT_EQ(read_text(f.run("both") / "model.pt"), before);
     EXPECT_EQ(load_model_config(f.run("both") / "config.yaml").diffusion.data_std, config.diffusion.data_std);
+
+    // diffusion.transform: log: kappa = log_offset x the training tiles' mean (the mean "both"
+    // measured on the same tiles), then the mean and std of the log values.
+    auto logged = f.request("log");
+    logged.config = recipe_config("log", "", ", standardize: true, transform: log, log_offset: 0.5");
+    train(logged);
+    const auto log_config = load_model_config(f.run("log") / "config.yaml");
+    EXPECT_EQ(log_config.diffusion.transform, ValueTransform::kLog);
+    EXPECT_NEAR(log_config.diffusion.log_scale, 0.5 * config.diffusion.data_mean, 1e-12);
+    EXPECT_GT(log_config.diffusion.data_mean, 0.0);
+    EXPECT_NE(log_config.diffusion.data_mean, config.diffusion.data_mean);
+    EXPECT_GT(log_config.diffusion.data_std, 0.0);
 }
 
 }  // namespace

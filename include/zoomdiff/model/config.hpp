@@ -3,6 +3,7 @@
 // The model configuration: the reference's base.yaml keys (reference/MODEL.md §1.1) plus
 // `model.condition_layout` (DESIGN §4). Torch-free, so tools and the data area can read it.
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -50,6 +51,18 @@ enum class SegmentStart { kNoise, kCoarse };
 const char* to_string(SegmentStart start);
 /// "noise" | "coarse"; anything else throws zoomdiff::Error naming `source`.
 SegmentStart parse_segment_start(const std::string& text, const std::string& source);
+
+/// Ours (issue 18): the map from the MinMax-scaled series x to what the diffusion runs on, before
+/// `diffusion.standardize`. `none` (the reference): x itself. `log`: log(1 + x / κ), κ =
+/// `diffusion.log_offset` × the training tiles' mean (zoomdiff_train measures it into
+/// `diffusion.log_scale`). Traffic and user counts span three orders of magnitude across cells; on
+/// the linear scale the small networks regress the cells to the mean (the spatial contrast
+/// compresses); on the log scale the spread is near Gaussian. The division operators then average
+/// log values, so the coarser scales a sample reports are block means of its 500 m result.
+enum class ValueTransform { kNone, kLog };
+const char* to_string(ValueTransform transform);
+/// "none" | "log"; anything else throws zoomdiff::Error naming `source`.
+ValueTransform parse_value_transform(const std::string& text, const std::string& source);
 
 /// Ours (issue 22, DESIGN §5): the update of one reverse step. `ddpm` (the reference): ancestral,
 /// the posterior q(x_prev | x_n, x0) with its variance; `ddim`: x_prev = √ᾱ_prev·x̂0 +
@@ -127,7 +140,13 @@ struct DiffusionConfig {
     bool standardize = false;
     double data_mean = 0.0;
     double data_std = 1.0;
+    ValueTransform transform = ValueTransform::kNone;
+    double log_offset = 0.1;  ///< κ as a fraction of the training tiles' mean (transform: log)
+    double log_scale = 0.0;   ///< κ in MinMax-scaled units, measured by zoomdiff_train (> 0 once trained)
     [[nodiscard]] bool standardized() const { return data_mean != 0.0 || data_std != 1.0; }
+    [[nodiscard]] bool log_transformed() const { return transform == ValueTransform::kLog; }
+    /// A MinMax-scaled value under `transform`, before standardisation.
+    [[nodiscard]] double transformed(double x) const { return log_transformed() ? std::log1p(x / log_scale) : x; }
 };
 
 struct NetworkConfig {
