@@ -4,7 +4,8 @@
 #   uomo    real held-out places: a UoMo-format .npz (default UoMo SD), whole places held out
 #           (uomo_import --holdout_locations 6 --holdout_seed <seed>): the training seed AND the
 #           held-out draw vary with the seed; generated zero-shot for the held-out places,
-#           --calibration none (the training scaler only, never the test patches' statistics)
+#           --calibration none (the training scaler only, never the test patches' statistics;
+#           QUALITY_UOMO_CALIBRATION to change)
 #   sample  the bundled sample city, in-sample (the main job's own demo: trained and scored on the
 #           city's 8 tiles; the eval tool has no tile subset yet, so no held-out tiles here)
 # then bench/quality_summary.py prints one table per part, scale and datatype (and the targets).
@@ -21,8 +22,10 @@
 #                            that reuses the trained models of another out_dir via QUALITY_RUNS)
 #        QUALITY_RUNS        folder whose runs/ to reuse instead of training (ablations of sampling)
 #        QUALITY_NSAMPLE     samples per tile (default 10; CRPS needs 10)
-#        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default none, as the main job since
-#                            issue 18's second round; template is the reference's)
+#        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default template_spatial, as the main
+#                            job; none is the training scaler, template the reference's)
+#        QUALITY_UOMO_CALIBRATION    the uomo part's --calibration (default none; template_spatial uses
+#                            the training places' statistics only, never the held-out ones)
 #        QUALITY_THREADS     --threads of training and sampling (default: all cores)
 #        ZOOMDIFF_BUILD_DIR  (default build)
 # Finished steps are reused (a run with model.pt, a results file, a metrics.json); delete to redo.
@@ -38,7 +41,8 @@ holdout=${QUALITY_HOLDOUT:-6}
 uomo_config=${QUALITY_UOMO_CONFIG:-$root/configs/uomo.yaml}
 sample_config=${QUALITY_SAMPLE_CONFIG:-$root/configs/sample.yaml}
 nsample=${QUALITY_NSAMPLE:-10}
-sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-none}
+sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-template_spatial}
+uomo_calibration=${QUALITY_UOMO_CALIBRATION:-none}
 runs_from=${QUALITY_RUNS:-$out}
 read -r -a train_flags <<< "${QUALITY_TRAIN_FLAGS:-}"
 read -r -a infer_flags <<< "${QUALITY_INFER_FLAGS:-}"
@@ -55,7 +59,7 @@ case " $parts " in *" uomo "*) [ -f "$npz" ] || { echo "quality.sh: $npz not fou
   echo "seeds: $seeds"; echo "parts: $parts"; echo "datatypes: $datatypes"; echo "npz: $npz"
   echo "holdout: $holdout"; echo "uomo_config: $uomo_config"; echo "sample_config: $sample_config"
   echo "train_flags: ${QUALITY_TRAIN_FLAGS:-}"; echo "infer_flags: ${QUALITY_INFER_FLAGS:-}"
-  echo "runs_from: $runs_from"; echo "nsample: $nsample"; echo "sample_calibration: $sample_calibration"; echo "threads: ${QUALITY_THREADS:-all cores}"; echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "runs_from: $runs_from"; echo "nsample: $nsample"; echo "sample_calibration: $sample_calibration"; echo "uomo_calibration: $uomo_calibration"; echo "threads: ${QUALITY_THREADS:-all cores}"; echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } > "$out/protocol.txt"
 now() { date +%s; }
 
@@ -109,7 +113,7 @@ for seed in $seeds; do
         fi
         for dt in $datatypes; do
           train "$runs/UoMoQ_$dt" UoMoQ "$dt" "$data" "$uomo_config" "$seed"
-          generate_and_score "$dir" "$runs/UoMoQ_$dt" UoMoQTest "$dt" "$data" "$seed" none \
+          generate_and_score "$dir" "$runs/UoMoQ_$dt" UoMoQTest "$dt" "$data" "$seed" "$uomo_calibration" \
             --train "$data/UoMoQ/data/UoMoQ_${dt}_data.h5"
         done ;;
       sample)

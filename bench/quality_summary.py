@@ -37,7 +37,7 @@ ROWS = [
     ("profile_l1", "weekly-profile L1", "low", lambda m: m["weekly_profile_error"]["l1"]),
     ("acf_cell", "ACF distance, per cell", "low", lambda m: per_sample_mean(m["acf_distance"]["per_cell"])),
     ("acf_city", "ACF distance, city total", "low", lambda m: per_sample_mean(m["acf_distance"]["city_total"])),
-    ("acf24", "mean |ΔACF| at 24 h", "low",
+    ("acf24", "mean \\|ΔACF\\| at 24 h", "low",
      lambda m: per_sample_mean(m["acf_distance"]["at_lags"][0]["per_cell_abs_diff"])),
     ("daily_rmse", "daily periodicity RMSE", "low", lambda m: per_sample_mean(m["periodicity_share"]["daily_rmse"])),
     ("spearman", "Spearman ρ of weekly totals", "high", lambda m: m["spatial_rank_correlation"].get("rho")),
@@ -127,6 +127,11 @@ def tables(out):
     targets(found)
 
 
+def plain(label):
+    """A table label outside a table: its escaped pipes as plain ones."""
+    return label.replace("\\|", "|")
+
+
 def targets(found):
     print("### Targets (issue 18; means over the seeds)\n")
     for dt, runs in found.get("sample", {}).items():
@@ -135,7 +140,7 @@ def targets(found):
         for key, limit, op in SAMPLE_TARGETS:
             mean, half, n = stats(runs, "500m", "zoomdiff", key)
             ok = mean is not None and (mean < limit if op == "<" else mean <= limit)
-            print(f"- sample city, in-sample, 500 m traffic, {ROW[key][0]} {op} {limit}: "
+            print(f"- sample city, in-sample, 500 m traffic, {plain(ROW[key][0])} {op} {limit}: "
                   f"{fmt_interval(mean, half)} ({n} seeds) — {'reached' if ok else 'NOT reached'}")
     for dt, runs in found.get("uomo", {}).items():
         for key in UOMO_BEAT:
@@ -147,7 +152,7 @@ def targets(found):
                 if zd is None or (b is not None and (zd >= b if better == "low" else zd <= b)):
                     worse.append(f"{name} {fmt(b)}")
             verdict = "beats every baseline" if not worse else "does NOT beat " + ", ".join(worse)
-            print(f"- UoMo held-out places, 500 m {dt}, {label}: ZoomDiff {fmt_interval(zd, zd_half)} ({n} seeds) — {verdict}")
+            print(f"- UoMo held-out places, 500 m {dt}, {plain(label)}: ZoomDiff {fmt_interval(zd, zd_half)} ({n} seeds) — {verdict}")
     print()
 
 

@@ -70,7 +70,7 @@ METRICS = [
     ("value JSD", ("eval", "value_jsd", "mean")),
     ("increment JSD", ("eval", "increment_jsd", "mean")),
     ("weekly-profile L1", ("eval", "weekly_profile_error", "l1")),
-    ("mean |ΔACF| at 24 h", ("eval", "acf24", None)),
+    ("mean \\|ΔACF\\| at 24 h", ("eval", "acf24", None)),
     ("daily periodicity RMSE", ("eval", "periodicity_share", "daily_rmse", "mean")),
     ("MMD²", ("eval", "mmd", "mean")),
     ("final train loss (mean of the last epoch's batches)", ("run", "train_loss")),

@@ -9,7 +9,8 @@
 #   --quick  the reduced size CI runs (e2e.run_sample): 12 epochs, 2 samples per tile (CRPS, which
 #            needs 10, is then reported as n/a); outputs default to out/sample_quick
 # ZOOMDIFF_SEED (default 1) seeds every step; ZOOMDIFF_NSAMPLE (default 10) sets the full run's samples;
-# ZOOMDIFF_CALIBRATION (default none: the city's own training scaler) or template (the reference's).
+# ZOOMDIFF_CALIBRATION (default template_spatial; none: the city's own training scaler; template: the
+# reference's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
@@ -32,12 +33,21 @@ else
   nsample=${ZOOMDIFF_NSAMPLE:-10}
 fi
 started=$SECONDS
+# One line when a phase starts and one with its duration when it ends.
+phase_t=$SECONDS
+phase() { phase_t=$SECONDS; echo "run_sample: [$1] $2" >&2; }
+phase_done() { echo "run_sample: [$1] done in $(( SECONDS - phase_t )) s" >&2; }
 
 # ZOOMDIFF_SKIP_BUILD=1: use the tools already in $build (the ctest entry e2e.run_sample does).
-[ "${ZOOMDIFF_SKIP_BUILD:-0}" = 1 ] || "$root/scripts/build.sh"
+if [ "${ZOOMDIFF_SKIP_BUILD:-0}" != 1 ]; then
+  phase build "installing missing packages and building the six tools (not the tests)"
+  "$root/scripts/build.sh" --tools
+  phase_done build
+fi
 sample="$root/data/sample"
 mkdir -p "$out"
 
+phase grid_meta "station series -> 500 m training targets, traffic and user"
 for datatype in traffic user; do
   data="$out/Nanchang/data/Nanchang_${datatype}_data.h5"
   if [ $force -eq 1 ] || [ ! -f "$data" ]; then
@@ -52,6 +62,9 @@ for datatype in traffic user; do
   fi
 done
 
+phase_done grid_meta
+
+phase env_extra "population, OSM and POI -> grid conditions"
 cond="$out/Nanchang/cond/Nanchang_cond.h5"
 if [ $force -eq 1 ] || [ ! -f "$cond" ]; then
   "$build/env_extra" --cityname Nanchang --province Jiangxi \
@@ -64,8 +77,11 @@ else
   echo "run_sample: $cond is complete; reusing it (--force to redo)" >&2
 fi
 
+phase_done env_extra
+
 # A small model per datatype (configs/sample.yaml): a complete run is reused, an interrupted one resumed.
 for datatype in traffic user; do
+  phase "train $datatype" "zoomdiff_train, configs/sample.yaml (about 4-5 min on 2 cores)"
   run="$out/runs/Nanchang_${datatype}"
   [ $force -eq 1 ] && rm -rf "$run"
   if [ -f "$run/model.pt" ] && grep -q '"status": "complete"' "$run/manifest.json" 2>/dev/null; then
@@ -77,16 +93,19 @@ for datatype in traffic user; do
     "$build/zoomdiff_train" --dataset Nanchang --datatype "$datatype" --data_root "$out" \
       --config sample.yaml "${train_size[@]}" --seed "$seed" --out "$run"
   fi
+  phase_done "train $datatype"
 done
 
 # Maps of the sample city at 2000, 1000 and 500 m from each model (complete outputs are reused).
-# The city is the one the models were trained on, so its own training scaler gives the model's scale
-# (calibration none). The reference's template calibration raises every value to a power near 2
-# to match the template's peak-to-mean, which doubles the hour-to-hour noise and bends the weekly
-# profile (weekly-profile L1 ~24-29 against 8.5 over seeds; docs/recipe.md);
-# ZOOMDIFF_CALIBRATION=template runs it as the reference would.
-calibration=${ZOOMDIFF_CALIBRATION:-none}
+# Calibration template_spatial: the template city's mean and peak-to-mean reached by a power on each
+# cell's weekly mean, so every cell keeps the model's daily shape while the contrast between cells,
+# which these small models compress, is restored (3 seeds: weekly-profile L1 9.4, |dACF24| 0.098,
+# value JSD 0.007; the reference's template bends the profile, L1 ~29, and none keeps the
+# compressed contrast, value JSD 0.068: docs/recipe.md). ZOOMDIFF_CALIBRATION=template runs the
+# reference's.
+calibration=${ZOOMDIFF_CALIBRATION:-template_spatial}
 results="$out/results"
+phase infer "zoomdiff_infer: $nsample samples per tile, three scales, both datatypes"
 for datatype in traffic user; do
   infer_force=()
   [ $force -eq 1 ] && infer_force=(--force)
@@ -96,8 +115,11 @@ for datatype in traffic user; do
     "${infer_force[@]}"
 done
 
+phase_done infer
+
 # Every EVAL.md metric at the three scales, against the three baselines (training set: the
 # model's training city, read from the run's manifest), with plots.
+phase eval "zoomdiff_eval: every metric against the baselines, with plots"
 for datatype in traffic user; do
   eval_dir="$out/eval/Nanchang_${datatype}"
   generated="$results/Nanchang_${datatype}.h5"
@@ -108,6 +130,8 @@ for datatype in traffic user; do
   "$build/zoomdiff_eval" --real "$out/Nanchang/data/Nanchang_${datatype}_data.h5" --generated "$generated" \
     --mask --baselines --seed "$seed" --out "$eval_dir" -q
 done
+
+phase_done eval
 
 # Every promised output must be there and non-empty (a tool that exits 0 without writing fails here).
 for datatype in traffic user; do

@@ -12,6 +12,7 @@ packages=(
   libzip-dev libnanoflann-dev libssl-dev
   libboost-dev libgtest-dev libbenchmark-dev
   libtorch-dev libopenblas0-openmp
+  help2man     # man pages from the tools' --help (cmake/Install.cmake)
   libgloo-dev  # headers ProcessGroupGloo.hpp includes (c10d, issue 10); its symbols are in libtorch_cpu
 )
 

@@ -73,8 +73,9 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option("--calibration", request.calibration,
                    "template (the reference's: template mean x population ratio, peak-to-mean of the sample mean "
                    "matched), template_each (ours: each sample's peak-to-mean matched on average; the same with "
-                   "one sample) or none (the training scaler)")
-        ->check(CLI::IsMember({"template", "template_each", "none"}))
+                   "one sample), template_spatial (ours: the same targets reached by a power on each cell's weekly "
+                   "mean alone, so every cell keeps its daily shape) or none (the training scaler)")
+        ->check(CLI::IsMember({"template", "template_each", "template_spatial", "none"}))
         ->capture_default_str();
     app.add_option("--template", request.template_city,
                    "Template: a city the model was trained on (default its first) or a reference template .npz");

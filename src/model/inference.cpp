@@ -197,6 +197,7 @@ struct Calibration {
     double offset = 0.0;
     double scale = 1.0;
     bool power = false;
+    bool spatial = false;  ///< template_spatial: y = factor * max(x, 0) * m^(gamma - 1), m the series' mean
     std::string label;
 };
 
@@ -237,6 +238,41 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
     return c;
 }
 
+/// Ours (`template_spatial`, issue 18): the template's peak-to-mean and mean, reached by a power on
+/// each cell's weekly mean alone: y = factor · x · m^(γ−1), x clamped at 0, m the mean of that
+/// cell's series in that sample. Each series keeps its own shape (its daily swing relative to its
+/// mean, hence per-cell ACF and periodicity), where `template` powers every value and so bends it;
+/// what the power corrects is the small models' compressed contrast between cells. γ is matched to
+/// each sample's peak-to-mean on average, as template_each.
+Calibration spatial_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean) {
+    const auto clipped = x500.clamp_min(0).to(torch::kCPU, torch::kDouble).contiguous();  // (N, S, 168, 4, 4)
+    const auto means = clipped.mean(2, /*keepdim=*/true);                                // (N, S, 1, 4, 4)
+    const double r = t.pop_mean > 0 ? pop_mean / t.pop_mean : 1.0;
+    const double target = t.data_mean > 0 ? t.data_max / t.data_mean : 1.0;
+    const auto powered = [&](double gamma) { return clipped * means.clamp_min(1e-30).pow(gamma - 1.0); };
+    Calibration c;
+    c.spatial = true;
+    double best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < kGammaSteps; ++i) {
+        const double gamma = kGammaMin + (kGammaMax - kGammaMin) * i / (kGammaSteps - 1);
+        const auto p = powered(gamma).transpose(0, 1).reshape({clipped.size(1), -1});  // one row per sample
+        const auto mean = p.mean(1);
+        const double pmr = (mean > 0).all().item<bool>() ? (std::get<0>(p.max(1)) / mean).mean().item<double>()
+                                                        : std::numeric_limits<double>::infinity();
+        if (std::abs(pmr - target) < best) {
+            best = std::abs(pmr - target);
+            c.gamma = gamma;
+        }
+    }
+    const double mean = powered(c.gamma).mean().item<double>();
+    c.factor = mean > 0 ? r * t.data_mean / mean : 0.0;
+    c.label = "template_spatial:" + t.city;
+    spdlog::info("calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> gamma {:.4f} "
+                 "on the cells' weekly means",
+                 t.city, r, r * t.data_mean, target, c.gamma);
+    return c;
+}
+
 /// The model's own scale: the template scaler with its range times the population ratio
 /// (MODEL.md §5.4 step 3).
 Calibration scaler_calibration(const data::CityScaler& t, double pop_mean) {
@@ -250,7 +286,19 @@ Calibration scaler_calibration(const data::CityScaler& t, double pop_mean) {
     return c;
 }
 
+/// `values`: (rows, cols, samples, 168), so a cell's series in one sample is 168 contiguous values.
 void apply(const Calibration& c, NdArray<float>& values) {
+    if (c.spatial) {
+        auto& v = values.values();
+        for (std::size_t start = 0; start + 168 <= v.size(); start += 168) {
+            double sum = 0.0;
+            for (std::size_t h = 0; h < 168; ++h) sum += std::max(v[start + h], 0.0F);
+            const double m = sum / 168.0;
+            const double gain = m > 0 ? c.factor * std::pow(m, c.gamma - 1.0) : 0.0;
+            for (std::size_t h = 0; h < 168; ++h) v[start + h] = static_cast<float>(gain * std::max(v[start + h], 0.0F));
+        }
+        return;
+    }
     for (auto& v : values.values()) {
         v = c.power ? static_cast<float>(c.factor * std::pow(std::max(v, 0.0F), c.gamma))
                     : static_cast<float>((v - c.offset) / c.scale);
@@ -420,9 +468,10 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
                         "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
         }
     }
-    const Calibration cal = r.calibration == "none"
-                                ? scaler_calibration(*templ, c.pop_mean)
-                                : template_calibration(x500, *templ, c.pop_mean, r.calibration == "template_each");
+    const Calibration cal = r.calibration == "none"               ? scaler_calibration(*templ, c.pop_mean)
+                            : r.calibration == "template_spatial" ? spatial_calibration(x500, *templ, c.pop_mean)
+                                                                  : template_calibration(x500, *templ, c.pop_mean,
+                                                                                         r.calibration == "template_each");
 
     io::CityMaps maps;
     maps.city = c.city;
@@ -488,7 +537,7 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         const double mean = sum / static_cast<double>(m500.size());
         metrics["mean_500m"] = mean;
         metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
-        if (cal.power) {
+        if (cal.power || cal.spatial) {
             metrics["target_mean"] = (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
             metrics["target_peak_to_mean"] = templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
         }
@@ -768,9 +817,10 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             throw Error("--format", fmt::format("unknown format '{}'", f), "Use h5, npz and/or geotiff");
         }
     }
-    if (r.calibration != "template" && r.calibration != "template_each" && r.calibration != "none") {
+    if (r.calibration != "template" && r.calibration != "template_each" && r.calibration != "template_spatial" &&
+        r.calibration != "none") {
         throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration),
-                    "Use template, template_each or none");
+                    "Use template, template_each, template_spatial or none");
     }
     if (r.nsample < 1 || r.batch_size < 1) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1", "Pass a positive number");

@@ -134,6 +134,45 @@ TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSampl
     EXPECT_LT(several_each.first, several_template.first);
 }
 
+TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
+    // template_spatial: the template's mean (x the population ratio) like template, but each cell's
+    // series in each sample is only multiplied by a constant. `none` is an affine map of the same
+    // draws, so wherever no value was clamped at 0 the two series correlate perfectly.
+    InferenceFixture f;
+    const auto run = [&](const std::string& out, const std::string& calibration) {
+        auto r = f.request(out, "Wuhan");
+        r.calibration = calibration;
+        r.nsample = 2;
+        r.formats = {"h5"};
+        infer(r);
+        return io::H5File::open_read(r.out / "Wuhan_traffic.h5");
+    };
+    const auto spatial = run("s", "template_spatial");
+    const auto metrics = nlohmann::json::parse(spatial.attr_string("/", "metrics"));
+    EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind("template_spatial:", 0), 0U);
+    EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
+                1e-3 * metrics.at("target_mean").get<double>());
+    const auto calibrated = spatial.read<float>("/500m/samples").values();
+    const auto raw = run("n", "none").read<float>("/500m/samples").values();
+    ASSERT_EQ(calibrated.size(), raw.size());
+    std::size_t compared = 0;
+    for (std::size_t start = 0; start + 168 <= raw.size(); start += 168) {
+        const auto first = calibrated.begin() + static_cast<std::ptrdiff_t>(start);
+        if (std::any_of(first, first + 168, [](float v) { return v <= 0.0F; })) continue;  // clamped somewhere
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (std::size_t h = 0; h < 168; ++h) {
+            const double x = raw[start + h];
+            const double y = calibrated[start + h];
+            sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+        }
+        const double cov = sxy - sx * sy / 168.0;
+        const double corr = cov / std::sqrt((sxx - sx * sx / 168.0) * (syy - sy * sy / 168.0));
+        EXPECT_NEAR(corr, 1.0, 1e-4) << "series " << start / 168;
+        ++compared;
+    }
+    EXPECT_GT(compared, 0U) << "no series without a clamped value to compare";
+}
+
 TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     InferenceFixture f;
     auto a = f.request("a", "Wuhan");
@@ -242,7 +281,7 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
         npz.close();
     }
     auto r = f.request("ref", "Wuhan");
-    r.modelfolder = test::source_dir() / "tests/data/model/reference_small";  // model.pth + config.json
+    r.modelfolder = test::test_data_dir() / "model/reference_small";  // model.pth + config.json
     EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--template"));
     r.template_city = templ.string();
     infer(r);
@@ -257,7 +296,7 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
     EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--calibration"));
     // A checkpoint whose samples overflow (reference_tiny's weights grow to 56) is refused, not written.
     auto broken = f.request("broken", "Wuhan");
-    broken.modelfolder = test::source_dir() / "tests/data/model/reference_tiny";
+    broken.modelfolder = test::test_data_dir() / "model/reference_tiny";
     broken.template_city = templ.string();
     EXPECT_TRUE(mentions(error_of([&] { infer(broken); }), "non-finite"));
     EXPECT_FALSE(fs::exists(broken.out / "Wuhan_traffic.h5"));

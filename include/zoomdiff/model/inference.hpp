@@ -59,7 +59,7 @@ struct InferRequest {
     /// DDIM's eta in [0, 1] (config key sampler.eta); negative: the model's config.
     double eta = -1.0;
     std::vector<std::string> formats{"h5"};     ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
-    std::string calibration = "template";       ///< template | template_each | none
+    std::string calibration = "template";       ///< template | template_each | template_spatial | none
     std::string template_city;                  ///< a city of the run's scalers.json (default: its first)
     bool force = false;                         ///< redo cities whose outputs exist
     /// Where this process stands in a distributed run (torchrun's variables; the tool reads them).
