@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README's second command: set-up, build, then the whole test suite (unit, golden, end-to-end).
-# ZOOMDIFF_GOLDEN_DIR picks the golden folder (default ../shared/golden).
+# ZOOMDIFF_GOLDEN_DIR picks the golden folder (default tests/data/golden).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}

@@ -1,9 +1,12 @@
 #include "zoomdiff/cli/common.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <map>
 #include <new>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include <cpl_conv.h>
@@ -85,7 +88,21 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
     });
     app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--seed", options.seed, "Seed of every random draw")->capture_default_str();
+    // CLI11 converts "-1" and out-of-range numbers to 2^64 - 1 (issue 19): only 0 .. 2^64 - 1, in digits.
+    app.add_option("--seed", options.seed, "Seed of every random draw")
+        ->check(CLI::Validator(
+            [](const std::string& text) -> std::string {
+                constexpr std::string_view kMax = "18446744073709551615";
+                const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+                const auto significant = digits ? text.substr(std::min(text.find_first_not_of('0'), text.size())) : "";
+                if (!digits || significant.size() > kMax.size() ||
+                    (significant.size() == kMax.size() && significant > kMax)) {
+                    return "must be a whole number from 0 to 18446744073709551615, not '" + text + "'";
+                }
+                return {};
+            },
+            "UINT64"))
+        ->capture_default_str();
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "prep/city_setup.hpp"
+#include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/geo/city_names.hpp"
@@ -117,6 +118,10 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
         spdlog::info("POI: no POI tables; counting OSM objects of {} through the OSM crosswalk "
                      "(configs/osm_poi_crosswalk.yaml)", options.osm_dir.string());
     }
+    core::check_output_path(options.out, "--out",
+                            {{"--shp_path", options.shp_path}, {"--pop_path", options.pop_path},
+                             {"--osm_dir", options.osm_dir}, {"--poi_dir", use_tables ? options.poi_dir : fs::path()},
+                             {"--poi_schema", options.poi_schema}});
     const poi::PoiSchema schema = options.poi_schema.empty()
                                       ? poi::builtin_poi_schema()
                                       : poi::load_poi_schema(options.poi_schema);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "prep/city_setup.hpp"
+#include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/population.hpp"
@@ -110,6 +111,9 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     require_exists(options.data_path, "--data_path", "station file");
     require_exists(options.shp_path, "--shp_path", "boundary file");
     require_exists(options.pop_path, "--pop_path", "population raster");
+    core::check_output_path(options.out, "--out",
+                            {{"--data_path", options.data_path}, {"--shp_path", options.shp_path},
+                             {"--pop_path", options.pop_path}});
 
     // The station file first: it is the input most likely to be wrong, and cheap to read.
     const io::StationTable stations = io::read_stations(options.data_path, options.datatype);

@@ -71,6 +71,29 @@ TEST(CommonFlagsTest, ThreadsDefaultToAllCores) {
     EXPECT_EQ(resolved_threads(common), 3);
 }
 
+TEST(CommonFlagsTest, SeedIsAWholeNumberThatFitsSixtyFourBits) {
+    // CLI11 alone turns "-1" and 2^64 into 2^64 - 1 (issue 19): both are usage errors now.
+    for (const std::string good : {"0", "18446744073709551615", "007"}) {
+        CLI::App app{"", "tool"};
+        CommonOptions common;
+        add_common_flags(app, common);
+        EXPECT_NO_THROW(app.parse(std::vector<std::string>{good, "--seed"})) << good;
+    }
+    {
+        CLI::App app{"", "tool"};
+        CommonOptions common;
+        add_common_flags(app, common);
+        app.parse(std::vector<std::string>{"18446744073709551615", "--seed"});
+        EXPECT_EQ(common.seed, 18446744073709551615ULL);
+    }
+    for (const std::string bad : {"-1", "18446744073709551616", "99999999999999999999999", "1e3", "", "0x10"}) {
+        CLI::App app{"", "tool"};
+        CommonOptions common;
+        add_common_flags(app, common);
+        EXPECT_THROW(app.parse(std::vector<std::string>{bad, "--seed"}), CLI::ParseError) << bad;
+    }
+}
+
 TEST(EnvExtraFlagsTest, ReferenceFlagNamesAndDefaults) {
     CLI::App app{"", "env_extra"};
     prep::EnvExtraOptions options;

@@ -22,14 +22,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSd = "data/uomo_patches_traffic_users_poi/uomo_SD_series.npz";
+const fs::path kSd = "uomo_patches_traffic_users_poi/uomo_SD_series.npz";
 
 class UomoTiles : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!fs::exists(test::shared_dir() / kSd)) GTEST_SKIP() << kSd << " is absent";
         io::UomoImportOptions o;
-        o.npz = test::shared_dir() / kSd;
+        o.npz = test::test_data_dir() / kSd;
+        ASSERT_TRUE(fs::exists(o.npz)) << test::missing_data(o.npz);
         o.out_root = dir_.path();
         o.city = "UoMoSD";
         o.splits = {"train", "val"};

@@ -87,7 +87,7 @@ private:
 
 TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
     TempDir tmp;
-    const fs::path pbf = shared_dir() / "data/monaco_osm/monaco.osm.pbf";
+    const fs::path pbf = test_data_dir() / "monaco_osm/monaco.osm.pbf";
     const fs::path out = tmp.path() / "Monaco_cond.h5";
     std::string err;
     const int code = run("--cityname Monaco --osm_dir '" + pbf.string() +
@@ -137,9 +137,9 @@ TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
 
 TEST(EnvExtraWorld, BoundaryFromAPolygonFileByExactValueOrFromABox) {
     TempDir tmp;
-    const fs::path pbf = shared_dir() / "data/monaco_osm/monaco.osm.pbf";
+    const fs::path pbf = test_data_dir() / "monaco_osm/monaco.osm.pbf";
     const fs::path pop = write_population(tmp.path(), 5.0F);
-    const fs::path geojson = shared_dir() / "data/monaco_osm/monaco_boundary_admin8_from_osm.geojson";
+    const fs::path geojson = test_data_dir() / "monaco_osm/monaco_boundary_admin8_from_osm.geojson";
     std::string err;
     // The exported boundary file, picked by an exact field value.
     GDALDatasetUniquePtr ds(GDALDataset::Open(geojson.c_str(), GDAL_OF_VECTOR));

@@ -186,11 +186,35 @@ TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
     }
 }
 
+TEST(GridMetaE2E, OutputOntoAnInputIsRefusedBeforeAnyWork) {
+    // issue 19: `--out` naming the station CSV or the raster replaced them with HDF5, exit 0.
+    TempDir tmp;
+    const fs::path s = source_dir() / "data/sample";
+    for (const std::string name : {"stations_traffic.csv", "population.tif"}) {
+        fs::copy_file(s / name, tmp.path() / name);
+    }
+    const auto before = [&](const std::string& name) { return fs::file_size(tmp.path() / name); };
+    const auto csv_size = before("stations_traffic.csv");
+    const auto tif_size = before("population.tif");
+    for (const std::string target : {"stations_traffic.csv", "population.tif"}) {
+        SCOPED_TRACE(target);
+        const std::string args = "--cityname Nanchang --datatype traffic --data_path " +
+                                 q(tmp.path() / "stations_traffic.csv") + " --shp_path " +
+                                 q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(tmp.path() / "population.tif") +
+                                 " --out " + q(tmp.path() / target) + " -q";
+        const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
+        EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+        EXPECT_NE(r.stderr_text.find("would destroy that input"), std::string::npos) << r.stderr_text;
+    }
+    EXPECT_EQ(before("stations_traffic.csv"), csv_size);
+    EXPECT_EQ(before("population.tif"), tif_size);
+}
+
 /// Real data: the Milan grid's 10,000 cells as stations (centroids), each with its real 62-day
 /// internet total spread over the real hourly shape of a week at the Duomo cell; the ISTAT
 /// population raster; the Comune di Milano boundary. Conservation must hold on this skewed field.
 TEST(GridMetaE2E, MilanRealDataConserves) {
-    const fs::path milan = shared_dir() / "data";
+    const fs::path milan = test_data_dir();
     TempDir tmp;
     // Weekly shape: Monday 2013-11-04 00:00 CET (hour 72 of the file) to Sunday 23:00, cell 5161.
     std::vector<double> shape;

@@ -25,10 +25,10 @@ model: {timeemb: 4, spatialemb: 4, feature_emb: 4, condition_layout: poi_only, p
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
-fs::path sd_npz() { return shared_dir() / "data/uomo_patches_traffic_users_poi/uomo_SD_series.npz"; }
+fs::path sd_npz() { return test_data_dir() / "uomo_patches_traffic_users_poi/uomo_SD_series.npz"; }
 
 TEST(UomoE2e, ImportTrainAndGenerateTheHeldOutPatches) {
-    if (!fs::exists(sd_npz())) GTEST_SKIP() << sd_npz() << " is absent";
+    ASSERT_TRUE(fs::exists(sd_npz())) << missing_data(sd_npz());
     TempDir dir;
     const fs::path root = dir.path() / "data";
     for (const auto& [city, splits] : {std::pair{"UoMoSD", "train,val"}, std::pair{"UoMoSDTest", "test"}}) {
@@ -86,7 +86,7 @@ TEST(UomoE2e, ImportErrorsAreOneLineNamingTheProblem) {
                                   dir.path());
     EXPECT_EQ(missing.exit_code, 2);
     EXPECT_NE(missing.stderr_text.find("nope.npz"), std::string::npos) << missing.stderr_text;
-    if (!fs::exists(sd_npz())) GTEST_SKIP() << sd_npz() << " is absent";
+    ASSERT_TRUE(fs::exists(sd_npz())) << missing_data(sd_npz());
     const auto split = run_tool(ZOOMDIFF_UOMO_IMPORT_EXE,
                                 "--npz " + q(sd_npz()) + " --city X --splits train,holdout --out_root " + q(dir.path()),
                                 dir.path());

@@ -111,9 +111,9 @@ TEST(BoundaryTest, MissingFileNamesTheFlag) {
 }
 
 TEST(BoundaryTest, RealMunicipalitiesFileFindsMilanByEnglishName) {
-    // 133 real ISTAT municipality polygons (../shared/data/milan_boundary, CC BY 4.0).
+    // 133 real ISTAT municipality polygons (tests/data/milan_boundary, CC BY 4.0).
     const fs::path path =
-        test::shared_dir() / "data/milan_boundary/limits_P_15_municipalities.geojson";
+        test::test_data_dir() / "milan_boundary/limits_P_15_municipalities.geojson";
     const CityBoundary b = find_city_boundary(path, "name", {"Milano", "Milano"});
     EXPECT_EQ(b.matched_value, "Milano");
     EXPECT_NEAR(b.bbox.lon_min_deg, 9.0428, 1e-3);
@@ -121,7 +121,7 @@ TEST(BoundaryTest, RealMunicipalitiesFileFindsMilanByEnglishName) {
 }
 
 TEST(BoundaryTest, ProjectedBoundaryIsConvertedToDegrees) {
-    const fs::path source = test::shared_dir() / "data/milan_boundary/milano_comune_015146.geojson";
+    const fs::path source = test::test_data_dir() / "milan_boundary/milano_comune_015146.geojson";
     test::TempDir dir;
     const fs::path projected = dir.path() / "milano_utm32.gpkg";
     GDALDatasetUniquePtr src(GDALDataset::Open(source.c_str(), GDAL_OF_VECTOR));
@@ -145,8 +145,8 @@ TEST(BoundaryTest, ProjectedBoundaryIsConvertedToDegrees) {
 // ---------------------------------------------------------
 
 fs::path milan_municipalities() {
-    // 133 real ISTAT municipality polygons (../shared/data/milan_boundary, CC BY 4.0).
-    return test::shared_dir() / "data/milan_boundary/limits_P_15_municipalities.geojson";
+    // 133 real ISTAT municipality polygons (tests/data/milan_boundary, CC BY 4.0).
+    return test::test_data_dir() / "milan_boundary/limits_P_15_municipalities.geojson";
 }
 
 /// The message of the zoomdiff::Error `f` throws, or "" (and a test failure) when it throws none.
@@ -256,8 +256,8 @@ TEST(ParseBboxTest, RejectsBadText) {
 // ----------------------------------------------------------------
 
 fs::path monaco_pbf() {
-    // Real OSM extract (2016-03-05), ../shared/data/monaco_osm/SOURCE.md, ODbL 1.0.
-    return test::shared_dir() / "data/monaco_osm/monaco.osm.pbf";
+    // Real OSM extract (2016-03-05), tests/data/monaco_osm/SOURCE.md, ODbL 1.0.
+    return test::test_data_dir() / "monaco_osm/monaco.osm.pbf";
 }
 
 /// Area in m² of a WGS 84 geometry, measured in UTM 32N (Monaco and Milan both lie in it).
@@ -284,7 +284,7 @@ TEST(OsmBoundaryTest, MonacoMatchesTheOsmiumExport) {
     EXPECT_EQ(b.feature_id, 2220322);
 
     const fs::path exported =
-        test::shared_dir() / "data/monaco_osm/monaco_boundary_admin8_from_osm.geojson";
+        test::test_data_dir() / "monaco_osm/monaco_boundary_admin8_from_osm.geojson";
     GDALDatasetUniquePtr ds(GDALDataset::Open(exported.c_str(), GDAL_OF_VECTOR));
     ASSERT_TRUE(ds) << exported;
     OGRFeatureUniquePtr feature(ds->GetLayer(0)->GetNextFeature());

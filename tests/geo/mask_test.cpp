@@ -91,7 +91,7 @@ TEST(CentreMaskTest, BadInputIsAnError) {
 TEST(CentreMaskTest, MilanMillionCellsAgreeWithOgrAndTakeWellUnderASecond) {
     // The real Comune di Milano polygon (ISTAT via openpolis, CC BY 4.0).
     BoundarySpec spec;
-    spec.path = test::shared_dir() / "data/milan_boundary/limits_P_15_municipalities.geojson";
+    spec.path = test::test_data_dir() / "milan_boundary/limits_P_15_municipalities.geojson";
     spec.field = "name";
     spec.value = "Milano";
     const CityBoundary b = resolve_boundary(spec, {"", ""});

@@ -32,7 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path milan_dir() {
-    return test::shared_dir() / "data" / "milan_population";
+    return test::test_data_dir() / "milan_population";
 }
 
 fs::path milan_utm_raster() {
@@ -218,9 +218,8 @@ NdArray<float> area_weighted_sample(const fs::path& raster, const CityGrid& grid
 class MilanAreaWeightedTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!fs::exists(milan_utm_raster()) || !fs::exists(milan_wgs84_raster())) {
-            GTEST_SKIP() << "Milan census rasters missing under " << milan_dir();
-        }
+        ASSERT_TRUE(fs::exists(milan_utm_raster())) << test::missing_data(milan_utm_raster());
+        ASSERT_TRUE(fs::exists(milan_wgs84_raster())) << test::missing_data(milan_wgs84_raster());
     }
 };
 
@@ -373,11 +372,9 @@ TEST_F(MilanAreaWeightedTest, ReferenceRuleRefusesCoarsePixelsAndNamesTheFlag) {
 
 TEST(PopulationAreaTest, RealWorldPopFileIsConservedOnTheGrid) {
     // WorldPop 2020 1 km aggregated (EPSG:4326, 30″, nodata −3.4e38), Sierra de Neiba crop.
-    const fs::path raster = test::shared_dir() / "data" / "worldpop_format_fixture" /
+    const fs::path raster = test::test_data_dir() / "worldpop_format_fixture" /
                             "ppp_2020_1km_Aggregated_sierra_de_neiba_crop.tif";
-    if (!fs::exists(raster)) {
-        GTEST_SKIP() << raster << " missing";
-    }
+    ASSERT_TRUE(fs::exists(raster)) << test::missing_data(raster);
     BBoxDeg box;
     box.lon_min_deg = -71.75;
     box.lat_min_deg = 18.60;

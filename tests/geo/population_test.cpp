@@ -232,9 +232,9 @@ TEST(PopulationTest, CellsPartlyOutsideUseTheirInsidePixels) {
 }
 
 TEST(PopulationTest, RealWorldPopFixtureGivesThePixelAtEachCellCentre) {
-    const fs::path dir = test::shared_dir() / "data" / "worldpop_format_fixture";
+    const fs::path dir = test::test_data_dir() / "worldpop_format_fixture";
     const fs::path path = dir / "ppp_2020_1km_Aggregated_sierra_de_neiba_crop.tif";
-    ASSERT_TRUE(fs::exists(path)) << path;
+    ASSERT_TRUE(fs::exists(path)) << test::missing_data(path);
     GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
     ASSERT_NE(ds, nullptr);
     double gt[6];

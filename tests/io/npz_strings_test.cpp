@@ -49,8 +49,9 @@ TEST(NpzStrings, NumericReadersRefuseStringsAndViceVersa) {
 
 /// What numpy.savez_compressed wrote (SOURCE.md): split is '<U5' with 33 train, 6 val, 6 test.
 TEST(NpzStrings, ReadsTheUomoSplitKeyWrittenByNumpy) {
-    const fs::path path = test::shared_dir() / "data/uomo_patches_traffic_users_poi/uomo_SD_series.npz";
-    if (!fs::exists(path)) GTEST_SKIP() << path << " is absent";
+    const fs::path path =
+        test::test_data_dir() / "uomo_patches_traffic_users_poi" / "uomo_SD_series.npz";
+    ASSERT_TRUE(fs::exists(path)) << test::missing_data(path);
     const auto npz = NpzReader::open(path);
     EXPECT_EQ(npz.info("split").dtype, "<U5");
     const auto split = npz.read_strings("split");

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fixture(const std::string& name) {
-    return test::source_dir() / "tests" / "data" / "stations" / name;
+    return test::test_data_dir() / "stations" / name;
 }
 
 std::string bytes_of(const fs::path& p) {
@@ -320,10 +320,9 @@ TEST(NpzWriterTest, EmptyArchiveAndBadKeys) {
 }
 
 TEST(NpzReaderTest, ReadsTheRealBeijingTrafficFile) {
-    // tsinghua-fib-lab/STK-Diff traffic_data/beijing.npz (shared/data/.../SOURCE.md): stored
-    // members bs_record float64 (960, 168) and bs_kge float32 (960, 32).
-    const fs::path path =
-        test::shared_dir() / "data" / "beijing_bs_traffic_stkdiff" / "beijing.npz";
+    // tsinghua-fib-lab/STK-Diff traffic_data/beijing.npz (tests/data/beijing_bs_traffic_stkdiff/
+    // SOURCE.md): stored members bs_record float64 (960, 168) and bs_kge float32 (960, 32).
+    const fs::path path = test::test_data_dir() / "beijing_bs_traffic_stkdiff" / "beijing.npz";
     const NpzReader npz = NpzReader::open(path);
     EXPECT_TRUE(npz.contains("bs_record"));
     EXPECT_TRUE(npz.contains("bs_kge"));

@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fixture(const std::string& name) {
-    return test::source_dir() / "tests" / "data" / "stations" / name;
+    return test::test_data_dir() / "stations" / name;
 }
 
 void write_text(const fs::path& p, const std::string& text) {

@@ -21,11 +21,12 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path uomo(const std::string& city) {
-    return test::shared_dir() / "data/uomo_patches_traffic_users_poi" / ("uomo_" + city + "_series.npz");
+    return test::test_data_dir() / "uomo_patches_traffic_users_poi" /
+           ("uomo_" + city + "_series.npz");
 }
 
-// The files are part of ../shared (CI has it): a missing one is a failure, never a skip.
-#define REQUIRE_UOMO(city) ASSERT_TRUE(fs::exists(uomo(city))) << uomo(city) << " is absent (../shared/data)"
+// The files ship in tests/data: a missing one is a failure, never a skip.
+#define REQUIRE_UOMO(city) ASSERT_TRUE(fs::exists(uomo(city))) << test::missing_data(uomo(city))
 
 UomoImportOptions options(const fs::path& root, const std::string& city, const std::string& source,
                           std::vector<std::string> splits) {

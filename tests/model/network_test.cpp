@@ -39,12 +39,12 @@ struct ParamsFile {
     std::int64_t total = -1;
 };
 
-/// ../shared/golden/model_base_params.txt (the spec's file, whatever ZOOMDIFF_GOLDEN_DIR says):
+/// tests/data/golden/model_base_params.txt (the spec's file, whatever ZOOMDIFF_GOLDEN_DIR says):
 /// header lines, then `key<TAB>shape<TAB>numel` after "# key".
 ParamsFile read_params_file() {
-    const auto path = test::shared_dir() / "golden" / "model_base_params.txt";
+    const auto path = test::test_data_dir() / "golden" / "model_base_params.txt";
     std::ifstream in(path);
-    EXPECT_TRUE(in.good()) << path;
+    EXPECT_TRUE(in.good()) << test::missing_data(path);
     ParamsFile file;
     bool in_table = false;
     std::string line;

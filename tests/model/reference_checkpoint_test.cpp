@@ -36,7 +36,7 @@ using test::mentions;
 using Named = std::map<std::string, torch::Tensor>;
 
 fs::path fixtures() {
-    return test::source_dir() / "tests" / "data" / "model";
+    return test::test_data_dir() / "model";
 }
 
 fs::path tiny_folder() {

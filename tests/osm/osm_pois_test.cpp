@@ -1,5 +1,5 @@
 // count_osm_pois: OSM tags → the fixed POI schema through configs/osm_poi_crosswalk.yaml. A tiny
-// .osm.pbf written here, the real Monaco extract (shared/data/monaco_osm) against an independent
+// .osm.pbf written here, the real Monaco extract (tests/data/monaco_osm) against an independent
 // count, and a Geofabrik-style shapefile folder written with OGR.
 #include "zoomdiff/osm/osm_pois.hpp"
 
@@ -341,10 +341,8 @@ private:
 };
 
 TEST(OsmPoisTest, MonacoMatchesAnIndependentCount) {
-    const auto pbf = shared_dir() / "data" / "monaco_osm" / "monaco.osm.pbf";
-    if (!std::filesystem::exists(pbf)) {
-        GTEST_SKIP() << pbf << " not present";
-    }
+    const auto pbf = test_data_dir() / "monaco_osm" / "monaco.osm.pbf";
+    ASSERT_TRUE(std::filesystem::exists(pbf)) << missing_data(pbf);
     const geo::CityGrid grid = monaco_grid();
     const poi::PoiSchema schema = poi::builtin_poi_schema();
     const std::size_t catering = channel(schema, "CateringServices");

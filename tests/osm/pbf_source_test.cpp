@@ -1,5 +1,5 @@
 // compute_osm_conditions on .osm.pbf input: a tiny file written here with libosmium's builder, and
-// the real Monaco extract (shared/data/monaco_osm) checked against an independent count.
+// the real Monaco extract (tests/data/monaco_osm) checked against an independent count.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -357,7 +357,7 @@ private:
 };
 
 TEST(OsmPbfTest, MonacoBuildingsMatchAnIndependentCount) {
-    const auto pbf = shared_dir() / "data" / "monaco_osm" / "monaco.osm.pbf";
+    const auto pbf = test_data_dir() / "monaco_osm" / "monaco.osm.pbf";
     geo::BBoxDeg bbox;
     bbox.lon_min_deg = 7.40;
     bbox.lat_min_deg = 43.72;

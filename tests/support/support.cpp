@@ -21,10 +21,14 @@ fs::path golden_dir() {
     if (const char* env = std::getenv("ZOOMDIFF_GOLDEN_DIR"); env != nullptr && *env != '\0') {
         return fs::path(env);
     }
-    return source_dir() / ".." / "shared" / "golden";
+    return test_data_dir() / "golden";
 }
 
-fs::path shared_dir() { return source_dir() / ".." / "shared"; }
+fs::path test_data_dir() { return source_dir() / "tests" / "data"; }
+
+std::string missing_data(const fs::path& path) {
+    return path.string() + " is missing: it ships in tests/data (tests/data/README.md)";
+}
 
 ToolRun run_tool(const std::string& exe, const std::string& args, const fs::path& scratch) {
     const fs::path err = scratch / "stderr.txt";

@@ -6,11 +6,15 @@
 
 namespace zoomdiff::test {
 
-/// The golden folder: $ZOOMDIFF_GOLDEN_DIR, else ../shared/golden beside the source tree.
+/// The golden folder: $ZOOMDIFF_GOLDEN_DIR, else tests/data/golden of the source tree.
 std::filesystem::path golden_dir();
 
-/// ../shared beside the source tree (real public data for tests).
-std::filesystem::path shared_dir();
+/// tests/data of the source tree: every file a test reads ships there (tests/data/README.md).
+std::filesystem::path test_data_dir();
+
+/// Why a test fails when a data file is absent (a missing file is a failure, never a skip):
+/// "<path> is missing: it ships in tests/data (tests/data/README.md)".
+std::string missing_data(const std::filesystem::path& path);
 
 /// The repository root.
 std::filesystem::path source_dir();

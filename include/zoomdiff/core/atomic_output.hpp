@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
+#include <string_view>
 
 namespace zoomdiff::core {
 
@@ -31,5 +33,18 @@ private:
     std::filesystem::path temp_path_;
     bool committed_ = false;
 };
+
+/// An input of a run: the flag that named it and its path (a file or a folder; empty: none).
+struct NamedInput {
+    std::string_view flag;
+    std::filesystem::path path;
+};
+
+/// The validate phase of a job that writes the file `out` (named by `out_flag`), before any work
+/// (issue 19): throws zoomdiff::Error when `out` is one of `inputs` (same file by device and inode,
+/// or the same canonical path), an existing file inside an input folder (it may be one of the
+/// inputs read from there), an existing folder, or in a folder that cannot be created or written.
+void check_output_path(const std::filesystem::path& out, std::string_view out_flag,
+                       std::initializer_list<NamedInput> inputs);
 
 }  // namespace zoomdiff::core

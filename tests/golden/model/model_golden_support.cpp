@@ -44,7 +44,8 @@ int& compared_arrays() {
 const io::H5File& model_golden() {
     static const std::unique_ptr<io::H5File> file = [] {
         if (!std::filesystem::exists(model_h5())) {
-            ADD_FAILURE() << model_h5() << " is missing; set ZOOMDIFF_GOLDEN_DIR to the golden folder";
+            ADD_FAILURE() << missing_data(model_h5())
+                          << ", or set ZOOMDIFF_GOLDEN_DIR to a golden folder";
             throw std::runtime_error("no golden model file");
         }
         return std::make_unique<io::H5File>(io::H5File::open_read(model_h5()));
