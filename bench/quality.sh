@@ -4,8 +4,8 @@
 #   uomo    real held-out places: a UoMo-format .npz (default UoMo SD), whole places held out
 #           (uomo_import --holdout_locations 6 --holdout_seed <seed>): the training seed AND the
 #           held-out draw vary with the seed; generated zero-shot for the held-out places,
-#           --calibration none (the training scaler only, never the test patches' statistics;
-#           QUALITY_UOMO_CALIBRATION to change)
+#           --calibration template_spatial (training places' statistics only, never the test
+#           patches'; QUALITY_UOMO_CALIBRATION to change)
 #   sample  the bundled sample city, in-sample (the main job's own demo: trained and scored on the
 #           city's 8 tiles; the eval tool has no tile subset yet, so no held-out tiles here)
 # then bench/quality_summary.py prints one table per part, scale and datatype (and the targets).
@@ -14,7 +14,7 @@
 # env:   QUALITY_SEEDS       seeds (default "1 2 3"; at least 3 for an interval worth reading)
 #        QUALITY_PARTS       "uomo sample" (default both)
 #        QUALITY_DATATYPES   "traffic user" (default both)
-#        QUALITY_NPZ         any UoMo-format .npz (default ../shared/data/.../uomo_SD_series.npz)
+#        QUALITY_NPZ         any UoMo-format .npz (default tests/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz)
 #        QUALITY_HOLDOUT     places held out per draw (default 6)
 #        QUALITY_UOMO_CONFIG, QUALITY_SAMPLE_CONFIG   configs (default configs/uomo.yaml, sample.yaml)
 #        QUALITY_TRAIN_FLAGS extra zoomdiff_train flags (e.g. "--epochs 60")
@@ -24,8 +24,8 @@
 #        QUALITY_NSAMPLE     samples per tile (default 10; CRPS needs 10)
 #        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default template_spatial, as the main
 #                            job; none is the training scaler, template the reference's)
-#        QUALITY_UOMO_CALIBRATION    the uomo part's --calibration (default none; template_spatial uses
-#                            the training places' statistics only, never the held-out ones)
+#        QUALITY_UOMO_CALIBRATION    the uomo part's --calibration (default template_spatial: the training
+#                            places' statistics only, never the held-out ones; none: the training scaler)
 #        QUALITY_THREADS     --threads of training and sampling (default: all cores)
 #        ZOOMDIFF_BUILD_DIR  (default build)
 # Finished steps are reused (a run with model.pt, a results file, a metrics.json); delete to redo.
@@ -36,13 +36,13 @@ out=$(mkdir -p "${1:-$root/out/quality}" && cd "${1:-$root/out/quality}" && pwd)
 seeds=${QUALITY_SEEDS:-1 2 3}
 parts=${QUALITY_PARTS:-uomo sample}
 datatypes=${QUALITY_DATATYPES:-traffic user}
-npz=${QUALITY_NPZ:-$root/../shared/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz}
+npz=${QUALITY_NPZ:-$root/tests/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz}
 holdout=${QUALITY_HOLDOUT:-6}
 uomo_config=${QUALITY_UOMO_CONFIG:-$root/configs/uomo.yaml}
 sample_config=${QUALITY_SAMPLE_CONFIG:-$root/configs/sample.yaml}
 nsample=${QUALITY_NSAMPLE:-10}
 sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-template_spatial}
-uomo_calibration=${QUALITY_UOMO_CALIBRATION:-none}
+uomo_calibration=${QUALITY_UOMO_CALIBRATION:-template_spatial}
 runs_from=${QUALITY_RUNS:-$out}
 read -r -a train_flags <<< "${QUALITY_TRAIN_FLAGS:-}"
 read -r -a infer_flags <<< "${QUALITY_INFER_FLAGS:-}"

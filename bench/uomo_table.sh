@@ -27,8 +27,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
-npz=${ZOOMDIFF_UOMO_NPZ:-$root/../shared/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz}
-[ -f "$npz" ] || npz=/work/shared/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz
+npz=${ZOOMDIFF_UOMO_NPZ:-$root/tests/data/uomo_patches_traffic_users_poi/uomo_SD_series.npz}
 out=${1:-$root/out/uomo}
 seed=${ZOOMDIFF_UOMO_SEED:-1}
 threads=${ZOOMDIFF_UOMO_THREADS:-$(nproc)}
