@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data-parallel zoomdiff_train (or sharded zoomdiff_infer) over local ranks, with torchrun's
-# launch variables (README "Many machines"). One process per rank; rank 0 hosts the rendezvous
+# launch variables (docs/distributed.md). One process per rank; rank 0 hosts the rendezvous
 # (c10d TCPStore) and writes the run folder; every rank logs with its label.
 #
 # One machine, 2 ranks (the default), 1 thread each:

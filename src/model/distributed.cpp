@@ -1,4 +1,4 @@
-// c10d process groups for zoomdiff_train and zoomdiff_infer (DESIGN §6, README "Many machines").
+// c10d process groups for zoomdiff_train and zoomdiff_infer (DESIGN §6, docs/distributed.md).
 #include "zoomdiff/model/distributed.hpp"
 
 #include <cstdlib>

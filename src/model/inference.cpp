@@ -1,4 +1,4 @@
-// zoomdiff_infer (reference/MODEL.md §5, README "zoomdiff_infer"): every tile of a city sampled
+// zoomdiff_infer (reference/MODEL.md §5, docs/zoomdiff_infer.md): every tile of a city sampled
 // with every sample kept, three scales from the one trajectory, calibrated against a trained city.
 #include "zoomdiff/model/inference.hpp"
 

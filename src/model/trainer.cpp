@@ -1,4 +1,4 @@
-// zoomdiff_train's loop (reference/MODEL.md §4.7–4.10) and its run folder (README "Training").
+// zoomdiff_train's loop (reference/MODEL.md §4.7–4.10) and its run folder (docs/zoomdiff_train.md).
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -1,4 +1,4 @@
-// zoomdiff_train over c10d (issue 10, README "Many machines"): local ranks on loopback Gloo, each
+// zoomdiff_train over c10d (issue 10, docs/distributed.md): local ranks on loopback Gloo, each
 // a zoomdiff_train process with torchrun's variables, checked against one process.
 //
 // Equivalence: with per-tile draws every tile draws the same noise, steps and dropout masks

@@ -78,7 +78,7 @@ TEST(TileNoise, TileSamplesDoNotDependOnHowTilesAreBatched) {
     // splits by tensor shape, so a tile's rows of a matmul or a layer norm may be summed in another
     // order in a batch of another size: equal bits on the AVX-512 machine this was first measured
     // on, 1.8e-7 apart on an AVX2 one (ATEN_CPU_CAPABILITY=avx2 reproduces it). The claim that holds
-    // on every machine kind CI runs on is the tolerance below (DESIGN §4, README "zoomdiff_infer").
+    // on every machine kind CI runs on is the tolerance below (DESIGN §4, docs/zoomdiff_infer.md).
     const auto expect_close = [](const torch::Tensor& a, const torch::Tensor& b) {
         EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-5, /*atol=*/1e-5))
             << "largest difference " << (a - b).abs().max().item<float>();
