@@ -3,10 +3,6 @@
 // Each stage runs in a forked child, so its peak RSS is its own. Prints a Markdown table.
 //
 //   env_extra_bench [golden_dir] [repeats]
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -16,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "run_in_child.hpp"
 #include <gdal_priv.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "run_in_child.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/geo/population.hpp"
@@ -50,7 +49,8 @@ Measure measure(const std::function<void()>& work, int repeats) {
             for (double& seconds : s) {
                 const auto t0 = std::chrono::steady_clock::now();
                 work();
-                seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             }
             return s;
         });
@@ -68,13 +68,15 @@ fs::path write_population_raster(const CityGrid& grid, const fs::path& dir) {
     const double west = grid.bbox.lon_min_deg - 0.02;
     const double north = grid.bbox.lat_max_deg + 0.02;
     const int width = static_cast<int>((grid.bbox.lon_max_deg - grid.bbox.lon_min_deg + 0.04) / px);
-    const int height = static_cast<int>((grid.bbox.lat_max_deg - grid.bbox.lat_min_deg + 0.04) / px);
+    const int height =
+        static_cast<int>((grid.bbox.lat_max_deg - grid.bbox.lat_min_deg + 0.04) / px);
     const fs::path path = dir / "bench_population.tif";
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("GTiff");
     GDALDatasetUniquePtr ds(driver->Create(path.c_str(), width, height, 1, GDT_Float32, nullptr));
     double gt[6] = {west, px, 0, north, 0, -px};
     ds->SetGeoTransform(gt);
-    ds->SetProjection(R"(GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]])");
+    ds->SetProjection(
+        R"(GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]])");
     std::vector<float> values(static_cast<std::size_t>(width) * static_cast<std::size_t>(height));
     std::uint64_t state = 42;
     for (auto& v : values) {
@@ -84,7 +86,8 @@ fs::path write_population_raster(const CityGrid& grid, const fs::path& dir) {
     }
     GDALRasterBand* band = ds->GetRasterBand(1);
     band->SetNoDataValue(-99999.0);
-    if (band->RasterIO(GF_Write, 0, 0, width, height, values.data(), width, height, GDT_Float32, 0, 0) != CE_None) {
+    if (band->RasterIO(GF_Write, 0, 0, width, height, values.data(), width, height, GDT_Float32, 0,
+                       0) != CE_None) {
         std::exit(1);
     }
     return path;
@@ -95,7 +98,8 @@ fs::path write_population_raster(const CityGrid& grid, const fs::path& dir) {
 int main(int argc, char** argv) {
     GDALAllRegister();
     spdlog::set_level(spdlog::level::err);
-    const fs::path golden = argc > 1 ? fs::path(argv[1]) : fs::path(ZOOMDIFF_SOURCE_DIR) / ".." / "shared" / "golden";
+    const fs::path golden =
+        argc > 1 ? fs::path(argv[1]) : fs::path(ZOOMDIFF_SOURCE_DIR) / ".." / "shared" / "golden";
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
     const auto prep = zoomdiff::io::H5File::open_read(golden / "prep.h5");
     const auto box = prep.attr_doubles("/grids/nanchang", "bbox_lon_min_lat_min_lon_max_lat_max");
@@ -114,33 +118,57 @@ int main(int argc, char** argv) {
         std::string reference_key;
         Measure ours;
     };
-    std::vector<Row> rows;
-    rows.push_back({"grid (boundary box → 100 m UTM grid)", "", measure([&] { (void)CityGrid::from_bbox(bbox); }, repeats)});
-    rows.push_back({"population (3″ raster, window rule)", "", measure([&] {
-                        (void)zoomdiff::geo::sample_population(raster, grid, progress);
-                    }, repeats)});
-    rows.push_back({"OSM counts: pois + natural + natural_a (centroids)", "seconds_count", measure([&] {
-                        (void)zoomdiff::osm::count_layer_centroids(layer("gis_osm_pois_free_1"), grid, progress);
-                        (void)zoomdiff::osm::count_layer_centroids(layer("gis_osm_natural_free_1"), grid, progress);
-                        (void)zoomdiff::osm::count_layer_centroids(layer("gis_osm_natural_a_free_1"), grid, progress);
-                    }, repeats)});
-    rows.push_back({"OSM length: railways (stand-in for roads)", "seconds_railway_length", measure([&] {
-                        (void)zoomdiff::osm::layer_length_per_cell_m(layer("gis_osm_railways_free_1"), grid, progress);
-                    }, repeats)});
-    rows.push_back({"OSM areas: pofw_a + traffic_a (stand-ins for water)", "seconds_areas", measure([&] {
-                        (void)zoomdiff::osm::layer_area_per_cell_m2(layer("gis_osm_pofw_a_free_1"), grid, progress);
-                        (void)zoomdiff::osm::layer_area_per_cell_m2(layer("gis_osm_traffic_a_free_1"), grid, progress);
-                    }, repeats)});
-    rows.push_back({"POI tables: 15 CSVs, 72,317 rows", "", measure([&] {
-                        const auto schema = zoomdiff::poi::builtin_poi_schema();
-                        (void)zoomdiff::poi::count_pois(poi, grid, schema, "南昌市", progress);
-                    }, repeats)});
 
-    std::printf("env_extra stages on the golden Nanchang box (%zu x %zu cells of 100 m), best of %d, "
-                "each stage in its own process (run twice: the second call is the one a whole run sees, GDAL/PROJ/GEOS already initialised)\n\n",
-                grid.rows(), grid.cols(), repeats);
-    std::printf("| stage | ours (s) | ours, fresh process (s) | peak RSS (MiB) | reference (s) | speed-up |\n"
-                "|---|---:|---:|---:|---:|---:|\n");
+    std::vector<Row> rows;
+    rows.push_back({"grid (boundary box → 100 m UTM grid)", "",
+                    measure([&] { (void)CityGrid::from_bbox(bbox); }, repeats)});
+    rows.push_back({"population (3″ raster, window rule)", "",
+                    measure([&] { (void)zoomdiff::geo::sample_population(raster, grid, progress); },
+                            repeats)});
+    rows.push_back({"OSM counts: pois + natural + natural_a (centroids)", "seconds_count",
+                    measure(
+                        [&] {
+                            (void)zoomdiff::osm::count_layer_centroids(layer("gis_osm_pois_free_1"),
+                                                                       grid, progress);
+                            (void)zoomdiff::osm::count_layer_centroids(
+                                layer("gis_osm_natural_free_1"), grid, progress);
+                            (void)zoomdiff::osm::count_layer_centroids(
+                                layer("gis_osm_natural_a_free_1"), grid, progress);
+                        },
+                        repeats)});
+    rows.push_back({"OSM length: railways (stand-in for roads)", "seconds_railway_length",
+                    measure(
+                        [&] {
+                            (void)zoomdiff::osm::layer_length_per_cell_m(
+                                layer("gis_osm_railways_free_1"), grid, progress);
+                        },
+                        repeats)});
+    rows.push_back({"OSM areas: pofw_a + traffic_a (stand-ins for water)", "seconds_areas",
+                    measure(
+                        [&] {
+                            (void)zoomdiff::osm::layer_area_per_cell_m2(
+                                layer("gis_osm_pofw_a_free_1"), grid, progress);
+                            (void)zoomdiff::osm::layer_area_per_cell_m2(
+                                layer("gis_osm_traffic_a_free_1"), grid, progress);
+                        },
+                        repeats)});
+    rows.push_back({"POI tables: 15 CSVs, 72,317 rows", "",
+                    measure(
+                        [&] {
+                            const auto schema = zoomdiff::poi::builtin_poi_schema();
+                            (void)zoomdiff::poi::count_pois(poi, grid, schema, "南昌市", progress);
+                        },
+                        repeats)});
+
+    std::printf(
+        "env_extra stages on the golden Nanchang box (%zu x %zu cells of 100 m), best of %d, "
+        "each stage in its own process (run twice: the second call is the one a whole run sees, "
+        "GDAL/PROJ/GEOS already initialised)\n\n",
+        grid.rows(), grid.cols(), repeats);
+    std::printf(
+        "| stage | ours (s) | ours, fresh process (s) | peak RSS (MiB) | reference (s) | speed-up "
+        "|\n"
+        "|---|---:|---:|---:|---:|---:|\n");
     for (const Row& row : rows) {
         std::string ref = "—";
         std::string speedup = "—";
@@ -152,7 +180,8 @@ int main(int argc, char** argv) {
             speedup = buf;
         }
         std::printf("| %s | %.4f | %.4f | %.1f | %s | %s |\n", row.stage.c_str(), row.ours.seconds,
-                    row.ours.cold_seconds, static_cast<double>(row.ours.peak_rss_kb) / 1024.0, ref.c_str(), speedup.c_str());
+                    row.ours.cold_seconds, static_cast<double>(row.ours.peak_rss_kb) / 1024.0,
+                    ref.c_str(), speedup.c_str());
     }
     fs::remove_all(tmp);
     return 0;

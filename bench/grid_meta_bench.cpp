@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "run_in_child.hpp"
 #include <gdal_priv.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_in_child.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/stations.hpp"

@@ -33,16 +33,15 @@
 #include <thread>
 #include <vector>
 
-#include <malloc.h>
-
-#include <CLI/CLI.hpp>
-#include <torch/torch.h>  // first: clip_grad.h and adam.h rely on its declarations
+#include "run_in_child.hpp"
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 #include <c10/core/InferenceMode.h>
+#include <malloc.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
+#include <torch/torch.h>  // first: clip_grad.h and adam.h rely on its declarations
 
-#include "run_in_child.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
 #include "zoomdiff/model/network.hpp"
@@ -60,8 +59,8 @@ double seconds_since(Clock::time_point start) {
 
 /// What a measuring child sends back.
 struct Timing {
-    double best = 0;   ///< fastest repeat (s)
-    double mean = 0;   ///< mean of the repeats (s)
+    double best = 0;  ///< fastest repeat (s)
+    double mean = 0;  ///< mean of the repeats (s)
     int repeats = 0;
     double value = 0;  ///< a by-product to keep the work observable (loss, GFLOP/s of the ceiling)
 };
@@ -77,8 +76,8 @@ struct Options {
     int ceiling_size = 4096;
     std::string config = "base.yaml";
     std::string layout = "reference";
-    long rss_limit_mib = 0;  // 0: derived from the machine
-    double quiet_wait = 0;   // seconds to wait for an idle machine before each measurement
+    long rss_limit_mib = 0;    // 0: derived from the machine
+    double quiet_wait = 0;     // seconds to wait for an idle machine before each measurement
     bool heap_malloc = false;  // mallopt: no mmap'd chunks, little trimming (see --heap-malloc)
     bool quick = false;
 };
@@ -87,7 +86,8 @@ bool wants(const Options& o, const std::string& what) {
     return std::find(o.measure.begin(), o.measure.end(), what) != o.measure.end();
 }
 
-// ---- FLOP counts (see the header comment) ----------------------------------------------------------
+// ---- FLOP counts (see the header comment)
+// ----------------------------------------------------------
 
 double denoiser_flops(const zm::ModelConfig& c, std::int64_t batch) {
     const double channels = c.diffusion.channels;
@@ -101,17 +101,26 @@ double denoiser_flops(const zm::ModelConfig& c, std::int64_t batch) {
     return c.diffusion.layers * block + head;
 }
 
-double training_flops(const zm::ModelConfig& c, std::int64_t batch) { return 3 * denoiser_flops(c, batch); }
+double training_flops(const zm::ModelConfig& c, std::int64_t batch) {
+    return 3 * denoiser_flops(c, batch);
+}
 
-// ---- inputs ----------------------------------------------------------------------------------------
+// ---- inputs
+// ----------------------------------------------------------------------------------------
 
-zm::BatchConditions random_conditions(const zm::ModelConfig& c, std::int64_t batch, at::Generator& gen) {
+zm::BatchConditions random_conditions(const zm::ModelConfig& c, std::int64_t batch,
+                                      at::Generator& gen) {
     const auto side = c.tile_side();
     zm::BatchConditions conditions;
-    // Raw magnitudes like the city files' (people, metres, m², counts); values do not change timings.
+    // Raw magnitudes like the city files' (people, metres, m², counts); values do not change
+    // timings.
     conditions.cond_static = torch::rand({batch, c.static_channels(), side, side}, gen) * 1000.0;
-    conditions.cond_poi = torch::randint(0, 20, {batch, c.poi_channels(), side, side}, gen, torch::kFloat);
-    conditions.timepoints = torch::arange(zm::kHours, torch::kFloat).unsqueeze(0).expand({batch, zm::kHours}).contiguous();
+    conditions.cond_poi =
+        torch::randint(0, 20, {batch, c.poi_channels(), side, side}, gen, torch::kFloat);
+    conditions.timepoints = torch::arange(zm::kHours, torch::kFloat)
+                                .unsqueeze(0)
+                                .expand({batch, zm::kHours})
+                                .contiguous();
     return conditions;
 }
 
@@ -138,7 +147,8 @@ Timing time_repeats(int repeats, Body&& body) {
     return t;
 }
 
-// ---- the measurements, each run inside its own child -----------------------------------------------
+// ---- the measurements, each run inside its own child
+// -----------------------------------------------
 
 Timing measure_ceiling(int threads, int n, int repeats) {
     at::set_num_threads(threads);
@@ -166,7 +176,9 @@ Timing measure_denoise(const zm::ModelConfig& c, int threads, std::int64_t tiles
     const auto x = torch::randn({tiles, zm::kFeatures, zm::kHours, side, side}, gen);
     const auto steps = torch::full({1}, 0, torch::kLong);
     (void)net->denoise(x, steps, context);  // warm-up
-    return time_repeats(repeats, [&] { return static_cast<double>(net->denoise(x, steps, context).sum().item<float>()); });
+    return time_repeats(repeats, [&] {
+        return static_cast<double>(net->denoise(x, steps, context).sum().item<float>());
+    });
 }
 
 Timing measure_training(const zm::ModelConfig& c, int threads, std::int64_t batch, int repeats) {
@@ -175,7 +187,8 @@ Timing measure_training(const zm::ModelConfig& c, int threads, std::int64_t batc
     auto net = make_net(c, gen);
     net->train();
     zm::MultiScaleDiffusion diffusion(net);
-    torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(c.train.lr).weight_decay(1e-6));
+    torch::optim::Adam adam(net->parameters(),
+                            torch::optim::AdamOptions(c.train.lr).weight_decay(1e-6));
     zm::GeneratorNoise noise(zm::GeneratorNoise::cpu_generator(2));
     const auto conditions = random_conditions(c, batch, gen);
     const auto side = c.tile_side();
@@ -216,13 +229,15 @@ Timing measure_sampling(zm::ModelConfig c, int threads, std::int64_t tiles, int 
     });
 }
 
-// ---- machine facts ---------------------------------------------------------------------------------
+// ---- machine facts
+// ---------------------------------------------------------------------------------
 
 std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+        if (line.rfind("model name", 0) == 0)
+            return line.substr(line.find(':') + 2);
     }
     return "unknown CPU";
 }
@@ -231,7 +246,8 @@ bool cpu_has(const std::string& flag) {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("flags", 0) == 0) return (line + " ").find(" " + flag + " ") != std::string::npos;
+        if (line.rfind("flags", 0) == 0)
+            return (line + " ").find(" " + flag + " ") != std::string::npos;
     }
     return false;
 }
@@ -250,12 +266,14 @@ double machine_busy_seconds() {
     std::string cpu;
     long long v[8] = {};
     in >> cpu;
-    for (auto& x : v) in >> x;
-    return static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (auto& x : v)
+        in >> x;
+    return static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-/// Waits (at most `max_s`) for three consecutive seconds in which the machine is at least 90 % idle;
-/// returns the seconds waited.
+/// Waits (at most `max_s`) for three consecutive seconds in which the machine is at least 90 %
+/// idle; returns the seconds waited.
 double wait_for_quiet(double max_s) {
     const auto start = Clock::now();
     const double cores = std::max(1U, std::thread::hardware_concurrency());
@@ -269,34 +287,39 @@ double wait_for_quiet(double max_s) {
 }
 
 std::string malloc_description(bool heap_malloc) {
-    if (heap_malloc) return "malloc: glibc, heap only, trim above 2 GiB (--heap-malloc)";
+    if (heap_malloc)
+        return "malloc: glibc, heap only, trim above 2 GiB (--heap-malloc)";
     const char* preload = std::getenv("LD_PRELOAD");
     const char* conf = std::getenv("MALLOC_CONF");
     if (preload != nullptr && std::string(preload).find("malloc") != std::string::npos) {
-        return std::string("malloc: LD_PRELOAD=") + preload + (conf != nullptr ? std::string(" MALLOC_CONF=") + conf : "");
+        return std::string("malloc: LD_PRELOAD=") + preload +
+               (conf != nullptr ? std::string(" MALLOC_CONF=") + conf : "");
     }
     const char* tunables = std::getenv("GLIBC_TUNABLES");
-    return tunables != nullptr ? std::string("malloc: glibc, GLIBC_TUNABLES=") + tunables : "malloc: glibc defaults";
+    return tunables != nullptr ? std::string("malloc: glibc, GLIBC_TUNABLES=") + tunables
+                               : "malloc: glibc defaults";
 }
 
 long meminfo_kb(const std::string& key) {
     std::ifstream in("/proc/meminfo");
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind(key + ":", 0) == 0) return std::strtol(line.c_str() + key.size() + 1, nullptr, 10);
+        if (line.rfind(key + ":", 0) == 0)
+            return std::strtol(line.c_str() + key.size() + 1, nullptr, 10);
     }
     return 0;
 }
 
-// ---- the table -------------------------------------------------------------------------------------
+// ---- the table
+// -------------------------------------------------------------------------------------
 
 struct Row {
     std::string kernel;
     std::int64_t batch = 0;
     ChildOutcome<Timing> run;
-    double flops = 0;      // of one timed unit
-    double divide_by = 1;  // seconds of one unit = measured / divide_by (per-step rows)
-    double other_load = 0; // cores busy with other processes while the child ran
+    double flops = 0;       // of one timed unit
+    double divide_by = 1;   // seconds of one unit = measured / divide_by (per-step rows)
+    double other_load = 0;  // cores busy with other processes while the child ran
     std::string note;
 };
 
@@ -307,14 +330,18 @@ std::string fixed(double v, int digits) {
 }
 
 void print_table(const std::vector<Row>& rows, double ceiling_gflops) {
-    std::printf("| kernel | batch | seconds (best) | seconds (mean) | repeats | peak RSS (MiB) | GFLOP | GFLOP/s | share of ceiling | other load (cores) |\n"
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    std::printf(
+        "| kernel | batch | seconds (best) | seconds (mean) | repeats | peak RSS (MiB) | GFLOP | "
+        "GFLOP/s | share of ceiling | other load (cores) |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (const auto& row : rows) {
         const double rss = static_cast<double>(row.run.peak_rss_kb) / 1024.0;
         if (!row.run.ok) {
             std::printf("| %s | %s | **%s** | | | %s | %s | | | %s |\n", row.kernel.c_str(),
-                        row.batch > 0 ? std::to_string(row.batch).c_str() : "", row.run.failure.c_str(), fixed(rss, 0).c_str(),
-                        row.flops > 0 ? fixed(row.flops / 1e9, 1).c_str() : "", fixed(row.other_load, 2).c_str());
+                        row.batch > 0 ? std::to_string(row.batch).c_str() : "",
+                        row.run.failure.c_str(), fixed(rss, 0).c_str(),
+                        row.flops > 0 ? fixed(row.flops / 1e9, 1).c_str() : "",
+                        fixed(row.other_load, 2).c_str());
             continue;
         }
         const double best = row.run.result.best / row.divide_by;
@@ -324,13 +351,15 @@ void print_table(const std::vector<Row>& rows, double ceiling_gflops) {
         if (row.flops > 0) {
             const double rate = row.flops / best / 1e9;
             gflops = fixed(rate, 1);
-            if (ceiling_gflops > 0) share = fixed(100.0 * rate / ceiling_gflops, 1) + " %";
+            if (ceiling_gflops > 0)
+                share = fixed(100.0 * rate / ceiling_gflops, 1) + " %";
         }
         std::printf("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", row.kernel.c_str(),
-                    row.batch > 0 ? std::to_string(row.batch).c_str() : "", fixed(best, best < 10 ? 3 : 1).c_str(),
-                    fixed(mean, mean < 10 ? 3 : 1).c_str(), row.run.result.repeats, fixed(rss, 0).c_str(),
-                    row.flops > 0 ? fixed(row.flops / 1e9, 1).c_str() : "", gflops.c_str(), share.c_str(),
-                    fixed(row.other_load, 2).c_str());
+                    row.batch > 0 ? std::to_string(row.batch).c_str() : "",
+                    fixed(best, best < 10 ? 3 : 1).c_str(), fixed(mean, mean < 10 ? 3 : 1).c_str(),
+                    row.run.result.repeats, fixed(rss, 0).c_str(),
+                    row.flops > 0 ? fixed(row.flops / 1e9, 1).c_str() : "", gflops.c_str(),
+                    share.c_str(), fixed(row.other_load, 2).c_str());
     }
 }
 
@@ -340,32 +369,52 @@ int main(int argc, char** argv) {
     Options o;
     o.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     CLI::App app{"model kernels: matmul ceiling, denoiser call, training step, sampling run"};
-    app.add_option("--threads", o.threads, "intra-op threads (at::set_num_threads); default: all cores");
-    app.add_option("--measure", o.measure, "which measurements: ceiling,denoise,train,sample")->delimiter(',');
+    app.add_option("--threads", o.threads,
+                   "intra-op threads (at::set_num_threads); default: all cores");
+    app.add_option("--measure", o.measure, "which measurements: ceiling,denoise,train,sample")
+        ->delimiter(',');
     app.add_option("--batches", o.batches, "training batch sizes")->delimiter(',');
     app.add_option("--tiles", o.tiles, "tiles of the denoiser call and of the sampling run");
-    app.add_option("--sample-steps", o.sample_steps, "diffusion steps of the sampling run (default: num_steps of the config)");
-    app.add_option("--repeats", o.repeats, "timed repeats of the ceiling and the denoiser call (after one warm-up)");
-    app.add_option("--train-repeats", o.train_repeats, "timed training steps per batch size (after one warm-up)");
-    app.add_option("--ceiling-size", o.ceiling_size, "side of the square matrices of the matmul ceiling");
+    app.add_option("--sample-steps", o.sample_steps,
+                   "diffusion steps of the sampling run (default: num_steps of the config)");
+    app.add_option("--repeats", o.repeats,
+                   "timed repeats of the ceiling and the denoiser call (after one warm-up)");
+    app.add_option("--train-repeats", o.train_repeats,
+                   "timed training steps per batch size (after one warm-up)");
+    app.add_option("--ceiling-size", o.ceiling_size,
+                   "side of the square matrices of the matmul ceiling");
     app.add_option("--config", o.config, "model config (a file, or an embedded name)");
-    app.add_option("--layout", o.layout, "condition layout: reference (4 static channels) or corrected");
-    app.add_option("--rss-limit-mib", o.rss_limit_mib, "kill a measurement above this RSS (default: 85 % of RAM, at most what is available)");
-    app.add_option("--quiet-wait", o.quiet_wait, "before each measurement, wait up to this many seconds for 3 s of an idle machine");
+    app.add_option("--layout", o.layout,
+                   "condition layout: reference (4 static channels) or corrected");
+    app.add_option(
+        "--rss-limit-mib", o.rss_limit_mib,
+        "kill a measurement above this RSS (default: 85 % of RAM, at most what is available)");
+    app.add_option(
+        "--quiet-wait", o.quiet_wait,
+        "before each measurement, wait up to this many seconds for 3 s of an idle machine");
     app.add_flag("--heap-malloc", o.heap_malloc,
-                 "in each measuring child, mallopt(M_MMAP_MAX, 0) and M_TRIM_THRESHOLD 2 GiB - 1: large tensors come "
-                 "from the brk heap and are reused instead of being mmap'd and page-faulted anew on every allocation "
-                 "(GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647 does the same to a process)");
-    app.add_flag("--quick", o.quick, "a fast smoke run: batch 16, 12 sampling steps, one repeat, 2048² ceiling "
-                                    "(explicit options win)");
+                 "in each measuring child, mallopt(M_MMAP_MAX, 0) and M_TRIM_THRESHOLD 2 GiB - 1: "
+                 "large tensors come "
+                 "from the brk heap and are reused instead of being mmap'd and page-faulted anew "
+                 "on every allocation "
+                 "(GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647 "
+                 "does the same to a process)");
+    app.add_flag("--quick", o.quick,
+                 "a fast smoke run: batch 16, 12 sampling steps, one repeat, 2048² ceiling "
+                 "(explicit options win)");
     CLI11_PARSE(app, argc, argv);
 
     if (o.quick) {  // only what was not given explicitly
-        if (app.count("--batches") == 0) o.batches = {16};
-        if (app.count("--sample-steps") == 0) o.sample_steps = 12;
-        if (app.count("--repeats") == 0) o.repeats = 1;
-        if (app.count("--train-repeats") == 0) o.train_repeats = 1;
-        if (app.count("--ceiling-size") == 0) o.ceiling_size = 2048;
+        if (app.count("--batches") == 0)
+            o.batches = {16};
+        if (app.count("--sample-steps") == 0)
+            o.sample_steps = 12;
+        if (app.count("--repeats") == 0)
+            o.repeats = 1;
+        if (app.count("--train-repeats") == 0)
+            o.train_repeats = 1;
+        if (app.count("--ceiling-size") == 0)
+            o.ceiling_size = 2048;
     }
     // Nothing in this (parent) process touches ATen's thread pool: each measurement forks first.
     auto config = zm::load_model_config(o.config);
@@ -373,17 +422,22 @@ int main(int argc, char** argv) {
     const int sample_steps = o.sample_steps > 0 ? o.sample_steps : config.diffusion.num_steps;
     long rss_limit_kb = o.rss_limit_mib * 1024;
     if (rss_limit_kb <= 0) {
-        rss_limit_kb = std::min(meminfo_kb("MemTotal") * 85 / 100, meminfo_kb("MemAvailable") - 512 * 1024);
+        rss_limit_kb =
+            std::min(meminfo_kb("MemTotal") * 85 / 100, meminfo_kb("MemAvailable") - 512 * 1024);
     }
 
-    std::printf("model_bench: %s, %s, %u cores, %.1f GiB RAM; LibTorch %s, %d threads; config %s "
-                "(C %d, layers %d, T %d), %s layout; %s; RSS limit per measurement %ld MiB; load average (1 / 5 min) "
-                "at start %s\n\n",
-                cpu_model().c_str(), cpu_has("avx512f") ? "AVX-512" : (cpu_has("avx2") ? "AVX2, no AVX-512" : "no AVX2"),
-                std::thread::hardware_concurrency(), static_cast<double>(meminfo_kb("MemTotal")) / (1024.0 * 1024.0),
-                TORCH_VERSION, o.threads, o.config.c_str(), config.diffusion.channels, config.diffusion.layers,
-                config.diffusion.num_steps, o.layout.c_str(),
-                malloc_description(o.heap_malloc).c_str(), rss_limit_kb / 1024, load_average().c_str());
+    std::printf(
+        "model_bench: %s, %s, %u cores, %.1f GiB RAM; LibTorch %s, %d threads; config %s "
+        "(C %d, layers %d, T %d), %s layout; %s; RSS limit per measurement %ld MiB; load average "
+        "(1 / 5 min) "
+        "at start %s\n\n",
+        cpu_model().c_str(),
+        cpu_has("avx512f") ? "AVX-512" : (cpu_has("avx2") ? "AVX2, no AVX-512" : "no AVX2"),
+        std::thread::hardware_concurrency(),
+        static_cast<double>(meminfo_kb("MemTotal")) / (1024.0 * 1024.0), TORCH_VERSION, o.threads,
+        o.config.c_str(), config.diffusion.channels, config.diffusion.layers,
+        config.diffusion.num_steps, o.layout.c_str(), malloc_description(o.heap_malloc).c_str(),
+        rss_limit_kb / 1024, load_average().c_str());
     std::fflush(stdout);
 
     std::vector<Row> rows;
@@ -392,7 +446,8 @@ int main(int argc, char** argv) {
     const auto measure = [&](const std::function<Timing()>& work, long limit_kb) {
         if (o.quiet_wait > 0) {
             const double waited = wait_for_quiet(o.quiet_wait);
-            if (waited > 3.5) std::fprintf(stderr, "  (waited %.0f s for a quiet machine)\n", waited);
+            if (waited > 3.5)
+                std::fprintf(stderr, "  (waited %.0f s for a quiet machine)\n", waited);
         }
         const double busy_before = machine_busy_seconds();
         const auto start = Clock::now();
@@ -413,12 +468,13 @@ int main(int argc, char** argv) {
         row.other_load = other_load;
         const auto& r = row.run;
         if (r.ok) {
-            std::fprintf(stderr, "  %s, batch %lld: %.3f s, peak RSS %.0f MiB\n", row.kernel.c_str(),
-                         static_cast<long long>(row.batch), r.result.best / row.divide_by,
+            std::fprintf(stderr, "  %s, batch %lld: %.3f s, peak RSS %.0f MiB\n",
+                         row.kernel.c_str(), static_cast<long long>(row.batch),
+                         r.result.best / row.divide_by,
                          static_cast<double>(r.peak_rss_kb) / 1024.0);
         } else {
-            std::fprintf(stderr, "  %s, batch %lld: %s\n", row.kernel.c_str(), static_cast<long long>(row.batch),
-                         r.failure.c_str());
+            std::fprintf(stderr, "  %s, batch %lld: %s\n", row.kernel.c_str(),
+                         static_cast<long long>(row.batch), r.failure.c_str());
         }
     };
 
@@ -426,8 +482,10 @@ int main(int argc, char** argv) {
         Row row;
         row.kernel = "matmul ceiling: torch::mm " + std::to_string(o.ceiling_size) + "²";
         row.flops = 2.0 * std::pow(static_cast<double>(o.ceiling_size), 3);
-        row.run = measure([&] { return measure_ceiling(o.threads, o.ceiling_size, o.repeats); }, rss_limit_kb);
-        if (row.run.ok) ceiling = row.run.result.value;
+        row.run = measure([&] { return measure_ceiling(o.threads, o.ceiling_size, o.repeats); },
+                          rss_limit_kb);
+        if (row.run.ok)
+            ceiling = row.run.result.value;
         report(row);
         rows.push_back(row);
     }
@@ -436,7 +494,8 @@ int main(int argc, char** argv) {
         row.kernel = "denoiser call (inference mode)";
         row.batch = o.tiles;
         row.flops = denoiser_flops(config, o.tiles);
-        row.run = measure([&] { return measure_denoise(config, o.threads, o.tiles, o.repeats); }, rss_limit_kb);
+        row.run = measure([&] { return measure_denoise(config, o.threads, o.tiles, o.repeats); },
+                          rss_limit_kb);
         report(row);
         rows.push_back(row);
     }
@@ -446,8 +505,9 @@ int main(int argc, char** argv) {
             row.kernel = "training step (loss, backward, clip, Adam)";
             row.batch = batch;
             row.flops = training_flops(config, batch);
-            row.run = measure([&] { return measure_training(config, o.threads, batch, o.train_repeats); },
-                                               rss_limit_kb);
+            row.run =
+                measure([&] { return measure_training(config, o.threads, batch, o.train_repeats); },
+                        rss_limit_kb);
             report(row);
             rows.push_back(row);
         }
@@ -457,8 +517,9 @@ int main(int argc, char** argv) {
         row.kernel = "sampling run, " + std::to_string(sample_steps) + " steps";
         row.batch = o.tiles;
         row.flops = sample_steps * denoiser_flops(config, o.tiles);
-        row.run = measure([&] { return measure_sampling(config, o.threads, o.tiles, sample_steps); },
-                                           rss_limit_kb);
+        row.run =
+            measure([&] { return measure_sampling(config, o.threads, o.tiles, sample_steps); },
+                    rss_limit_kb);
         report(row);
         rows.push_back(row);
         Row per_step = row;
@@ -469,9 +530,13 @@ int main(int argc, char** argv) {
     }
     print_table(rows, ceiling);
     std::printf("\nLoad average (1 / 5 min) at the end: %s. ", load_average().c_str());
-    std::printf("FLOPs: matrix products only, multiply-add = 2; denoiser forward per block 2P(8C²+2CF)+4PLC, "
-                "head 2P(C²+2C), P = batch·H·W·L; training = 3 × forward. The peak RSS of a row is that of its own "
-                "forked process (the parent's libraries included). Other load: CPU time of every other process on the machine "
-                "during that measurement, in cores (0 = the bench had the machine to itself).\n");
+    std::printf(
+        "FLOPs: matrix products only, multiply-add = 2; denoiser forward per block "
+        "2P(8C²+2CF)+4PLC, "
+        "head 2P(C²+2C), P = batch·H·W·L; training = 3 × forward. The peak RSS of a row is that of "
+        "its own "
+        "forked process (the parent's libraries included). Other load: CPU time of every other "
+        "process on the machine "
+        "during that measurement, in cores (0 = the bench had the machine to itself).\n");
     return 0;
 }

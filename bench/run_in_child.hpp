@@ -3,11 +3,6 @@
 // Runs one piece of work in a forked child and returns what it computed plus the child's own
 // peak RSS, so each measured stage reports its memory alone (shared by the bench programs).
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +14,11 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace zoomdiff::bench {
 
@@ -67,9 +67,9 @@ template <typename Result>
 struct ChildOutcome {
     bool ok = false;
     Result result{};
-    long peak_rss_kb = 0;      ///< ru_maxrss of the child, also when it failed
-    double cpu_seconds = 0;    ///< user + system time of the child
-    std::string failure;       ///< empty when ok: "killed by signal 9", "RSS above 20000 MiB", ...
+    long peak_rss_kb = 0;    ///< ru_maxrss of the child, also when it failed
+    double cpu_seconds = 0;  ///< user + system time of the child
+    std::string failure;     ///< empty when ok: "killed by signal 9", "RSS above 20000 MiB", ...
 };
 
 /// Resident set size of a live process in KiB (0 when it cannot be read).
@@ -77,7 +77,8 @@ inline long process_rss_kb(pid_t pid) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     std::string line;
     while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::strtol(line.c_str() + 6, nullptr, 10);
     }
     return 0;
 }
@@ -124,7 +125,8 @@ ChildOutcome<Result> try_run_in_child(const std::function<Result()>& work, long 
     bool over_limit = false;
     for (;;) {
         const pid_t done = wait4(pid, &status, WNOHANG, &usage);
-        if (done == pid) break;
+        if (done == pid)
+            break;
         if (done < 0 && errno != EINTR) {
             outcome.failure = std::string("wait4: ") + std::strerror(errno);
             close(fds[0]);
@@ -137,19 +139,24 @@ ChildOutcome<Result> try_run_in_child(const std::function<Result()>& work, long 
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     outcome.peak_rss_kb = usage.ru_maxrss;
-    outcome.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    outcome.cpu_seconds =
+        static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+        1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
     Result received{};
-    const bool got = read(fds[0], &received, sizeof received) == static_cast<ssize_t>(sizeof received);
+    const bool got =
+        read(fds[0], &received, sizeof received) == static_cast<ssize_t>(sizeof received);
     close(fds[0]);
-    if (got) outcome.result = received;
+    if (got)
+        outcome.result = received;
     if (over_limit) {
-        outcome.failure = "RSS above the limit of " + std::to_string(rss_limit_kb / 1024) + " MiB, killed";
+        outcome.failure =
+            "RSS above the limit of " + std::to_string(rss_limit_kb / 1024) + " MiB, killed";
     } else if (WIFSIGNALED(status)) {
         outcome.failure = "killed by signal " + std::to_string(WTERMSIG(status)) +
                           (WTERMSIG(status) == SIGKILL ? " (out of memory?)" : "");
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !got) {
-        outcome.failure = "failed, exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        outcome.failure =
+            "failed, exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     } else {
         outcome.ok = true;
     }

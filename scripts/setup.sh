@@ -12,6 +12,7 @@ packages=(
   libzip-dev libnanoflann-dev libssl-dev
   libboost-dev libgtest-dev libbenchmark-dev
   libtorch-dev libopenblas0-openmp
+  clang-format # scripts/check_format.sh, the style gate of scripts/test.sh (Debian 12: version 14)
   help2man     # man pages from the tools' --help (cmake/Install.cmake)
   libgloo-dev  # headers ProcessGroupGloo.hpp includes (c10d, issue 10); its symbols are in libtorch_cpu
 )

@@ -1,7 +1,8 @@
 // env_extra: a city's conditions from open geodata (the reference's Env_extra.py).
+#include "zoomdiff/prep/env_extra.hpp"
+
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/env_extra_flags.hpp"
-#include "zoomdiff/prep/env_extra.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"", "env_extra"};

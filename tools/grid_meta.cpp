@@ -1,7 +1,8 @@
 // grid_meta: base-station measurements to gridded training targets (the reference's Grid_meta.py).
+#include "zoomdiff/prep/grid_meta.hpp"
+
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/grid_meta_flags.hpp"
-#include "zoomdiff/prep/grid_meta.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"", "grid_meta"};

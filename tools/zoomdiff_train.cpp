@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
         request.command_line = common.command_line;
         request.world = zoomdiff::core::world_from_environment();
         // One progress display per run: rank 0's (every rank still logs, labelled with its rank).
-        const auto progress =
-            zoomdiff::core::make_progress(request.world.leader() ? common.progress : zoomdiff::core::ProgressMode::kNever);
+        const auto progress = zoomdiff::core::make_progress(
+            request.world.leader() ? common.progress : zoomdiff::core::ProgressMode::kNever);
         zoomdiff::model::run_training(request, *progress);
     });
 }

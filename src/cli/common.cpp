@@ -10,10 +10,10 @@
 #include <thread>
 
 #include <cpl_conv.h>
+#include <fmt/core.h>
 #include <gdal.h>
 #include <hdf5.h>
 #include <ogr_srs_api.h>
-#include <fmt/core.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -46,7 +46,8 @@ void configure_logging(const CommonOptions& options) {
         label = core::world_label(core::world_from_environment());
     } catch (const Error&) {
     }
-    logger->set_pattern(label.empty() ? "[%H:%M:%S] %^%l%$ %v" : "[%H:%M:%S] [" + label + "] %^%l%$ %v");
+    logger->set_pattern(label.empty() ? "[%H:%M:%S] %^%l%$ %v"
+                                      : "[%H:%M:%S] [" + label + "] %^%l%$ %v");
     spdlog::level::level_enum level = spdlog::level::from_str(options.log_level);
     if (options.quiet) {
         level = spdlog::level::warn;
@@ -70,11 +71,14 @@ std::string version_text(const std::string& tool, const std::string& more) {
     int proj_minor = 0;
     int proj_patch = 0;
     OSRGetPROJVersion(&proj_major, &proj_minor, &proj_patch);
-    std::string text = fmt::format("{} {} (commit {})\n", tool, ZOOMDIFF_VERSION, ZOOMDIFF_GIT_COMMIT);
+    std::string text =
+        fmt::format("{} {} (commit {})\n", tool, ZOOMDIFF_VERSION, ZOOMDIFF_GIT_COMMIT);
     text += fmt::format("GDAL {}, PROJ {}.{}.{}, HDF5 {}.{}.{}, spdlog {}.{}.{}, fmt {}\n",
-                        GDALVersionInfo("RELEASE_NAME"), proj_major, proj_minor, proj_patch, h5_major, h5_minor,
-                        h5_release, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION);
-    if (!more.empty()) text += more + (more.back() == '\n' ? "" : "\n");
+                        GDALVersionInfo("RELEASE_NAME"), proj_major, proj_minor, proj_patch,
+                        h5_major, h5_minor, h5_release, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR,
+                        SPDLOG_VER_PATCH, FMT_VERSION);
+    if (!more.empty())
+        text += more + (more.back() == '\n' ? "" : "\n");
     return text;
 }
 
@@ -82,22 +86,27 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
     // A flag given twice takes the last value, so scripts can override a default argument list.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.set_version_flag("--version", [&app, &options] {
-        std::string text = version_text(app.get_name(), options.more_versions ? options.more_versions() : "");
+        std::string text =
+            version_text(app.get_name(), options.more_versions ? options.more_versions() : "");
         text.pop_back();  // CLI11 ends the line itself
         return text;
     });
     app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
-    // CLI11 converts "-1" and out-of-range numbers to 2^64 - 1 (issue 19): only 0 .. 2^64 - 1, in digits.
+    // CLI11 converts "-1" and out-of-range numbers to 2^64 - 1 (issue 19): only 0 .. 2^64 - 1, in
+    // digits.
     app.add_option("--seed", options.seed, "Seed of every random draw")
         ->check(CLI::Validator(
             [](const std::string& text) -> std::string {
                 constexpr std::string_view kMax = "18446744073709551615";
-                const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-                const auto significant = digits ? text.substr(std::min(text.find_first_not_of('0'), text.size())) : "";
+                const bool digits =
+                    !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+                const auto significant =
+                    digits ? text.substr(std::min(text.find_first_not_of('0'), text.size())) : "";
                 if (!digits || significant.size() > kMax.size() ||
                     (significant.size() == kMax.size() && significant > kMax)) {
-                    return "must be a whole number from 0 to 18446744073709551615, not '" + text + "'";
+                    return "must be a whole number from 0 to 18446744073709551615, not '" + text +
+                           "'";
                 }
                 return {};
             },
@@ -140,7 +149,8 @@ std::string join_command_line(int argc, const char* const* argv) {
     std::string line;
     for (int i = 0; i < argc; ++i) {
         std::string arg = argv[i];
-        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$*?`;&|<>()") == std::string::npos;
+        const bool plain =
+            !arg.empty() && arg.find_first_of(" \t\n'\"\\$*?`;&|<>()") == std::string::npos;
         if (i > 0) {
             line += ' ';
         }
@@ -172,13 +182,15 @@ int run_tool(CLI::App& app, CommonOptions& options, int argc, const char* const*
     }
     options.command_line = join_command_line(argc, argv);
     configure_logging(options);
-    // Heap-only malloc by default (core/allocator.hpp: 1.7-2x faster model steps); ZOOMDIFF_MALLOC=glibc
-    // keeps glibc's defaults.
+    // Heap-only malloc by default (core/allocator.hpp: 1.7-2x faster model steps);
+    // ZOOMDIFF_MALLOC=glibc keeps glibc's defaults.
     spdlog::debug("malloc: {}", core::to_string(core::set_malloc_mode(core::MallocMode::kHeap)));
     const unsigned int cores = std::thread::hardware_concurrency();
     if (cores > 0 && options.threads > static_cast<int>(cores)) {
-        spdlog::warn("--threads {} is more than this machine's {} cores: using {} (more threads only contend)",
-                     options.threads, cores, cores);
+        spdlog::warn(
+            "--threads {} is more than this machine's {} cores: using {} (more threads only "
+            "contend)",
+            options.threads, cores, cores);
         options.threads = static_cast<int>(cores);
     }
     GDALAllRegister();

@@ -18,8 +18,9 @@ void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
     app.add_option("--province", options.province,
                    "Province, for the default --osm_dir (OSM_<province>)")
         ->capture_default_str();
-    app.add_option("--shp_path", options.shp_path,
-                   "City boundary polygons (.shp/.gpkg/.geojson); default: the reference's China file");
+    app.add_option(
+        "--shp_path", options.shp_path,
+        "City boundary polygons (.shp/.gpkg/.geojson); default: the reference's China file");
     app.add_option("--pop_path", options.pop_path,
                    "Population raster, people per pixel, EPSG:4326 (WorldPop)");
     app.add_option("--osm_dir", options.osm_dir,
@@ -33,11 +34,14 @@ void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
     app.add_option("--boundary_value", options.boundary_value,
                    "Exact value of --boundary_field to pick (default: match --cityname)");
     app.add_option("--boundary_osm", options.boundary_osm,
-                   "Boundary from an OSM relation of the --osm_dir .osm.pbf, e.g. \"admin_level=8,name=Monaco\"");
-    app.add_option("--bbox", options.bbox, "Boundary as a box: lon_min,lat_min,lon_max,lat_max (degrees)");
+                   "Boundary from an OSM relation of the --osm_dir .osm.pbf, e.g. "
+                   "\"admin_level=8,name=Monaco\"");
+    app.add_option("--bbox", options.bbox,
+                   "Boundary as a box: lon_min,lat_min,lon_max,lat_max (degrees)");
     add_pop_rule_flag(app, options.pop_rule);
-    const std::map<std::string, prep::PoiSource> sources{
-        {"auto", prep::PoiSource::kAuto}, {"table", prep::PoiSource::kTable}, {"osm", prep::PoiSource::kOsm}};
+    const std::map<std::string, prep::PoiSource> sources{{"auto", prep::PoiSource::kAuto},
+                                                         {"table", prep::PoiSource::kTable},
+                                                         {"osm", prep::PoiSource::kOsm}};
     app.add_option("--poi_source", options.poi_source,
                    "auto (tables when present, else OSM tags), table, or osm")
         ->transform(CLI::CheckedTransformer(sources, CLI::ignore_case).description(""));
@@ -47,8 +51,10 @@ void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
     app.footer(
         "Example:\n"
         "  env_extra --cityname Nanchang --province Jiangxi \\\n"
-        "    --shp_path data/sample/boundary/nanchang_sample.shp --pop_path data/sample/population.tif \\\n"
-        "    --osm_dir data/sample/OSM_Jiangxi --poi_dir data/sample/POI_Nanchang --out out/Nanchang_cond.h5\n"
+        "    --shp_path data/sample/boundary/nanchang_sample.shp --pop_path "
+        "data/sample/population.tif \\\n"
+        "    --osm_dir data/sample/OSM_Jiangxi --poi_dir data/sample/POI_Nanchang --out "
+        "out/Nanchang_cond.h5\n"
         "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
 }
 

@@ -21,6 +21,8 @@ std::string compose(const std::string& subject, const std::string& problem,
 }  // namespace
 
 Error::Error(std::string subject, std::string problem, std::string fix, ExitCode code)
-    : std::runtime_error(compose(subject, problem, fix)), subject_(std::move(subject)), code_(code) {}
+    : std::runtime_error(compose(subject, problem, fix)),
+      subject_(std::move(subject)),
+      code_(code) {}
 
 }  // namespace zoomdiff

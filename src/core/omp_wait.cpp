@@ -1,9 +1,9 @@
 #include "zoomdiff/core/omp_wait.hpp"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace zoomdiff::core {
 namespace {
@@ -13,11 +13,13 @@ constexpr const char* kMarker = "ZOOMDIFF_OMP_WAIT_SET";
 }  // namespace
 
 void prefer_passive_openmp(char** argv) {
-    if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
+        return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv(kMarker, "1", 1);
     execv("/proc/self/exe", argv);
-    // execv returned: no /proc (or no permission). Go on with libgomp's default; say so in --version.
+    // execv returned: no /proc (or no permission). Go on with libgomp's default; say so in
+    // --version.
     unsetenv("OMP_WAIT_POLICY");
     unsetenv(kMarker);
 }

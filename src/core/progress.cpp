@@ -1,12 +1,11 @@
 #include "zoomdiff/core/progress.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace zoomdiff::core {
 
@@ -59,9 +58,10 @@ void StderrProgress::advance(std::uint64_t n) {
     }
     const auto now = Clock::now();
     if (tty_) {
-        const int percent = total_ > 0 ? static_cast<int>(100.0 * static_cast<double>(done_) /
-                                                          static_cast<double>(total_))
-                                       : -1;
+        const int percent =
+            total_ > 0
+                ? static_cast<int>(100.0 * static_cast<double>(done_) / static_cast<double>(total_))
+                : -1;
         const double since_s = std::chrono::duration<double>(now - last_draw_).count();
         if (percent != last_percent_ || since_s > 1.0) {
             last_percent_ = percent;
@@ -92,9 +92,10 @@ void StderrProgress::draw(bool final_line) {
     std::string text;
     if (total_ > 0) {
         const double frac = static_cast<double>(done_) / static_cast<double>(total_);
-        const double eta_s = rate > 0 ? static_cast<double>(total_ - std::min(done_, total_)) / rate : NAN;
-        text = fmt::format("{}: {}/{} {} ({:.0f}%), {:.1f} {}/s, {} {}", stage_, done_, total_, unit_,
-                           100.0 * frac, rate, unit_, final_line ? "took" : "ETA",
+        const double eta_s =
+            rate > 0 ? static_cast<double>(total_ - std::min(done_, total_)) / rate : NAN;
+        text = fmt::format("{}: {}/{} {} ({:.0f}%), {:.1f} {}/s, {} {}", stage_, done_, total_,
+                           unit_, 100.0 * frac, rate, unit_, final_line ? "took" : "ETA",
                            format_duration(final_line ? elapsed_s : eta_s));
     } else {
         text = fmt::format("{}: {} {}, {:.1f} {}/s, {} elapsed", stage_, done_, unit_, rate, unit_,

@@ -8,9 +8,11 @@
 
 namespace zoomdiff::core {
 
-std::string read_text_file(const std::filesystem::path& path, const std::string& problem, const std::string& fix) {
+std::string read_text_file(const std::filesystem::path& path, const std::string& problem,
+                           const std::string& fix) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path.string(), problem, fix);
+    if (!in)
+        throw Error(path.string(), problem, fix);
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
@@ -21,7 +23,9 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
     {
         std::ofstream out(output.temp_path(), std::ios::binary);
         out << text;
-        if (!out.flush()) throw Error(path.string(), "could not be written", "Check free disk space and permissions");
+        if (!out.flush())
+            throw Error(path.string(), "could not be written",
+                        "Check free disk space and permissions");
     }
     output.commit();
 }

@@ -1,13 +1,14 @@
 #include "zoomdiff/data/city_tiles.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
+#include "data/detail/city_files.hpp"
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -17,8 +18,6 @@
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
-
-#include "data/detail/city_files.hpp"
 
 namespace zoomdiff::data {
 namespace {
@@ -226,8 +225,9 @@ std::vector<std::string> split_dataset(const std::string& dataset) {
 
 CitySource locate_city(const fs::path& data_root, const std::string& token,
                        const std::string& datatype) {
-    CitySource s = detail::city_paths(data_root, token, datatype,
-                                      "Check the spelling, or prepare the city with grid_meta and env_extra");
+    CitySource s =
+        detail::city_paths(data_root, token, datatype,
+                           "Check the spelling, or prepare the city with grid_meta and env_extra");
     require_files(s);
     return s;
 }
@@ -297,16 +297,18 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
     // Split labels (training_set.hpp): (R, C) of 0 / 1 / 2 when the data file has them.
     std::vector<std::int64_t> labels;
     if (data.exists("/split_2000m")) {
-        labels = detail::read_checked<std::int64_t>(
-            data, "/split_2000m", {rows, cols},
-            "Write /split_2000m as (R, C) integers 0 train, 1 validation, 2 test (uomo_import does)");
+        labels =
+            detail::read_checked<std::int64_t>(data, "/split_2000m", {rows, cols},
+                                               "Write /split_2000m as (R, C) integers 0 train, 1 "
+                                               "validation, 2 test (uomo_import does)");
         for (std::size_t t = 0; t < labels.size(); ++t) {
             if (labels[t] < kSplitTrain || labels[t] > kSplitTest) {
-                throw Error(source.data_file.string(),
-                            fmt::format("/split_2000m is {} at tile (row {}, col {}): labels are 0 train, "
-                                        "1 validation, 2 test",
-                                        labels[t], t / cols, t % cols),
-                            "Rewrite the labels (uomo_import writes them from the upstream splits)");
+                throw Error(
+                    source.data_file.string(),
+                    fmt::format("/split_2000m is {} at tile (row {}, col {}): labels are 0 train, "
+                                "1 validation, 2 test",
+                                labels[t], t / cols, t % cols),
+                    "Rewrite the labels (uomo_import writes them from the upstream splits)");
             }
         }
     }
@@ -324,7 +326,8 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         double max = -std::numeric_limits<double>::infinity();
         std::int64_t finite = 0;
         for (const float v : cells) {
-            if (!std::isfinite(v)) continue;
+            if (!std::isfinite(v))
+                continue;
             sum += v;
             max = std::max(max, static_cast<double>(v));
             ++finite;
@@ -332,7 +335,8 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         out.template_stats.data_mean = finite > 0 ? sum / static_cast<double>(finite) : 0.0;
         out.template_stats.data_max = finite > 0 ? max : 0.0;
         double pop_sum = 0.0;
-        for (const float v : pop) pop_sum += std::isfinite(v) ? v : 0.0F;
+        for (const float v : pop)
+            pop_sum += std::isfinite(v) ? v : 0.0F;
         out.template_stats.pop_mean = pop.empty() ? 0.0 : pop_sum / static_cast<double>(pop.size());
         out.template_stats.values = finite;
     }
@@ -424,7 +428,8 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         }
         std::copy_n(loc.data() + t * 4, 4, out.loc.data() + i * 4);
         out.tile_id.push_back(static_cast<std::int64_t>(t));
-        if (!labels.empty()) out.split_label.push_back(static_cast<std::int8_t>(labels[t]));
+        if (!labels.empty())
+            out.split_label.push_back(static_cast<std::int8_t>(labels[t]));
     }
 
     // ---- pre-pooling (§4.3 step 3) and the second clip, upper only (step 4, D-10) ----------

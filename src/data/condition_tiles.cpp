@@ -4,13 +4,12 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "data/detail/city_files.hpp"
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
-
-#include "data/detail/city_files.hpp"
 
 namespace zoomdiff::data {
 namespace {
@@ -20,22 +19,23 @@ namespace fs = std::filesystem;
 constexpr std::size_t kSide = 4;
 
 template <typename T>
-std::vector<T> read_checked(const io::H5File& file, const std::string& key, const std::vector<std::size_t>& shape,
-                            const CitySource& s) {
+std::vector<T> read_checked(const io::H5File& file, const std::string& key,
+                            const std::vector<std::size_t>& shape, const CitySource& s) {
     return detail::read_checked<T>(file, key, shape, detail::cond_fix(s));
 }
 
 /// Throws naming the first non-finite value of a (R, C, 4, 4, depth) array.
 template <typename T>
-void require_finite(const std::vector<T>& values, const std::string& key, std::size_t cols, std::size_t depth,
-                    const CitySource& s) {
+void require_finite(const std::vector<T>& values, const std::string& key, std::size_t cols,
+                    std::size_t depth, const CitySource& s) {
     for (std::size_t k = 0; k < values.size(); ++k) {
-        if (std::isfinite(static_cast<double>(values[k]))) continue;
+        if (std::isfinite(static_cast<double>(values[k])))
+            continue;
         const std::size_t cell = k / depth;
         const std::size_t tile = cell / 16;
         throw Error(s.cond_file.string(),
-                    fmt::format("{} is {} at tile (row {}, col {}) cell (row {}, col {}){}", key, values[k], tile / cols,
-                                tile % cols, (cell % 16) / 4, cell % 4,
+                    fmt::format("{} is {} at tile (row {}, col {}) cell (row {}, col {}){}", key,
+                                values[k], tile / cols, tile % cols, (cell % 16) / 4, cell % 4,
                                 depth > 1 ? fmt::format(" channel {}", k % depth) : std::string()),
                     "Fix the inputs of env_extra for that area and rewrite the condition file");
     }
@@ -44,16 +44,20 @@ void require_finite(const std::vector<T>& values, const std::string& key, std::s
 }  // namespace
 
 CitySource locate_conditions(const fs::path& data_root, const std::string& token) {
-    CitySource s = detail::city_paths(data_root, token, "", "Check the spelling, or prepare the city with env_extra");
+    CitySource s = detail::city_paths(data_root, token, "",
+                                      "Check the spelling, or prepare the city with env_extra");
     s.data_file.clear();  // generation reads only the conditions
     if (!fs::is_regular_file(s.cond_file)) {
-        throw Error(s.cond_file.string(), fmt::format("no condition file for {}", token), detail::cond_fix(s));
+        throw Error(s.cond_file.string(), fmt::format("no condition file for {}", token),
+                    detail::cond_fix(s));
     }
     return s;
 }
 
-ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layout, std::int64_t poi_channels) {
-    if (poi_channels < 1) throw std::invalid_argument("load_condition_tiles: poi_channels must be positive");
+ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layout,
+                                    std::int64_t poi_channels) {
+    if (poi_channels < 1)
+        throw std::invalid_argument("load_condition_tiles: poi_channels must be positive");
     const auto kPoi = static_cast<std::size_t>(poi_channels);
     const io::H5File cond = io::H5File::open_read(source.cond_file);
     ConditionTiles out;
@@ -85,7 +89,8 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
         require_finite(values, keys[c], cols, 1, source);
         for (std::size_t t = 0; t < n; ++t)
             for (std::size_t k = 0; k < 16; ++k)
-                out.static_cond[(t * channels + c) * 16 + k] = static_cast<float>(values[t * 16 + k]);
+                out.static_cond[(t * channels + c) * 16 + k] =
+                    static_cast<float>(values[t * 16 + k]);
     }
     const std::string poi_key = detail::poi_key(layout);
     detail::require_poi_schema(cond, poi_key, source, poi_channels);
@@ -98,10 +103,12 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
                 out.poi[(t * kPoi + p) * 16 + k] = static_cast<float>(poi[(t * 16 + k) * kPoi + p]);
     out.loc = read_checked<double>(cond, "/loc_2000m", {rows, cols, 4}, source);
     if (cond.exists("/2000m/mask")) {
-        out.mask_500m = interleave_tiles(read_checked<std::uint8_t>(cond, "/2000m/mask", plane, source), rows, cols, 1);
+        out.mask_500m = interleave_tiles(
+            read_checked<std::uint8_t>(cond, "/2000m/mask", plane, source), rows, cols, 1);
     }
 
-    if (layout == StaticLayout::kPoiOnly) return out;  // no population, no reference keys
+    if (layout == StaticLayout::kPoiOnly)
+        return out;  // no population, no reference keys
 
     // The reference's 500 m keys (MODEL.md §5.7), true to the file's types.
     auto& c5 = out.conditions_500m;
@@ -110,21 +117,27 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
     out.pop_mean = std::accumulate(pop.begin(), pop.end(), 0.0) / static_cast<double>(pop.size());
     c5.pop = NdArray<float>(grid500, interleave_tiles(pop, rows, cols, 1));
     c5.building = NdArray<std::int64_t>(
-        grid500, interleave_tiles(read_checked<std::int64_t>(cond, "/building_2000m", plane, source), rows, cols, 1));
-    c5.roadlen = NdArray<double>(grid500, interleave_tiles(read_checked<double>(cond, "/roadlen_2000m", plane, source),
-                                                           rows, cols, 1));
+        grid500,
+        interleave_tiles(read_checked<std::int64_t>(cond, "/building_2000m", plane, source), rows,
+                         cols, 1));
+    c5.roadlen = NdArray<double>(
+        grid500, interleave_tiles(read_checked<double>(cond, "/roadlen_2000m", plane, source), rows,
+                                  cols, 1));
     c5.water_area = NdArray<double>(
-        grid500, interleave_tiles(read_checked<double>(cond, "/water_area_2000m", plane, source), rows, cols, 1));
+        grid500, interleave_tiles(read_checked<double>(cond, "/water_area_2000m", plane, source),
+                                  rows, cols, 1));
     c5.poi = NdArray<std::int64_t>(
         {4 * rows, 4 * cols, static_cast<std::size_t>(kPoiChannels)},
-        interleave_tiles(read_checked<std::int64_t>(cond, "/poi_2000m", poi_shape, source), rows, cols,
-                         static_cast<std::size_t>(kPoiChannels)));
+        interleave_tiles(read_checked<std::int64_t>(cond, "/poi_2000m", poi_shape, source), rows,
+                         cols, static_cast<std::size_t>(kPoiChannels)));
     return out;
 }
 
 std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k) {
-    if (k != 1 && k != 2 && k != 4) throw std::invalid_argument("pool_tile_cells: k must be 1, 2 or 4");
-    if (values.size() % 16 != 0) throw std::invalid_argument("pool_tile_cells: not a multiple of 4 x 4 cells");
+    if (k != 1 && k != 2 && k != 4)
+        throw std::invalid_argument("pool_tile_cells: k must be 1, 2 or 4");
+    if (values.size() % 16 != 0)
+        throw std::invalid_argument("pool_tile_cells: not a multiple of 4 x 4 cells");
     const std::size_t items = values.size() / 16;
     const std::size_t block = 4 / k;
     std::vector<float> out(items * k * k);
@@ -133,17 +146,20 @@ std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t
             for (std::size_t b = 0; b < k; ++b) {
                 double sum = 0.0;
                 for (std::size_t u = 0; u < block; ++u)
-                    for (std::size_t v = 0; v < block; ++v) sum += values[i * 16 + (a * block + u) * 4 + b * block + v];
-                out[(i * k + a) * k + b] = static_cast<float>(sum / static_cast<double>(block * block));
+                    for (std::size_t v = 0; v < block; ++v)
+                        sum += values[i * 16 + (a * block + u) * 4 + b * block + v];
+                out[(i * k + a) * k + b] =
+                    static_cast<float>(sum / static_cast<double>(block * block));
             }
     return out;
 }
 
-std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows, std::size_t cols,
-                                 std::size_t nsample, std::size_t k) {
+std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
+                                 std::size_t cols, std::size_t nsample, std::size_t k) {
     constexpr std::size_t kHoursPerWeek = 168;
     if (tiles.size() != rows * cols * nsample * kHoursPerWeek * k * k) {
-        throw std::invalid_argument("tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
+        throw std::invalid_argument(
+            "tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
     }
     std::vector<float> grid(tiles.size());
     const std::size_t grid_cols = cols * k;

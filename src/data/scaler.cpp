@@ -162,7 +162,8 @@ std::string scalers_to_json(const std::string& datatype, const std::vector<CityS
         entry["clip_bound"] = float_number(c.clip_bound);
         entry["tiles"] = c.tiles;
         // Template statistics (MODEL.md §5.5): float64 values, written exactly by nlohmann.
-        entry["template"] = {{"data_mean", c.data_mean}, {"data_max", c.data_max}, {"pop_mean", c.pop_mean}};
+        entry["template"] = {
+            {"data_mean", c.data_mean}, {"data_max", c.data_max}, {"pop_mean", c.pop_mean}};
         cities.push_back(std::move(entry));
     }
     json root = json::object();
@@ -223,9 +224,10 @@ std::vector<CityScaler> scalers_from_json(const std::string& text, const std::st
 }
 
 std::vector<CityScaler> read_scalers(const std::filesystem::path& path, std::string* datatype) {
-    return scalers_from_json(core::read_text_file(path, "cannot read the scalers file",
-                                                  "Pass a run folder written by zoomdiff_train (it holds scalers.json)"),
-                             path.string(), datatype);
+    return scalers_from_json(
+        core::read_text_file(path, "cannot read the scalers file",
+                             "Pass a run folder written by zoomdiff_train (it holds scalers.json)"),
+        path.string(), datatype);
 }
 
 }  // namespace zoomdiff::data

@@ -202,14 +202,17 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
                                     d.tiles.city, d.tiles.tiles, to_string(task)),
                         d.split == SplitSource::kFile
                             ? "The file's /split_2000m labels no usable tile 0 (train)"
-                        : task == Task::kFewShot ? "Few-shot needs at least 13 usable tiles per city"
-                                                 : "Training needs at least 2 usable tiles per city");
+                        : task == Task::kFewShot
+                            ? "Few-shot needs at least 13 usable tiles per city"
+                            : "Training needs at least 2 usable tiles per city");
         }
-        spdlog::info("{}: {} train and {} validation tiles ({}{}); scaler min {} max {}", d.tiles.city,
-                     d.train.size(), d.valid.size(),
-                     d.split == SplitSource::kFile ? "labels of /split_2000m" : "seeded 80/20 split",
-                     d.test_tiles > 0 ? fmt::format(", {} test tiles left out", d.test_tiles) : std::string(),
-                     d.scaler.scaler.data_min, d.scaler.scaler.data_max);
+        spdlog::info(
+            "{}: {} train and {} validation tiles ({}{}); scaler min {} max {}", d.tiles.city,
+            d.train.size(), d.valid.size(),
+            d.split == SplitSource::kFile ? "labels of /split_2000m" : "seeded 80/20 split",
+            d.test_tiles > 0 ? fmt::format(", {} test tiles left out", d.test_tiles)
+                             : std::string(),
+            d.scaler.scaler.data_min, d.scaler.scaler.data_max);
         out.push_back(std::move(d));
     }
     return out;

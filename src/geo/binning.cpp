@@ -7,7 +7,8 @@ namespace {
 
 /// (#edges ≤ v): 0 below the first edge, N + 1 at or past the last.
 std::size_t edges_at_or_below(const std::vector<double>& edges, double v) {
-    return static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin());
+    return static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), v) -
+                                    edges.begin());
 }
 
 }  // namespace

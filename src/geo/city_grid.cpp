@@ -3,16 +3,20 @@
 #include <cmath>
 #include <string>
 
+#include "geo/detail/gdal_util.hpp"
 #include <fmt/format.h>
 
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::geo {
 
-int utm_zone_of(double lon_deg) { return static_cast<int>(std::floor((lon_deg + 180.0) / 6.0)) + 1; }
+int utm_zone_of(double lon_deg) {
+    return static_cast<int>(std::floor((lon_deg + 180.0) / 6.0)) + 1;
+}
 
-int utm_epsg(int zone, bool north) { return (north ? 32600 : 32700) + zone; }
+int utm_epsg(int zone, bool north) {
+    return (north ? 32600 : 32700) + zone;
+}
 
 namespace {
 
@@ -26,9 +30,13 @@ std::vector<double> every_fifth(const std::vector<double>& edges) {
 
 }  // namespace
 
-std::vector<double> CityGrid::lon_edges_500m_deg() const { return every_fifth(lon_edges_deg); }
+std::vector<double> CityGrid::lon_edges_500m_deg() const {
+    return every_fifth(lon_edges_deg);
+}
 
-std::vector<double> CityGrid::lat_edges_500m_deg() const { return every_fifth(lat_edges_deg); }
+std::vector<double> CityGrid::lat_edges_500m_deg() const {
+    return every_fifth(lat_edges_deg);
+}
 
 CityGrid CityGrid::from_bbox(const BBoxDeg& bbox) {
     if (!(bbox.lon_max_deg > bbox.lon_min_deg) || !(bbox.lat_max_deg > bbox.lat_min_deg) ||
@@ -54,7 +62,8 @@ CityGrid CityGrid::from_bbox(const BBoxDeg& bbox) {
     double xs[2] = {bbox.lon_min_deg, bbox.lon_max_deg};
     double ys[2] = {bbox.lat_min_deg, bbox.lat_max_deg};
     if (!fwd->Transform(2, xs, ys)) {
-        throw Error("grid", "cannot project the city envelope to UTM", "Check the boundary polygon.");
+        throw Error("grid", "cannot project the city envelope to UTM",
+                    "Check the boundary polygon.");
     }
     const double x_min = xs[0];
     const double y_min = ys[0];
@@ -78,7 +87,8 @@ CityGrid CityGrid::from_bbox(const BBoxDeg& bbox) {
     std::vector<double> lat = grid.y_edges_m;
     if (!inv->Transform(lon.size(), lon.data(), lon_y.data()) ||
         !inv->Transform(lat.size(), lat_x.data(), lat.data())) {
-        throw Error("grid", "cannot convert grid edges back to degrees", "Check the boundary polygon.");
+        throw Error("grid", "cannot convert grid edges back to degrees",
+                    "Check the boundary polygon.");
     }
     grid.lon_edges_deg = std::move(lon);
     grid.lat_edges_deg = std::move(lat);

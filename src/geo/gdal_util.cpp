@@ -1,9 +1,9 @@
 #include "geo/detail/gdal_util.hpp"
 
+#include <utility>
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
-
-#include <utility>
 
 #include "zoomdiff/core/error.hpp"
 

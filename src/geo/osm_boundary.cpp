@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "geo/detail/gdal_util.hpp"
 #include <fmt/format.h>
 #include <ogr_geometry.h>
 #include <osmium/area/assembler.hpp>
@@ -20,7 +21,6 @@
 #include <osmium/tags/tags_filter.hpp>
 #include <osmium/visitor.hpp>
 
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/boundary.hpp"
 

@@ -364,7 +364,8 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
             // Column strips first, then cells: each clip works on a small piece.
             for (std::int64_t j = j_lo; j <= j_hi; ++j) {
                 const auto ju = static_cast<std::size_t>(j);
-                const BgBox strip(BgPoint(grid.x_edges_m[ju], qy_min), BgPoint(grid.x_edges_m[ju + 1], qy_max));
+                const BgBox strip(BgPoint(grid.x_edges_m[ju], qy_min),
+                                  BgPoint(grid.x_edges_m[ju + 1], qy_max));
                 const std::vector<BgPolygon> column =
                     j_lo == j_hi ? std::vector<BgPolygon>{quad} : clip_to_box(quad, strip);
                 for (std::int64_t i = i_lo; i <= i_hi && !column.empty(); ++i) {

@@ -85,11 +85,14 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
             }
         }
         file.write_strings("/poi_categories", cond.poi_categories);
-        file.write("/poi_category_present",
-                   NdArray<std::uint8_t>({cond.poi_category_present.size()}, cond.poi_category_present));
+        file.write(
+            "/poi_category_present",
+            NdArray<std::uint8_t>({cond.poi_category_present.size()}, cond.poi_category_present));
 
         // The reference's keys, with exactly the reference's meaning and dtypes (PIPELINE §3.6).
-        const auto tiles = [](const auto& a100) { return geo::tile_blocks_2000m(geo::sum_blocks_500m(a100)); };
+        const auto tiles = [](const auto& a100) {
+            return geo::tile_blocks_2000m(geo::sum_blocks_500m(a100));
+        };
         file.write("/pop_2000m", tiles(cond.population));
         file.write("/building_2000m", tiles(cond.building_count));
         // REFCOMPAT: the reference's road length includes waterways (PIPELINE N-17).

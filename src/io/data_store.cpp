@@ -19,7 +19,8 @@ void write_data_file(const std::filesystem::path& path, const CityData& data,
         file.set_attr("/", "time_zone", data.time_zone);
         file.set_attr("/", "time_step_minutes", std::int64_t{60});
         file.set_attr("/", "time_steps", static_cast<std::int64_t>(data.data_100m.dim(2)));
-        file.set_attr("/", "input_step_minutes", static_cast<std::int64_t>(data.input_step_minutes));
+        file.set_attr("/", "input_step_minutes",
+                      static_cast<std::int64_t>(data.input_step_minutes));
         file.set_attr("/", "layout", summary.layout);
         file.set_attr("/", "stations_in_file", summary.stations_in_file);
         file.set_attr("/", "stations_in_box", summary.stations_in_box);

@@ -1,10 +1,10 @@
 #include "zoomdiff/io/h5_file.hpp"
 
-#include <hdf5.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include <hdf5.h>
 
 #include "zoomdiff/core/error.hpp"
 
@@ -20,7 +20,9 @@ public:
         H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     }
+
     ~SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+
     SilenceHdf5(const SilenceHdf5&) = delete;
     SilenceHdf5& operator=(const SilenceHdf5&) = delete;
     SilenceHdf5(SilenceHdf5&&) = delete;
@@ -35,17 +37,24 @@ private:
 class Handle {
 public:
     using Closer = herr_t (*)(hid_t);
+
     Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+
     ~Handle() {
         if (id_ >= 0) {
             closer_(id_);
         }
     }
+
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
+
     Handle(Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = -1; }
+
     Handle& operator=(Handle&&) = delete;
+
     [[nodiscard]] hid_t get() const noexcept { return id_; }
+
     [[nodiscard]] bool ok() const noexcept { return id_ >= 0; }
 
 private:
@@ -88,8 +97,9 @@ hid_t file_type(ElementType type) {
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& object,
                        const std::string& problem) {
-    throw Error(file.string() + ":" + object, problem,
-                "Check that the file was written by a zoomdiff tool of this version and is complete.");
+    throw Error(
+        file.string() + ":" + object, problem,
+        "Check that the file was written by a zoomdiff tool of this version and is complete.");
 }
 
 Handle link_create_plist() {
@@ -107,7 +117,8 @@ void create_parent_groups(hid_t file, const std::string& object) {
     while ((pos = object.find('/', pos + 1)) != std::string::npos) {
         const std::string prefix = object.substr(0, pos);
         if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
-            Handle g(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+            Handle g(H5Gcreate2(file, prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+                     H5Gclose);
         }
     }
 }
@@ -130,8 +141,8 @@ Handle scalar_or_vector_space(std::size_t n, bool scalar) {
 }
 
 void write_attr_raw(hid_t file, const std::filesystem::path& path, const std::string& object,
-                    const std::string& name, hid_t ftype, hid_t mtype, const void* data, std::size_t n,
-                    bool scalar) {
+                    const std::string& name, hid_t ftype, hid_t mtype, const void* data,
+                    std::size_t n, bool scalar) {
     Handle obj = open_object(file, path, object);
     SilenceHdf5 quiet;
     if (H5Aexists(obj.get(), name.c_str()) > 0) {
@@ -167,8 +178,9 @@ std::vector<std::string> read_string_values(hid_t obj, hid_t type, hid_t space, 
         H5Tset_size(mtype.get(), H5T_VARIABLE);
         H5Tset_cset(mtype.get(), H5T_CSET_UTF8);
         std::vector<char*> ptrs(n, nullptr);
-        const herr_t rc = is_attr ? H5Aread(obj, mtype.get(), ptrs.data())
-                                  : H5Dread(obj, mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
+        const herr_t rc =
+            is_attr ? H5Aread(obj, mtype.get(), ptrs.data())
+                    : H5Dread(obj, mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
         if (rc < 0) {
             fail(path, object, "cannot read strings");
         }
@@ -183,8 +195,9 @@ std::vector<std::string> read_string_values(hid_t obj, hid_t type, hid_t space, 
     H5Tset_size(mtype.get(), width);
     H5Tset_strpad(mtype.get(), H5T_STR_NULLPAD);
     std::vector<char> buffer(n * width + 1, '\0');
-    const herr_t rc = is_attr ? H5Aread(obj, mtype.get(), buffer.data())
-                              : H5Dread(obj, mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
+    const herr_t rc = is_attr
+                          ? H5Aread(obj, mtype.get(), buffer.data())
+                          : H5Dread(obj, mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
     if (rc < 0) {
         fail(path, object, "cannot read strings");
     }
@@ -287,11 +300,11 @@ std::vector<std::string> H5File::children(const std::string& group) const {
     }
     std::vector<std::string> names;
     for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0,
-                                               H5P_DEFAULT);
+        const ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr,
+                                               0, H5P_DEFAULT);
         std::string name(static_cast<std::size_t>(std::max<ssize_t>(len, 0)), '\0');
-        H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
-                           H5P_DEFAULT);
+        H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                           name.size() + 1, H5P_DEFAULT);
         names.push_back(name);
     }
     return names;
@@ -334,7 +347,8 @@ void H5File::write_raw(const std::string& dataset, ElementType type,
         // Chunk along the first axis so a reader of one row of tiles touches little.
         std::vector<hsize_t> chunk = dims;
         std::size_t per_row = count / std::max<std::size_t>(shape[0], 1);
-        chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], 262144 / std::max<std::size_t>(per_row, 1)));
+        chunk[0] = std::max<hsize_t>(
+            1, std::min<hsize_t>(dims[0], 262144 / std::max<std::size_t>(per_row, 1)));
         H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
         H5Pset_shuffle(dcpl.get());
         H5Pset_deflate(dcpl.get(), 4);
@@ -343,7 +357,8 @@ void H5File::write_raw(const std::string& dataset, ElementType type,
     Handle ds(H5Dcreate2(id_, dataset.c_str(), file_type(type), space.get(), lcpl.get(), dcpl.get(),
                          H5P_DEFAULT),
               H5Dclose);
-    if (!ds.ok() || H5Dwrite(ds.get(), native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0) {
+    if (!ds.ok() ||
+        H5Dwrite(ds.get(), native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0) {
         fail(path_, dataset, "cannot write the dataset");
     }
 }
@@ -380,12 +395,14 @@ void H5File::write_strings(const std::string& dataset, const std::vector<std::st
     Handle ds(H5Dcreate2(id_, dataset.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(),
                          H5P_DEFAULT),
               H5Dclose);
-    if (!ds.ok() || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    if (!ds.ok() ||
+        H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
         fail(path_, dataset, "cannot write the strings");
     }
 }
 
-void H5File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
+void H5File::set_attr(const std::string& object, const std::string& name,
+                      const std::string& value) {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.get(), H5T_VARIABLE);
     H5Tset_cset(type.get(), H5T_CSET_UTF8);
@@ -419,7 +436,8 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
         fail(path_, object + "@" + name, "attribute is not a string");
     }
     Handle space(H5Aget_space(attr.get()), H5Sclose);
-    auto values = read_string_values(attr.get(), type.get(), space.get(), true, path_, object + "@" + name);
+    auto values =
+        read_string_values(attr.get(), type.get(), space.get(), true, path_, object + "@" + name);
     return values.empty() ? std::string() : values.front();
 }
 

@@ -105,9 +105,9 @@ Dtype parse_dtype(const fs::path& file, const std::string& key, const std::strin
                             std::all_of(count_text.begin(), count_text.end(),
                                         [](char c) { return c >= '0' && c <= '9'; });
         if (order == '>') {
-            member_error(file, key, "big-endian dtype '" + text + "' is not supported",
-                         "Convert it to little-endian first, e.g. arr.astype('<" +
-                             text.substr(1) + "')");
+            member_error(
+                file, key, "big-endian dtype '" + text + "' is not supported",
+                "Convert it to little-endian first, e.g. arr.astype('<" + text.substr(1) + "')");
         }
         if (!digits || (order != '<' && order != '|' && order != '=')) {
             member_error(file, key, "unsupported dtype '" + text + "'",
@@ -685,8 +685,9 @@ NdArray<std::int64_t> NpzReader::read_int64(const std::string& key) const {
     const char* data = bytes.data() + header.data_offset;
     const auto& path = impl_->path;
     if (header.dtype.kind == 'f' || header.dtype.kind == 'U') {
-        member_error(path, key, "dtype " + header.info.dtype + " is not an integer type",
-                     header.dtype.kind == 'U' ? "Read it with read_strings" : "Read it with read_double");
+        member_error(
+            path, key, "dtype " + header.info.dtype + " is not an integer type",
+            header.dtype.kind == 'U' ? "Read it with read_strings" : "Read it with read_double");
     }
     const bool is_signed = header.dtype.kind == 'i';
     std::vector<std::int64_t> values =
@@ -863,19 +864,26 @@ void NpzWriter::write_strings(const std::string& key, const NdArray<std::string>
         std::vector<std::uint32_t> cps;
         for (std::size_t p = 0; p < text.size();) {
             const auto b0 = static_cast<unsigned char>(text[p]);
-            const std::size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+            const std::size_t len = b0 < 0x80           ? 1
+                                    : (b0 >> 5) == 0x6  ? 2
+                                    : (b0 >> 4) == 0xE  ? 3
+                                    : (b0 >> 3) == 0x1E ? 4
+                                                        : 0;
             if (len == 0 || p + len > text.size()) {
-                throw Error(impl_->path.string(), "array key '" + key + "': element " + std::to_string(i) +
-                            " is not valid UTF-8", "Pass UTF-8 text", ExitCode::kInternal);
+                throw Error(
+                    impl_->path.string(),
+                    "array key '" + key + "': element " + std::to_string(i) + " is not valid UTF-8",
+                    "Pass UTF-8 text", ExitCode::kInternal);
             }
             std::uint32_t cp = len == 1 ? b0 : (b0 & (0x7FU >> len));
             for (std::size_t k = 1; k < len; ++k) {
                 cp = (cp << 6) | (static_cast<unsigned char>(text[p + k]) & 0x3FU);
             }
             if (cp == 0) {
-                throw Error(impl_->path.string(), "array key '" + key + "': element " + std::to_string(i) +
-                            " holds a NUL character, which numpy strings cannot keep", "Remove it",
-                            ExitCode::kInternal);
+                throw Error(impl_->path.string(),
+                            "array key '" + key + "': element " + std::to_string(i) +
+                                " holds a NUL character, which numpy strings cannot keep",
+                            "Remove it", ExitCode::kInternal);
             }
             cps.push_back(cp);
             p += len;
@@ -885,7 +893,8 @@ void NpzWriter::write_strings(const std::string& key, const NdArray<std::string>
     }
     std::vector<std::uint32_t> units(array.size() * width, 0);
     for (std::size_t i = 0; i < decoded.size(); ++i) {
-        std::copy(decoded[i].begin(), decoded[i].end(), units.begin() + static_cast<std::ptrdiff_t>(i * width));
+        std::copy(decoded[i].begin(), decoded[i].end(),
+                  units.begin() + static_cast<std::ptrdiff_t>(i * width));
     }
     add_member(key, "<U" + std::to_string(width), array.shape(), units.data(),
                units.size() * sizeof(std::uint32_t));

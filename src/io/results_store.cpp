@@ -733,7 +733,8 @@ std::vector<fs::path> write_quicklooks(const fs::path& dir, const CityMaps& maps
     return written;
 }
 
-std::string map_file_stem(const std::string& city, const std::string& datatype, const std::string& scale) {
+std::string map_file_stem(const std::string& city, const std::string& datatype,
+                          const std::string& scale) {
     return city + "_" + datatype + "_" + scale;
 }
 

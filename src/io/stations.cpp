@@ -102,7 +102,8 @@ void finish(StationTable& table) {
     }
     table.nan_values += nan_count;
     if (table.nan_values > 0) {
-        spdlog::warn("{}: {} NaN values in the station series replaced by 0", file, table.nan_values);
+        spdlog::warn("{}: {} NaN values in the station series replaced by 0", file,
+                     table.nan_values);
     }
 }
 
@@ -154,7 +155,8 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
     const NpyInfo series_info = npz.info(datatype);
     // One week at 60, 30 or 15 minutes: sub-hourly steps are summed to hours on import.
     const std::size_t steps = series_info.shape.size() == 2 ? series_info.shape[1] : 0;
-    const bool weekly = steps == kHoursPerWeek || steps == 2 * kHoursPerWeek || steps == 4 * kHoursPerWeek;
+    const bool weekly =
+        steps == kHoursPerWeek || steps == 2 * kHoursPerWeek || steps == 4 * kHoursPerWeek;
     if (!weekly) {
         throw Error(
             file,
@@ -163,7 +165,8 @@ StationTable read_npz(const fs::path& path, const std::string& datatype) {
                      ? ", i.e. " + std::to_string(series_info.shape[1]) + " values per station"
                      : std::string()) +
                 "; expected (N, 168), or (N, 336) / (N, 672) for 30- / 15-minute steps",
-            "Give every station one week of values (168 hourly, 336 half-hourly or 672 quarter-hourly)");
+            "Give every station one week of values (168 hourly, 336 half-hourly or 672 "
+            "quarter-hourly)");
     }
     const std::size_t n = series_info.shape[0];
     for (const char* key : {"long", "lat"}) {

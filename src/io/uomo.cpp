@@ -30,7 +30,8 @@ constexpr std::size_t kFinePerTile = 20;       // 100 m cells per 2000 m tile si
 constexpr double kMetresPerDegree = 111320.0;  // placeholder degrees: metres / this
 constexpr const char* kFix = "Pass a uomo_<city>_series.npz as described in SOURCE.md";
 constexpr const char* kAttribution =
-    "Mobile traffic, user and POI data from tsinghua-fib-lab/UoMo (MIT, (c) 2025 FIB LAB, Tsinghua University)";
+    "Mobile traffic, user and POI data from tsinghua-fib-lab/UoMo (MIT, (c) 2025 FIB LAB, Tsinghua "
+    "University)";
 constexpr const char* kCoordinates =
     "none: UoMo patches have no coordinates. Tiles lie side by side in one row (R = 1, C = N) of a "
     "placeholder 100 m grid from x = y = 0 m (epsg 0); degree edges are metres / 111320 around "
@@ -38,7 +39,9 @@ constexpr const char* kCoordinates =
 
 const std::vector<std::string> kSplitNames{"train", "val", "test"};
 
-std::string shape_text(const std::vector<std::size_t>& shape) { return fmt::format("({})", fmt::join(shape, ", ")); }
+std::string shape_text(const std::vector<std::size_t>& shape) {
+    return fmt::format("({})", fmt::join(shape, ", "));
+}
 
 /// Everything read and checked from the npz.
 struct Source {
@@ -52,71 +55,93 @@ struct Source {
 void require_key(const NpzReader& npz, const std::string& key) {
     if (!npz.contains(key)) {
         std::string keys;
-        for (const auto& k : npz.keys()) keys += (keys.empty() ? "" : ", ") + k;
-        throw Error(npz.path().string(), fmt::format("no array '{}' (keys found: {})", key, keys), kFix);
+        for (const auto& k : npz.keys())
+            keys += (keys.empty() ? "" : ", ") + k;
+        throw Error(npz.path().string(), fmt::format("no array '{}' (keys found: {})", key, keys),
+                    kFix);
     }
 }
 
 Source read_source(const fs::path& path) {
     const NpzReader npz = NpzReader::open(path);
-    for (const char* key : {"traffic", "users", "poi", "split", "steps_per_day"}) require_key(npz, key);
+    for (const char* key : {"traffic", "users", "poi", "split", "steps_per_day"})
+        require_key(npz, key);
     Source s;
     s.traffic = npz.read_double("traffic");
     s.users = npz.read_double("users");
     const auto spd = npz.read_int64("steps_per_day");
     if (spd.size() != 1) {
-        throw Error(path.string(), fmt::format("steps_per_day has shape {}, expected a scalar", shape_text(spd.shape())),
-                    kFix);
+        throw Error(
+            path.string(),
+            fmt::format("steps_per_day has shape {}, expected a scalar", shape_text(spd.shape())),
+            kFix);
     }
     const std::int64_t steps_per_day = spd.data()[0];
-    if (steps_per_day < 24 || steps_per_day > 1440 || 1440 % steps_per_day != 0 || steps_per_day % 24 != 0) {
-        throw Error(path.string(),
-                    fmt::format("steps_per_day = {} does not divide a day into whole minutes and each hour into "
-                                "whole steps (24, 48, 96, ... and a divisor of 1440)",
-                                steps_per_day),
-                    "Resample the series to whole steps per hour first");
+    if (steps_per_day < 24 || steps_per_day > 1440 || 1440 % steps_per_day != 0 ||
+        steps_per_day % 24 != 0) {
+        throw Error(
+            path.string(),
+            fmt::format(
+                "steps_per_day = {} does not divide a day into whole minutes and each hour into "
+                "whole steps (24, 48, 96, ... and a divisor of 1440)",
+                steps_per_day),
+            "Resample the series to whole steps per hour first");
     }
     s.steps_per_day = static_cast<int>(steps_per_day);
     const auto& shape = s.traffic.shape();
     if (shape.size() != 4 || shape[2] != kSide || shape[3] != kSide || shape[0] == 0) {
-        throw Error(path.string(), fmt::format("traffic has shape {}, expected (patches, steps, 4, 4)", shape_text(shape)),
-                    kFix);
+        throw Error(
+            path.string(),
+            fmt::format("traffic has shape {}, expected (patches, steps, 4, 4)", shape_text(shape)),
+            kFix);
     }
     if (s.users.shape() != shape) {
         throw Error(path.string(),
-                    fmt::format("users has shape {}, traffic {}: they must match", shape_text(s.users.shape()),
-                                shape_text(shape)),
+                    fmt::format("users has shape {}, traffic {}: they must match",
+                                shape_text(s.users.shape()), shape_text(shape)),
                     kFix);
     }
     const std::size_t patches = shape[0];
     if (!npz.info("poi").is_integer()) {
-        throw Error(path.string(), fmt::format("poi has dtype {}, expected integer counts", npz.info("poi").dtype), kFix);
+        throw Error(path.string(),
+                    fmt::format("poi has dtype {}, expected integer counts", npz.info("poi").dtype),
+                    kFix);
     }
     s.poi = npz.read_int64("poi");
     const auto& pshape = s.poi.shape();
-    if (pshape.size() != 4 || pshape[0] != patches || pshape[1] == 0 || pshape[2] != kSide || pshape[3] != kSide) {
+    if (pshape.size() != 4 || pshape[0] != patches || pshape[1] == 0 || pshape[2] != kSide ||
+        pshape[3] != kSide) {
         throw Error(path.string(),
-                    fmt::format("poi has shape {}, expected ({}, categories, 4, 4)", shape_text(pshape), patches), kFix);
+                    fmt::format("poi has shape {}, expected ({}, categories, 4, 4)",
+                                shape_text(pshape), patches),
+                    kFix);
     }
     if (!npz.info("split").is_string()) {
-        throw Error(path.string(), fmt::format("split has dtype {}, expected strings", npz.info("split").dtype), kFix);
+        throw Error(path.string(),
+                    fmt::format("split has dtype {}, expected strings", npz.info("split").dtype),
+                    kFix);
     }
     const auto split = npz.read_strings("split");
     if (split.shape() != std::vector<std::size_t>{patches}) {
-        throw Error(path.string(), fmt::format("split has shape {}, expected ({},)", shape_text(split.shape()), patches),
-                    kFix);
+        throw Error(
+            path.string(),
+            fmt::format("split has shape {}, expected ({},)", shape_text(split.shape()), patches),
+            kFix);
     }
     s.split = split.values();
     for (std::size_t p = 0; p < patches; ++p) {
         if (std::find(kSplitNames.begin(), kSplitNames.end(), s.split[p]) == kSplitNames.end()) {
-            throw Error(path.string(),
-                        fmt::format("split of patch {} is '{}'; the known splits are train, val, test", p, s.split[p]),
-                        kFix);
+            throw Error(
+                path.string(),
+                fmt::format("split of patch {} is '{}'; the known splits are train, val, test", p,
+                            s.split[p]),
+                kFix);
         }
     }
     for (const auto* array : {&s.traffic, &s.users}) {
         const auto& v = array->values();
-        const auto bad = std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); });
+        const auto bad =
+            std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); });
         if (bad != v.end()) {
             throw Error(path.string(),
                         fmt::format("{} holds a non-finite value at flat index {}",
@@ -132,8 +157,8 @@ Source read_source(const fs::path& path) {
 }
 
 /// (1, N, 4, 4, steps) hourly sums of the chosen patches' first `steps` hours.
-NdArray<double> hourly_tiles(const NdArray<double>& series, const std::vector<std::size_t>& chosen, int steps,
-                             int per_hour) {
+NdArray<double> hourly_tiles(const NdArray<double>& series, const std::vector<std::size_t>& chosen,
+                             int steps, int per_hour) {
     const std::size_t t_total = series.dim(1);
     const auto h_count = static_cast<std::size_t>(steps);
     NdArray<double> out({1, chosen.size(), kSide, kSide, h_count});
@@ -143,7 +168,8 @@ NdArray<double> hourly_tiles(const NdArray<double>& series, const std::vector<st
                 for (std::size_t h = 0; h < h_count; ++h) {
                     double sum = 0.0;
                     for (int k = 0; k < per_hour; ++k) {
-                        const std::size_t t = h * static_cast<std::size_t>(per_hour) + static_cast<std::size_t>(k);
+                        const std::size_t t =
+                            h * static_cast<std::size_t>(per_hour) + static_cast<std::size_t>(k);
                         sum += series.data()[((chosen[j] * t_total + t) * kSide + a) * kSide + b];
                     }
                     out.data()[((j * kSide + a) * kSide + b) * h_count + h] = sum;
@@ -208,16 +234,20 @@ void write_common(H5File& file, const Common& c, const std::string& format) {
     file.set_attr("/", "input_step_minutes", static_cast<std::int64_t>(c.input_step_minutes));
     file.set_attr("/", "time_steps", static_cast<std::int64_t>(c.steps));
     file.set_attr("/", "time_step_minutes", std::int64_t{60});
-    file.set_attr("/", "time_start", "unspecified: hour 0 = upstream day-of-week 0, step 0 (which weekday is undocumented)");
+    file.set_attr(
+        "/", "time_start",
+        "unspecified: hour 0 = upstream day-of-week 0, step 0 (which weekday is undocumented)");
     file.set_attr("/", "time_zone", "unspecified");
     file.set_attr("/", "splits", c.splits);
     file.set_attr("/", "holdout", c.holdout);
     file.set_attr("/", "tiles", static_cast<std::int64_t>(c.patch_index.size()));
     file.set_attr("/", "attribution", kAttribution);
     write_grid(file, c.grid);
-    file.set_attr("/grid", "units", std::string("placeholder grid, not a location: ") + kCoordinates);
+    file.set_attr("/grid", "units",
+                  std::string("placeholder grid, not a location: ") + kCoordinates);
     file.write("/loc_2000m", c.loc);
-    file.set_attr("/loc_2000m", "units", "placeholder deg [lat_min, lat_max, lon_min, lon_max] (no coordinates)");
+    file.set_attr("/loc_2000m", "units",
+                  "placeholder deg [lat_min, lat_max, lon_min, lon_max] (no coordinates)");
     file.write("/split_2000m", c.split_labels);
     file.set_attr("/split_2000m", "units", "upstream split: 0 train, 1 val, 2 test");
     file.write("/patch_index", c.patch_index);
@@ -225,8 +255,8 @@ void write_common(H5File& file, const Common& c, const std::string& format) {
     file.write_strings("/upstream_split", c.upstream_split);
 }
 
-void write_data(const fs::path& path, const Common& c, const std::string& datatype, const NdArray<double>& data,
-                const std::string& units) {
+void write_data(const fs::path& path, const Common& c, const std::string& datatype,
+                const NdArray<double>& data, const std::string& units) {
     core::AtomicOutput out(path);
     {
         H5File file = H5File::create(out.temp_path());
@@ -235,7 +265,8 @@ void write_data(const fs::path& path, const Common& c, const std::string& dataty
         file.set_attr("/", "units", units);
         file.write("/data_2000m", data);
         file.set_attr("/data_2000m", "units", units);
-        file.set_attr("/data_2000m", "dims", "tile row (1), tile col (patch), cell row, cell col, hour");
+        file.set_attr("/data_2000m", "dims",
+                      "tile row (1), tile col (patch), cell row, cell col, hour");
         file.close();
     }
     out.commit();
@@ -248,30 +279,37 @@ std::vector<std::string> parse_uomo_splits(const std::string& text) {
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = text.find(',', start);
-        const std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const std::string name =
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (std::find(kSplitNames.begin(), kSplitNames.end(), name) == kSplitNames.end()) {
-            throw Error("--splits", fmt::format("unknown split '{}' in '{}'", name, text),
-                        "Use upstream split names separated by commas: train, val, test (e.g. train,val)");
+            throw Error(
+                "--splits", fmt::format("unknown split '{}' in '{}'", name, text),
+                "Use upstream split names separated by commas: train, val, test (e.g. train,val)");
         }
         if (std::find(out.begin(), out.end(), name) != out.end()) {
-            throw Error("--splits", fmt::format("'{}' names {} twice", text, name), "List each split once");
+            throw Error("--splits", fmt::format("'{}' names {} twice", text, name),
+                        "List each split once");
         }
         out.push_back(name);
-        if (comma == std::string::npos) break;
+        if (comma == std::string::npos)
+            break;
         start = comma + 1;
     }
     return out;
 }
 
-std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi, std::size_t values_per_patch,
+std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi,
+                                                     std::size_t values_per_patch,
                                                      const std::vector<std::size_t>& patches) {
     std::map<std::vector<std::int64_t>, std::size_t> place_of_block;
     std::vector<std::vector<std::size_t>> places;
     for (const std::size_t p : patches) {
         const auto first = poi.begin() + static_cast<std::ptrdiff_t>(p * values_per_patch);
-        std::vector<std::int64_t> block(first, first + static_cast<std::ptrdiff_t>(values_per_patch));
+        std::vector<std::int64_t> block(first,
+                                        first + static_cast<std::ptrdiff_t>(values_per_patch));
         const auto [it, added] = place_of_block.emplace(std::move(block), places.size());
-        if (added) places.emplace_back();
+        if (added)
+            places.emplace_back();
         places[it->second].push_back(p);
     }
     return places;
@@ -279,13 +317,17 @@ std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int6
 
 std::vector<std::size_t> uomo_holdout(std::size_t places, int k, std::uint64_t seed) {
     if (k < 1 || static_cast<std::size_t>(k) >= places) {
-        throw Error("--holdout_locations", fmt::format("{} of {} places", k, places),
-                    fmt::format("Hold out between 1 and {} places so that some are left to train on", places - 1));
+        throw Error(
+            "--holdout_locations", fmt::format("{} of {} places", k, places),
+            fmt::format("Hold out between 1 and {} places so that some are left to train on",
+                        places - 1));
     }
     std::vector<std::size_t> order(places);
-    for (std::size_t i = 0; i < places; ++i) order[i] = i;
+    for (std::size_t i = 0; i < places; ++i)
+        order[i] = i;
     std::mt19937_64 gen(seed);
-    for (std::size_t i = places - 1; i > 0; --i) std::swap(order[i], order[gen() % (i + 1)]);
+    for (std::size_t i = places - 1; i > 0; --i)
+        std::swap(order[i], order[gen() % (i + 1)]);
     order.resize(static_cast<std::size_t>(k));
     std::sort(order.begin(), order.end());
     return order;
@@ -300,13 +342,18 @@ std::uint8_t uomo_split_label(const std::string& split) {
 }
 
 UomoImportSummary import_uomo(const UomoImportOptions& o) {
-    if (o.city.empty() || o.city.find_first_of("/\\*") != std::string::npos || o.city == "." || o.city == "..") {
+    if (o.city.empty() || o.city.find_first_of("/\\*") != std::string::npos || o.city == "." ||
+        o.city == "..") {
         throw Error("--city", fmt::format("'{}' cannot name a city folder", o.city),
                     "Pass a plain name without '/', '\\' or '*', e.g. UoMoSD");
     }
-    if (o.splits.empty()) throw Error("--splits", "no split chosen", "Pass e.g. --splits train,val");
-    for (const auto& s : o.splits) (void)uomo_split_label(s);
-    if (o.steps < 1) throw Error("--steps", fmt::format("{} hours", o.steps), "Pass a positive number (168: one week)");
+    if (o.splits.empty())
+        throw Error("--splits", "no split chosen", "Pass e.g. --splits train,val");
+    for (const auto& s : o.splits)
+        (void)uomo_split_label(s);
+    if (o.steps < 1)
+        throw Error("--steps", fmt::format("{} hours", o.steps),
+                    "Pass a positive number (168: one week)");
 
     const Source src = read_source(o.npz);
     const int minutes = 1440 / src.steps_per_day;
@@ -314,14 +361,15 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     const std::size_t available = src.traffic.dim(1) / static_cast<std::size_t>(per_hour);
     if (static_cast<std::size_t>(o.steps) > available) {
         throw Error(o.npz.string(),
-                    fmt::format("{} steps of {} min hold {} whole hours; --steps asks for {}", src.traffic.dim(1),
-                                minutes, available, o.steps),
+                    fmt::format("{} steps of {} min hold {} whole hours; --steps asks for {}",
+                                src.traffic.dim(1), minutes, available, o.steps),
                     fmt::format("Pass --steps {} or fewer", available));
     }
 
     std::vector<std::size_t> chosen;
     UomoImportSummary summary;
-    for (const auto& name : o.splits) summary.per_split[name] = 0;
+    for (const auto& name : o.splits)
+        summary.per_split[name] = 0;
     for (std::size_t p = 0; p < src.split.size(); ++p) {
         if (std::find(o.splits.begin(), o.splits.end(), src.split[p]) != o.splits.end()) {
             chosen.push_back(p);
@@ -329,16 +377,19 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
         }
     }
     if (chosen.empty()) {
-        throw Error(o.npz.string(), fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
+        throw Error(o.npz.string(),
+                    fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
                     "Choose splits the file has (train, val, test)");
     }
     std::vector<std::uint8_t> labels;
-    for (const std::size_t p : chosen) labels.push_back(uomo_split_label(src.split[p]));
+    for (const std::size_t p : chosen)
+        labels.push_back(uomo_split_label(src.split[p]));
     std::string holdout = "none (upstream splits)";
     if (o.holdout_locations > 0) {
         if (o.part != "train" && o.part != "test") {
             throw Error("--part", fmt::format("'{}' with --holdout_locations", o.part),
-                        "Pass --part train (the other places) or --part test (one patch per held-out place)");
+                        "Pass --part train (the other places) or --part test (one patch per "
+                        "held-out place)");
         }
         const std::size_t per_patch = src.poi.size() / src.poi.dim(0);
         const auto places = uomo_locations(src.poi.values(), per_patch, chosen);
@@ -358,15 +409,19 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
             }
         }
         std::vector<std::size_t> held_patches;
-        for (const std::size_t q : held) held_patches.push_back(places[q].front());
-        holdout = fmt::format("{} of {} places held out (places = patches with identical POI blocks; seed {}, "
-                              "mt19937_64 Fisher-Yates); part {}; held-out places' first patches {}",
-                              held.size(), places.size(), o.holdout_seed, o.part, fmt::join(held_patches, ","));
+        for (const std::size_t q : held)
+            held_patches.push_back(places[q].front());
+        holdout = fmt::format(
+            "{} of {} places held out (places = patches with identical POI blocks; seed {}, "
+            "mt19937_64 Fisher-Yates); part {}; held-out places' first patches {}",
+            held.size(), places.size(), o.holdout_seed, o.part, fmt::join(held_patches, ","));
         summary.per_split.clear();
-        for (std::size_t j = 0; j < kept.size(); ++j) ++summary.per_split[kSplitNames[labels[j]]];
+        for (std::size_t j = 0; j < kept.size(); ++j)
+            ++summary.per_split[kSplitNames[labels[j]]];
         chosen = std::move(kept);
     } else if (!o.part.empty()) {
-        throw Error("--part", "given without --holdout_locations", "Pass --holdout_locations K, or drop --part");
+        throw Error("--part", "given without --holdout_locations",
+                    "Pass --holdout_locations K, or drop --part");
     }
     const std::size_t n = chosen.size();
     const std::size_t k = src.poi.dim(1);
@@ -393,9 +448,10 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     c.provenance.seed = 0;
     c.provenance.city_en = o.city;
     c.provenance.city_cn = o.city;
-    c.provenance.resolved_config_json =
-        fmt::format(R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
-                    c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part, fs::absolute(o.out_root).lexically_normal().string());
+    c.provenance.resolved_config_json = fmt::format(
+        R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
+        c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part,
+        fs::absolute(o.out_root).lexically_normal().string());
 
     const auto traffic = hourly_tiles(src.traffic, chosen, o.steps, per_hour);
     const auto users = hourly_tiles(src.users, chosen, o.steps, per_hour);
@@ -405,45 +461,58 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
         for (std::size_t a = 0; a < kSide; ++a)
             for (std::size_t b = 0; b < kSide; ++b)
                 for (std::size_t q = 0; q < k; ++q) {
-                    const std::int64_t v = src.poi.data()[((chosen[j] * k + q) * kSide + a) * kSide + b];
+                    const std::int64_t v =
+                        src.poi.data()[((chosen[j] * k + q) * kSide + a) * kSide + b];
                     if (v > std::numeric_limits<std::int32_t>::max()) {
-                        throw Error(o.npz.string(), fmt::format("poi count {} does not fit int32", v), kFix);
+                        throw Error(o.npz.string(),
+                                    fmt::format("poi count {} does not fit int32", v), kFix);
                     }
-                    poi32.data()[((j * kSide + a) * kSide + b) * k + q] = static_cast<std::int32_t>(v);
+                    poi32.data()[((j * kSide + a) * kSide + b) * k + q] =
+                        static_cast<std::int32_t>(v);
                     poi64.data()[((j * kSide + a) * kSide + b) * k + q] = v;
                 }
 
-    const std::string summed = per_hour == 1 ? "hourly values as given"
-                                             : fmt::format("sum of the {} {}-min steps of each hour", per_hour, minutes);
+    const std::string summed =
+        per_hour == 1 ? "hourly values as given"
+                      : fmt::format("sum of the {} {}-min steps of each hour", per_hour, minutes);
     const fs::path dir = o.out_root / o.city;
     summary.traffic_file = dir / "data" / (o.city + "_traffic_data.h5");
     summary.user_file = dir / "data" / (o.city + "_user_data.h5");
     summary.cond_file = dir / "cond" / (o.city + "_cond.h5");
     write_data(summary.traffic_file, c, "traffic", traffic,
-               fmt::format("UoMo traffic volume per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
+               fmt::format("UoMo traffic volume per 500 m cell (4 x 4 patch cell) and hour ({}); "
+                           "unit undocumented "
                            "upstream (SOURCE.md)",
                            summed));
-    write_data(summary.user_file, c, "user", users,
-               fmt::format("UoMo user count per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
-                           "upstream (SOURCE.md)",
-                           summed));
+    write_data(
+        summary.user_file, c, "user", users,
+        fmt::format(
+            "UoMo user count per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
+            "upstream (SOURCE.md)",
+            summed));
     {
         core::AtomicOutput out(summary.cond_file);
         {
             H5File file = H5File::create(out.temp_path());
             write_common(file, c, "zoomdiff-cond 1 (uomo_import, POI only)");
-            file.set_attr("/", "conditions", "POI counts only (condition_layout: poi_only); no population, OSM or mask data");
+            file.set_attr(
+                "/", "conditions",
+                "POI counts only (condition_layout: poi_only); no population, OSM or mask data");
             file.write("/2000m/poi_count", poi32);
-            file.set_attr("/2000m/poi_count", "units",
-                          "POIs per cell and category (UoMo; category order undocumented upstream)");
+            file.set_attr(
+                "/2000m/poi_count", "units",
+                "POIs per cell and category (UoMo; category order undocumented upstream)");
             file.write("/poi_2000m", poi64);
-            file.set_attr("/poi_2000m", "units", "POIs per cell and category (same counts as /2000m/poi_count)");
+            file.set_attr("/poi_2000m", "units",
+                          "POIs per cell and category (same counts as /2000m/poi_count)");
             file.write("/2000m/mask", NdArray<std::uint8_t>({1, n, kSide, kSide}, 1));
             file.set_attr("/2000m/mask", "units", "1 = cell of a patch (every cell)");
             std::vector<std::string> names;
-            for (std::size_t q = 0; q < k; ++q) names.push_back(fmt::format("uomo_poi_{:02d}", q));
+            for (std::size_t q = 0; q < k; ++q)
+                names.push_back(fmt::format("uomo_poi_{:02d}", q));
             file.write_strings("/poi_categories", names);
-            file.set_attr("/poi_categories", "units", "upstream POI channel order; the categories are undocumented");
+            file.set_attr("/poi_categories", "units",
+                          "upstream POI channel order; the categories are undocumented");
             file.write("/poi_category_present", NdArray<std::uint8_t>({k}, 1));
             file.close();
         }
@@ -454,9 +523,11 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     summary.steps_per_day = src.steps_per_day;
     summary.input_step_minutes = minutes;
     std::string counts;
-    for (const auto& [name, count] : summary.per_split) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, name);
-    spdlog::info("{}: {} patches ({}) as 1 x {} tiles, {} POI channels, {} h from {}-min steps -> {}", o.city, n, counts,
-                 n, k, o.steps, minutes, dir.string());
+    for (const auto& [name, count] : summary.per_split)
+        counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, name);
+    spdlog::info(
+        "{}: {} patches ({}) as 1 x {} tiles, {} POI channels, {} h from {}-min steps -> {}",
+        o.city, n, counts, n, k, o.steps, minutes, dir.string());
     return summary;
 }
 

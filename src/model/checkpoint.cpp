@@ -14,7 +14,8 @@ namespace zoomdiff::model {
 namespace {
 
 constexpr std::int64_t kFormat = 3;
-constexpr const char* kFix = "The checkpoint is damaged or from another build; start the run again without --resume";
+constexpr const char* kFix =
+    "The checkpoint is damaged or from another build; start the run again without --resume";
 
 /// The log as a (rows, 6) float64 tensor: epoch, train loss, val loss, lr, seconds, val seconds.
 torch::Tensor log_tensor(const std::vector<TrainLogRow>& log) {
@@ -43,8 +44,9 @@ std::vector<TrainLogRow> log_rows(const torch::Tensor& t) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                     const std::vector<at::Generator>& generators, const TrainingState& state) {
+void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net,
+                     torch::optim::Adam& optimizer, const std::vector<at::Generator>& generators,
+                     const TrainingState& state) {
     torch::serialize::OutputArchive archive;
     archive.write("format", torch::tensor(kFormat));
     torch::serialize::OutputArchive weights;
@@ -68,7 +70,8 @@ void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, 
     save_archive(archive, path);
 }
 
-TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
+TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net,
+                              torch::optim::Adam& optimizer,
                               std::vector<at::Generator>& generators) {
     TrainingState state;
     try {
@@ -83,7 +86,10 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         };
         auto value = read("format");
         if (value.item<std::int64_t>() != kFormat) {
-            throw Error(path.string(), fmt::format("checkpoint format {} is not supported", value.item<std::int64_t>()), kFix);
+            throw Error(
+                path.string(),
+                fmt::format("checkpoint format {} is not supported", value.item<std::int64_t>()),
+                kFix);
         }
         torch::serialize::InputArchive weights;
         archive.read("weights", weights);
@@ -93,11 +99,13 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         optimizer.load(adam);
         value = read("generators");
         if (value.item<std::int64_t>() != static_cast<std::int64_t>(generators.size())) {
-            throw Error(path.string(), "was written by a run on another kind of device (CPU vs GPU generators)",
+            throw Error(path.string(),
+                        "was written by a run on another kind of device (CPU vs GPU generators)",
                         "Resume with the --device the run started with");
         }
         for (std::size_t i = 0; i < generators.size(); ++i) {
-            generators[i].set_state(read(("generator" + std::to_string(i)).c_str()).to(torch::kCPU));
+            generators[i].set_state(
+                read(("generator" + std::to_string(i)).c_str()).to(torch::kCPU));
         }
         value = read("epochs_done");
         state.epochs_done = static_cast<int>(value.item<std::int64_t>());
@@ -107,7 +115,8 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
         state.best_epoch = static_cast<int>(value.item<std::int64_t>());
         value = read("log");
         state.log = log_rows(value.to(torch::kCPU));
-        // Checkpoints written before train.ema existed have no average (the trainer then starts one).
+        // Checkpoints written before train.ema existed have no average (the trainer then starts
+        // one).
         torch::Tensor count;
         if (archive.try_read("average_count", count)) {
             for (std::int64_t i = 0; i < count.item<std::int64_t>(); ++i) {
@@ -115,7 +124,9 @@ TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& ne
             }
         }
     } catch (const c10::Error& e) {
-        throw Error(path.string(), fmt::format("not a readable checkpoint ({})", e.what_without_backtrace()), kFix);
+        throw Error(path.string(),
+                    fmt::format("not a readable checkpoint ({})", e.what_without_backtrace()),
+                    kFix);
     }
     if (static_cast<int>(state.log.size()) != state.epochs_done) {
         throw Error(path.string(), "log and epoch counter disagree", kFix);

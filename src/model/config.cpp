@@ -31,13 +31,15 @@ public:
     template <typename T>
     void read(const char* key, T& value) {
         known_.emplace_back(key);
-        if (!node_ || !node_[key]) return;
+        if (!node_ || !node_[key])
+            return;
         try {
             value = node_[key].as<T>();
         } catch (const YAML::Exception&) {
-            throw Error(source_, fmt::format("'{}.{}' has the wrong type ('{}')", name_, key,
-                                             node_[key].Scalar()),
-                        kFixHint);
+            throw Error(
+                source_,
+                fmt::format("'{}.{}' has the wrong type ('{}')", name_, key, node_[key].Scalar()),
+                kFixHint);
         }
     }
 
@@ -47,7 +49,8 @@ public:
     }
 
     void reject_unknown() const {
-        if (!node_) return;
+        if (!node_)
+            return;
         for (const auto& entry : node_) {
             const auto key = entry.first.as<std::string>();
             if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
@@ -64,7 +67,8 @@ private:
 };
 
 void require(bool ok, const std::string& source, const std::string& problem) {
-    if (!ok) throw Error(source, problem, kFixHint);
+    if (!ok)
+        throw Error(source, problem, kFixHint);
 }
 
 void validate(const ModelConfig& c, const std::string& source) {
@@ -72,27 +76,37 @@ void validate(const ModelConfig& c, const std::string& source) {
     const auto& m = c.model;
     require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
     require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
-    require(c.train.valid_interval >= 0, source, "'train.valid_interval' must be 0 (never) or more");
-    require(c.train.lr > 0 && std::isfinite(c.train.lr), source, "'train.lr' must be a positive number");
-    require(c.train.ema >= 0 && c.train.ema < 1, source, "'train.ema' must be 0 (off) or a decay in (0, 1)");
+    require(c.train.valid_interval >= 0, source,
+            "'train.valid_interval' must be 0 (never) or more");
+    require(c.train.lr > 0 && std::isfinite(c.train.lr), source,
+            "'train.lr' must be a positive number");
+    require(c.train.ema >= 0 && c.train.ema < 1, source,
+            "'train.ema' must be 0 (off) or a decay in (0, 1)");
     require(c.train.min_snr >= 0 && std::isfinite(c.train.min_snr), source,
             "'train.min_snr' must be 0 (off) or a positive gamma (5 is the usual)");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
             fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
-                        "'diffusion.nheads' ({})", d.channels, d.nheads));
+                        "'diffusion.nheads' ({})",
+                        d.channels, d.nheads));
     require(d.diffusion_embedding_dim >= 4 && d.diffusion_embedding_dim % 2 == 0, source,
             "'diffusion.diffusion_embedding_dim' must be an even number of at least 4");
     require(d.beta_start > 0 && d.beta_end < 1 && d.beta_start <= d.beta_end, source,
             "betas must satisfy 0 < beta_start <= beta_end < 1");
-    require(std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
-            "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
+    require(
+        std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
+        "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
     require(d.transform == ValueTransform::kNone || d.standardize, source,
-            "'diffusion.transform: log' needs 'diffusion.standardize: true' (log values are far from mean 0, std 1)");
-    require(std::isfinite(d.log_offset) && d.log_offset > 0 && std::isfinite(d.log_scale) && d.log_scale >= 0, source,
-            "'diffusion.log_offset' must be a positive number and 'diffusion.log_scale' a non-negative one");
-    require(d.time_scale >= 1 && d.time_scale <= 5, source,
-            "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");
+            "'diffusion.transform: log' needs 'diffusion.standardize: true' (log values are far "
+            "from mean 0, std 1)");
+    require(std::isfinite(d.log_offset) && d.log_offset > 0 && std::isfinite(d.log_scale) &&
+                d.log_scale >= 0,
+            source,
+            "'diffusion.log_offset' must be a positive number and 'diffusion.log_scale' a "
+            "non-negative one");
+    require(
+        d.time_scale >= 1 && d.time_scale <= 5, source,
+        "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");
     require(d.spatial_scale_coarse >= 1 && d.spatial_scale_coarse <= 3, source,
             "'diffusion.multi_scale.spatial_scale_coarse' must be 1..3 (tiles are 4 x 4 cells)");
     require(d.spatial_scale >= 1 && d.spatial_scale <= d.spatial_scale_coarse, source,
@@ -106,13 +120,15 @@ void validate(const ModelConfig& c, const std::string& source) {
     // the side channels, so any other combination builds a model that cannot run.
     require(m.spatialemb == m.timeemb, source,
             fmt::format("'model.spatialemb' ({}) must equal 'model.timeemb' ({}): the spatial "
-                        "tables are timeemb wide", m.spatialemb, m.timeemb));
+                        "tables are timeemb wide",
+                        m.spatialemb, m.timeemb));
     require(m.sim >= 0 && m.sim <= 1, source, "'model.sim' must be in [0, 1]");
     require(m.poi_channels >= 1, source, "'model.poi_channels' must be at least 1");
-    require(m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels == kPoiChannels, source,
-            fmt::format("'model.poi_channels' ({}) must be {} for the {} layout (env_extra's fixed POI "
-                        "schema); other counts need condition_layout: poi_only",
-                        m.poi_channels, kPoiChannels, to_string(m.condition_layout)));
+    require(
+        m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels == kPoiChannels, source,
+        fmt::format("'model.poi_channels' ({}) must be {} for the {} layout (env_extra's fixed POI "
+                    "schema); other counts need condition_layout: poi_only",
+                    m.poi_channels, kPoiChannels, to_string(m.condition_layout)));
 }
 
 }  // namespace
@@ -120,18 +136,23 @@ void validate(const ModelConfig& c, const std::string& source) {
 void validate_sampler(const SamplerConfig& s, const std::string& source) {
     if (s.steps_per_segment != 0 && s.steps_per_segment < 2) {
         throw Error(source, fmt::format("steps_per_segment {} is too few", s.steps_per_segment),
-                    "Pass at least 2 (each segment's top and last steps are always visited), or 0 for every step");
+                    "Pass at least 2 (each segment's top and last steps are always visited), or 0 "
+                    "for every step");
     }
     if (!(s.eta >= 0.0 && s.eta <= 1.0)) {
-        throw Error(source, fmt::format("eta {} is outside [0, 1]", s.eta),
-                    "Pass an eta in [0, 1] (0: deterministic DDIM, 1: DDIM with the ancestral noise)");
+        throw Error(
+            source, fmt::format("eta {} is outside [0, 1]", s.eta),
+            "Pass an eta in [0, 1] (0: deterministic DDIM, 1: DDIM with the ancestral noise)");
     }
     if (s.eta != 0.0 && s.method != SamplerMethod::kDdim) {
-        throw Error(source, "eta is set but the sampler is ddpm", "Pass --sampler ddim with --eta, or drop --eta");
+        throw Error(source, "eta is set but the sampler is ddpm",
+                    "Pass --sampler ddim with --eta, or drop --eta");
     }
 }
 
-int ModelConfig::segments() const { return std::max(diffusion.time_scale, diffusion.spatial_scale); }
+int ModelConfig::segments() const {
+    return std::max(diffusion.time_scale, diffusion.spatial_scale);
+}
 
 std::int64_t ModelConfig::side_dim() const {
     return std::int64_t{model.timeemb} + model.spatialemb + model.feature_emb;
@@ -186,50 +207,72 @@ std::string_view to_string(ConditionLayout layout) {
 }
 
 ConditionLayout parse_condition_layout(std::string_view text, const std::string& source) {
-    if (text == "reference") return ConditionLayout::kReference;
-    if (text == "corrected") return ConditionLayout::kCorrected;
-    if (text == "poi_only") return ConditionLayout::kPoiOnly;
+    if (text == "reference")
+        return ConditionLayout::kReference;
+    if (text == "corrected")
+        return ConditionLayout::kCorrected;
+    if (text == "poi_only")
+        return ConditionLayout::kPoiOnly;
     throw Error(source, fmt::format("unknown condition layout '{}'", text),
                 "Use 'reference' (the reference's channels, for its checkpoints), 'corrected' or "
                 "'poi_only' (POI counts alone, for cities without a map such as UoMo's patches)");
 }
 
-const char* to_string(SegmentStart start) { return start == SegmentStart::kCoarse ? "coarse" : "noise"; }
+const char* to_string(SegmentStart start) {
+    return start == SegmentStart::kCoarse ? "coarse" : "noise";
+}
 
 SegmentStart parse_segment_start(const std::string& text, const std::string& source) {
-    if (text == "noise") return SegmentStart::kNoise;
-    if (text == "coarse") return SegmentStart::kCoarse;
-    throw Error(source, fmt::format("unknown segment start '{}'", text),
-                "Use coarse (each segment starts from the coarser result at its top noise level) or noise "
-                "(fresh noise, the reference's sampler)");
+    if (text == "noise")
+        return SegmentStart::kNoise;
+    if (text == "coarse")
+        return SegmentStart::kCoarse;
+    throw Error(
+        source, fmt::format("unknown segment start '{}'", text),
+        "Use coarse (each segment starts from the coarser result at its top noise level) or noise "
+        "(fresh noise, the reference's sampler)");
 }
 
-const char* to_string(ValueTransform transform) { return transform == ValueTransform::kLog ? "log" : "none"; }
+const char* to_string(ValueTransform transform) {
+    return transform == ValueTransform::kLog ? "log" : "none";
+}
 
 ValueTransform parse_value_transform(const std::string& text, const std::string& source) {
-    if (text == "none") return ValueTransform::kNone;
-    if (text == "log") return ValueTransform::kLog;
+    if (text == "none")
+        return ValueTransform::kNone;
+    if (text == "log")
+        return ValueTransform::kLog;
     throw Error(source, fmt::format("unknown value transform '{}'", text),
-                "Use none (the scaled series itself, the reference's) or log (log(1 + x / kappa), with standardize: true)");
+                "Use none (the scaled series itself, the reference's) or log (log(1 + x / kappa), "
+                "with standardize: true)");
 }
 
-const char* to_string(SamplerMethod method) { return method == SamplerMethod::kDdim ? "ddim" : "ddpm"; }
+const char* to_string(SamplerMethod method) {
+    return method == SamplerMethod::kDdim ? "ddim" : "ddpm";
+}
 
 SamplerMethod parse_sampler_method(const std::string& text, const std::string& source) {
-    if (text == "ddpm") return SamplerMethod::kDdpm;
-    if (text == "ddim") return SamplerMethod::kDdim;
+    if (text == "ddpm")
+        return SamplerMethod::kDdpm;
+    if (text == "ddim")
+        return SamplerMethod::kDdim;
     throw Error(source, fmt::format("unknown sampler '{}'", text),
                 "Use ddpm (ancestral steps, the reference's) or ddim (deterministic at eta 0)");
 }
 
-const char* to_string(NoiseMode mode) { return mode == NoiseMode::kPerTile ? "per_tile" : "reference"; }
+const char* to_string(NoiseMode mode) {
+    return mode == NoiseMode::kPerTile ? "per_tile" : "reference";
+}
 
 NoiseMode parse_noise_mode(const std::string& text, const std::string& source) {
-    if (text == "per_tile") return NoiseMode::kPerTile;
-    if (text == "reference") return NoiseMode::kReference;
-    throw Error(source, fmt::format("unknown noise mode '{}'", text),
-                "Use per_tile (draws keyed by tile: any batch size or world size gives the same draws) or "
-                "reference (the reference's one stream in batch order)");
+    if (text == "per_tile")
+        return NoiseMode::kPerTile;
+    if (text == "reference")
+        return NoiseMode::kReference;
+    throw Error(
+        source, fmt::format("unknown noise mode '{}'", text),
+        "Use per_tile (draws keyed by tile: any batch size or world size gives the same draws) or "
+        "reference (the reference's one stream in batch order)");
 }
 
 ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
@@ -239,7 +282,8 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     } catch (const YAML::Exception& e) {
         throw Error(source, fmt::format("not valid YAML ({})", e.what()), kFixHint);
     }
-    if (!root.IsMap()) throw Error(source, "the file is not a YAML mapping", kFixHint);
+    if (!root.IsMap())
+        throw Error(source, "the file is not a YAML mapping", kFixHint);
 
     ModelConfig c;
     Section train(root, "train", source);
@@ -313,9 +357,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     std::string layout(to_string(m.condition_layout));
     model.read("condition_layout", layout);
     if (layout != "reference" && layout != "corrected" && layout != "poi_only") {
-        throw Error(source, fmt::format("unknown 'model.condition_layout' '{}'", layout),
-                    "Use 'reference' (the reference's channels, for its checkpoints), 'corrected' or "
-                    "'poi_only' (POI counts alone)");
+        throw Error(
+            source, fmt::format("unknown 'model.condition_layout' '{}'", layout),
+            "Use 'reference' (the reference's channels, for its checkpoints), 'corrected' or "
+            "'poi_only' (POI counts alone)");
     }
     m.condition_layout = parse_condition_layout(layout, source);
     model.read("poi_channels", m.poi_channels);
@@ -324,7 +369,8 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     Section sampler(root, "sampler", source);
     std::string segment_start(to_string(c.sampler.segment_start));
     sampler.read("segment_start", segment_start);
-    c.sampler.segment_start = parse_segment_start(segment_start, source + ": sampler.segment_start");
+    c.sampler.segment_start =
+        parse_segment_start(segment_start, source + ": sampler.segment_start");
     sampler.read("clip_x0", c.sampler.clip_x0);
     sampler.read("steps_per_segment", c.sampler.steps_per_segment);
     std::string method(to_string(c.sampler.method));
@@ -351,13 +397,15 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
             text = core::embedded_config(path.string());
         } catch (const Error&) {
             throw Error(path.string(), "is neither a file nor a bundled config",
-                        "Pass an existing YAML file with --config, or a bundled name (base.yaml, sample.yaml)");
+                        "Pass an existing YAML file with --config, or a bundled name (base.yaml, "
+                        "sample.yaml)");
         }
         return parse_model_config(text, path.string());
     }
-    return parse_model_config(core::read_text_file(path, "cannot read the model config",
-                                                   "Pass an existing YAML file with --config (e.g. configs/base.yaml)"),
-                              path.string());
+    return parse_model_config(
+        core::read_text_file(path, "cannot read the model config",
+                             "Pass an existing YAML file with --config (e.g. configs/base.yaml)"),
+        path.string());
 }
 
 std::string to_yaml(const ModelConfig& c) {
@@ -367,42 +415,45 @@ std::string to_yaml(const ModelConfig& c) {
     // reference's behaviour, so the YAML (and the config hash in manifest.json) of every run folder
     // written before them stays as it was.
     std::string text = fmt::format(
-        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: {}\n  noise: {}\n",
-        c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval, data::to_string(c.train.batch_order),
-        to_string(c.train.noise));
-    if (c.train.ema > 0) text += fmt::format("  ema: {}\n", c.train.ema);
-    if (c.train.min_snr > 0) text += fmt::format("  min_snr: {}\n", c.train.min_snr);
+        "train:\n  epochs: {}\n  batch_size: {}\n  lr: {}\n  valid_interval: {}\n  batch_order: "
+        "{}\n  noise: {}\n",
+        c.train.epochs, c.train.batch_size, c.train.lr, c.train.valid_interval,
+        data::to_string(c.train.batch_order), to_string(c.train.noise));
+    if (c.train.ema > 0)
+        text += fmt::format("  ema: {}\n", c.train.ema);
+    if (c.train.min_snr > 0)
+        text += fmt::format("  min_snr: {}\n", c.train.min_snr);
     text += fmt::format(
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
         "  multi_scale:\n    time_scale: {}\n    spatial_scale: {}\n    spatial_scale_coarse: {}\n",
-        d.layers, d.channels, d.nheads, d.diffusion_embedding_dim, d.beta_start, d.beta_end, d.num_steps,
-        d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale, d.spatial_scale,
-        d.spatial_scale_coarse);
+        d.layers, d.channels, d.nheads, d.diffusion_embedding_dim, d.beta_start, d.beta_end,
+        d.num_steps, d.schedule == BetaSchedule::kQuad ? "quad" : "linear", d.time_scale,
+        d.spatial_scale, d.spatial_scale_coarse);
     if (d.standardize || d.standardized()) {
-        text += fmt::format("  standardize: {}\n  data_mean: {}\n  data_std: {}\n", d.standardize ? "true" : "false",
-                            d.data_mean, d.data_std);
+        text += fmt::format("  standardize: {}\n  data_mean: {}\n  data_std: {}\n",
+                            d.standardize ? "true" : "false", d.data_mean, d.data_std);
     }
     if (d.transform != ValueTransform::kNone) {
-        text += fmt::format("  transform: {}\n  log_offset: {}\n  log_scale: {}\n", to_string(d.transform), d.log_offset,
-                            d.log_scale);
+        text += fmt::format("  transform: {}\n  log_offset: {}\n  log_scale: {}\n",
+                            to_string(d.transform), d.log_offset, d.log_scale);
     }
     text += fmt::format(
         "model:\n  is_unconditional: {}\n  timeemb: {}\n  spatialemb: {}\n  cond_emb: {}\n"
         "  feature_emb: {}\n  sim: {}\n  condition_layout: {}\n",
-        m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb, m.cond_emb, m.feature_emb, m.sim,
-        to_string(m.condition_layout));
+        m.is_unconditional ? "True" : "False", m.timeemb, m.spatialemb, m.cond_emb, m.feature_emb,
+        m.sim, to_string(m.condition_layout));
     if (m.condition_layout == ConditionLayout::kPoiOnly || m.poi_channels != kPoiChannels) {
         text += fmt::format("  poi_channels: {}\n", m.poi_channels);
     }
     if (!c.sampler.is_reference()) {
         const auto& s = c.sampler;
-        text += fmt::format("sampler:\n  segment_start: {}\n  clip_x0: {}\n", to_string(s.segment_start),
-                            s.clip_x0 ? "true" : "false");
+        text += fmt::format("sampler:\n  segment_start: {}\n  clip_x0: {}\n",
+                            to_string(s.segment_start), s.clip_x0 ? "true" : "false");
         // Written only when set, so the configs of runs before respacing keep their hashes.
         if (s.steps_per_segment != 0 || s.method != SamplerMethod::kDdpm || s.eta != 0.0) {
-            text += fmt::format("  steps_per_segment: {}\n  method: {}\n  eta: {}\n", s.steps_per_segment,
-                                to_string(s.method), s.eta);
+            text += fmt::format("  steps_per_segment: {}\n  method: {}\n  eta: {}\n",
+                                s.steps_per_segment, to_string(s.method), s.eta);
         }
     }
     return text;

@@ -18,7 +18,8 @@ constexpr double kTransformerDropout = 0.1;
 // Block means along one axis: view the axis as (groups, size), mean over size, broadcast back.
 Tensor block_mean(const Tensor& x, std::int64_t axis, std::int64_t groups) {
     const auto length = x.size(axis);
-    if (groups == length) return x;
+    if (groups == length)
+        return x;
     auto sizes = x.sizes().vec();
     std::vector<std::int64_t> split(sizes.begin(), sizes.begin() + axis);
     split.push_back(groups);
@@ -30,16 +31,20 @@ Tensor block_mean(const Tensor& x, std::int64_t axis, std::int64_t groups) {
 
 /// MinMax-scaled series -> the diffusion's units: diffusion.transform, then diffusion.standardize.
 Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
-    if (d.log_transformed()) x = torch::log1p(x / static_cast<float>(d.log_scale));
-    if (d.standardized()) x = (x - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
+    if (d.log_transformed())
+        x = torch::log1p(x / static_cast<float>(d.log_scale));
+    if (d.standardized())
+        x = (x - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
     return x;
 }
 
 /// The inverse, in place. Under transform: log, values below the log's zero (a negative series,
 /// which no count can be) come back as 0.
 void from_diffusion_units(Tensor& y, const DiffusionConfig& d) {
-    if (d.standardized()) y.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
-    if (d.log_transformed()) y.clamp_min_(0.0F).expm1_().mul_(static_cast<float>(d.log_scale));
+    if (d.standardized())
+        y.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
+    if (d.log_transformed())
+        y.clamp_min_(0.0F).expm1_().mul_(static_cast<float>(d.log_scale));
 }
 
 Tensor float_table(const std::vector<float>& values) {
@@ -49,11 +54,12 @@ Tensor float_table(const std::vector<float>& values) {
 }  // namespace
 
 Tensor spatial_divide(const Tensor& x, int i_s, int coarse) {
-    TORCH_CHECK(i_s >= 1 && i_s <= coarse && coarse <= 30, "spatial level must be 1..", coarse, ", got ", i_s);
+    TORCH_CHECK(i_s >= 1 && i_s <= coarse && coarse <= 30, "spatial level must be 1..", coarse,
+                ", got ", i_s);
     const std::int64_t groups = std::int64_t{1} << (coarse - i_s);
     const auto side = x.size(-1);
-    TORCH_CHECK(x.size(-2) == side && side % groups == 0, "spatial level ", i_s, " needs a square tile divisible by ",
-                groups, ", got ", x.sizes());
+    TORCH_CHECK(x.size(-2) == side && side % groups == 0, "spatial level ", i_s,
+                " needs a square tile divisible by ", groups, ", got ", x.sizes());
     const auto rows = block_mean(x, x.dim() - 2, groups);
     return block_mean(rows, x.dim() - 1, groups);
 }
@@ -62,8 +68,8 @@ Tensor temporal_divide(const Tensor& x, int i_t) {
     static constexpr std::int64_t kHoursPerGroup[] = {1, 2, 4, 24, 168};
     TORCH_CHECK(i_t >= 1 && i_t <= 5, "temporal level must be 1..5, got ", i_t);
     const auto hours = kHoursPerGroup[i_t - 1];
-    TORCH_CHECK(x.dim() == 5 && x.size(2) % hours == 0, "temporal level ", i_t, " needs (B, K, L, H, W) with L a multiple of ",
-                hours, ", got ", x.sizes());
+    TORCH_CHECK(x.dim() == 5 && x.size(2) % hours == 0, "temporal level ", i_t,
+                " needs (B, K, L, H, W) with L a multiple of ", hours, ", got ", x.sizes());
     return block_mean(x, 2, x.size(2) / hours);
 }
 
@@ -89,7 +95,8 @@ Tensor GeneratorNoise::steps(std::int64_t count, std::int64_t num_steps) {
 }
 
 c10::optional<at::Generator> GeneratorNoise::dropout_generator() {
-    if (dropout_on_cpu_) return generator_;
+    if (dropout_on_cpu_)
+        return generator_;
     return c10::nullopt;
 }
 
@@ -111,12 +118,14 @@ at::Generator keyed_generator(std::uint64_t key) {
 
 TileNoise::TileNoise(std::vector<std::uint64_t> keys, bool dropout_on_cpu)
     : keys_(std::move(keys)), dropout_on_cpu_(dropout_on_cpu) {
-    for (const auto key : keys_) generators_.push_back(keyed_generator(key));
+    for (const auto key : keys_)
+        generators_.push_back(keyed_generator(key));
 }
 
 std::uint64_t TileNoise::tile_key(std::initializer_list<std::uint64_t> parts) {
     std::uint64_t h = 0x5A6F6F6D44696666ULL;  // "ZoomDiff"
-    for (const auto part : parts) h = splitmix64(h ^ splitmix64(part));
+    for (const auto part : parts)
+        h = splitmix64(h ^ splitmix64(part));
     return h;
 }
 
@@ -128,19 +137,23 @@ void TileNoise::begin_sample(std::int64_t s) {
 
 Tensor TileNoise::normal(at::IntArrayRef shape, DrawRole role) {
     std::vector<std::int64_t> rows(keys_.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = static_cast<std::int64_t>(i);
     return normal_rows(rows, shape, role);
 }
 
-Tensor TileNoise::normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) {
-    TORCH_CHECK(!shape.empty() && shape[0] == static_cast<std::int64_t>(rows.size()), "per-tile noise: ", rows.size(),
-                " rows asked for a draw of shape ", shape);
-    if (role == DrawRole::kDiscarded) return {};
+Tensor TileNoise::normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape,
+                              DrawRole role) {
+    TORCH_CHECK(!shape.empty() && shape[0] == static_cast<std::int64_t>(rows.size()),
+                "per-tile noise: ", rows.size(), " rows asked for a draw of shape ", shape);
+    if (role == DrawRole::kDiscarded)
+        return {};
     const auto item = shape.slice(1);
     std::vector<Tensor> draws;
     draws.reserve(rows.size());
     for (const auto row : rows) {
-        draws.push_back(torch::randn(item, generators_.at(static_cast<std::size_t>(row)), torch::kFloat));
+        draws.push_back(
+            torch::randn(item, generators_.at(static_cast<std::size_t>(row)), torch::kFloat));
     }
     return torch::stack(draws);
 }
@@ -150,13 +163,15 @@ Tensor TileNoise::steps(std::int64_t count, std::int64_t num_steps) {
                 " steps asked for ", generators_.size(), " tiles");
     auto out = torch::empty({count}, torch::kLong);
     for (std::int64_t i = 0; i < count; ++i) {
-        out[i] = torch::randint(0, num_steps, {1}, generators_[static_cast<std::size_t>(i)], torch::kLong)[0];
+        out[i] = torch::randint(0, num_steps, {1}, generators_[static_cast<std::size_t>(i)],
+                                torch::kLong)[0];
     }
     return out;
 }
 
 std::vector<at::Generator> TileNoise::dropout_tile_generators() {
-    if (!dropout_on_cpu_) return {};
+    if (!dropout_on_cpu_)
+        return {};
     return generators_;
 }
 
@@ -170,7 +185,8 @@ Tensor ReplayNoise::normal(at::IntArrayRef shape, DrawRole /*role*/) {
     }
     const auto& draw = draws_[next_];
     if (draw.sizes() != shape) {
-        throw std::runtime_error("replay: draw " + std::to_string(next_) + " has another shape than asked for");
+        throw std::runtime_error("replay: draw " + std::to_string(next_) +
+                                 " has another shape than asked for");
     }
     ++next_;
     return draw;
@@ -186,11 +202,14 @@ Tensor ReplayNoise::steps(std::int64_t count, std::int64_t /*num_steps*/) {
 // ---- losses ---------------------------------------------------------------------------------
 
 MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
-    : net_(std::move(net)), schedule_(make_schedule(net_->config().diffusion)), sampler_(net_->config().sampler) {
+    : net_(std::move(net)),
+      schedule_(make_schedule(net_->config().diffusion)),
+      sampler_(net_->config().sampler) {
     const auto& d = net_->config().diffusion;
     if (d.log_transformed() && !(d.log_scale > 0)) {
         throw std::invalid_argument(
-            "diffusion.transform is log but diffusion.log_scale was never measured: zoomdiff_train measures it when it "
+            "diffusion.transform is log but diffusion.log_scale was never measured: zoomdiff_train "
+            "measures it when it "
             "starts a model (diffusion.standardize: true)");
     }
 }
@@ -211,16 +230,22 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
     auto weight_all = torch::ones({data.size(0)}, torch::kFloat);
 
     for (const auto& segment : schedule_.segments) {
-        const auto items = ((cpu_steps >= segment.lower) & (cpu_steps < segment.upper)).nonzero().reshape({-1});
-        if (items.numel() == 0) continue;  // no draws for an empty segment
+        const auto items =
+            ((cpu_steps >= segment.lower) & (cpu_steps < segment.upper)).nonzero().reshape({-1});
+        if (items.numel() == 0)
+            continue;  // no draws for an empty segment
         const auto positions = cpu_steps.index_select(0, items) - segment.lower + 1;
-        const auto alpha = float_table(segment.alpha_f32).index_select(0, positions).to(device).view({-1, 1, 1, 1, 1});
+        const auto alpha = float_table(segment.alpha_f32)
+                               .index_select(0, positions)
+                               .to(device)
+                               .view({-1, 1, 1, 1, 1});
         const auto rows = items.to(device);
         const auto clean = data.index_select(0, rows);
         const auto target = divide(clean, segment.i_t, segment.i_s, coarse);
-        const std::vector<std::int64_t> rows_in_batch(items.data_ptr<std::int64_t>(),
-                                                      items.data_ptr<std::int64_t>() + items.numel());
-        const auto eps = noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kLossNoise).to(device);
+        const std::vector<std::int64_t> rows_in_batch(
+            items.data_ptr<std::int64_t>(), items.data_ptr<std::int64_t>() + items.numel());
+        const auto eps =
+            noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kLossNoise).to(device);
         const auto root = alpha.sqrt();
         const auto root_rest = (1 - alpha).sqrt();
         const auto noisy = root * target + root_rest * eps;
@@ -228,7 +253,8 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
             const auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, coarse);
             prior_all.index_copy_(0, rows, (noisy - root * coarser) / root_rest);
         } else {
-            (void)noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kDiscarded);  // the reference discards it
+            (void)noise.normal_rows(rows_in_batch, target.sizes(),
+                                    DrawRole::kDiscarded);  // the reference discards it
         }
         if (min_snr > 0) {  // train.min_snr: min(SNR, gamma) / SNR per item
             const auto snr = (alpha / (1 - alpha)).view({-1}).to(torch::kCPU);
@@ -243,13 +269,15 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
                                          DropoutSpec{kTransformerDropout, noise.dropout_generator(),
                                                      noise.dropout_tile_generators()});
     const auto fused = net_->fuse(predicted, prior_all);
-    if (min_snr <= 0) return torch::nn::functional::mse_loss(fused, eps_all);
+    if (min_snr <= 0)
+        return torch::nn::functional::mse_loss(fused, eps_all);
     // The same mean over elements, each item's squared error weighted.
     const auto per_item = (fused - eps_all).square().flatten(1).mean(1);
     return (per_item * weight_all.to(device)).mean();
 }
 
-Tensor MultiScaleDiffusion::loss(const Tensor& x0, const BatchConditions& conditions, NoiseSource& noise) {
+Tensor MultiScaleDiffusion::loss(const Tensor& x0, const BatchConditions& conditions,
+                                 NoiseSource& noise) {
     const auto steps = noise.steps(x0.size(0), schedule_.num_steps);
     return loss_for_steps(x0, conditions, steps, noise);
 }
@@ -298,12 +326,14 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
 
     // Step-invariant projections, once per segment for the whole run (DESIGN §5).
     std::vector<DenoiserContext> contexts;
-    for (std::int64_t s = 0; s < n_segments; ++s) contexts.push_back(net_->prepare(conditions, s));
+    for (std::int64_t s = 0; s < n_segments; ++s)
+        contexts.push_back(net_->prepare(conditions, s));
 
     const auto options = torch::TensorOptions(torch::kFloat).device(device);
     SampleOutput out;
     out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
-    out.segment_ends = torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
+    out.segment_ends =
+        torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
     // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (transform, standardize).
     const auto& standard = net_->config().diffusion;
@@ -316,13 +346,15 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
         std::vector<Tensor> ends;
         for (std::size_t i = 0; i < schedule_.segments.size(); ++i) {
             const auto& segment = schedule_.segments[i];
-            const auto visited = visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment);
+            const auto visited =
+                visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment);
             // The previous segment's end under this segment's division operator: the noise prior of
             // every step here (and, with coarse starts, the start), the same for the whole segment.
             Tensor previous_divided;
             if (i >= 1) {
                 previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
-                z = noise.normal(shape, DrawRole::kReset).to(device);  // fresh noise (MODEL.md §3.7 a) ...
+                z = noise.normal(shape, DrawRole::kReset)
+                        .to(device);  // fresh noise (MODEL.md §3.7 a) ...
                 if (sampler_.segment_start == SegmentStart::kCoarse) {
                     // ... or, ours, the coarser result at this segment's top noise level.
                     const float top = segment.alpha_f32[static_cast<std::size_t>(visited.front())];
@@ -332,14 +364,17 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
             for (std::size_t j = 0; j < visited.size(); ++j) {
                 const auto k = static_cast<std::size_t>(visited[j]);
                 // The position the step lands on: the next visited one, 0 after the segment's last.
-                const auto k_to = static_cast<std::size_t>(j + 1 < visited.size() ? visited[j + 1] : 0);
+                const auto k_to =
+                    static_cast<std::size_t>(j + 1 < visited.size() ? visited[j + 1] : 0);
                 const int n = segment.lower + static_cast<int>(k) - 1;
                 const float alpha = segment.alpha_f32[k];
                 const float alpha_prev = segment.alpha_f32[k_to];
                 // One step of the full schedule reads its own beta; a respaced one the beta that
-                // takes alpha-bar from position k to k_to (beta' = 1 - alpha-bar_k / alpha-bar_k_to).
+                // takes alpha-bar from position k to k_to (beta' = 1 - alpha-bar_k /
+                // alpha-bar_k_to).
                 const bool adjacent = k_to + 1 == k;
-                const double alpha_hat = adjacent ? segment.alpha_hat[k] : segment.alpha[k] / segment.alpha[k_to];
+                const double alpha_hat =
+                    adjacent ? segment.alpha_hat[k] : segment.alpha[k] / segment.alpha[k_to];
                 const double beta = adjacent ? segment.beta[k] : 1.0 - alpha_hat;
                 const float root_rest = std::sqrt(1.0F - alpha);
 
@@ -349,7 +384,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                 } else {
                     (void)noise.normal(shape, DrawRole::kDiscarded);
                 }
-                const auto predicted = net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
+                const auto predicted =
+                    net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
                 const auto fused = net_->fuse(predicted, prior);
 
                 // Scalars exactly as the reference forms them (float32 unless noted).
@@ -358,12 +394,14 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                 const double ab = segment.alpha[k];
                 const double ab_prev = segment.alpha[k_to];
                 // The ancestral standard deviation; the last step of all (n = 0) adds no noise.
-                float sigma = std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(beta));
+                float sigma =
+                    std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(beta));
                 Tensor next;
                 if (sampler_.method == SamplerMethod::kDdim) {
-                    // Ours: DDIM (Song et al. 2021, eq. 12) from the implied clean series, optionally
-                    // clamped; the noise estimate is re-derived from it so both stay consistent. At
-                    // eta 1 this is the ancestral step, n = 0 included (its mean assumes that sigma).
+                    // Ours: DDIM (Song et al. 2021, eq. 12) from the implied clean series,
+                    // optionally clamped; the noise estimate is re-derived from it so both stay
+                    // consistent. At eta 1 this is the ancestral step, n = 0 included (its mean
+                    // assumes that sigma).
                     sigma *= static_cast<float>(sampler_.eta);
                     auto x0 = (z - fused * root_rest) / std::sqrt(alpha);
                     auto eps = fused;
@@ -371,15 +409,19 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                         x0 = x0.clamp(clip_low, clip_high);
                         eps = (z - x0 * std::sqrt(alpha)) / root_rest;
                     }
-                    const double rest = std::max(0.0, 1.0 - ab_prev - static_cast<double>(sigma) * sigma);
-                    next = x0 * static_cast<float>(std::sqrt(ab_prev)) + eps * static_cast<float>(std::sqrt(rest));
+                    const double rest =
+                        std::max(0.0, 1.0 - ab_prev - static_cast<double>(sigma) * sigma);
+                    next = x0 * static_cast<float>(std::sqrt(ab_prev)) +
+                           eps * static_cast<float>(std::sqrt(rest));
                 } else if (sampler_.clip_x0) {
-                    // Ours: the clean series the fused noise implies, clamped to the range the training
-                    // data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq. 7; without
-                    // the clamp equal to the line below up to rounding).
-                    const auto x0 = ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
-                    next = x0 * static_cast<float>(std::sqrt(ab_prev) * beta / (1.0 - ab)) +
-                           z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
+                    // Ours: the clean series the fused noise implies, clamped to the range the
+                    // training data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq.
+                    // 7; without the clamp equal to the line below up to rounding).
+                    const auto x0 =
+                        ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
+                    next =
+                        x0 * static_cast<float>(std::sqrt(ab_prev) * beta / (1.0 - ab)) +
+                        z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
                 } else {
                     next = (z - fused * coeff2) * static_cast<float>(coeff1);
                 }
@@ -418,8 +460,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
             out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);
         }
     }
-    // Back to the MinMax-scaled series. A segment's end under transform: log holds block means of log
-    // values; the coarser scales a sample reports are then the block means of its 500 m result.
+    // Back to the MinMax-scaled series. A segment's end under transform: log holds block means of
+    // log values; the coarser scales a sample reports are then the block means of its 500 m result.
     from_diffusion_units(out.samples, standard);
     if (standard.log_transformed()) {
         out.segment_ends.copy_(out.samples.unsqueeze(2).expand_as(out.segment_ends));

@@ -19,8 +19,8 @@
 #include <torch/torch.h>
 
 #include "zoomdiff/core/error.hpp"
-#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
 #include "zoomdiff/eval/metrics.hpp"
@@ -61,7 +61,8 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
     LoadedModel m;
     m.folder = r.modelfolder;
     if (r.modelfolder.empty()) {
-        throw Error("--modelfolder", "no model given", "Pass the run folder of zoomdiff_train (or a reference run folder)");
+        throw Error("--modelfolder", "no model given",
+                    "Pass the run folder of zoomdiff_train (or a reference run folder)");
     }
     if (fs::exists(r.modelfolder / "model.pt")) {
         m.config = load_model_config(r.config.empty() ? r.modelfolder / "config.yaml" : r.config);
@@ -71,34 +72,42 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
         m.scalers = data::read_scalers(r.modelfolder / "scalers.json", &datatype);
         if (datatype != r.datatype) {
             throw Error("--datatype",
-                        fmt::format("the model in {} was trained on '{}', not '{}'", r.modelfolder.string(), datatype,
-                                    r.datatype),
+                        fmt::format("the model in {} was trained on '{}', not '{}'",
+                                    r.modelfolder.string(), datatype, r.datatype),
                         fmt::format("Pass --datatype {} or a {} model", datatype, r.datatype));
         }
     } else if (fs::exists(r.modelfolder / "model.pth") || r.modelfolder.extension() == ".pth") {
         ModelConfig override_config;
         const bool has_override = !r.config.empty();
-        if (has_override) override_config = load_model_config(r.config);
-        m.net = load_reference_run(r.modelfolder, has_override ? &override_config : nullptr, r.seed, &m.config);
+        if (has_override)
+            override_config = load_model_config(r.config);
+        m.net = load_reference_run(r.modelfolder, has_override ? &override_config : nullptr, r.seed,
+                                   &m.config);
         m.reference = true;
     } else {
-        throw Error(r.modelfolder.string(), "holds neither model.pt (zoomdiff_train) nor model.pth (the reference)",
+        throw Error(r.modelfolder.string(),
+                    "holds neither model.pt (zoomdiff_train) nor model.pth (the reference)",
                     "Pass the run folder of a finished training run with --modelfolder");
     }
     if (!r.segment_start.empty()) {
         m.config.sampler.segment_start = parse_segment_start(r.segment_start, "--segment_start");
     }
-    if (!r.clip_x0.empty()) m.config.sampler.clip_x0 = r.clip_x0 == "true";
-    if (r.steps_per_segment >= 0) m.config.sampler.steps_per_segment = r.steps_per_segment;
-    if (!r.sampler.empty()) m.config.sampler.method = parse_sampler_method(r.sampler, "--sampler");
-    if (r.eta >= 0.0) m.config.sampler.eta = r.eta;
+    if (!r.clip_x0.empty())
+        m.config.sampler.clip_x0 = r.clip_x0 == "true";
+    if (r.steps_per_segment >= 0)
+        m.config.sampler.steps_per_segment = r.steps_per_segment;
+    if (!r.sampler.empty())
+        m.config.sampler.method = parse_sampler_method(r.sampler, "--sampler");
+    if (r.eta >= 0.0)
+        m.config.sampler.eta = r.eta;
     validate_sampler(m.config.sampler, "--steps_per_segment/--sampler/--eta");
     if (m.config.diffusion.spatial_scale != 3 || m.config.diffusion.spatial_scale_coarse != 3 ||
         m.config.diffusion.time_scale != 1) {
-        throw Error(r.modelfolder.string(),
-                    "zoomdiff_infer writes 2000, 1000 and 500 m maps: it needs multi_scale time_scale 1, "
-                    "spatial_scale 3, spatial_scale_coarse 3 (base.yaml's)",
-                    "Use a model trained with base.yaml's multi_scale section");
+        throw Error(
+            r.modelfolder.string(),
+            "zoomdiff_infer writes 2000, 1000 and 500 m maps: it needs multi_scale time_scale 1, "
+            "spatial_scale 3, spatial_scale_coarse 3 (base.yaml's)",
+            "Use a model trained with base.yaml's multi_scale section");
     }
     m.net->to(device);
     m.net->eval();
@@ -123,7 +132,8 @@ data::CityScaler npz_template(const fs::path& path) {
     t.data_max = max;
     const auto pop = npz.read_double("pop_2000m");
     double pop_sum = 0.0;
-    for (const double v : pop.values()) pop_sum += v;
+    for (const double v : pop.values())
+        pop_sum += v;
     t.pop_mean = pop_sum / static_cast<double>(pop.size());
     return t;
 }
@@ -133,36 +143,49 @@ data::CityScaler npz_template(const fs::path& path) {
 data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
     if (fs::path(r.template_city).extension() == ".npz") {
         if (r.calibration == "none") {
-            throw Error("--calibration", "none needs the training scalers of a zoomdiff_train run; a template .npz has none",
-                        "Use --calibration template with a template .npz");
+            throw Error(
+                "--calibration",
+                "none needs the training scalers of a zoomdiff_train run; a template .npz has none",
+                "Use --calibration template with a template .npz");
         }
         return npz_template(r.template_city);
     }
     if (m.scalers.empty()) {
-        throw Error("--template",
-                    fmt::format("{} is a reference run: it carries no scalers or template statistics", m.folder.string()),
-                    "Pass the reference's template_<datatype>.npz with --template, or use a zoomdiff_train run");
+        throw Error(
+            "--template",
+            fmt::format("{} is a reference run: it carries no scalers or template statistics",
+                        m.folder.string()),
+            "Pass the reference's template_<datatype>.npz with --template, or use a zoomdiff_train "
+            "run");
     }
-    if (r.template_city.empty()) return m.scalers.front();
+    if (r.template_city.empty())
+        return m.scalers.front();
     const auto names = geo::resolve_city_names(r.template_city);
     for (const auto& s : m.scalers) {
-        if (s.city == names.en || s.token == r.template_city) return s;
+        if (s.city == names.en || s.token == r.template_city)
+            return s;
     }
     std::string known;
-    for (const auto& s : m.scalers) known += (known.empty() ? "" : ", ") + s.city;
-    throw Error("--template", fmt::format("'{}' is not a city the model was trained on ({})", r.template_city, known),
-                "Pick one of the trained cities, a template .npz, or leave --template out (the first one)");
+    for (const auto& s : m.scalers)
+        known += (known.empty() ? "" : ", ") + s.city;
+    throw Error(
+        "--template",
+        fmt::format("'{}' is not a city the model was trained on ({})", r.template_city, known),
+        "Pick one of the trained cities, a template .npz, or leave --template out (the first one)");
 }
 
 // ---- scales -------------------------------------------------------------------------------------
 
 /// One scale's grid (R k, C k, ns, 168) from tile-major values (N, ns, 168, 4, 4): the k x k block
-/// means of each tile (data::pool_tile_cells; k = 4 keeps the cells), placed by data::tiles_to_grid.
-NdArray<float> scale_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols, std::size_t k) {
+/// means of each tile (data::pool_tile_cells; k = 4 keeps the cells), placed by
+/// data::tiles_to_grid.
+NdArray<float> scale_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols,
+                          std::size_t k) {
     const auto ns = static_cast<std::size_t>(tiles.size(1));
     const auto cpu = tiles.to(torch::kCPU, torch::kFloat).contiguous();
     std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
-    if (k != 4) values = data::pool_tile_cells(values, k);
+    if (k != 4)
+        values = data::pool_tile_cells(values, k);
     const auto r = static_cast<std::size_t>(rows);
     const auto c = static_cast<std::size_t>(cols);
     return NdArray<float>({r * k, c * k, ns, 168}, data::tiles_to_grid(values, r, c, ns, k));
@@ -175,29 +198,35 @@ NdArray<float> sample_mean(const NdArray<float>& samples) {
     for (std::size_t c = 0; c < cells; ++c)
         for (std::size_t h = 0; h < 168; ++h) {
             double sum = 0.0;
-            for (std::size_t s = 0; s < ns; ++s) sum += samples[(c * ns + s) * 168 + h];
+            for (std::size_t s = 0; s < ns; ++s)
+                sum += samples[(c * ns + s) * 168 + h];
             mean[c * 168 + h] = static_cast<float>(sum / static_cast<double>(ns));
         }
     return mean;
 }
 
-/// ‖pool(fine) − coarse‖ / ‖coarse‖ of two (rows, cols, 168) maps (EVAL.md, cross-scale consistency).
+/// ‖pool(fine) − coarse‖ / ‖coarse‖ of two (rows, cols, 168) maps (EVAL.md, cross-scale
+/// consistency).
 double cross_scale(const NdArray<float>& fine, const NdArray<float>& coarse, std::size_t k) {
     const auto series = [](const NdArray<float>& map) {
         return eval::make_series(map.dim(0) * map.dim(1), map.dim(2), map.values());
     };
-    return eval::cross_scale_consistency(series(fine), fine.dim(0), fine.dim(1), series(coarse), k).relative_error;
+    return eval::cross_scale_consistency(series(fine), fine.dim(0), fine.dim(1), series(coarse), k)
+        .relative_error;
 }
 
-// ---- calibration (MODEL.md §5.5) -----------------------------------------------------------------
+// ---- calibration (MODEL.md §5.5)
+// -----------------------------------------------------------------
 
 struct Calibration {
     double gamma = 1.0;
-    double factor = 1.0;  ///< y = factor * max(x, 0)^gamma (template); y = (x - offset) / scale (none)
+    double factor =
+        1.0;  ///< y = factor * max(x, 0)^gamma (template); y = (x - offset) / scale (none)
     double offset = 0.0;
     double scale = 1.0;
     bool power = false;
-    bool spatial = false;  ///< template_spatial: y = factor * max(x, 0) * m^(gamma - 1), m the series' mean
+    bool spatial =
+        false;  ///< template_spatial: y = factor * max(x, 0) * m^(gamma - 1), m the series' mean
     std::string label;
 };
 
@@ -206,8 +235,10 @@ struct Calibration {
 /// template's on average: a mean over several samples has a lower peak than any one of them, so the
 /// γ it asks for stretches every single sample further (with one sample both are the reference's).
 /// y = factor · max(x, 0)^γ is then applied to every sample of every scale.
-Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean, bool each) {
-    const auto clipped = x500.clamp_min(0).to(torch::kCPU, torch::kFloat).contiguous();  // (N, S, 168, 4, 4)
+Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean,
+                                 bool each) {
+    const auto clipped =
+        x500.clamp_min(0).to(torch::kCPU, torch::kFloat).contiguous();  // (N, S, 168, 4, 4)
     // One row per map whose peak-to-mean is matched: the sample mean, or every sample.
     const auto maps = each ? clipped.transpose(0, 1).reshape({clipped.size(1), -1})
                            : clipped.mean(1).reshape({1, -1}).contiguous();
@@ -222,7 +253,7 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
         const auto mean = p.mean(1);
         const auto ratio = std::get<0>(p.max(1)) / mean;
         const double pmr = (mean > 0).all().item<bool>() ? ratio.mean().item<double>()
-                                                        : std::numeric_limits<double>::infinity();
+                                                         : std::numeric_limits<double>::infinity();
         if (std::abs(pmr - target) < best) {
             best = std::abs(pmr - target);
             c.gamma = gamma;
@@ -233,8 +264,10 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
     const double mean = clipped.to(torch::kDouble).pow(c.gamma).mean().item<double>();
     c.factor = mean > 0 ? r * t.data_mean / mean : 0.0;
     c.label = std::string(each ? "template_each:" : "template:") + t.city;
-    spdlog::info("calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> gamma {:.4f}",
-                 t.city, r, r * t.data_mean, target, c.gamma);
+    spdlog::info(
+        "calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> "
+        "gamma {:.4f}",
+        t.city, r, r * t.data_mean, target, c.gamma);
     return c;
 }
 
@@ -245,20 +278,25 @@ Calibration template_calibration(const Tensor& x500, const data::CityScaler& t, 
 /// what the power corrects is the small models' compressed contrast between cells. γ is matched to
 /// each sample's peak-to-mean on average, as template_each.
 Calibration spatial_calibration(const Tensor& x500, const data::CityScaler& t, double pop_mean) {
-    const auto clipped = x500.clamp_min(0).to(torch::kCPU, torch::kDouble).contiguous();  // (N, S, 168, 4, 4)
-    const auto means = clipped.mean(2, /*keepdim=*/true);                                // (N, S, 1, 4, 4)
+    const auto clipped =
+        x500.clamp_min(0).to(torch::kCPU, torch::kDouble).contiguous();  // (N, S, 168, 4, 4)
+    const auto means = clipped.mean(2, /*keepdim=*/true);                // (N, S, 1, 4, 4)
     const double r = t.pop_mean > 0 ? pop_mean / t.pop_mean : 1.0;
     const double target = t.data_mean > 0 ? t.data_max / t.data_mean : 1.0;
-    const auto powered = [&](double gamma) { return clipped * means.clamp_min(1e-30).pow(gamma - 1.0); };
+    const auto powered = [&](double gamma) {
+        return clipped * means.clamp_min(1e-30).pow(gamma - 1.0);
+    };
     Calibration c;
     c.spatial = true;
     double best = std::numeric_limits<double>::infinity();
     for (int i = 0; i < kGammaSteps; ++i) {
         const double gamma = kGammaMin + (kGammaMax - kGammaMin) * i / (kGammaSteps - 1);
-        const auto p = powered(gamma).transpose(0, 1).reshape({clipped.size(1), -1});  // one row per sample
+        const auto p =
+            powered(gamma).transpose(0, 1).reshape({clipped.size(1), -1});  // one row per sample
         const auto mean = p.mean(1);
-        const double pmr = (mean > 0).all().item<bool>() ? (std::get<0>(p.max(1)) / mean).mean().item<double>()
-                                                        : std::numeric_limits<double>::infinity();
+        const double pmr = (mean > 0).all().item<bool>()
+                               ? (std::get<0>(p.max(1)) / mean).mean().item<double>()
+                               : std::numeric_limits<double>::infinity();
         if (std::abs(pmr - target) < best) {
             best = std::abs(pmr - target);
             c.gamma = gamma;
@@ -267,9 +305,11 @@ Calibration spatial_calibration(const Tensor& x500, const data::CityScaler& t, d
     const double mean = powered(c.gamma).mean().item<double>();
     c.factor = mean > 0 ? r * t.data_mean / mean : 0.0;
     c.label = "template_spatial:" + t.city;
-    spdlog::info("calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> gamma {:.4f} "
-                 "on the cells' weekly means",
-                 t.city, r, r * t.data_mean, target, c.gamma);
+    spdlog::info(
+        "calibration against {}: population ratio {:.4g}, mean {:.6g}, peak-to-mean {:.4g} -> "
+        "gamma {:.4f} "
+        "on the cells' weekly means",
+        t.city, r, r * t.data_mean, target, c.gamma);
     return c;
 }
 
@@ -292,10 +332,12 @@ void apply(const Calibration& c, NdArray<float>& values) {
         auto& v = values.values();
         for (std::size_t start = 0; start + 168 <= v.size(); start += 168) {
             double sum = 0.0;
-            for (std::size_t h = 0; h < 168; ++h) sum += std::max(v[start + h], 0.0F);
+            for (std::size_t h = 0; h < 168; ++h)
+                sum += std::max(v[start + h], 0.0F);
             const double m = sum / 168.0;
             const double gain = m > 0 ? c.factor * std::pow(m, c.gamma - 1.0) : 0.0;
-            for (std::size_t h = 0; h < 168; ++h) v[start + h] = static_cast<float>(gain * std::max(v[start + h], 0.0F));
+            for (std::size_t h = 0; h < 168; ++h)
+                v[start + h] = static_cast<float>(gain * std::max(v[start + h], 0.0F));
         }
         return;
     }
@@ -305,7 +347,8 @@ void apply(const Calibration& c, NdArray<float>& values) {
     }
 }
 
-// ---- masks and edges ------------------------------------------------------------------------------
+// ---- masks and edges
+// ------------------------------------------------------------------------------
 
 /// 500 m degree edges from loc_2000m as the reference places its cell centres (MODEL.md §5.6
 /// step 1: per tile row / column the extreme tile bounds, four equal steps), so the midpoints are
@@ -315,7 +358,8 @@ std::pair<std::vector<double>, std::vector<double>> reference_edges(const data::
     const auto cols = static_cast<std::size_t>(c.tile_cols);
     // Edges along one axis: `lines` tile rows (or columns) of `across` tiles each; `tile(i, j)` is
     // the flat tile index, `lo` / `hi` the loc columns of that axis.
-    const auto edges = [&c](std::size_t lines, std::size_t across, auto tile, std::size_t lo_col, std::size_t hi_col) {
+    const auto edges = [&c](std::size_t lines, std::size_t across, auto tile, std::size_t lo_col,
+                            std::size_t hi_col) {
         std::vector<double> out;
         for (std::size_t i = 0; i < lines; ++i) {
             double lo = std::numeric_limits<double>::infinity();
@@ -324,19 +368,24 @@ std::pair<std::vector<double>, std::vector<double>> reference_edges(const data::
                 lo = std::min(lo, c.loc[tile(i, j) * 4 + lo_col]);
                 hi = std::max(hi, c.loc[tile(i, j) * 4 + hi_col]);
             }
-            for (int k = 0; k < 4; ++k) out.push_back(lo + (hi - lo) * k / 4.0);
-            if (i + 1 == lines) out.push_back(hi);
+            for (int k = 0; k < 4; ++k)
+                out.push_back(lo + (hi - lo) * k / 4.0);
+            if (i + 1 == lines)
+                out.push_back(hi);
         }
         return out;
     };
-    auto lat = edges(rows, cols, [cols](std::size_t i, std::size_t j) { return i * cols + j; }, 0, 1);
-    auto lon = edges(cols, rows, [cols](std::size_t j, std::size_t i) { return i * cols + j; }, 2, 3);
+    auto lat = edges(
+        rows, cols, [cols](std::size_t i, std::size_t j) { return i * cols + j; }, 0, 1);
+    auto lon = edges(
+        cols, rows, [cols](std::size_t j, std::size_t i) { return i * cols + j; }, 2, 3);
     return {std::move(lon), std::move(lat)};
 }
 
 std::vector<double> every(const std::vector<double>& edges, std::size_t k, std::size_t count) {
     std::vector<double> out;
-    for (std::size_t i = 0; i <= count; ++i) out.push_back(edges.at(i * k));
+    for (std::size_t i = 0; i <= count; ++i)
+        out.push_back(edges.at(i * k));
     return out;
 }
 
@@ -345,7 +394,8 @@ NdArray<std::uint8_t> coarsen_mask(const NdArray<std::uint8_t>& fine, std::size_
     NdArray<std::uint8_t> out({fine.dim(0) / k, fine.dim(1) / k}, 0);
     for (std::size_t i = 0; i < fine.dim(0); ++i)
         for (std::size_t j = 0; j < fine.dim(1); ++j)
-            if (fine.at(i, j)) out.at(i / k, j / k) = 1;
+            if (fine.at(i, j))
+                out.at(i / k, j / k) = 1;
     return out;
 }
 
@@ -364,25 +414,32 @@ bool wants(const InferRequest& r, const std::string& format) {
 
 bool complete(const InferRequest& r, const data::CitySource& s) {
     const auto p = output_paths(r, s);
-    if (wants(r, "h5") && !fs::exists(p.h5)) return false;
-    if (wants(r, "npz") && !fs::exists(p.npz)) return false;
-    if (wants(r, "geotiff") && !fs::exists(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif"))) return false;
+    if (wants(r, "h5") && !fs::exists(p.h5))
+        return false;
+    if (wants(r, "npz") && !fs::exists(p.npz))
+        return false;
+    if (wants(r, "geotiff") &&
+        !fs::exists(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif")))
+        return false;
     return true;
 }
 
 /// FNV-1a of a city's English name: what keys its draws, independent of the other cities.
 std::uint64_t city_hash(const std::string& city) {
     std::uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char ch : city) h = (h ^ ch) * 1099511628211ULL;
+    for (const unsigned char ch : city)
+        h = (h ^ ch) * 1099511628211ULL;
     return h;
 }
 
 /// --noise reference: the seed of the city's one stream.
-std::uint64_t city_seed(std::uint64_t seed, const std::string& city) { return seed ^ city_hash(city); }
+std::uint64_t city_seed(std::uint64_t seed, const std::string& city) {
+    return seed ^ city_hash(city);
+}
 
 /// --noise per_tile: the keys of tiles first .. first + count - 1 of `city`.
-std::vector<std::uint64_t> tile_keys(std::uint64_t seed, const std::string& city, std::int64_t first,
-                                     std::int64_t count) {
+std::vector<std::uint64_t> tile_keys(std::uint64_t seed, const std::string& city,
+                                     std::int64_t first, std::int64_t count) {
     std::vector<std::uint64_t> keys;
     for (std::int64_t t = first; t < first + count; ++t) {
         keys.push_back(TileNoise::tile_key({seed, city_hash(city), static_cast<std::uint64_t>(t)}));
@@ -409,18 +466,20 @@ struct InferSetup {
 
 /// Samples tiles first .. first + count - 1 of `c` as one batch. `city_stream`: the city's one
 /// stream (--noise reference, carried from batch to batch); null: per-tile draws.
-TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r, const data::ConditionTiles& c,
-                         const torch::Device& device, std::int64_t first, std::int64_t count,
-                         GeneratorNoise* city_stream) {
+TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r,
+                         const data::ConditionTiles& c, const torch::Device& device,
+                         std::int64_t first, std::int64_t count, GeneratorNoise* city_stream) {
     // Fresh (aligned) copies of the block's conditions, so the batch's memory does not depend on
     // where the city's arrays happen to sit.
     auto* static_data = const_cast<float*>(c.static_cond.data()) + first * c.static_channels * 16;
     auto* poi_data = const_cast<float*>(c.poi.data()) + first * c.poi_channels * 16;
     const auto copy = [&device](float* data, std::int64_t channels, std::int64_t n) {
-        return torch::from_blob(data, {n, channels, 4, 4}, torch::kFloat).to(device, /*non_blocking=*/false, /*copy=*/true);
+        return torch::from_blob(data, {n, channels, 4, 4}, torch::kFloat)
+            .to(device, /*non_blocking=*/false, /*copy=*/true);
     };
-    BatchConditions batch{copy(static_data, c.static_channels, count), copy(poi_data, c.poi_channels, count),
-                          torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168})};
+    BatchConditions batch{
+        copy(static_data, c.static_channels, count), copy(poi_data, c.poi_channels, count),
+        torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168})};
     SampleOutput out;
     if (city_stream != nullptr) {
         out = diffusion.sample(batch, r.nsample, *city_stream);
@@ -452,35 +511,43 @@ TileSamples concat(const std::vector<TileSamples>& blocks) {
 /// Checks, calibrates and writes one city from all its tiles' samples: the one place a single
 /// process and rank 0 of a sharded run turn samples into files. `started`: when work on the
 /// city began (its `seconds` metric).
-void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c, const TileSamples& x,
-                std::chrono::steady_clock::time_point started) {
+void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c,
+                const TileSamples& x, std::chrono::steady_clock::time_point started) {
     const auto& model = setup.model;
     const data::CityScaler* templ = &setup.templ;
     const auto n = c.tiles;
     const auto& x500 = x.x500;
     const auto& x2000 = x.x2000;
     const auto& x1000 = x.x1000;
-    for (const auto& [scale, values] : {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
+    for (const auto& [scale, values] :
+         {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
         const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
         if (bad > 0) {
-            throw Error(model.folder.string(),
-                        fmt::format("generated {} non-finite values ({}) for {}", bad, scale, c.city),
-                        "The checkpoint is broken or does not fit these conditions (config, condition_layout)");
+            throw Error(
+                model.folder.string(),
+                fmt::format("generated {} non-finite values ({}) for {}", bad, scale, c.city),
+                "The checkpoint is broken or does not fit these conditions (config, "
+                "condition_layout)");
         }
     }
-    const Calibration cal = r.calibration == "none"               ? scaler_calibration(*templ, c.pop_mean)
-                            : r.calibration == "template_spatial" ? spatial_calibration(x500, *templ, c.pop_mean)
-                                                                  : template_calibration(x500, *templ, c.pop_mean,
-                                                                                         r.calibration == "template_each");
+    const Calibration cal =
+        r.calibration == "none" ? scaler_calibration(*templ, c.pop_mean)
+        : r.calibration == "template_spatial"
+            ? spatial_calibration(x500, *templ, c.pop_mean)
+            : template_calibration(x500, *templ, c.pop_mean, r.calibration == "template_each");
 
     io::CityMaps maps;
     maps.city = c.city;
     maps.token = c.token;
     maps.datatype = r.datatype;
-    maps.units = fmt::format("{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and 2000 m)",
-                             r.datatype, templ->city);
+    maps.units = fmt::format(
+        "{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and "
+        "2000 m)",
+        r.datatype, templ->city);
     if (c.tile_arrangement == "patches") {
-        maps.units += "; tile_arrangement = patches: tiles side by side on a placeholder grid, no coordinates";
+        maps.units +=
+            "; tile_arrangement = patches: tiles side by side on a placeholder grid, no "
+            "coordinates";
     }
     maps.epsg = c.grid.epsg;
     maps.nsample = r.nsample;
@@ -489,21 +556,23 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
     maps.conditions = c.conditions_500m;
 
     const auto [lon500, lat500] = reference_edges(c);
-    NdArray<std::uint8_t> mask500({static_cast<std::size_t>(4 * c.tile_rows), static_cast<std::size_t>(4 * c.tile_cols)}, 1);
+    NdArray<std::uint8_t> mask500(
+        {static_cast<std::size_t>(4 * c.tile_rows), static_cast<std::size_t>(4 * c.tile_cols)}, 1);
     if (!r.shp_path.empty()) {
-        const auto boundary = geo::find_city_boundary(r.shp_path, r.boundary_field, geo::resolve_city_names(c.token));
+        const auto boundary =
+            geo::find_city_boundary(r.shp_path, r.boundary_field, geo::resolve_city_names(c.token));
         mask500 = geo::centre_mask(boundary, lon500, lat500);
     } else if (!c.mask_500m.empty()) {
         mask500 = NdArray<std::uint8_t>(mask500.shape(), c.mask_500m);
     } else {
-        spdlog::warn("{}: no --shp_path and no mask in {}: every cell counts as inside the city", c.city,
-                     c.cond_file.string());
+        spdlog::warn("{}: no --shp_path and no mask in {}: every cell counts as inside the city",
+                     c.city, c.cond_file.string());
     }
     const auto rows = static_cast<std::size_t>(c.tile_rows);
     const auto cols = static_cast<std::size_t>(c.tile_cols);
-    for (const auto& [name, values, k] : {std::tuple{"2000m", x2000, std::size_t{1}},
-                                         std::tuple{"1000m", x1000, std::size_t{2}},
-                                         std::tuple{"500m", x500, std::size_t{4}}}) {
+    for (const auto& [name, values, k] :
+         {std::tuple{"2000m", x2000, std::size_t{1}}, std::tuple{"1000m", x1000, std::size_t{2}},
+          std::tuple{"500m", x500, std::size_t{4}}}) {
         io::ScaleMaps s;
         s.name = name;
         s.cell_size_m = 2000.0 / static_cast<double>(k);
@@ -538,17 +607,23 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         metrics["mean_500m"] = mean;
         metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
         if (cal.power || cal.spatial) {
-            metrics["target_mean"] = (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
-            metrics["target_peak_to_mean"] = templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
+            metrics["target_mean"] =
+                (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
+            metrics["target_peak_to_mean"] =
+                templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
         }
     }
     metrics["tiles"] = n;
     metrics["tile_arrangement"] = c.tile_arrangement;
-    metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics["seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     maps.metrics_json = metrics.dump();
-    spdlog::info("{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, 500->2000 {:.3f}",
-                 c.city, n, r.nsample, metrics["seconds"].get<double>(),
-                 metrics["cross_scale_500_to_1000"].get<double>(), metrics["cross_scale_500_to_2000"].get<double>());
+    spdlog::info(
+        "{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, "
+        "500->2000 {:.3f}",
+        c.city, n, r.nsample, metrics["seconds"].get<double>(),
+        metrics["cross_scale_500_to_1000"].get<double>(),
+        metrics["cross_scale_500_to_2000"].get<double>());
 
     maps.provenance.tool = "zoomdiff_infer";
     maps.provenance.command_line = r.command_line;
@@ -571,8 +646,10 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
 
     const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});
     fs::create_directories(r.out);
-    if (wants(r, "h5")) io::write_results_h5(paths.h5, maps);
-    if (wants(r, "npz")) io::write_reference_npz(paths.npz, maps);
+    if (wants(r, "h5"))
+        io::write_results_h5(paths.h5, maps);
+    if (wants(r, "npz"))
+        io::write_reference_npz(paths.npz, maps);
     if (wants(r, "geotiff")) {
         fs::create_directories(paths.maps);
         io::write_geotiffs(paths.maps, maps);
@@ -584,19 +661,22 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
 
 /// Rank 0's `values` on every rank. Every rank must pass as many values (`what` they are, for
 /// the error when they do not: ranks started with other flags or input files).
-std::vector<std::int64_t> rank0_view(ProcessGroup& group, const core::World& world, std::vector<std::int64_t> values,
-                                     const std::string& what) {
+std::vector<std::int64_t> rank0_view(ProcessGroup& group, const core::World& world,
+                                     std::vector<std::int64_t> values, const std::string& what) {
     auto size = torch::tensor({static_cast<std::int64_t>(values.size())}, torch::kLong);
     group.broadcast(size, 0, "counting " + what);
     const auto leader_size = size.item<std::int64_t>();
     on_every_rank(&group, world, "counting " + what, [&] {
         if (leader_size != static_cast<std::int64_t>(values.size())) {
-            throw Error(core::world_label(world),
-                        fmt::format("sees {} {} where rank 0 sees {}", values.size(), what, leader_size),
-                        "Start every rank with the same flags (--dataset, --batch_size) and the same input files");
+            throw Error(
+                core::world_label(world),
+                fmt::format("sees {} {} where rank 0 sees {}", values.size(), what, leader_size),
+                "Start every rank with the same flags (--dataset, --batch_size) and the same input "
+                "files");
         }
     });
-    if (values.empty()) return values;
+    if (values.empty())
+        return values;
     auto t = torch::tensor(values, torch::kLong);
     group.broadcast(t, 0, what);
     return {t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel()};
@@ -620,8 +700,10 @@ fs::path shard_dir(const InferRequest& r, const std::string& city) {
 
 /// The weight file a run folder's samples come from.
 fs::path weights_file(const fs::path& folder) {
-    if (fs::exists(folder / "model.pt")) return folder / "model.pt";
-    if (fs::exists(folder / "model.pth")) return folder / "model.pth";
+    if (fs::exists(folder / "model.pt"))
+        return folder / "model.pt";
+    if (fs::exists(folder / "model.pth"))
+        return folder / "model.pth";
     return folder;  // a .pth given directly
 }
 
@@ -653,8 +735,9 @@ std::vector<Block> plan_blocks(const InferRequest& r, const InferSetup& setup,
             id["first_tile"] = b.first;
             id["tile_count"] = b.count;
             b.identity = id.dump();
-            b.shard = shard_dir(r, c.city) / fmt::format("tiles_{}_{}-{}.pt", b.first, b.first + b.count,
-                                                          core::sha256_text(b.identity).substr(0, 16));
+            b.shard =
+                shard_dir(r, c.city) / fmt::format("tiles_{}_{}-{}.pt", b.first, b.first + b.count,
+                                                   core::sha256_text(b.identity).substr(0, 16));
             blocks.push_back(std::move(b));
         }
     }
@@ -662,7 +745,9 @@ std::vector<Block> plan_blocks(const InferRequest& r, const InferSetup& setup,
 }
 
 Tensor text_tensor(const std::string& text) {
-    return torch::from_blob(const_cast<char*>(text.data()), {static_cast<std::int64_t>(text.size())}, torch::kUInt8).clone();
+    return torch::from_blob(const_cast<char*>(text.data()),
+                            {static_cast<std::int64_t>(text.size())}, torch::kUInt8)
+        .clone();
 }
 
 void save_shard(const Block& b, const TileSamples& x) {
@@ -676,7 +761,8 @@ void save_shard(const Block& b, const TileSamples& x) {
 
 /// A shard back, checked against its block (identity and shapes).
 TileSamples load_shard(const Block& b, std::int64_t nsample) {
-    constexpr const char* kFix = "--out must be on a filesystem every rank sees; delete <out>/shards and run again";
+    constexpr const char* kFix =
+        "--out must be on a filesystem every rank sees; delete <out>/shards and run again";
     if (!fs::exists(b.shard)) {
         throw Error(b.shard.string(), "not found, though the rank that sampled it finished", kFix);
     }
@@ -694,11 +780,13 @@ TileSamples load_shard(const Block& b, std::int64_t nsample) {
         const std::string text(reinterpret_cast<const char*>(identity.data_ptr<std::uint8_t>()),
                                static_cast<std::size_t>(identity.numel()));
         if (text != b.identity) {
-            throw Error(b.shard.string(), "holds the samples of another block or run than its name says", kFix);
+            throw Error(b.shard.string(),
+                        "holds the samples of another block or run than its name says", kFix);
         }
         x = {read("x500"), read("x2000"), read("x1000")};
     } catch (const c10::Error& e) {
-        throw Error(b.shard.string(), fmt::format("not a readable shard ({})", e.what_without_backtrace()), kFix);
+        throw Error(b.shard.string(),
+                    fmt::format("not a readable shard ({})", e.what_without_backtrace()), kFix);
     }
     const std::vector<std::int64_t> shape{b.count, nsample, 168, 4, 4};
     for (const auto& t : {x.x500, x.x2000, x.x1000}) {
@@ -709,7 +797,8 @@ TileSamples load_shard(const Block& b, std::int64_t nsample) {
     return x;
 }
 
-// ---- the two ways to run -------------------------------------------------------------------------
+// ---- the two ways to run
+// -------------------------------------------------------------------------
 
 /// The run's sampler (the model config's `sampler` section with the flags' overrides), its cost
 /// logged. Both ways count progress in network calls per tile, so rate and ETA hold for any
@@ -720,15 +809,17 @@ MultiScaleDiffusion run_sampler(const InferSetup& setup) {
     const auto& sampler = diffusion.sampler();
     spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment)",
                  diffusion.calls_per_sample(), to_string(sampler.method),
-                 sampler.steps_per_segment == 0 ? std::string("every") : std::to_string(sampler.steps_per_segment));
+                 sampler.steps_per_segment == 0 ? std::string("every")
+                                                : std::to_string(sampler.steps_per_segment));
     return diffusion;
 }
 
 /// One process: each city sampled batch by batch in memory, then written.
-void run_single(const InferRequest& r, const InferSetup& setup, const std::vector<data::ConditionTiles>& cities,
-                core::Progress& progress) {
+void run_single(const InferRequest& r, const InferSetup& setup,
+                const std::vector<data::ConditionTiles>& cities, core::Progress& progress) {
     std::int64_t total = 0;
-    for (const auto& c : cities) total += c.tiles;
+    for (const auto& c : cities)
+        total += c.tiles;
     MultiScaleDiffusion diffusion = run_sampler(setup);
     const auto calls = diffusion.calls_per_sample() * r.nsample;
     progress.start("sampling", static_cast<std::uint64_t>(total * calls), "tile steps");
@@ -736,12 +827,14 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
         const auto started = std::chrono::steady_clock::now();
         std::unique_ptr<GeneratorNoise> stream;
         if (r.noise == "reference") {
-            stream = std::make_unique<GeneratorNoise>(GeneratorNoise::cpu_generator(city_seed(r.seed, c.city)));
+            stream = std::make_unique<GeneratorNoise>(
+                GeneratorNoise::cpu_generator(city_seed(r.seed, c.city)));
         }
         std::vector<TileSamples> blocks;
         for (std::int64_t first = 0; first < c.tiles; first += r.batch_size) {
             const auto count = std::min(r.batch_size, c.tiles - first);
-            blocks.push_back(sample_block(diffusion, r, c, setup.device, first, count, stream.get()));
+            blocks.push_back(
+                sample_block(diffusion, r, c, setup.device, first, count, stream.get()));
             progress.advance(static_cast<std::uint64_t>(count * calls));
         }
         write_city(r, setup, c, concat(blocks), started);
@@ -751,27 +844,33 @@ void run_single(const InferRequest& r, const InferSetup& setup, const std::vecto
 
 /// Several ranks: blocks without a shard shared out, one shard per block, then rank 0 assembles
 /// and writes every city (DESIGN §6).
-void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vector<data::ConditionTiles>& cities,
-                 ProcessGroup& group, core::Progress& progress) {
+void run_sharded(const InferRequest& r, const InferSetup& setup,
+                 const std::vector<data::ConditionTiles>& cities, ProcessGroup& group,
+                 core::Progress& progress) {
     const core::World& world = r.world;
     const auto blocks = plan_blocks(r, setup, cities);
     // Rank 0's view of which blocks already have a shard decides for everyone.
     std::vector<std::int64_t> have(blocks.size(), 0);
     if (world.leader()) {
-        for (std::size_t i = 0; i < blocks.size(); ++i) have[i] = fs::exists(blocks[i].shard) ? 1 : 0;
+        for (std::size_t i = 0; i < blocks.size(); ++i)
+            have[i] = fs::exists(blocks[i].shard) ? 1 : 0;
     }
     have = rank0_view(group, world, have, "blocks");
     std::vector<std::size_t> missing;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
-        if (have[i] == 0) missing.push_back(i);
+        if (have[i] == 0)
+            missing.push_back(i);
     }
     const auto [lo, hi] = core::rank_share(missing.size(), world.rank, world.world_size);
     std::int64_t mine = 0;
-    for (auto k = lo; k < hi; ++k) mine += blocks[missing[k]].count;
-    spdlog::info("{} blocks of up to {} tiles in {} cities: {} of {} blocks reused from shards in {}, {} to sample, "
-                 "{} on this rank ({} tiles)",
-                 blocks.size(), r.batch_size, cities.size(), blocks.size() - missing.size(), blocks.size(),
-                 (r.out / "shards").string(), missing.size(), hi - lo, mine);
+    for (auto k = lo; k < hi; ++k)
+        mine += blocks[missing[k]].count;
+    spdlog::info(
+        "{} blocks of up to {} tiles in {} cities: {} of {} blocks reused from shards in {}, {} to "
+        "sample, "
+        "{} on this rank ({} tiles)",
+        blocks.size(), r.batch_size, cities.size(), blocks.size() - missing.size(), blocks.size(),
+        (r.out / "shards").string(), missing.size(), hi - lo, mine);
 
     const auto started = std::chrono::steady_clock::now();
     MultiScaleDiffusion diffusion = run_sampler(setup);
@@ -780,7 +879,8 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
     on_every_rank(&group, world, "sampling", [&] {
         for (auto k = lo; k < hi; ++k) {
             const auto& b = blocks[missing[k]];
-            save_shard(b, sample_block(diffusion, r, cities[b.city], setup.device, b.first, b.count, nullptr));
+            save_shard(b, sample_block(diffusion, r, cities[b.city], setup.device, b.first, b.count,
+                                       nullptr));
             spdlog::debug("wrote {}", b.shard.string());
             progress.advance(static_cast<std::uint64_t>(b.count * calls));
         }
@@ -790,16 +890,20 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
     // City by city, so no rank waits longer than one city's writing for the next collective.
     for (std::size_t i = 0; i < cities.size(); ++i) {
         on_every_rank(&group, world, "writing " + cities[i].city, [&] {
-            if (!world.leader()) return;
+            if (!world.leader())
+                return;
             std::vector<TileSamples> parts;
             for (const auto& b : blocks) {
-                if (b.city == i) parts.push_back(load_shard(b, r.nsample));
+                if (b.city == i)
+                    parts.push_back(load_shard(b, r.nsample));
             }
             write_city(r, setup, cities[i], concat(parts), started);
             // A city named twice in --dataset keeps its shards until its last turn.
-            const auto again = std::any_of(cities.begin() + static_cast<std::ptrdiff_t>(i) + 1, cities.end(),
-                                           [&](const data::ConditionTiles& d) { return d.city == cities[i].city; });
-            if (!again) fs::remove_all(shard_dir(r, cities[i].city));
+            const auto again = std::any_of(
+                cities.begin() + static_cast<std::ptrdiff_t>(i) + 1, cities.end(),
+                [&](const data::ConditionTiles& d) { return d.city == cities[i].city; });
+            if (!again)
+                fs::remove_all(shard_dir(r, cities[i].city));
         });
     }
     if (world.leader()) {
@@ -814,65 +918,79 @@ void run_sharded(const InferRequest& r, const InferSetup& setup, const std::vect
 void run_inference(const InferRequest& r, core::Progress& progress) {
     for (const auto& f : r.formats) {
         if (f != "h5" && f != "npz" && f != "geotiff") {
-            throw Error("--format", fmt::format("unknown format '{}'", f), "Use h5, npz and/or geotiff");
+            throw Error("--format", fmt::format("unknown format '{}'", f),
+                        "Use h5, npz and/or geotiff");
         }
     }
-    if (r.calibration != "template" && r.calibration != "template_each" && r.calibration != "template_spatial" &&
-        r.calibration != "none") {
+    if (r.calibration != "template" && r.calibration != "template_each" &&
+        r.calibration != "template_spatial" && r.calibration != "none") {
         throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration),
                     "Use template, template_each, template_spatial or none");
     }
     if (r.nsample < 1 || r.batch_size < 1) {
-        throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1", "Pass a positive number");
+        throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1",
+                    "Pass a positive number");
     }
     const core::World& world = r.world;
     if (parse_noise_mode(r.noise, "--noise") == NoiseMode::kReference && world.distributed()) {
         throw Error("--noise",
-                    fmt::format("reference (one stream of draws per city, in batch order) cannot be shared out over "
+                    fmt::format("reference (one stream of draws per city, in batch order) cannot "
+                                "be shared out over "
                                 "{} ranks",
                                 world.world_size),
-                    "Use --noise per_tile (the default) with WORLD_SIZE > 1, or run one process (WORLD_SIZE unset) "
+                    "Use --noise per_tile (the default) with WORLD_SIZE > 1, or run one process "
+                    "(WORLD_SIZE unset) "
                     "for the reference's draw order");
     }
-    if (r.dist_timeout_s < 1) throw Error("--dist_timeout", "must be at least 1 second", "Pass a positive number");
+    if (r.dist_timeout_s < 1)
+        throw Error("--dist_timeout", "must be at least 1 second", "Pass a positive number");
     at::set_num_threads(std::max(1, r.threads));
     InferSetup setup;
     setup.device = rank_device(r.device, world);
     std::unique_ptr<ProcessGroup> group;
-    if (world.distributed()) group = ProcessGroup::connect(world, setup.device, dist_timeout(r.dist_timeout_s));
+    if (world.distributed())
+        group = ProcessGroup::connect(world, setup.device, dist_timeout(r.dist_timeout_s));
 
     // Every input is checked before any sampling, on every rank.
     std::vector<data::CitySource> sources;
     std::vector<std::int64_t> todo;
     on_every_rank(group.get(), world, "setting up", [&] {
-        for (const auto& token : data::split_dataset(r.dataset)) sources.push_back(data::locate_conditions(r.data_root, token));
+        for (const auto& token : data::split_dataset(r.dataset))
+            sources.push_back(data::locate_conditions(r.data_root, token));
         setup.model = load_model(r, setup.device);
         setup.templ = template_scaler(setup.model, r);
-        for (const auto& s : sources) todo.push_back(r.force || !complete(r, s) ? 1 : 0);
+        for (const auto& s : sources)
+            todo.push_back(r.force || !complete(r, s) ? 1 : 0);
     });
     // Rank 0 writes the outputs, so its view of which cities are complete decides for all.
-    if (group) todo = rank0_view(*group, world, todo, "cities");
+    if (group)
+        todo = rank0_view(*group, world, todo, "cities");
     std::vector<data::ConditionTiles> cities;
     on_every_rank(group.get(), world, "reading the condition files", [&] {
         const auto layout = static_layout(setup.model.config);
         for (std::size_t i = 0; i < sources.size(); ++i) {
             const auto& s = sources[i];
             if (todo[i] == 0) {
-                spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city, r.out.string());
+                spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city,
+                             r.out.string());
                 continue;
             }
-            cities.push_back(data::load_condition_tiles(s, layout, setup.model.config.poi_channels()));
+            cities.push_back(
+                data::load_condition_tiles(s, layout, setup.model.config.poi_channels()));
             const auto& c = cities.back();
             if (c.tile_arrangement == "patches") {
                 // Tiles without positions (uomo_import): no map to draw or to place on the earth.
                 for (const char* format : {"npz", "geotiff"}) {
                     if (wants(r, format)) {
-                        throw Error(c.cond_file.string(),
-                                    fmt::format("{} is a city of patches (tile_arrangement = patches: tiles "
-                                                "without coordinates, side by side on a placeholder grid); "
-                                                "--format {} needs a real map",
-                                                c.city, format),
-                                    "Use --format h5 (tile-wise results; the placeholder grid is not a map)");
+                        throw Error(
+                            c.cond_file.string(),
+                            fmt::format(
+                                "{} is a city of patches (tile_arrangement = patches: tiles "
+                                "without coordinates, side by side on a placeholder grid); "
+                                "--format {} needs a real map",
+                                c.city, format),
+                            "Use --format h5 (tile-wise results; the placeholder grid is not a "
+                            "map)");
                     }
                 }
             }

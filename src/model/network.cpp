@@ -23,7 +23,8 @@ using torch::Tensor;
 
 std::int64_t fan_in(const Tensor& weight) {
     std::int64_t receptive = 1;
-    for (std::int64_t d = 2; d < weight.dim(); ++d) receptive *= weight.size(d);
+    for (std::int64_t d = 2; d < weight.dim(); ++d)
+        receptive *= weight.size(d);
     return weight.size(1) * receptive;
 }
 
@@ -51,7 +52,8 @@ void default_init(Layer& layer, at::Generator& gen) {
 void kaiming_normal_conv(torch::nn::Conv1d& conv, at::Generator& gen) {
     default_init(conv, gen);
     torch::NoGradGuard no_grad;
-    const double std = std::sqrt(2.0 / (1 + std::pow(0.0, 2))) / std::sqrt(static_cast<double>(fan_in(conv->weight)));
+    const double std = std::sqrt(2.0 / (1 + std::pow(0.0, 2))) /
+                       std::sqrt(static_cast<double>(fan_in(conv->weight)));
     conv->weight.normal_(0.0, std, gen);
 }
 
@@ -69,17 +71,19 @@ Tensor apply_mask(const Tensor& x, const Tensor& keep, double scale) {
 // DropoutSpec) each item-major chunk of the leading axis from its own generator.
 Tensor draw_keep(at::IntArrayRef sizes, const at::TensorOptions& options, const DropoutSpec& spec) {
     auto keep = torch::empty(sizes, options.dtype(torch::kBool));
-    if (spec.per_tile.empty()) return keep.bernoulli_(1 - spec.p, spec.generator);
+    if (spec.per_tile.empty())
+        return keep.bernoulli_(1 - spec.p, spec.generator);
     const auto items = static_cast<std::int64_t>(spec.per_tile.size());
-    TORCH_CHECK(sizes[0] % items == 0, "per-tile dropout: leading axis ", sizes[0], " is not a multiple of ", items,
-                " tiles");
+    TORCH_CHECK(sizes[0] % items == 0, "per-tile dropout: leading axis ", sizes[0],
+                " is not a multiple of ", items, " tiles");
     const auto rows = sizes[0] / items;
     if (!keep.device().is_cpu()) {
         // Per-tile generators are CPU generators: draw there, move once.
         return draw_keep(sizes, options.device(torch::kCPU), spec).to(keep.device());
     }
     for (std::int64_t i = 0; i < items; ++i) {
-        keep.narrow(0, i * rows, rows).bernoulli_(1 - spec.p, spec.per_tile[static_cast<std::size_t>(i)]);
+        keep.narrow(0, i * rows, rows)
+            .bernoulli_(1 - spec.p, spec.per_tile[static_cast<std::size_t>(i)]);
     }
     return keep;
 }
@@ -87,13 +91,16 @@ Tensor draw_keep(at::IntArrayRef sizes, const at::TensorOptions& options, const 
 /// The same draws again later (activation checkpointing's replay): every generator cloned.
 DropoutSpec clone_draws(const DropoutSpec& spec, const at::Device& device) {
     DropoutSpec copy{spec.p, {}, {}};
-    copy.generator = (spec.generator ? *spec.generator : at::globalContext().defaultGenerator(device)).clone();
-    for (const auto& g : spec.per_tile) copy.per_tile.push_back(g.clone());
+    copy.generator =
+        (spec.generator ? *spec.generator : at::globalContext().defaultGenerator(device)).clone();
+    for (const auto& g : spec.per_tile)
+        copy.per_tile.push_back(g.clone());
     return copy;
 }
 
 Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
-    if (!training || spec.p <= 0.0) return x;
+    if (!training || spec.p <= 0.0)
+        return x;
     // ATen's CPU dropout draws one Bernoulli(1 - p) per element and multiplies by mask / (1 - p).
     // Same draws and values here, but the mask kept for backward is one byte, not four (the
     // attention weights' mask is the largest tensor of a training step).
@@ -103,20 +110,27 @@ Tensor dropout(const Tensor& x, const DropoutSpec& spec, bool training) {
 
 // Autograd functions take their dropout spec by address (it outlives their forward, which is the
 // only place that reads it); what backward needs is cloned into the context.
-std::int64_t address_of(const DropoutSpec& spec) { return reinterpret_cast<std::int64_t>(&spec); }
-const DropoutSpec& spec_at(std::int64_t address) { return *reinterpret_cast<const DropoutSpec*>(address); }
+std::int64_t address_of(const DropoutSpec& spec) {
+    return reinterpret_cast<std::int64_t>(&spec);
+}
+
+const DropoutSpec& spec_at(std::int64_t address) {
+    return *reinterpret_cast<const DropoutSpec*>(address);
+}
 
 void save_draws(torch::autograd::AutogradContext* ctx, const DropoutSpec& spec) {
     ctx->saved_data["p"] = spec.p;
     ctx->saved_data["replay"] = *spec.generator;
     c10::impl::GenericList tiles(c10::AnyType::get());
-    for (const auto& g : spec.per_tile) tiles.push_back(c10::IValue(g));
+    for (const auto& g : spec.per_tile)
+        tiles.push_back(c10::IValue(g));
     ctx->saved_data["replay_tiles"] = tiles;
 }
 
 DropoutSpec saved_draws(torch::autograd::AutogradContext* ctx) {
     DropoutSpec spec{ctx->saved_data["p"].toDouble(), ctx->saved_data["replay"].toGenerator(), {}};
-    for (const auto& g : ctx->saved_data["replay_tiles"].toList()) spec.per_tile.push_back(g.get().toGenerator());
+    for (const auto& g : ctx->saved_data["replay_tiles"].toList())
+        spec.per_tile.push_back(g.get().toGenerator());
     return spec;
 }
 
@@ -124,18 +138,20 @@ DropoutSpec saved_draws(torch::autograd::AutogradContext* ctx) {
 // the forward keeps only the block's inputs; the backward recomputes the block with the same
 // dropout draws (a clone of the generator taken before the forward) and back-propagates through it.
 struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
-    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& x,
-                                                  const Tensor& e, const Tensor& gate_cell, const Tensor& filter_cell,
-                                                  const Tensor& gate_hour, const Tensor& filter_hour,
-                                                  std::int64_t block_address, std::int64_t spec_address) {
+    static torch::autograd::variable_list forward(
+        torch::autograd::AutogradContext* ctx, const Tensor& x, const Tensor& e,
+        const Tensor& gate_cell, const Tensor& filter_cell, const Tensor& gate_hour,
+        const Tensor& filter_hour, std::int64_t block_address, std::int64_t spec_address) {
         auto* block = reinterpret_cast<ResidualBlockImpl*>(block_address);  // owned by the network
         DropoutSpec spec = spec_at(spec_address);
-        if (!spec.generator) spec.generator = at::globalContext().defaultGenerator(x.device());
+        if (!spec.generator)
+            spec.generator = at::globalContext().defaultGenerator(x.device());
         ctx->saved_data["block"] = block_address;
         save_draws(ctx, clone_draws(spec, x.device()));
         ctx->save_for_backward({x, e, gate_cell, filter_cell, gate_hour, filter_hour});
         torch::NoGradGuard no_grad;
-        auto [next, skip] = block->forward(x, e, BlockTerms{gate_cell, filter_cell, gate_hour, filter_hour}, spec);
+        auto [next, skip] =
+            block->forward(x, e, BlockTerms{gate_cell, filter_cell, gate_hour, filter_hour}, spec);
         return {next, skip};
     }
 
@@ -143,9 +159,11 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
                                                    torch::autograd::variable_list grads) {
         auto* block = reinterpret_cast<ResidualBlockImpl*>(ctx->saved_data["block"].toInt());
         auto inputs = ctx->get_saved_variables();
-        for (auto& input : inputs) input = input.detach().requires_grad_(true);
+        for (auto& input : inputs)
+            input = input.detach().requires_grad_(true);
         torch::AutoGradMode enable_grad(true);
-        auto [next, skip] = block->forward(inputs[0], inputs[1], BlockTerms{inputs[2], inputs[3], inputs[4], inputs[5]},
+        auto [next, skip] = block->forward(inputs[0], inputs[1],
+                                           BlockTerms{inputs[2], inputs[3], inputs[4], inputs[5]},
                                            saved_draws(ctx));
         torch::autograd::variable_list outputs;
         torch::autograd::variable_list output_grads;
@@ -157,14 +175,17 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
         }
         torch::autograd::backward(outputs, output_grads);
         torch::autograd::variable_list result;
-        for (const auto& input : inputs) result.push_back(input.grad());
+        for (const auto& input : inputs)
+            result.push_back(input.grad());
         result.resize(8);  // no gradients for the block and spec addresses
         return result;
     }
 };
 
 // A 1x1 convolution weight (out, in, 1) as a matrix (out, in).
-Tensor matrix(const Tensor& conv_weight) { return conv_weight.squeeze(-1); }
+Tensor matrix(const Tensor& conv_weight) {
+    return conv_weight.squeeze(-1);
+}
 
 // Reference layout (B, C, L, HW) <- cells-major (B, HW, L, C), for traces.
 Tensor to_reference_channels(const Tensor& cells_major, std::int64_t side) {
@@ -187,16 +208,18 @@ Tensor attention_inference(const Tensor& q, const Tensor& k, const Tensor& v) {
     const auto n = q.size(0);
     for (std::int64_t start = 0; start < n; start += kChunk) {
         const auto count = std::min(kChunk, n - start);
-        const auto scores = torch::bmm(q.narrow(0, start, count), k.narrow(0, start, count).transpose(1, 2).contiguous());
+        const auto scores = torch::bmm(q.narrow(0, start, count),
+                                       k.narrow(0, start, count).transpose(1, 2).contiguous());
         auto slice = out.narrow(0, start, count);
         torch::bmm_out(slice, torch::softmax(scores, -1), v.narrow(0, start, count));
     }
     return out;
 }
 
-Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training,
-                         Tensor* probs_out, Tensor* keep_out) {
-    if (probs_out == nullptr && !(training && spec.p > 0.0)) return attention_inference(q, k, v);
+Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec,
+                         bool training, Tensor* probs_out, Tensor* keep_out) {
+    if (probs_out == nullptr && !(training && spec.p > 0.0))
+        return attention_inference(q, k, v);
     auto probs = torch::softmax(torch::bmm(q, k.transpose(1, 2).contiguous()), -1);
     Tensor keep;
     Tensor weights = probs;
@@ -205,15 +228,17 @@ Tensor attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, cons
         weights = apply_mask(probs, keep, 1.0 / (1 - spec.p));
     }
     auto out = torch::bmm(weights, v);
-    if (probs_out != nullptr) *probs_out = std::move(probs);
-    if (keep_out != nullptr) *keep_out = std::move(keep);
+    if (probs_out != nullptr)
+        *probs_out = std::move(probs);
+    if (keep_out != nullptr)
+        *keep_out = std::move(keep);
     return out;
 }
 
 struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
-    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const Tensor& q,
-                                                  const Tensor& k, const Tensor& v, std::int64_t spec_address,
-                                                  bool training) {
+    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
+                                                  const Tensor& q, const Tensor& k, const Tensor& v,
+                                                  std::int64_t spec_address, bool training) {
         Tensor probs;
         Tensor keep;
         const auto& spec = spec_at(spec_address);
@@ -236,17 +261,22 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
         const auto weights = keep.defined() ? apply_mask(probs, keep, scale) : probs;
         auto grad_v = torch::bmm(weights.transpose(1, 2), grad_out);
         auto grad_weights = torch::bmm(grad_out, v.transpose(1, 2).contiguous());
-        if (keep.defined()) grad_weights = apply_mask(grad_weights, keep, scale);
-        const auto grad_scores = torch::_softmax_backward_data(grad_weights, probs, -1, probs.scalar_type());
+        if (keep.defined())
+            grad_weights = apply_mask(grad_weights, keep, scale);
+        const auto grad_scores =
+            torch::_softmax_backward_data(grad_weights, probs, -1, probs.scalar_type());
         auto grad_q = torch::bmm(grad_scores, k);
         auto grad_k = torch::bmm(grad_scores.transpose(1, 2), q);
         return {grad_q, grad_k, grad_v, Tensor(), Tensor()};
     }
 };
 
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec, bool training) {
-    const bool needs_graph = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-    if (!needs_graph) return attention_forward(q, k, v, spec, training, nullptr, nullptr);
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const DropoutSpec& spec,
+                 bool training) {
+    const bool needs_graph = torch::GradMode::is_enabled() &&
+                             (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    if (!needs_graph)
+        return attention_forward(q, k, v, spec, training, nullptr, nullptr);
     return AttentionFunction::apply(q, k, v, address_of(spec), training)[0];
 }
 
@@ -283,8 +313,10 @@ EncoderLayerImpl::EncoderLayerImpl(std::int64_t channels, std::int64_t heads) {
     self_attn = register_module("self_attn", SelfAttention(channels, heads));
     linear1 = register_module("linear1", torch::nn::Linear(channels, kFeedForward));
     linear2 = register_module("linear2", torch::nn::Linear(kFeedForward, channels));
-    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
-    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
+    norm1 = register_module(
+        "norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
+    norm2 = register_module(
+        "norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({channels}).eps(1e-5)));
 }
 
 Tensor EncoderLayerImpl::forward(const Tensor& x, const DropoutSpec& spec) {
@@ -301,7 +333,8 @@ TransformerImpl::TransformerImpl(std::int64_t channels, std::int64_t heads) {
 
 Tensor TransformerImpl::forward(const Tensor& x, const DropoutSpec& spec) {
     auto y = x;
-    for (const auto& layer : *layers) y = layer->as<EncoderLayerImpl>()->forward(y, spec);
+    for (const auto& layer : *layers)
+        y = layer->as<EncoderLayerImpl>()->forward(y, spec);
     return y;
 }
 
@@ -323,7 +356,8 @@ ResidualBlockImpl::ResidualBlockImpl(const ModelConfig& config)
         cond_static_projection =
             register_module("cond_static_projection", conv1x1(config.static_channels(), 2 * c));
     }
-    cond_poi_projection = register_module("cond_poi_projection", conv1x1(config.poi_channels(), 2 * c));
+    cond_poi_projection =
+        register_module("cond_poi_projection", conv1x1(config.poi_channels(), 2 * c));
     prior_projection = register_module("prior_projection", conv1x1(1, 2 * c));
     time_layer = register_module("time_layer", Transformer(c, config.diffusion.nheads));
     feature_layer = register_module("feature_layer", Transformer(c, config.diffusion.nheads));
@@ -335,28 +369,34 @@ BlockTerms ResidualBlockImpl::terms(const Tensor& cond_static, const Tensor& con
     const auto side = matrix(side_projection->weight);  // (2C, d_t + d_s + d_f)
     const auto w_time = side.narrow(1, 0, time_dim_);
     const auto w_space = side.narrow(1, time_dim_, spatial_dim_);
-    const auto w_feature = side.narrow(1, time_dim_ + spatial_dim_, side.size(1) - time_dim_ - spatial_dim_);
+    const auto w_feature =
+        side.narrow(1, time_dim_ + spatial_dim_, side.size(1) - time_dim_ - spatial_dim_);
     const auto constant = torch::mv(w_feature, feature) + side_projection->bias;  // (2C)
-    auto cell = torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias);
+    auto cell =
+        torch::linear(cond_poi, matrix(cond_poi_projection->weight), cond_poi_projection->bias);
     if (!cond_static_projection.is_empty()) {
         // Same sum order as before the poi_only layout existed: static + poi + space + constant.
-        cell = torch::linear(cond_static, matrix(cond_static_projection->weight), cond_static_projection->bias) + cell;
+        cell = torch::linear(cond_static, matrix(cond_static_projection->weight),
+                             cond_static_projection->bias) +
+               cell;
     }
     cell = (cell + torch::linear(spatial, w_space) + constant).unsqueeze(2);
     const auto hour = torch::linear(time, w_time).unsqueeze(1);
     const auto c = channels_;
-    return {cell.narrow(-1, 0, c).contiguous(), cell.narrow(-1, c, c).contiguous(), hour.narrow(-1, 0, c).contiguous(),
-            hour.narrow(-1, c, c).contiguous()};
+    return {cell.narrow(-1, 0, c).contiguous(), cell.narrow(-1, c, c).contiguous(),
+            hour.narrow(-1, 0, c).contiguous(), hour.narrow(-1, c, c).contiguous()};
 }
 
 std::pair<Tensor, Tensor> ResidualBlockImpl::forward(const Tensor& x, const Tensor& e,
-                                                     const BlockTerms& terms, const DropoutSpec& spec) {
+                                                     const BlockTerms& terms,
+                                                     const DropoutSpec& spec) {
     const auto b = x.size(0);
     const auto cells = x.size(1);
     const auto l = x.size(2);
     const auto c = channels_;
     auto y = x + diffusion_projection(e).view({e.size(0), 1, 1, c});
-    if (l > 1) y = time_layer(y.reshape({b * cells, l, c}), spec).view({b, cells, l, c});
+    if (l > 1)
+        y = time_layer(y.reshape({b * cells, l, c}), spec).view({b, cells, l, c});
     // The feature transformer is skipped: K = 1 (MODEL.md §2.6 step 4).
     // Mid and output projections as two halves each: no slicing of 2C-wide tensors (and no
     // zero-filled slice gradients in backward); in-place epilogues where autograd allows them.
@@ -388,7 +428,8 @@ DiffusionEmbeddingImpl::DiffusionEmbeddingImpl(std::int64_t num_steps, std::int6
 
 Tensor DiffusionEmbeddingImpl::forward(const Tensor& steps) {
     const auto device = projection1->weight.device();
-    if (!device_table_.defined() || device_table_.device() != device) device_table_ = table_.to(device);
+    if (!device_table_.defined() || device_table_.device() != device)
+        device_table_ = table_.to(device);
     auto x = device_table_.index_select(0, steps.to(device).to(torch::kLong).reshape({-1}));
     x = torch::silu(projection1(x));
     return torch::silu(projection2(x));
@@ -405,13 +446,15 @@ DenoiserImpl::DenoiserImpl(const ModelConfig& config) {
     output_projection1 = register_module("output_projection1", conv1x1(c, c));
     output_projection2 = register_module("output_projection2", conv1x1(c, 1));
     residual_layers = register_module("residual_layers", torch::nn::ModuleList());
-    for (int i = 0; i < config.diffusion.layers; ++i) residual_layers->push_back(ResidualBlock(config));
+    for (int i = 0; i < config.diffusion.layers; ++i)
+        residual_layers->push_back(ResidualBlock(config));
 }
 
 Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const DenoiserContext& context,
                              const DropoutSpec& spec, std::vector<Tensor>* block_trace) {
     const auto c = input_projection->weight.size(0);
-    auto h = torch::relu(x.unsqueeze(-1) * input_projection->weight.view({c}) + input_projection->bias);
+    auto h =
+        torch::relu(x.unsqueeze(-1) * input_projection->weight.view({c}) + input_projection->bias);
     const auto e = diffusion_embedding(steps);
     Tensor skip_sum;
     std::size_t index = 0;
@@ -424,9 +467,9 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
         Tensor next;
         Tensor skip;
         if (checkpoint) {
-            auto outputs = BlockCheckpoint::apply(h, e, terms.gate_cell, terms.filter_cell, terms.gate_hour,
-                                                  terms.filter_hour, reinterpret_cast<std::int64_t>(block),
-                                                  address_of(spec));
+            auto outputs = BlockCheckpoint::apply(
+                h, e, terms.gate_cell, terms.filter_cell, terms.gate_hour, terms.filter_hour,
+                reinterpret_cast<std::int64_t>(block), address_of(spec));
             next = outputs[0];
             skip = outputs[1];
         } else {
@@ -442,7 +485,8 @@ Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const Denoise
     }
     h = skip_sum / std::sqrt(static_cast<double>(residual_layers->size()));
     h = torch::relu(torch::linear(h, matrix(output_projection1->weight), output_projection1->bias));
-    return torch::linear(h, matrix(output_projection2->weight), output_projection2->bias).squeeze(-1);
+    return torch::linear(h, matrix(output_projection2->weight), output_projection2->bias)
+        .squeeze(-1);
 }
 
 FeaturePatternProjectionImpl::FeaturePatternProjectionImpl() {
@@ -453,15 +497,18 @@ FeaturePatternProjectionImpl::FeaturePatternProjectionImpl() {
 
 ZoomDiffNetImpl::ZoomDiffNetImpl(const ModelConfig& config) : config_(config) {
     const auto side = config.tile_side();
-    embed_layer = register_module(
-        "embed_layer", torch::nn::Embedding(torch::nn::EmbeddingOptions(kFeatures, config.model.feature_emb)));
-    feature_pattern_projection = register_module("feature_pattern_projection", FeaturePatternProjection());
+    embed_layer = register_module("embed_layer", torch::nn::Embedding(torch::nn::EmbeddingOptions(
+                                                     kFeatures, config.model.feature_emb)));
+    feature_pattern_projection =
+        register_module("feature_pattern_projection", FeaturePatternProjection());
     diffmodel = register_module("diffmodel", Denoiser(config));
     spatial_embedding = register_parameter(
         "spatial_embedding", torch::randn({config.segments(), config.model.timeemb, side, side}));
-    predicted_noise_projection = register_module("predicted_noise_projection", conv1x1(1, kFusionWidth));
+    predicted_noise_projection =
+        register_module("predicted_noise_projection", conv1x1(1, kFusionWidth));
     noise_prior_projection = register_module("noise_prior_projection", conv1x1(1, kFusionWidth));
-    infused_noise_projection = register_module("infused_noise_projection", conv1x1(kFusionWidth, 1));
+    infused_noise_projection =
+        register_module("infused_noise_projection", conv1x1(kFusionWidth, 1));
 }
 
 void ZoomDiffNetImpl::reset_parameters(at::Generator& gen) {
@@ -481,14 +528,16 @@ void ZoomDiffNetImpl::reset_parameters(at::Generator& gen) {
         kaiming_normal_conv(block.mid_projection, gen);
         kaiming_normal_conv(block.output_projection, gen);
         kaiming_normal_conv(block.side_projection, gen);
-        if (!block.cond_static_projection.is_empty()) kaiming_normal_conv(block.cond_static_projection, gen);
+        if (!block.cond_static_projection.is_empty())
+            kaiming_normal_conv(block.cond_static_projection, gen);
         kaiming_normal_conv(block.cond_poi_projection, gen);
         kaiming_normal_conv(block.prior_projection, gen);
         for (auto* transformer : {&block.time_layer, &block.feature_layer}) {
             auto& layer = *(*transformer)->layers[0]->as<EncoderLayerImpl>();
             auto& attention = *layer.self_attn;
             default_init(attention.out_proj, gen);
-            const double fans = static_cast<double>(attention.in_proj_weight.size(1) + attention.in_proj_weight.size(0));
+            const double fans = static_cast<double>(attention.in_proj_weight.size(1) +
+                                                    attention.in_proj_weight.size(0));
             const double bound = std::sqrt(3.0) * (1.0 * std::sqrt(2.0 / fans));  // xavier_uniform_
             attention.in_proj_weight.uniform_(-bound, bound, gen);
             attention.in_proj_bias.zero_();
@@ -516,8 +565,9 @@ Tensor ZoomDiffNetImpl::time_embedding(const Tensor& timepoints) const {
     const auto device = spatial_embedding.device();
     const auto d = config_.model.timeemb;
     const auto position = timepoints.to(device, torch::kFloat).unsqueeze(2);  // (B, L, 1)
-    const auto exponent = torch::arange(0, d, 2, torch::TensorOptions(torch::kFloat).device(device)) /
-                          static_cast<double>(d);
+    const auto exponent =
+        torch::arange(0, d, 2, torch::TensorOptions(torch::kFloat).device(device)) /
+        static_cast<double>(d);
     const auto frequency = torch::pow(10000.0, exponent).reciprocal();
     const auto argument = position * frequency;  // (B, L, d/2)
     // Interleave: column 2j = sin, 2j + 1 = cos.
@@ -529,9 +579,12 @@ Tensor ZoomDiffNetImpl::side_info(const Tensor& timepoints, std::int64_t segment
     const auto b = te.size(0);
     const auto l = te.size(1);
     const auto side = spatial_embedding.size(2);
-    const auto time = te.permute({0, 2, 1}).reshape({b, -1, 1, l, 1, 1}).expand({-1, -1, 1, l, side, side});
-    const auto space = spatial_embedding[segment].reshape({1, -1, 1, 1, side, side}).expand({b, -1, 1, l, -1, -1});
-    const auto feature = embed_layer->weight[0].reshape({1, -1, 1, 1, 1, 1}).expand({b, -1, 1, l, side, side});
+    const auto time =
+        te.permute({0, 2, 1}).reshape({b, -1, 1, l, 1, 1}).expand({-1, -1, 1, l, side, side});
+    const auto space =
+        spatial_embedding[segment].reshape({1, -1, 1, 1, side, side}).expand({b, -1, 1, l, -1, -1});
+    const auto feature =
+        embed_layer->weight[0].reshape({1, -1, 1, 1, 1, 1}).expand({b, -1, 1, l, side, side});
     return torch::cat({time, space, feature}, 1);
 }
 
@@ -542,12 +595,14 @@ std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchCon
     };
     auto cond_poi = cells_major(c.cond_poi);
     // poi_only: (B, 0, H, W) or no tensor at all.
-    auto cond_static = c.cond_static.defined()
-                           ? cells_major(c.cond_static)
-                           : torch::empty({cond_poi.size(0), cond_poi.size(1), 0}, cond_poi.options());
-    TORCH_CHECK(cond_static.size(2) == config_.static_channels(), "expected ", config_.static_channels(),
-                " static condition channels for the ", std::string(to_string(config_.model.condition_layout)),
-                " layout, got ", cond_static.size(2));
+    auto cond_static =
+        c.cond_static.defined()
+            ? cells_major(c.cond_static)
+            : torch::empty({cond_poi.size(0), cond_poi.size(1), 0}, cond_poi.options());
+    TORCH_CHECK(cond_static.size(2) == config_.static_channels(), "expected ",
+                config_.static_channels(), " static condition channels for the ",
+                std::string(to_string(config_.model.condition_layout)), " layout, got ",
+                cond_static.size(2));
     TORCH_CHECK(cond_poi.size(2) == config_.poi_channels(), "expected ", config_.poi_channels(),
                 " POI channels, got ", cond_poi.size(2));
     if (config_.model.condition_layout != ConditionLayout::kReference) {  // corrected and poi_only
@@ -557,29 +612,34 @@ std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchCon
     return {cond_static, cond_poi};
 }
 
-DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions, const Tensor& segments) const {
+DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions,
+                                         const Tensor& segments) const {
     const auto [cond_static, cond_poi] = transformed_conditions(conditions);
     const auto te = time_embedding(conditions.timepoints);
     const auto b = cond_poi.size(0);
     // (B or 1, HW, d_s): each item's spatial table, cells-major.
-    const auto spatial = spatial_embedding.index_select(0, segments.to(spatial_embedding.device()).to(torch::kLong))
-                             .flatten(2)
-                             .transpose(1, 2);
+    const auto spatial =
+        spatial_embedding.index_select(0, segments.to(spatial_embedding.device()).to(torch::kLong))
+            .flatten(2)
+            .transpose(1, 2);
     const auto feature = embed_layer->weight[0];
     DenoiserContext context;
     context.batch = b;
     for (const auto& module : *diffmodel->residual_layers) {
-        context.blocks.push_back(module->as<ResidualBlockImpl>()->terms(cond_static, cond_poi, spatial, feature, te));
+        context.blocks.push_back(
+            module->as<ResidualBlockImpl>()->terms(cond_static, cond_poi, spatial, feature, te));
     }
     return context;
 }
 
-DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions, std::int64_t segment) const {
+DenoiserContext ZoomDiffNetImpl::prepare(const BatchConditions& conditions,
+                                         std::int64_t segment) const {
     return prepare(conditions, torch::full({1}, segment, torch::kLong));
 }
 
-Tensor ZoomDiffNetImpl::denoise(const Tensor& x, const Tensor& steps, const DenoiserContext& context,
-                                const DropoutSpec& dropout_spec, std::vector<BlockOutput>* block_trace) {
+Tensor ZoomDiffNetImpl::denoise(const Tensor& x, const Tensor& steps,
+                                const DenoiserContext& context, const DropoutSpec& dropout_spec,
+                                std::vector<BlockOutput>* block_trace) {
     const auto b = x.size(0);
     const auto l = x.size(2);
     const auto side = x.size(3);
@@ -587,10 +647,12 @@ Tensor ZoomDiffNetImpl::denoise(const Tensor& x, const Tensor& steps, const Deno
                 "a sample is (B, 1, L, H, H), got ", x.sizes());
     const auto cells_major = x.reshape({b, l, side * side}).transpose(1, 2).contiguous();
     std::vector<Tensor> trace;
-    auto out = diffmodel->forward(cells_major, steps, context, dropout_spec, block_trace ? &trace : nullptr);
+    auto out = diffmodel->forward(cells_major, steps, context, dropout_spec,
+                                  block_trace ? &trace : nullptr);
     if (block_trace != nullptr) {
         for (std::size_t i = 0; i + 1 < trace.size(); i += 2) {
-            block_trace->push_back({to_reference_channels(trace[i], side), to_reference_channels(trace[i + 1], side)});
+            block_trace->push_back(
+                {to_reference_channels(trace[i], side), to_reference_channels(trace[i + 1], side)});
         }
     }
     return out.transpose(1, 2).reshape({b, kFeatures, l, side, side});
@@ -605,7 +667,8 @@ Tensor ZoomDiffNetImpl::fuse(const Tensor& predicted, const Tensor& prior) const
     const auto d = torch::dot(w3, predicted_noise_projection->bias + noise_prior_projection->bias) +
                    infused_noise_projection->bias[0];
     auto infused = predicted * a + d;
-    if (prior.defined()) infused = infused + prior * torch::dot(w3, w2);
+    if (prior.defined())
+        infused = infused + prior * torch::dot(w3, w2);
     const double sim = config_.model.sim;
     return predicted * sim + infused * (1 - sim);
 }
@@ -613,7 +676,8 @@ Tensor ZoomDiffNetImpl::fuse(const Tensor& predicted, const Tensor& prior) const
 std::int64_t ZoomDiffNetImpl::reference_parameter_count() const {
     std::int64_t count = 0;
     for (const auto& p : named_parameters()) {
-        if (p.key() != "spatial_embedding") count += p.value().numel();
+        if (p.key() != "spatial_embedding")
+            count += p.value().numel();
     }
     return count;
 }

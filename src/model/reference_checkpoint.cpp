@@ -650,8 +650,9 @@ std::map<std::string, torch::Tensor> read_torch_state_dict(const fs::path& path)
 ModelConfig read_reference_config(const fs::path& json_path) {
     const std::string source = json_path.string();
     ModelConfig config = parse_model_config(
-        core::read_text_file(json_path, "config file not found or unreadable",
-                             "Pass the config.json of the reference run, or a config with --config"),
+        core::read_text_file(
+            json_path, "config file not found or unreadable",
+            "Pass the config.json of the reference run, or a config with --config"),
         source);
     // REFCOMPAT: the reference has no condition_layout key; its network always takes the
     // reference's static channels (MODEL.md §1.2), whatever our default is.

@@ -1,10 +1,9 @@
 #include "zoomdiff/model/runtime.hpp"
 
-#include <dlfcn.h>
-
 #include <sstream>
 
 #include <ATen/Version.h>
+#include <dlfcn.h>
 #include <fmt/core.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -34,7 +33,8 @@ std::string cpu_capability() {
 std::string blas_core() {
     using CoreName = char* (*)();
     const auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-    if (core == nullptr) return "not OpenBLAS (or not loaded)";
+    if (core == nullptr)
+        return "not OpenBLAS (or not loaded)";
     return fmt::format("OpenBLAS, core {}", core());
 }
 
@@ -45,8 +45,9 @@ std::string runtime_versions() {
     if (torch::cuda::is_available()) {
         cuda = fmt::format("{} device(s)", torch::cuda::device_count());
     }
-    return fmt::format("LibTorch {} (CPU capability {}; CUDA: {})\nBLAS: {}\nOpenMP wait policy: {}\n", TORCH_VERSION,
-                       cpu_capability(), cuda, blas_core(), core::openmp_wait_policy());
+    return fmt::format(
+        "LibTorch {} (CPU capability {}; CUDA: {})\nBLAS: {}\nOpenMP wait policy: {}\n",
+        TORCH_VERSION, cpu_capability(), cuda, blas_core(), core::openmp_wait_policy());
 }
 
 }  // namespace zoomdiff::model

@@ -10,10 +10,12 @@ namespace {
 
 // numpy.linspace(start, stop, num): start + i * step, the last entry exactly stop.
 std::vector<double> linspace(double start, double stop, int num) {
-    if (num <= 1) return {start};
+    if (num <= 1)
+        return {start};
     std::vector<double> out(static_cast<std::size_t>(num));
     const double step = (stop - start) / (num - 1);
-    for (int i = 0; i < num; ++i) out[static_cast<std::size_t>(i)] = i * step + start;
+    for (int i = 0; i < num; ++i)
+        out[static_cast<std::size_t>(i)] = i * step + start;
     out.back() = stop;
     return out;
 }
@@ -26,7 +28,8 @@ bool contains(const std::vector<int>& list, int value) {
 
 const Segment& MultiScaleSchedule::segment_of(int n) const {
     for (const auto& segment : segments) {
-        if (segment.contains(n)) return segment;
+        if (segment.contains(n))
+            return segment;
     }
     throw std::out_of_range("diffusion step outside the schedule");
 }
@@ -40,7 +43,8 @@ std::vector<int> cut_steps(int num_steps, int segments) {
     }
     std::sort(values.begin(), values.end(), std::greater<>());
     values.erase(std::unique(values.begin(), values.end()), values.end());
-    for (int& v : values) v = num_steps - v;
+    for (int& v : values)
+        v = num_steps - v;
     std::reverse(values.begin(), values.end());
     return values;
 }
@@ -52,10 +56,12 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
     s.step_list = cut_steps(config.num_steps, n_segments);
 
     const auto first_then_zero = [&](int count) {
-        std::vector<int> out(s.step_list.begin(),
-                             s.step_list.begin() + std::min<std::ptrdiff_t>(
-                                                       count, static_cast<std::ptrdiff_t>(s.step_list.size())));
-        if (out.empty() || out.back() != 0) out.push_back(0);
+        std::vector<int> out(
+            s.step_list.begin(),
+            s.step_list.begin() +
+                std::min<std::ptrdiff_t>(count, static_cast<std::ptrdiff_t>(s.step_list.size())));
+        if (out.empty() || out.back() != 0)
+            out.push_back(0);
         return out;
     };
     s.time_step_list = first_then_zero(config.time_scale);
@@ -63,7 +69,8 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
 
     s.combined_values = s.time_step_list;
     for (int v : s.spatial_step_list) {
-        if (!contains(s.combined_values, v)) s.combined_values.push_back(v);
+        if (!contains(s.combined_values, v))
+            s.combined_values.push_back(v);
     }
     std::sort(s.combined_values.begin(), s.combined_values.end(), std::greater<>());
 
@@ -75,8 +82,10 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
         s.combined_labels.emplace_back(is_time && is_space ? "ts" : (is_time ? "t" : "s"));
         s.t_labels.push_back(i_t);
         s.s_labels.push_back(i_s);
-        if (is_time) --i_t;
-        if (is_space) --i_s;
+        if (is_time)
+            --i_t;
+        if (is_space)
+            --i_s;
     }
 
     for (std::size_t i = 0; i + 1 < s.combined_values.size(); ++i) {
@@ -92,8 +101,10 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
         }
         const int length = seg.upper - seg.lower + 1;
         if (config.schedule == BetaSchedule::kQuad) {
-            seg.beta = linspace(std::pow(config.beta_start, 0.5), std::pow(config.beta_end, 0.5), length);
-            for (double& b : seg.beta) b = b * b;
+            seg.beta =
+                linspace(std::pow(config.beta_start, 0.5), std::pow(config.beta_end, 0.5), length);
+            for (double& b : seg.beta)
+                b = b * b;
         } else {
             seg.beta = linspace(config.beta_start, config.beta_end, length);
         }
@@ -113,13 +124,16 @@ MultiScaleSchedule make_schedule(const DiffusionConfig& config) {
 std::vector<int> visited_positions(int length, int count) {
     std::vector<int> out;
     if (count <= 0 || count >= length) {
-        for (int k = length; k >= 1; --k) out.push_back(k);
+        for (int k = length; k >= 1; --k)
+            out.push_back(k);
         return out;
     }
     count = std::max(count, 2);
     for (int j = 0; j < count; ++j) {
-        const int k = static_cast<int>(std::lround(length - j * static_cast<double>(length - 1) / (count - 1)));
-        if (out.empty() || out.back() != k) out.push_back(k);
+        const int k = static_cast<int>(
+            std::lround(length - j * static_cast<double>(length - 1) / (count - 1)));
+        if (out.empty() || out.back() != k)
+            out.push_back(k);
     }
     return out;
 }

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <ctime>
 #include <initializer_list>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,10 +20,10 @@
 #include "zoomdiff/core/allocator.hpp"
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
-#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/core/text_file.hpp"
+#include "zoomdiff/core/world.hpp"
 #include "zoomdiff/model/checkpoint.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
@@ -40,9 +40,9 @@ using nlohmann::json;
 using torch::Tensor;
 
 constexpr const char* kManifestFormat = "zoomdiff-run/1";
-constexpr double kWeightDecay = 1e-6;   // MODEL.md §1.2: L2 added to the gradient (Adam, not AdamW)
-constexpr double kClipNorm = 1.0;       // global L2 norm of all gradients
-constexpr int kFewShotEpochs = 50;      // MODEL.md §4.10
+constexpr double kWeightDecay = 1e-6;  // MODEL.md §1.2: L2 added to the gradient (Adam, not AdamW)
+constexpr double kClipNorm = 1.0;      // global L2 norm of all gradients
+constexpr int kFewShotEpochs = 50;     // MODEL.md §4.10
 constexpr int kFewShotBatch = 2;
 
 // ---- files of the run folder ------------------------------------------------------------------
@@ -64,9 +64,10 @@ std::string replace_all(std::string text, char from, char to) {
 /// The reference's folder name, save/<datatype>_<dataset>_t<ts>s<ss>_<time>, with '*' -> '+'
 /// (D-35: a '*' in a path breaks every shell glob that touches it).
 fs::path default_run_dir(const TrainRequest& request, const ModelConfig& config) {
-    return fs::path("save") / fmt::format("{}_{}_t{}s{}_{}", request.datatype, replace_all(request.dataset, '*', '+'),
-                                          config.diffusion.time_scale, config.diffusion.spatial_scale,
-                                          local_time("%Y%m%d_%H%M%S"));
+    return fs::path("save") /
+           fmt::format("{}_{}_t{}s{}_{}", request.datatype, replace_all(request.dataset, '*', '+'),
+                       config.diffusion.time_scale, config.diffusion.spatial_scale,
+                       local_time("%Y%m%d_%H%M%S"));
 }
 
 struct CityRecord {
@@ -75,8 +76,10 @@ struct CityRecord {
     std::string cond_sha256;
 };
 
-json manifest_json(const TrainRequest& request, const ModelConfig& config, const std::vector<CityRecord>& cities,
-                   const std::vector<data::CityTrainingData>& data, const std::string& device, const std::string& status) {
+json manifest_json(const TrainRequest& request, const ModelConfig& config,
+                   const std::vector<CityRecord>& cities,
+                   const std::vector<data::CityTrainingData>& data, const std::string& device,
+                   const std::string& status) {
     json m;
     m["format"] = kManifestFormat;
     m["tool"] = "zoomdiff_train";
@@ -92,7 +95,9 @@ json manifest_json(const TrainRequest& request, const ModelConfig& config, const
     m["dataset"] = request.dataset;
     m["datatype"] = request.datatype;
     m["data_root"] = fs::absolute(request.data_root).lexically_normal().string();
-    m["base_model"] = request.base_model.empty() ? "" : fs::absolute(request.base_model).lexically_normal().string();
+    m["base_model"] = request.base_model.empty()
+                          ? ""
+                          : fs::absolute(request.base_model).lexically_normal().string();
     m["checkpoint_every"] = request.checkpoint_every;
     m["config_sha256"] = core::sha256_text(to_yaml(config));
     json list = json::array();
@@ -112,8 +117,10 @@ json manifest_json(const TrainRequest& request, const ModelConfig& config, const
                         {"split", data::to_string(data[i].split)}});
         if (data[i].split == data::SplitSource::kFile) {
             json ids = {{"train", json::array()}, {"valid", json::array()}};
-            for (const auto p : data[i].train) ids["train"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
-            for (const auto p : data[i].valid) ids["valid"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+            for (const auto p : data[i].train)
+                ids["train"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+            for (const auto p : data[i].valid)
+                ids["valid"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
             list.back()["split_tile_ids"] = ids;
             list.back()["test_tiles_left_out"] = data[i].test_tiles;
         }
@@ -134,13 +141,15 @@ struct ResolvedRun {
 
 void reject_existing_run(const fs::path& dir) {
     if (fs::exists(dir / "manifest.json")) {
-        throw Error(dir.string(), "already holds a run (manifest.json)",
-                    fmt::format("Continue it with --resume {}, or pass another --out", dir.string()));
+        throw Error(
+            dir.string(), "already holds a run (manifest.json)",
+            fmt::format("Continue it with --resume {}, or pass another --out", dir.string()));
     }
 }
 
 fs::path base_weights(const fs::path& base) {
-    if (fs::is_directory(base)) return base / "model.pt";
+    if (fs::is_directory(base))
+        return base / "model.pt";
     return base;
 }
 
@@ -148,8 +157,10 @@ ModelConfig base_config(const fs::path& base) {
     const fs::path dir = fs::is_directory(base) ? base : base.parent_path();
     const fs::path path = dir / "config.yaml";
     if (!fs::exists(path)) {
-        throw Error(path.string(), "not found: few- and zero-shot runs take the architecture from the base run",
-                    "Pass a run folder of zoomdiff_train (or a weight file inside one) with --base_model");
+        throw Error(
+            path.string(),
+            "not found: few- and zero-shot runs take the architecture from the base run",
+            "Pass a run folder of zoomdiff_train (or a weight file inside one) with --base_model");
     }
     return load_model_config(path);
 }
@@ -162,7 +173,9 @@ ResolvedRun resolve_run(const TrainRequest& given) {
         run.resuming = true;
         run.run_dir = given.resume;
         const fs::path manifest_path = run.run_dir / "manifest.json";
-        const auto text = core::read_text_file(manifest_path, "cannot be read", "Pass a run folder that zoomdiff_train wrote to --resume");
+        const auto text =
+            core::read_text_file(manifest_path, "cannot be read",
+                                 "Pass a run folder that zoomdiff_train wrote to --resume");
         try {
             run.manifest = json::parse(text);
             r.dataset = run.manifest.at("dataset").get<std::string>();
@@ -173,26 +186,33 @@ ResolvedRun resolve_run(const TrainRequest& given) {
             r.base_model = run.manifest.at("base_model").get<std::string>();
             r.checkpoint_every = run.manifest.at("checkpoint_every").get<int>();
         } catch (const json::exception& e) {
-            throw Error(manifest_path.string(), fmt::format("is not a zoomdiff run manifest ({})", e.what()),
+            throw Error(manifest_path.string(),
+                        fmt::format("is not a zoomdiff run manifest ({})", e.what()),
                         "Pass a run folder that zoomdiff_train wrote to --resume");
         }
         const int threads = run.manifest.value("threads", r.threads);
         if (threads != r.threads) {
-            spdlog::warn("resuming with {} threads; the run started with {}: the result is bit-identical to an "
-                         "uninterrupted run only with the same thread count (--threads {})",
-                         r.threads, threads, threads);
+            spdlog::warn(
+                "resuming with {} threads; the run started with {}: the result is bit-identical to "
+                "an "
+                "uninterrupted run only with the same thread count (--threads {})",
+                r.threads, threads, threads);
         }
         run.config = load_model_config(run.run_dir / "config.yaml");
-        if (core::sha256_text(to_yaml(run.config)) != run.manifest.value("config_sha256", std::string())) {
-            throw Error((run.run_dir / "config.yaml").string(), "differs from the config the run started with",
+        if (core::sha256_text(to_yaml(run.config)) !=
+            run.manifest.value("config_sha256", std::string())) {
+            throw Error((run.run_dir / "config.yaml").string(),
+                        "differs from the config the run started with",
                         "Restore it, or start a new run with --config");
         }
         return run;
     }
 
-    if (r.dataset.empty()) throw Error("--dataset", "no city given", "Pass --dataset A*B*C");
+    if (r.dataset.empty())
+        throw Error("--dataset", "no city given", "Pass --dataset A*B*C");
     if (r.datatype != "traffic" && r.datatype != "user") {
-        throw Error("--datatype", fmt::format("unknown datatype '{}'", r.datatype), "Use traffic or user");
+        throw Error("--datatype", fmt::format("unknown datatype '{}'", r.datatype),
+                    "Use traffic or user");
     }
     if (r.task == data::Task::kFull) {
         if (!r.base_model.empty()) {
@@ -202,8 +222,10 @@ ResolvedRun resolve_run(const TrainRequest& given) {
         run.config = load_model_config(r.config);
     } else {
         if (r.base_model.empty()) {
-            throw Error("--base_model", fmt::format("--task {} needs a model to start from", data::to_string(r.task)),
-                        "Pass the run folder of a trained model with --base_model");
+            throw Error(
+                "--base_model",
+                fmt::format("--task {} needs a model to start from", data::to_string(r.task)),
+                "Pass the run folder of a trained model with --base_model");
         }
         if (!fs::exists(base_weights(r.base_model))) {
             throw Error(base_weights(r.base_model).string(), "weight file not found",
@@ -215,12 +237,17 @@ ResolvedRun resolve_run(const TrainRequest& given) {
             run.config.train.batch_size = kFewShotBatch;
         }
     }
-    if (r.epochs) run.config.train.epochs = *r.epochs;
-    if (r.batch_size) run.config.train.batch_size = *r.batch_size;
-    if (r.lr) run.config.train.lr = *r.lr;
-    if (r.valid_interval) run.config.train.valid_interval = *r.valid_interval;
+    if (r.epochs)
+        run.config.train.epochs = *r.epochs;
+    if (r.batch_size)
+        run.config.train.batch_size = *r.batch_size;
+    if (r.lr)
+        run.config.train.lr = *r.lr;
+    if (r.valid_interval)
+        run.config.train.valid_interval = *r.valid_interval;
     // Re-validate: flags must obey the config's rules too.
-    run.config = parse_model_config(to_yaml(run.config), "the config after --epochs/--batch_size/--lr");
+    run.config =
+        parse_model_config(to_yaml(run.config), "the config after --epochs/--batch_size/--lr");
     run.run_dir = r.out.empty() ? default_run_dir(r, run.config) : r.out;
     reject_existing_run(run.run_dir);
     return run;
@@ -234,8 +261,11 @@ struct CityTensors {
     Tensor cond_poi;     // (N, P, H, W)
 };
 
-Tensor to_tensor(const std::vector<float>& values, std::vector<std::int64_t> shape, const torch::Device& device) {
-    return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat).clone().to(device);
+Tensor to_tensor(const std::vector<float>& values, std::vector<std::int64_t> shape,
+                 const torch::Device& device) {
+    return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat)
+        .clone()
+        .to(device);
 }
 
 CityTensors city_tensors(const data::CityTiles& t, const torch::Device& device) {
@@ -249,12 +279,15 @@ struct Batch {
     BatchConditions conditions;
 };
 
-Batch gather(const CityTensors& city, const std::vector<std::int64_t>& positions, const torch::Device& device) {
+Batch gather(const CityTensors& city, const std::vector<std::int64_t>& positions,
+             const torch::Device& device) {
     const auto index = torch::tensor(positions, torch::kLong).to(device);
     const auto b = static_cast<std::int64_t>(positions.size());
-    auto timepoints = torch::arange(data::kHours, torch::dtype(torch::kFloat).device(device)).expand({b, data::kHours});
+    auto timepoints = torch::arange(data::kHours, torch::dtype(torch::kFloat).device(device))
+                          .expand({b, data::kHours});
     return {city.series.index_select(0, index),
-            {city.cond_static.index_select(0, index), city.cond_poi.index_select(0, index), timepoints}};
+            {city.cond_static.index_select(0, index), city.cond_poi.index_select(0, index),
+             timepoints}};
 }
 
 // ---- optimisation ------------------------------------------------------------------------------
@@ -263,25 +296,30 @@ Batch gather(const CityTensors& city, const std::vector<std::int64_t>& positions
 /// (MODEL.md §4.7): the rate epoch `epoch` (0-based) trains with, multiplied as PyTorch does.
 double lr_at(const TrainConfig& train, int epoch) {
     double lr = train.lr;
-    for (const int milestone : {static_cast<int>(0.75 * train.epochs), static_cast<int>(0.9 * train.epochs)}) {
-        if (epoch >= milestone) lr *= 0.1;
+    for (const int milestone :
+         {static_cast<int>(0.75 * train.epochs), static_cast<int>(0.9 * train.epochs)}) {
+        if (epoch >= milestone)
+            lr *= 0.1;
     }
     return lr;
 }
 
 void set_lr(torch::optim::Adam& optimizer, double lr) {
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 /// Mean and standard deviation, in float64, of `value` of every scaled value of the training tiles
 /// (validation tiles excluded); {0, 0} for fewer than two values.
 template <typename Value>
-std::pair<double, double> training_moments(const std::vector<data::CityTrainingData>& data, Value value) {
+std::pair<double, double> training_moments(const std::vector<data::CityTrainingData>& data,
+                                           Value value) {
     double sum = 0.0;
     double squares = 0.0;
     double count = 0.0;
     for (const auto& city : data) {
-        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() / static_cast<std::size_t>(city.tiles.tiles));
+        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() /
+                                                       static_cast<std::size_t>(city.tiles.tiles));
         for (const auto t : city.train) {
             const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
             for (std::size_t i = 0; i < per_tile; ++i) {
@@ -292,7 +330,8 @@ std::pair<double, double> training_moments(const std::vector<data::CityTrainingD
             count += static_cast<double>(per_tile);
         }
     }
-    if (count < 2) return {0.0, 0.0};
+    if (count < 2)
+        return {0.0, 0.0};
     const double mean = sum / count;
     return {mean, std::sqrt(std::max(0.0, squares / count - mean * mean))};
 }
@@ -304,14 +343,17 @@ void measure_standardization(ModelConfig& config, const std::vector<data::CityTr
     if (d.log_transformed()) {
         const double mean = training_moments(data, [](double x) { return x; }).first;
         d.log_scale = d.log_offset * (mean > 0 ? mean : 1.0);
-        spdlog::info("diffusion.transform log: kappa = {} x the training mean = {:.6g}", d.log_offset, d.log_scale);
+        spdlog::info("diffusion.transform log: kappa = {} x the training mean = {:.6g}",
+                     d.log_offset, d.log_scale);
     }
     const auto [mean, std] = training_moments(data, [&d](double x) { return d.transformed(x); });
-    if (std <= 0 && mean == 0) return;
+    if (std <= 0 && mean == 0)
+        return;
     d.data_mean = mean;
     d.data_std = std > 0 ? std : 1.0;
-    spdlog::info("diffusion.standardize: the training tiles' {}values have mean {:.6g} and std {:.6g}",
-                 d.log_transformed() ? "log-transformed " : "scaled ", d.data_mean, d.data_std);
+    spdlog::info(
+        "diffusion.standardize: the training tiles' {}values have mean {:.6g} and std {:.6g}",
+        d.log_transformed() ? "log-transformed " : "scaled ", d.data_mean, d.data_std);
 }
 
 /// train.ema: an exponential moving average of the trainable weights, kept beside them. Off
@@ -320,22 +362,29 @@ class WeightAverage {
 public:
     WeightAverage(std::vector<Tensor> parameters, double decay, std::vector<Tensor> restored)
         : parameters_(std::move(parameters)), decay_(decay) {
-        if (decay_ <= 0) return;
+        if (decay_ <= 0)
+            return;
         torch::NoGradGuard no_grad;
         if (restored.size() == parameters_.size()) {
-            for (std::size_t i = 0; i < restored.size(); ++i) restored[i] = restored[i].to(parameters_[i].device());
+            for (std::size_t i = 0; i < restored.size(); ++i)
+                restored[i] = restored[i].to(parameters_[i].device());
             shadow_ = std::move(restored);
-        } else {  // a new run, or a checkpoint from before the key: start from the weights as they are
-            for (const auto& p : parameters_) shadow_.push_back(p.detach().clone());
+        } else {  // a new run, or a checkpoint from before the key: start from the weights as they
+                  // are
+            for (const auto& p : parameters_)
+                shadow_.push_back(p.detach().clone());
         }
     }
 
     /// After optimiser update `u` (0-based, counted over the whole run).
     void update(std::int64_t u) {
-        if (decay_ <= 0) return;
+        if (decay_ <= 0)
+            return;
         torch::NoGradGuard no_grad;
-        const double d = std::min(decay_, (1.0 + static_cast<double>(u)) / (10.0 + static_cast<double>(u)));
-        for (std::size_t i = 0; i < shadow_.size(); ++i) shadow_[i].mul_(d).add_(parameters_[i].detach(), 1.0 - d);
+        const double d =
+            std::min(decay_, (1.0 + static_cast<double>(u)) / (10.0 + static_cast<double>(u)));
+        for (std::size_t i = 0; i < shadow_.size(); ++i)
+            shadow_[i].mul_(d).add_(parameters_[i].detach(), 1.0 - d);
     }
 
     /// Exchanges the averaged and the current weights (a second call puts them back).
@@ -356,11 +405,14 @@ private:
     std::vector<Tensor> shadow_;
 };
 
-/// The averaged weights in the network for one scope (validation, saving); off: the weights as they are.
+/// The averaged weights in the network for one scope (validation, saving); off: the weights as they
+/// are.
 class AveragedWeights {
 public:
     explicit AveragedWeights(WeightAverage& average) : average_(average) { average_.exchange(); }
+
     ~AveragedWeights() { average_.exchange(); }
+
     AveragedWeights(const AveragedWeights&) = delete;
     AveragedWeights& operator=(const AveragedWeights&) = delete;
 
@@ -373,13 +425,16 @@ private:
 void clip_gradients(const std::vector<Tensor>& parameters) {
     std::vector<Tensor> norms;
     for (const auto& p : parameters) {
-        if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+        if (p.grad().defined())
+            norms.push_back(p.grad().norm(2));
     }
-    if (norms.empty()) return;
+    if (norms.empty())
+        return;
     const auto total = torch::stack(norms).norm(2);
     const auto coefficient = torch::clamp(kClipNorm / (total + 1e-6), c10::nullopt, 1.0);
     for (const auto& p : parameters) {
-        if (p.grad().defined()) p.mutable_grad().mul_(coefficient);
+        if (p.grad().defined())
+            p.mutable_grad().mul_(coefficient);
     }
 }
 
@@ -387,17 +442,21 @@ void clip_gradients(const std::vector<Tensor>& parameters) {
 /// projections, the feature embedding, the three fusion convolutions and all of the last block.
 /// The spatial tables stay as the base model has them.
 void freeze_for_few_shot(ZoomDiffNet& net) {
-    for (auto& p : net->parameters()) p.set_requires_grad(false);
+    for (auto& p : net->parameters())
+        p.set_requires_grad(false);
     auto unfreeze = [](torch::nn::Module& module) {
-        for (auto& p : module.parameters()) p.set_requires_grad(true);
+        for (auto& p : module.parameters())
+            p.set_requires_grad(true);
     };
     const auto& blocks = net->diffmodel->residual_layers;
     for (std::size_t i = 0; i < blocks->size(); ++i) {
         auto block = blocks->ptr<ResidualBlockImpl>(i);
-        if (!block->cond_static_projection.is_empty()) unfreeze(*block->cond_static_projection);
+        if (!block->cond_static_projection.is_empty())
+            unfreeze(*block->cond_static_projection);
         unfreeze(*block->cond_poi_projection);
         unfreeze(*block->side_projection);
-        if (i + 1 == blocks->size()) unfreeze(*block);
+        if (i + 1 == blocks->size())
+            unfreeze(*block);
     }
     unfreeze(*net->embed_layer);
     unfreeze(*net->predicted_noise_projection);
@@ -408,21 +467,26 @@ void freeze_for_few_shot(ZoomDiffNet& net) {
 /// A validation generator of its own per epoch, so validation never moves the training stream
 /// and a resumed run validates with the same draws.
 at::Generator validation_generator(std::uint64_t seed, int epoch) {
-    return GeneratorNoise::cpu_generator(seed * 0x9E3779B97F4A7C15ULL + 0x5851F42D4C957F2DULL * (epoch + 1));
+    return GeneratorNoise::cpu_generator(seed * 0x9E3779B97F4A7C15ULL +
+                                         0x5851F42D4C957F2DULL * (epoch + 1));
 }
 
-constexpr std::uint64_t kValidationTag = 0x76616C6964ULL;  // "valid": validation keys never meet training keys
+constexpr std::uint64_t kValidationTag =
+    0x76616C6964ULL;  // "valid": validation keys never meet training keys
 
 /// Per-tile noise keys of some tiles of city `city`: training (seed, epoch, city, tile) or
 /// validation (seed, tag, epoch, city, tile), so a tile draws the same whatever batch or rank
 /// computes it.
-std::vector<std::uint64_t> tile_keys(std::uint64_t seed, std::initializer_list<std::uint64_t> prefix, std::size_t city,
+std::vector<std::uint64_t> tile_keys(std::uint64_t seed,
+                                     std::initializer_list<std::uint64_t> prefix, std::size_t city,
                                      const std::vector<std::int64_t>& positions) {
     std::vector<std::uint64_t> keys;
     keys.reserve(positions.size());
     std::uint64_t head = TileNoise::tile_key({seed});
-    for (const auto part : prefix) head = TileNoise::tile_key({head, part});
-    for (const auto p : positions) keys.push_back(TileNoise::tile_key({head, city, static_cast<std::uint64_t>(p)}));
+    for (const auto part : prefix)
+        head = TileNoise::tile_key({head, part});
+    for (const auto p : positions)
+        keys.push_back(TileNoise::tile_key({head, city, static_cast<std::uint64_t>(p)}));
     return keys;
 }
 
@@ -432,7 +496,9 @@ struct DrawPlan {
     std::uint64_t seed = 1;
     bool dropout_on_cpu = true;
     ProcessGroup* group = nullptr;  ///< null: one process
+
     [[nodiscard]] int rank() const { return group == nullptr ? 0 : group->rank(); }
+
     [[nodiscard]] int ranks() const { return group == nullptr ? 1 : group->size(); }
 };
 
@@ -450,16 +516,20 @@ double validation_loss(MultiScaleDiffusion& diffusion, const std::vector<CityTen
     double count = 0.0;
     for (std::size_t c = 0; c < cities.size(); ++c) {
         const auto [lo, hi] = core::rank_share(data[c].valid.size(), plan.rank(), plan.ranks());
-        const std::vector<std::int64_t> ids(data[c].valid.begin() + static_cast<std::ptrdiff_t>(lo),
-                                            data[c].valid.begin() + static_cast<std::ptrdiff_t>(hi));
-        for (std::size_t start = 0; start < ids.size(); start += static_cast<std::size_t>(batch_size)) {
+        const std::vector<std::int64_t> ids(
+            data[c].valid.begin() + static_cast<std::ptrdiff_t>(lo),
+            data[c].valid.begin() + static_cast<std::ptrdiff_t>(hi));
+        for (std::size_t start = 0; start < ids.size();
+             start += static_cast<std::size_t>(batch_size)) {
             const std::vector<std::int64_t> positions(
                 ids.begin() + static_cast<std::ptrdiff_t>(start),
-                ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + static_cast<std::size_t>(batch_size))));
+                ids.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                  ids.size(), start + static_cast<std::size_t>(batch_size))));
             const auto batch = gather(cities[c], positions, device);
             double loss = 0.0;
             if (plan.per_tile) {
-                TileNoise noise(tile_keys(plan.seed, {kValidationTag, static_cast<std::uint64_t>(epoch)}, c, positions));
+                TileNoise noise(tile_keys(
+                    plan.seed, {kValidationTag, static_cast<std::uint64_t>(epoch)}, c, positions));
                 loss = diffusion.validation_loss(batch.x0, batch.conditions, noise).item<double>();
             } else {
                 loss = diffusion.validation_loss(batch.x0, batch.conditions, stream).item<double>();
@@ -495,16 +565,19 @@ bool average_gradients(ProcessGroup& group, const std::vector<Tensor>& parameter
             parts.push_back(torch::zeros({p.numel()}, p.options().dtype(torch::kFloat)));
         }
     }
-    const auto device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+    const auto device =
+        parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
     parts.push_back(defined.to(device));
-    parts.push_back(torch::full({1}, finite ? 0.0F : 1.0F, torch::TensorOptions(torch::kFloat).device(device)));
+    parts.push_back(
+        torch::full({1}, finite ? 0.0F : 1.0F, torch::TensorOptions(torch::kFloat).device(device)));
     auto flat = torch::cat(parts);
     group.all_reduce_sum(flat, "the gradient all-reduce");
     const auto n = static_cast<std::int64_t>(parameters.size());
     const auto total = flat.numel();
     const auto flag_tensor = flat.narrow(0, total - n - 1, n + 1).to(torch::kCPU).contiguous();
     const float* flags = flag_tensor.data_ptr<float>();
-    if (flags[n] > 0.0F) return false;
+    if (flags[n] > 0.0F)
+        return false;
     const auto grads = flat.narrow(0, 0, total - n - 1).div_(static_cast<double>(group.size()));
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < parameters.size(); ++i) {
@@ -528,7 +601,8 @@ bool average_gradients(ProcessGroup& group, const std::vector<Tensor>& parameter
 void broadcast_parameters(ProcessGroup& group, ZoomDiffNet& net) {
     torch::NoGradGuard no_grad;
     std::vector<Tensor> parts;
-    for (const auto& p : net->parameters()) parts.push_back(p.reshape({-1}));
+    for (const auto& p : net->parameters())
+        parts.push_back(p.reshape({-1}));
     auto flat = torch::cat(parts);
     group.broadcast(flat, 0, "the broadcast of rank 0's weights");
     std::int64_t offset = 0;
@@ -538,13 +612,16 @@ void broadcast_parameters(ProcessGroup& group, ZoomDiffNet& net) {
     }
 }
 
-std::string format_loss(double value) { return std::isnan(value) ? std::string() : fmt::format("{:.9g}", value); }
+std::string format_loss(double value) {
+    return std::isnan(value) ? std::string() : fmt::format("{:.9g}", value);
+}
 
 void write_log(const fs::path& run_dir, const std::vector<TrainLogRow>& rows) {
     std::string text = "epoch,train_loss,val_loss,lr,seconds,val_seconds\n";
     for (const auto& row : rows) {
-        text += fmt::format("{},{},{},{:.9g},{:.3f},{:.3f}\n", row.epoch, format_loss(row.train_loss),
-                            format_loss(row.val_loss), row.lr, row.seconds, row.val_seconds);
+        text +=
+            fmt::format("{},{},{},{:.9g},{:.3f},{:.3f}\n", row.epoch, format_loss(row.train_loss),
+                        format_loss(row.val_loss), row.lr, row.seconds, row.val_seconds);
     }
     core::write_text_file(run_dir / "train_log.csv", text);
 }
@@ -571,30 +648,36 @@ void check_unchanged(const std::vector<CityRecord>& cities, const json& manifest
              {std::tuple{cities[i].source.data_file, "data_sha256", cities[i].data_sha256},
               std::tuple{cities[i].source.cond_file, "cond_sha256", cities[i].cond_sha256}}) {
             if (stored[i].value(key, std::string()) != hash) {
-                throw Error(file.string(), "changed since the run started (its SHA-256 differs from manifest.json)",
-                            "Restore the file the run was started with, or start a new run");
+                throw Error(
+                    file.string(),
+                    "changed since the run started (its SHA-256 differs from manifest.json)",
+                    "Restore the file the run was started with, or start a new run");
             }
         }
     }
 }
 
-void check_batches(const std::vector<data::CityTrainingData>& data, const std::vector<CityRecord>& cities,
-                   std::int64_t batch_size, bool drop_last) {
+void check_batches(const std::vector<data::CityTrainingData>& data,
+                   const std::vector<CityRecord>& cities, std::int64_t batch_size, bool drop_last) {
     for (std::size_t i = 0; i < data.size(); ++i) {
         const auto n = static_cast<std::int64_t>(data[i].train.size());
         if (n == 0 || (drop_last && n < batch_size)) {
-            throw Error(cities[i].source.data_file.string(),
-                        fmt::format("{} has {} training tiles, fewer than one batch of {} (the last partial "
-                                    "batch is dropped, as the reference does)",
-                                    cities[i].source.city, n, batch_size),
-                        fmt::format("Lower --batch_size to at most {}, or train on larger cities", std::max<std::int64_t>(n, 1)));
+            throw Error(
+                cities[i].source.data_file.string(),
+                fmt::format(
+                    "{} has {} training tiles, fewer than one batch of {} (the last partial "
+                    "batch is dropped, as the reference does)",
+                    cities[i].source.city, n, batch_size),
+                fmt::format("Lower --batch_size to at most {}, or train on larger cities",
+                            std::max<std::int64_t>(n, 1)));
         }
     }
 }
 
 std::int64_t element_count(const std::vector<Tensor>& tensors) {
     std::int64_t n = 0;
-    for (const auto& t : tensors) n += t.numel();
+    for (const auto& t : tensors)
+        n += t.numel();
     return n;
 }
 
@@ -605,7 +688,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     at::set_num_threads(std::max(1, given.threads));
     const torch::Device device = rank_device(given.device, world);
     std::unique_ptr<ProcessGroup> group;
-    if (world.distributed()) group = ProcessGroup::connect(world, device, dist_timeout(given.dist_timeout_s));
+    if (world.distributed())
+        group = ProcessGroup::connect(world, device, dist_timeout(given.dist_timeout_s));
     const bool leader = world.leader();
 
     // Everything that can be wrong with the input fails here, before any training; every rank
@@ -617,18 +701,25 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     on_every_rank(group.get(), world, "checking its inputs", [&] {
         run = resolve_run(given);
         if (world.distributed() && run.config.train.noise != NoiseMode::kPerTile) {
-            throw Error("train.noise", "is 'reference' (one stream of draws in batch order), which cannot be shared out over ranks",
-                        "Train distributed with train.noise: per_tile (the default), or with WORLD_SIZE unset");
+            throw Error("train.noise",
+                        "is 'reference' (one stream of draws in batch order), which cannot be "
+                        "shared out over ranks",
+                        "Train distributed with train.noise: per_tile (the default), or with "
+                        "WORLD_SIZE unset");
         }
         cities = locate_cities(run.request);
-        if (run.resuming) check_unchanged(cities, run.manifest);
+        if (run.resuming)
+            check_unchanged(cities, run.manifest);
         std::vector<data::CitySource> sources;
-        for (const auto& c : cities) sources.push_back(c.source);
+        for (const auto& c : cities)
+            sources.push_back(c.source);
         data = data::prepare_training_data(sources, tile_options(run.config), run.request.task);
         drop_last = run.request.task == data::Task::kFull;
-        if (run.request.task != data::Task::kZeroShot) check_batches(data, cities, run.config.train.batch_size, drop_last);
+        if (run.request.task != data::Task::kZeroShot)
+            check_batches(data, cities, run.config.train.batch_size, drop_last);
         // A new model measures its standardisation; fine-tuning keeps the base model's.
-        if (run.config.diffusion.standardize && run.request.task == data::Task::kFull) measure_standardization(run.config, data);
+        if (run.config.diffusion.standardize && run.request.task == data::Task::kFull)
+            measure_standardization(run.config, data);
     });
     const auto& r = run.request;
     const auto& config = run.config;
@@ -637,8 +728,9 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         // Memory, not time, bounds these batches (activation checkpointing is on): the heap-only
         // malloc the tools start with raises the peak RSS by ~1.6x (bench/model_bench), so glibc's.
         const auto mode = core::set_malloc_mode(core::MallocMode::kGlibc);
-        spdlog::info("batch {}: malloc {} (ZOOMDIFF_MALLOC=heap: faster steps, ~1.6x the peak memory)",
-                     train.batch_size, core::to_string(mode));
+        spdlog::info(
+            "batch {}: malloc {} (ZOOMDIFF_MALLOC=heap: faster steps, ~1.6x the peak memory)",
+            train.batch_size, core::to_string(mode));
     }
 
     ZoomDiffNet net(config);
@@ -652,82 +744,107 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         device_generator.set_current_seed(r.seed);
         generators.push_back(device_generator);
     }
-    if (r.task != data::Task::kFull) load_weights(net, base_weights(r.base_model));
+    if (r.task != data::Task::kFull)
+        load_weights(net, base_weights(r.base_model));
     net->to(device);
-    if (r.task == data::Task::kFewShot) freeze_for_few_shot(net);
+    if (r.task == data::Task::kFewShot)
+        freeze_for_few_shot(net);
     std::vector<Tensor> trainable;
     for (const auto& p : net->parameters()) {
-        if (p.requires_grad()) trainable.push_back(p);
+        if (p.requires_grad())
+            trainable.push_back(p);
     }
-    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}", element_count(net->parameters()),
-                 element_count(trainable), at::get_num_threads(), device.str());
+    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}",
+                 element_count(net->parameters()), element_count(trainable), at::get_num_threads(),
+                 device.str());
     if (group) {
-        spdlog::info("data parallel over {} ranks ({}): each batch of {} tiles is shared out, about {} per rank",
-                     group->size(), group->backend(), train.batch_size,
-                     (train.batch_size + group->size() - 1) / group->size());
+        spdlog::info(
+            "data parallel over {} ranks ({}): each batch of {} tiles is shared out, about {} per "
+            "rank",
+            group->size(), group->backend(), train.batch_size,
+            (train.batch_size + group->size() - 1) / group->size());
     }
 
-    torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
+    torch::optim::Adam optimizer(trainable,
+                                 torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
     TrainingState state;
     const fs::path checkpoint_path = run.run_dir / "checkpoint" / "last.pt";
     if (run.resuming) {
         if (!fs::exists(checkpoint_path)) {
-            throw Error(checkpoint_path.string(), "not found: the run stopped before its first checkpoint",
+            throw Error(checkpoint_path.string(),
+                        "not found: the run stopped before its first checkpoint",
                         "Start the run again without --resume");
         }
         state = load_checkpoint(checkpoint_path, net, optimizer, generators);
-        spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done, train.epochs);
+        spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done,
+                     train.epochs);
         const int before = run.manifest.value("world_size", 1);
         if (before != world.world_size) {
-            spdlog::info("the run was trained on {} rank(s), continues on {}: the checkpoint holds no rank's state, "
-                         "and the batches are the same (per-tile draws)", before, world.world_size);
+            spdlog::info(
+                "the run was trained on {} rank(s), continues on {}: the checkpoint holds no "
+                "rank's state, "
+                "and the batches are the same (per-tile draws)",
+                before, world.world_size);
         }
     } else {
         run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
     }
     run.manifest["world_size"] = world.world_size;
     run.manifest["backend"] = group ? group->backend() : std::string("none");
-    if (group) broadcast_parameters(*group, net);
+    if (group)
+        broadcast_parameters(*group, net);
     WeightAverage average(trainable, train.ema, std::move(state.average));
     if (group && !device.is_cpu()) {
         // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
         // stream of its own (the draws then depend on the world size; on CPUs they do not).
         generators.back().set_current_seed(
-            TileNoise::tile_key({r.seed, static_cast<std::uint64_t>(world.rank), static_cast<std::uint64_t>(state.epochs_done)}));
+            TileNoise::tile_key({r.seed, static_cast<std::uint64_t>(world.rank),
+                                 static_cast<std::uint64_t>(state.epochs_done)}));
     }
     if (!run.resuming && leader) {  // only rank 0 writes the run folder
         fs::create_directories(run.run_dir);
-        core::write_text_file(run.run_dir / "config.yaml",
-                              "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" + to_yaml(config));
+        core::write_text_file(
+            run.run_dir / "config.yaml",
+            "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" +
+                to_yaml(config));
         std::vector<data::CityScaler> scalers;
-        for (const auto& d : data) scalers.push_back(d.scaler);
-        core::write_text_file(run.run_dir / "scalers.json", data::scalers_to_json(r.datatype, scalers));
+        for (const auto& d : data)
+            scalers.push_back(d.scaler);
+        core::write_text_file(run.run_dir / "scalers.json",
+                              data::scalers_to_json(r.datatype, scalers));
         core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     }
 
     std::vector<CityTensors> tensors;
-    for (const auto& d : data) tensors.push_back(city_tensors(d.tiles, device));
+    for (const auto& d : data)
+        tensors.push_back(city_tensors(d.tiles, device));
     std::vector<std::vector<std::int64_t>> train_ids;
-    for (const auto& d : data) train_ids.push_back(d.train);
+    for (const auto& d : data)
+        train_ids.push_back(d.train);
 
     MultiScaleDiffusion diffusion(net);
     GeneratorNoise noise(generator, /*dropout_on_cpu=*/device.is_cpu());
     const DrawPlan plan{train.noise == NoiseMode::kPerTile, r.seed, device.is_cpu(), group.get()};
     const auto finish = [&](const std::string& status) {
-        if (!leader) return;
+        if (!leader)
+            return;
         run.manifest["status"] = status;
         run.manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
         run.manifest["epochs_done"] = state.epochs_done;
         run.manifest["best_epoch"] = state.best_epoch;
-        run.manifest["best_val_loss"] = std::isnan(state.best_valid) ? json() : json(state.best_valid);
-        run.manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) / 1024.0;  // this process (a resumed run: since the resume)
+        run.manifest["best_val_loss"] =
+            std::isnan(state.best_valid) ? json() : json(state.best_valid);
+        run.manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) /
+                                       1024.0;  // this process (a resumed run: since the resume)
         core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
     };
 
     if (r.task == data::Task::kZeroShot) {
         const auto started = std::chrono::steady_clock::now();
-        const double val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, 0);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double val =
+            validation_loss(diffusion, tensors, data, train.batch_size, device, plan, 0);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, 0.0, seconds});
         state.best_valid = val;
         if (leader) {
@@ -740,25 +857,30 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     }
 
     net->train();
-    // Every epoch has the same number of batches (each city's count is fixed); only their order changes.
-    const auto steps_per_epoch =
-        data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, 0).size();
-    progress.start("training", static_cast<std::uint64_t>(steps_per_epoch) *
-                                   static_cast<std::uint64_t>(train.epochs - state.epochs_done), "steps");
+    // Every epoch has the same number of batches (each city's count is fixed); only their order
+    // changes.
+    const auto steps_per_epoch = data::epoch_batches(train_ids, train.batch_size, drop_last, true,
+                                                     train.batch_order, r.seed, 0)
+                                     .size();
+    progress.start("training",
+                   static_cast<std::uint64_t>(steps_per_epoch) *
+                       static_cast<std::uint64_t>(train.epochs - state.epochs_done),
+                   "steps");
     double last_train = std::numeric_limits<double>::quiet_NaN();
     for (int epoch = state.epochs_done; epoch < train.epochs; ++epoch) {
         const auto started = std::chrono::steady_clock::now();
         const double lr = lr_at(train, epoch);
         set_lr(optimizer, lr);
-        const auto batches =
-            data::epoch_batches(train_ids, train.batch_size, drop_last, true, train.batch_order, r.seed, epoch);
+        const auto batches = data::epoch_batches(train_ids, train.batch_size, drop_last, true,
+                                                 train.batch_order, r.seed, epoch);
         double loss_sum = 0.0;
         double tiles = 0.0;
         for (const auto& ref : batches) {
             // This rank's share of the batch (all of it in one process).
             const auto [lo, hi] = core::rank_share(ref.positions.size(), plan.rank(), plan.ranks());
-            const std::vector<std::int64_t> mine(ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
-                                                 ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
+            const std::vector<std::int64_t> mine(
+                ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
+                ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
             optimizer.zero_grad();
             double value = 0.0;
             if (!mine.empty()) {
@@ -766,29 +888,37 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
                 const auto batch = gather(tensors[city], mine, device);
                 Tensor loss;
                 if (plan.per_tile) {
-                    TileNoise tile_noise(tile_keys(r.seed, {static_cast<std::uint64_t>(epoch)}, city, mine),
-                                         plan.dropout_on_cpu);
+                    TileNoise tile_noise(
+                        tile_keys(r.seed, {static_cast<std::uint64_t>(epoch)}, city, mine),
+                        plan.dropout_on_cpu);
                     loss = diffusion.loss(batch.x0, batch.conditions, tile_noise);
                 } else {
                     loss = diffusion.loss(batch.x0, batch.conditions, noise);
                 }
                 if (group) {
                     // Weighted by the share, so the ranks' average is the whole batch's gradient.
-                    (loss * (static_cast<double>(mine.size()) * plan.ranks() / static_cast<double>(ref.positions.size())))
+                    (loss * (static_cast<double>(mine.size()) * plan.ranks() /
+                             static_cast<double>(ref.positions.size())))
                         .backward();
                 } else {
                     loss.backward();
                 }
                 value = loss.item<double>();
             }
-            const bool finite = group ? average_gradients(*group, trainable, std::isfinite(value)) : std::isfinite(value);
+            const bool finite = group ? average_gradients(*group, trainable, std::isfinite(value))
+                                      : std::isfinite(value);
             if (!finite) {
-                throw Error("--lr", fmt::format("the training loss became {} in epoch {}", group ? "non-finite on some rank" : fmt::format("{}", value), epoch + 1),
-                            "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+                throw Error(
+                    "--lr",
+                    fmt::format("the training loss became {} in epoch {}",
+                                group ? "non-finite on some rank" : fmt::format("{}", value),
+                                epoch + 1),
+                    "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
             }
             clip_gradients(trainable);
             optimizer.step();
-            average.update(static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(steps_per_epoch) +
+            average.update(static_cast<std::int64_t>(epoch) *
+                               static_cast<std::int64_t>(steps_per_epoch) +
                            static_cast<std::int64_t>(&ref - batches.data()));
             loss_sum += value * static_cast<double>(mine.size());
             tiles += static_cast<double>(mine.size());
@@ -804,17 +934,20 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
         const int done = epoch + 1;
         double val = std::numeric_limits<double>::quiet_NaN();
         const auto validated = std::chrono::steady_clock::now();
-        if (train.valid_interval > 0 && (done % train.valid_interval == 0 || done == train.epochs)) {
+        if (train.valid_interval > 0 &&
+            (done % train.valid_interval == 0 || done == train.epochs)) {
             const AveragedWeights averaged(average);
             val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, done);
             if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
                 state.best_valid = val;
                 state.best_epoch = done;
-                if (leader) save_weights(net, run.run_dir / "model_best.pt");
+                if (leader)
+                    save_weights(net, run.run_dir / "model_best.pt");
             }
         }
         const double seconds = std::chrono::duration<double>(validated - started).count();
-        const double val_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
+        const double val_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
         state.log.push_back({done, last_train, val, lr, seconds, val_seconds});
         state.epochs_done = done;
         if (leader) {
@@ -824,20 +957,24 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
             }
             write_log(run.run_dir, state.log);
         }
-        spdlog::info("epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,
-                     std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
+        spdlog::info(
+            "epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,
+            std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
     }
     progress.finish();
     if (leader) {
         const AveragedWeights averaged(average);
         save_weights(net, run.run_dir / "model.pt");
-        if (state.best_epoch < 0) save_weights(net, run.run_dir / "model_best.pt");
+        if (state.best_epoch < 0)
+            save_weights(net, run.run_dir / "model_best.pt");
     }
     finish("complete");
     // Nobody leaves before rank 0 has written the run folder (a later collective of a script
     // would otherwise meet a group that is gone).
-    if (group) group->barrier("the end of training");
-    if (!state.log.empty()) last_train = state.log.back().train_loss;
+    if (group)
+        group->barrier("the end of training");
+    if (!state.log.empty())
+        last_train = state.log.back().train_loss;
     return {run.run_dir, state.epochs_done, last_train, state.best_valid, state.best_epoch};
 }
 

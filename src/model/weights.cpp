@@ -15,15 +15,18 @@ namespace {
 
 std::string shape_text(at::IntArrayRef sizes) {
     std::string out;
-    for (std::size_t i = 0; i < sizes.size(); ++i) out += (i ? "x" : "") + std::to_string(sizes[i]);
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        out += (i ? "x" : "") + std::to_string(sizes[i]);
     return out.empty() ? "scalar" : out;
 }
 
 }  // namespace
 
 torch::Device resolve_device(const std::string& text) {
-    constexpr const char* kFix = "Use --device cpu, or cuda / cuda:N on a build against a CUDA LibTorch";
-    if (text == "cpu") return torch::Device(torch::kCPU);
+    constexpr const char* kFix =
+        "Use --device cpu, or cuda / cuda:N on a build against a CUDA LibTorch";
+    if (text == "cpu")
+        return torch::Device(torch::kCPU);
     if (text.rfind("cuda", 0) != 0) {
         throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
     }
@@ -33,46 +36,63 @@ torch::Device resolve_device(const std::string& text) {
             text.find_first_not_of("0123456789", 5) != std::string::npos) {
             throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
         }
-        if (text.size() > 8) throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
+        if (text.size() > 8)
+            throw Error("--device", fmt::format("unknown device '{}'", text), kFix);
         index = std::stoi(text.substr(5));
     }
     if (!torch::cuda::is_available()) {
-        throw Error("--device", fmt::format("'{}' asked for, but this LibTorch has no CUDA support or sees no GPU", text),
-                    "Use --device cpu, or rebuild against a CUDA LibTorch on a machine with a GPU");
+        throw Error(
+            "--device",
+            fmt::format("'{}' asked for, but this LibTorch has no CUDA support or sees no GPU",
+                        text),
+            "Use --device cpu, or rebuild against a CUDA LibTorch on a machine with a GPU");
     }
     const auto count = static_cast<int>(torch::cuda::device_count());
     if (index >= count) {
-        throw Error("--device", fmt::format("'{}' asked for, but only {} GPU(s) are visible", text, count), kFix);
+        throw Error("--device",
+                    fmt::format("'{}' asked for, but only {} GPU(s) are visible", text, count),
+                    kFix);
     }
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 void load_named_tensors(ZoomDiffNet& net, const std::map<std::string, torch::Tensor>& tensors,
                         const std::string& source, bool allow_missing_spatial) {
-    constexpr const char* kFix = "Load it with the config it was trained with (--config, same layers, channels and condition_layout)";
+    constexpr const char* kFix =
+        "Load it with the config it was trained with (--config, same layers, channels and "
+        "condition_layout)";
     torch::NoGradGuard no_grad;
     const auto params = net->named_parameters();
     for (const auto& p : params) {
         const auto found = tensors.find(p.key());
         if (found == tensors.end()) {
-            if (p.key() == "spatial_embedding" && allow_missing_spatial) continue;
-            throw Error(source, fmt::format("key '{}' ({}) is missing", p.key(), shape_text(p.value().sizes())), kFix);
+            if (p.key() == "spatial_embedding" && allow_missing_spatial)
+                continue;
+            throw Error(
+                source,
+                fmt::format("key '{}' ({}) is missing", p.key(), shape_text(p.value().sizes())),
+                kFix);
         }
         if (found->second.sizes() != p.value().sizes()) {
-            throw Error(source, fmt::format("key '{}' has shape {} in the file, {} in the model", p.key(),
-                                            shape_text(found->second.sizes()), shape_text(p.value().sizes())),
-                        kFix);
+            throw Error(
+                source,
+                fmt::format("key '{}' has shape {} in the file, {} in the model", p.key(),
+                            shape_text(found->second.sizes()), shape_text(p.value().sizes())),
+                kFix);
         }
     }
     for (const auto& [key, value] : tensors) {
         if (params.find(key) == nullptr) {
-            throw Error(source, fmt::format("key '{}' ({}) does not exist in the model", key, shape_text(value.sizes())),
+            throw Error(source,
+                        fmt::format("key '{}' ({}) does not exist in the model", key,
+                                    shape_text(value.sizes())),
                         kFix);
         }
     }
     for (auto& p : params) {
         const auto found = tensors.find(p.key());
-        if (found == tensors.end()) continue;
+        if (found == tensors.end())
+            continue;
         const auto& value = found->second;
         if (!torch::isfinite(value).all().item<bool>()) {
             throw Error(source, fmt::format("key '{}' holds NaN or infinite values", p.key()),
@@ -84,7 +104,8 @@ void load_named_tensors(ZoomDiffNet& net, const std::map<std::string, torch::Ten
 
 std::map<std::string, torch::Tensor> named_tensors(const ZoomDiffNet& net) {
     std::map<std::string, torch::Tensor> out;
-    for (const auto& p : net->named_parameters()) out.emplace(p.key(), p.value().detach().to(torch::kCPU).clone());
+    for (const auto& p : net->named_parameters())
+        out.emplace(p.key(), p.value().detach().to(torch::kCPU).clone());
     return out;
 }
 
@@ -95,16 +116,20 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::filesyste
         // temporary file (its pid), and equal weights would not give equal bytes.
         std::ofstream out(output.temp_path(), std::ios::binary);
         archive.save_to(out);
-        if (!out.flush()) throw Error(path.string(), "could not be written", "Check free disk space and permissions");
+        if (!out.flush())
+            throw Error(path.string(), "could not be written",
+                        "Check free disk space and permissions");
     }
     output.commit();
 }
 
 void write_weights(torch::serialize::OutputArchive& archive, const ZoomDiffNet& net) {
-    for (const auto& [key, value] : named_tensors(net)) archive.write(key, value);
+    for (const auto& [key, value] : named_tensors(net))
+        archive.write(key, value);
 }
 
-void read_weights(torch::serialize::InputArchive& archive, ZoomDiffNet& net, const std::string& source) {
+void read_weights(torch::serialize::InputArchive& archive, ZoomDiffNet& net,
+                  const std::string& source) {
     std::map<std::string, torch::Tensor> tensors;
     for (const auto& key : archive.keys()) {
         torch::Tensor value;  // a fresh tensor per read: read() set_()s into a defined one
@@ -122,14 +147,17 @@ void save_weights(const ZoomDiffNet& net, const std::filesystem::path& path) {
 
 void load_weights(ZoomDiffNet& net, const std::filesystem::path& path) {
     if (!std::filesystem::exists(path)) {
-        throw Error(path.string(), "weight file not found", "Pass the run folder that zoomdiff_train wrote");
+        throw Error(path.string(), "weight file not found",
+                    "Pass the run folder that zoomdiff_train wrote");
     }
     torch::serialize::InputArchive archive;
     try {
         archive.load_from(path.string());
     } catch (const c10::Error& e) {
-        throw Error(path.string(), fmt::format("not a readable weight file ({})", e.what_without_backtrace()),
-                    "The file is corrupt or of another format; use a weight file zoomdiff_train wrote");
+        throw Error(
+            path.string(),
+            fmt::format("not a readable weight file ({})", e.what_without_backtrace()),
+            "The file is corrupt or of another format; use a weight file zoomdiff_train wrote");
     }
     read_weights(archive, net, path.string());
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "geo/detail/gdal_util.hpp"
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -15,7 +16,6 @@
 #include <ogrsf_frmts.h>
 #include <spdlog/spdlog.h>
 
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm::detail {

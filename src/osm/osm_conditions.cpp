@@ -6,13 +6,13 @@
 #include <system_error>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "osm/detail/cell_accumulator.hpp"
 #include "osm/detail/geos_context.hpp"
 #include "osm/detail/layer_rules.hpp"
 #include "osm/detail/ogr_layer.hpp"
 #include "osm/detail/pbf_source.hpp"
+#include <spdlog/spdlog.h>
+
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm {
@@ -114,10 +114,12 @@ OsmConditions compute_osm_conditions(const fs::path& source, const geo::CityGrid
         detail::accumulate_pbf(source, grid, rules, accumulator, sinks, progress);
         if (all_zero(out)) {
             // Most likely an extract of another region: say so rather than write silent zeros.
-            spdlog::warn("{}: no OSM feature of any layer lies on the grid ({:.4f}..{:.4f} E, {:.4f}..{:.4f} N); "
-                         "check that the extract covers the city",
-                         source.string(), grid.bbox.lon_min_deg, grid.bbox.lon_max_deg,
-                         grid.bbox.lat_min_deg, grid.bbox.lat_max_deg);
+            spdlog::warn(
+                "{}: no OSM feature of any layer lies on the grid ({:.4f}..{:.4f} E, "
+                "{:.4f}..{:.4f} N); "
+                "check that the extract covers the city",
+                source.string(), grid.bbox.lon_min_deg, grid.bbox.lon_max_deg,
+                grid.bbox.lat_min_deg, grid.bbox.lat_max_deg);
         }
         return out;
     }

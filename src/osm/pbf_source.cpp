@@ -1,4 +1,3 @@
-#include "osm/detail/pbf_two_pass.hpp"
 #include "osm/detail/pbf_source.hpp"
 
 #include <algorithm>
@@ -7,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "geo/detail/gdal_util.hpp"
+#include "osm/detail/pbf_two_pass.hpp"
 #include <ogr_spatialref.h>
 #include <osmium/area/assembler.hpp>
 #include <osmium/area/multipolygon_manager.hpp>
@@ -19,7 +20,6 @@
 #include <osmium/visitor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "geo/detail/gdal_util.hpp"
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::osm::detail {

@@ -192,9 +192,11 @@ PoiSchema builtin_poi_schema() {
 }
 
 PoiSchema load_poi_schema(const std::filesystem::path& yaml) {
-    return parse_poi_schema(core::read_text_file(yaml, "cannot open the POI schema file",
-                                                 "Pass an existing YAML file in the layout of configs/poi_categories.yaml."),
-                            yaml.string());
+    return parse_poi_schema(
+        core::read_text_file(
+            yaml, "cannot open the POI schema file",
+            "Pass an existing YAML file in the layout of configs/poi_categories.yaml."),
+        yaml.string());
 }
 
 }  // namespace zoomdiff::poi

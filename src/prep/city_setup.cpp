@@ -48,10 +48,11 @@ CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names
             names.en, zone_west, zone_east, grid.utm_zone, grid.epsg);
     }
     if (grid.rows_2000m() == 0 || grid.cols_2000m() == 0) {
-        throw Error(spec.bbox ? std::string("--bbox") : spec.path.string(),
-                    fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
-                                city.boundary.matched_value, grid.rows(), grid.cols()),
-                    "Use a boundary of at least 2 km x 2 km.");
+        throw Error(
+            spec.bbox ? std::string("--bbox") : spec.path.string(),
+            fmt::format("the city '{}' is smaller than one 2000 m tile ({} x {} cells of 100 m)",
+                        city.boundary.matched_value, grid.rows(), grid.cols()),
+            "Use a boundary of at least 2 km x 2 km.");
     }
     return city;
 }

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <utility>
 
+#include "prep/city_setup.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "prep/city_setup.hpp"
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/process_stats.hpp"
@@ -30,12 +30,14 @@ class StageClock {
 public:
     StageClock(std::vector<StageTiming>& sink, std::string stage)
         : sink_(sink), stage_(std::move(stage)), start_(std::chrono::steady_clock::now()) {}
+
     ~StageClock() {
         const double s =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         sink_.push_back({stage_, s, core::peak_rss_kb()});
         spdlog::debug("{}: {:.3f} s, peak RSS {} MiB", stage_, s, core::peak_rss_kb() / 1024);
     }
+
     StageClock(const StageClock&) = delete;
     StageClock& operator=(const StageClock&) = delete;
     StageClock(StageClock&&) = delete;
@@ -70,22 +72,24 @@ geo::BoundarySpec boundary_spec(const EnvExtraOptions& o) {
 /// Every option after defaults, with absolute paths, as recorded in the output.
 std::string resolved_config_json(const EnvExtraOptions& o, const std::string& poi_schema_source) {
     const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
-    const nlohmann::json j{{"tool", "env_extra"},
-                           {"version", ZOOMDIFF_VERSION},
-                           {"cityname", o.cityname},
-                           {"province", o.province},
-                           {"shp_path", abs(o.shp_path)},
-                           {"boundary_field", o.boundary_field},
-                           {"boundary_value", o.boundary_value},
-                           {"boundary_osm", o.boundary_osm},
-                           {"bbox", o.bbox},
-                           {"pop_rule", o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
-                           {"pop_path", abs(o.pop_path)},
-                           {"osm_dir", abs(o.osm_dir)},
-                           {"poi_dir", abs(o.poi_dir)},
-                           {"poi_schema", poi_schema_source},
-                           {"out", abs(o.out)},
-                           {"seed", o.seed}};
+    const nlohmann::json j{
+        {"tool", "env_extra"},
+        {"version", ZOOMDIFF_VERSION},
+        {"cityname", o.cityname},
+        {"province", o.province},
+        {"shp_path", abs(o.shp_path)},
+        {"boundary_field", o.boundary_field},
+        {"boundary_value", o.boundary_value},
+        {"boundary_osm", o.boundary_osm},
+        {"bbox", o.bbox},
+        {"pop_rule",
+         o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
+        {"pop_path", abs(o.pop_path)},
+        {"osm_dir", abs(o.osm_dir)},
+        {"poi_dir", abs(o.poi_dir)},
+        {"poi_schema", poi_schema_source},
+        {"out", abs(o.out)},
+        {"seed", o.seed}};
     return j.dump();
 }
 
@@ -105,9 +109,9 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     require_exists(options.pop_path, "--pop_path", "population raster");
     require_exists(options.osm_dir, "--osm_dir", "OSM folder or .osm.pbf file");
     // POI tables when asked for, or given, or present at the reference's path; else OSM tags.
-    const bool use_tables =
-        options.poi_source == PoiSource::kTable ||
-        (options.poi_source == PoiSource::kAuto && (!given.poi_dir.empty() || fs::exists(options.poi_dir)));
+    const bool use_tables = options.poi_source == PoiSource::kTable ||
+                            (options.poi_source == PoiSource::kAuto &&
+                             (!given.poi_dir.empty() || fs::exists(options.poi_dir)));
     if (use_tables) {
         require_exists(options.poi_dir, "--poi_dir", "POI folder");
         if (!fs::is_directory(options.poi_dir)) {
@@ -115,12 +119,16 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
                         "Pass the folder holding the POI CSV tables with --poi_dir.");
         }
     } else {
-        spdlog::info("POI: no POI tables; counting OSM objects of {} through the OSM crosswalk "
-                     "(configs/osm_poi_crosswalk.yaml)", options.osm_dir.string());
+        spdlog::info(
+            "POI: no POI tables; counting OSM objects of {} through the OSM crosswalk "
+            "(configs/osm_poi_crosswalk.yaml)",
+            options.osm_dir.string());
     }
     core::check_output_path(options.out, "--out",
-                            {{"--shp_path", options.shp_path}, {"--pop_path", options.pop_path},
-                             {"--osm_dir", options.osm_dir}, {"--poi_dir", use_tables ? options.poi_dir : fs::path()},
+                            {{"--shp_path", options.shp_path},
+                             {"--pop_path", options.pop_path},
+                             {"--osm_dir", options.osm_dir},
+                             {"--poi_dir", use_tables ? options.poi_dir : fs::path()},
                              {"--poi_schema", options.poi_schema}});
     const poi::PoiSchema schema = options.poi_schema.empty()
                                       ? poi::builtin_poi_schema()
@@ -138,7 +146,8 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     cond.grid = grid;
     // Cells whose centre lies in the city polygon (holes excluded), at 100 m and 500 m.
     cond.mask_100m = geo::centre_mask(city.boundary, grid.lon_edges_deg, grid.lat_edges_deg);
-    cond.mask_500m = geo::centre_mask(city.boundary, grid.lon_edges_500m_deg(), grid.lat_edges_500m_deg());
+    cond.mask_500m =
+        geo::centre_mask(city.boundary, grid.lon_edges_500m_deg(), grid.lat_edges_500m_deg());
     {
         StageClock clock(result.timings, "population");
         geo::PopulationOptions pop_options;
@@ -156,9 +165,9 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
             spdlog::info("{}: not in the reference's city table; POI rows are not filtered by city",
                          names.en);
         }
-        poi::PoiCounts counts = use_tables
-                                    ? poi::count_pois(options.poi_dir, grid, schema, city_filter, progress)
-                                    : osm::count_osm_pois(options.osm_dir, grid, schema, progress);
+        poi::PoiCounts counts =
+            use_tables ? poi::count_pois(options.poi_dir, grid, schema, city_filter, progress)
+                       : osm::count_osm_pois(options.osm_dir, grid, schema, progress);
         cond.poi_count = std::move(counts.counts);
         cond.poi_category_present.assign(counts.category_present.begin(),
                                          counts.category_present.end());

@@ -4,11 +4,11 @@
 #include <regex>
 #include <utility>
 
+#include "prep/city_setup.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "prep/city_setup.hpp"
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/city_names.hpp"
@@ -52,16 +52,17 @@ void check_stations_meet_box(const io::StationTable& stations, const geo::BBoxDe
         return;
     }
     const Extent e = extent_of(stations.lon_deg, stations.lat_deg);
-    const std::string where =
-        fmt::format("none of the {} stations lies in the city's box (lon {:.4f}..{:.4f}, lat "
-                    "{:.4f}..{:.4f}); the stations span lon {:.4f}..{:.4f}, lat {:.4f}..{:.4f}",
-                    stations.size(), box.lon_min_deg, box.lon_max_deg, box.lat_min_deg,
-                    box.lat_max_deg, e.lon_min, e.lon_max, e.lat_min, e.lat_max);
+    const std::string where = fmt::format(
+        "none of the {} stations lies in the city's box (lon {:.4f}..{:.4f}, lat "
+        "{:.4f}..{:.4f}); the stations span lon {:.4f}..{:.4f}, lat {:.4f}..{:.4f}",
+        stations.size(), box.lon_min_deg, box.lon_max_deg, box.lat_min_deg, box.lat_max_deg,
+        e.lon_min, e.lon_max, e.lat_min, e.lat_max);
     const std::size_t swapped = count_inside(stations.lat_deg, stations.lon_deg, box);
     if (swapped > 0) {
-        throw Error(stations.source.string(),
-                    where + fmt::format(", but {} would with longitude and latitude swapped", swapped),
-                    "The file's lon and lat columns are probably exchanged: swap them.");
+        throw Error(
+            stations.source.string(),
+            where + fmt::format(", but {} would with longitude and latitude swapped", swapped),
+            "The file's lon and lat columns are probably exchanged: swap them.");
     }
     throw Error(stations.source.string(), where,
                 "Check --data_path and --cityname: the stations must belong to this city.");
@@ -80,22 +81,24 @@ void check_time_start(const std::string& text) {
 
 std::string resolved_config_json(const GridMetaOptions& o) {
     const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
-    const nlohmann::json j{{"tool", "grid_meta"},
-                           {"version", ZOOMDIFF_VERSION},
-                           {"cityname", o.cityname},
-                           {"province", o.province},
-                           {"datatype", o.datatype},
-                           {"data_path", abs(o.data_path)},
-                           {"shp_path", abs(o.shp_path)},
-                           {"boundary_field", o.boundary_field},
-                           {"pop_path", abs(o.pop_path)},
-                           {"out", abs(o.out)},
-                           {"layout", o.layout == GridMetaLayout::kReference ? "reference" : "corrected"},
-                           {"pop_rule", o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
-                           {"time_start", o.time_start},
-                           {"time_zone", o.time_zone},
-                           {"seed", o.seed},
-                           {"threads", o.threads}};
+    const nlohmann::json j{
+        {"tool", "grid_meta"},
+        {"version", ZOOMDIFF_VERSION},
+        {"cityname", o.cityname},
+        {"province", o.province},
+        {"datatype", o.datatype},
+        {"data_path", abs(o.data_path)},
+        {"shp_path", abs(o.shp_path)},
+        {"boundary_field", o.boundary_field},
+        {"pop_path", abs(o.pop_path)},
+        {"out", abs(o.out)},
+        {"layout", o.layout == GridMetaLayout::kReference ? "reference" : "corrected"},
+        {"pop_rule",
+         o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
+        {"time_start", o.time_start},
+        {"time_zone", o.time_zone},
+        {"seed", o.seed},
+        {"threads", o.threads}};
     return j.dump();
 }
 
@@ -112,7 +115,8 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     require_exists(options.shp_path, "--shp_path", "boundary file");
     require_exists(options.pop_path, "--pop_path", "population raster");
     core::check_output_path(options.out, "--out",
-                            {{"--data_path", options.data_path}, {"--shp_path", options.shp_path},
+                            {{"--data_path", options.data_path},
+                             {"--shp_path", options.shp_path},
                              {"--pop_path", options.pop_path}});
 
     // The station file first: it is the input most likely to be wrong, and cheap to read.
@@ -127,10 +131,10 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     pop_options.rule = options.pop_rule;
     const NdArray<float> pop_100m =
         geo::sample_population(options.pop_path, city.grid, progress, pop_options);
-    Disaggregation result = disaggregate(city.grid, pop_100m, stations, options.layout, options.seed,
-                                         options.threads, progress);
-    spdlog::info("{}: {} stations in the box ({} outside, ignored), {} synthetic residents", names.en,
-                 result.stations_in_box, result.stations_outside, result.residents);
+    Disaggregation result = disaggregate(city.grid, pop_100m, stations, options.layout,
+                                         options.seed, options.threads, progress);
+    spdlog::info("{}: {} stations in the box ({} outside, ignored), {} synthetic residents",
+                 names.en, result.stations_in_box, result.stations_outside, result.residents);
 
     io::CityData data;
     data.grid = city.grid;
@@ -146,7 +150,8 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     summary.stations_in_file = static_cast<std::int64_t>(stations.size());
     summary.stations_in_box = static_cast<std::int64_t>(result.stations_in_box);
     summary.stations_outside = static_cast<std::int64_t>(result.stations_outside);
-    summary.stations_without_residents = static_cast<std::int64_t>(result.stations_without_residents);
+    summary.stations_without_residents =
+        static_cast<std::int64_t>(result.stations_without_residents);
     summary.stations_tied = static_cast<std::int64_t>(result.stations_tied);
     summary.residents = static_cast<std::int64_t>(result.residents);
     summary.nan_values = static_cast<std::int64_t>(stations.nan_values);

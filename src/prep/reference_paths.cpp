@@ -48,7 +48,8 @@ GridMetaOptions default_grid_meta_paths(GridMetaOptions options) {
         options.pop_path = kPopulationRaster;
     }
     if (options.data_path.empty()) {
-        options.data_path = city_dir / "raw_data_for_train" / (names.en + "_" + options.datatype + ".npz");
+        options.data_path =
+            city_dir / "raw_data_for_train" / (names.en + "_" + options.datatype + ".npz");
     }
     if (options.out.empty()) {
         options.out = city_dir / "data" / (names.en + "_" + options.datatype + "_data.h5");

@@ -36,7 +36,8 @@ TEST(RunToolTest, ErrorIsOneLineNamingTheTool) {
     CommonOptions common;
     add_common_flags(app, common);
     testing::internal::CaptureStderr();
-    run(app, common, {"-q"}, [] { throw Error("x.tif", "file not found", "Pass it with --pop_path."); });
+    run(app, common, {"-q"},
+        [] { throw Error("x.tif", "file not found", "Pass it with --pop_path."); });
     const std::string err = testing::internal::GetCapturedStderr();
     EXPECT_EQ(err, "env_extra: x.tif: file not found. Pass it with --pop_path.\n");
 }
@@ -86,7 +87,8 @@ TEST(CommonFlagsTest, SeedIsAWholeNumberThatFitsSixtyFourBits) {
         app.parse(std::vector<std::string>{"18446744073709551615", "--seed"});
         EXPECT_EQ(common.seed, 18446744073709551615ULL);
     }
-    for (const std::string bad : {"-1", "18446744073709551616", "99999999999999999999999", "1e3", "", "0x10"}) {
+    for (const std::string bad :
+         {"-1", "18446744073709551616", "99999999999999999999999", "1e3", "", "0x10"}) {
         CLI::App app{"", "tool"};
         CommonOptions common;
         add_common_flags(app, common);
@@ -107,7 +109,8 @@ TEST(EnvExtraFlagsTest, ReferenceFlagNamesAndDefaults) {
     EXPECT_EQ(options.boundary_field, "ENG_NAME");
     const auto resolved = prep::default_env_extra_paths(options);
     EXPECT_EQ(resolved.out, "ZoomDiff/datasets/cities/Wuhan/cond/Wuhan_cond.h5");
-    EXPECT_EQ(resolved.pop_path, "ZoomDiff/datasets/_shared_geographic_data/chn_ppp_2020_constrained.tif");
+    EXPECT_EQ(resolved.pop_path,
+              "ZoomDiff/datasets/_shared_geographic_data/chn_ppp_2020_constrained.tif");
 }
 
 TEST(CommandLineTest, QuotesWhatTheShellWouldSplit) {

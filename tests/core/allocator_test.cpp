@@ -1,10 +1,9 @@
 #include "zoomdiff/core/allocator.hpp"
 
-#include <malloc.h>
-
 #include <cstdlib>
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 namespace zoomdiff::core {
 namespace {
@@ -26,7 +25,8 @@ TEST(Allocator, HeapModeServesLargeBlocksFromTheHeapAndTheEnvironmentWins) {
     EXPECT_EQ(set_malloc_mode(MallocMode::kHeap), MallocMode::kHeap);
     EXPECT_FALSE(large_block_is_mmapped());
 
-    // (Back in glibc's mode a freed heap block is reused before any mmap: only the mode is checked.)
+    // (Back in glibc's mode a freed heap block is reused before any mmap: only the mode is
+    // checked.)
     setenv("ZOOMDIFF_MALLOC", "glibc", 1);
     EXPECT_EQ(set_malloc_mode(MallocMode::kHeap), MallocMode::kGlibc);
     setenv("ZOOMDIFF_MALLOC", "heap", 1);

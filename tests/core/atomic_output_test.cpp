@@ -1,14 +1,13 @@
 #include "zoomdiff/core/atomic_output.hpp"
 
-#include <unistd.h>
-
 #include <fstream>
-#include <string>
 #include <stdexcept>
-
-#include <gtest/gtest.h>
+#include <string>
 
 #include "support/support.hpp"
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::core {
@@ -32,7 +31,8 @@ TEST(AtomicOutputTest, CommitMovesTheTempFileIntoPlace) {
     std::string text;
     in >> text;
     EXPECT_EQ(text, "done");
-    EXPECT_EQ(std::distance(fs::directory_iterator(target.parent_path()), fs::directory_iterator()), 1);
+    EXPECT_EQ(std::distance(fs::directory_iterator(target.parent_path()), fs::directory_iterator()),
+              1);
 }
 
 TEST(AtomicOutputTest, NoCommitLeavesNothingBehind) {
@@ -64,26 +64,32 @@ TEST(OutputPathTest, AnInputIsNeverAnOutput) {
     std::ofstream(pois / "table.csv") << "x\n";
     const auto message = [&](const fs::path& out) {
         try {
-            check_output_path(out, "--out", {{"--data_path", stations}, {"--poi_dir", pois}, {"--pop_path", {}}});
+            check_output_path(out, "--out",
+                              {{"--data_path", stations}, {"--poi_dir", pois}, {"--pop_path", {}}});
         } catch (const Error& e) {
             return std::string(e.what());
         }
         return std::string();
     };
-    EXPECT_NE(message(stations).find("is the --data_path input"), std::string::npos) << message(stations);
-    EXPECT_NE(message(dir.path() / "." / "stations.csv").find("--data_path"), std::string::npos) << "same file, other spelling";
+    EXPECT_NE(message(stations).find("is the --data_path input"), std::string::npos)
+        << message(stations);
+    EXPECT_NE(message(dir.path() / "." / "stations.csv").find("--data_path"), std::string::npos)
+        << "same file, other spelling";
     fs::create_symlink(stations, dir.path() / "link.csv");
-    EXPECT_NE(message(dir.path() / "link.csv").find("--data_path"), std::string::npos) << "a link to the input";
+    EXPECT_NE(message(dir.path() / "link.csv").find("--data_path"), std::string::npos)
+        << "a link to the input";
     EXPECT_NE(message(pois / "table.csv").find("inside the --poi_dir folder"), std::string::npos);
     EXPECT_NE(message(pois).find("is a folder"), std::string::npos);
     EXPECT_EQ(message(pois / "new.h5"), "") << "a new file in an input folder replaces nothing";
-    EXPECT_EQ(message(dir.path() / "a" / "b" / "out.h5"), "") << "missing folders are created later";
+    EXPECT_EQ(message(dir.path() / "a" / "b" / "out.h5"), "")
+        << "missing folders are created later";
     std::ofstream(dir.path() / "plain") << "x";
     EXPECT_NE(message(dir.path() / "plain" / "out.h5").find("is not a folder"), std::string::npos);
     if (::geteuid() != 0) {  // root writes anywhere
         fs::create_directories(dir.path() / "locked");
         fs::permissions(dir.path() / "locked", fs::perms::owner_read | fs::perms::owner_exec);
-        EXPECT_NE(message(dir.path() / "locked" / "out.h5").find("not writable"), std::string::npos);
+        EXPECT_NE(message(dir.path() / "locked" / "out.h5").find("not writable"),
+                  std::string::npos);
         fs::permissions(dir.path() / "locked", fs::perms::owner_all);
     }
 }

@@ -219,13 +219,16 @@ TEST_F(CityTilesTest, TemplateStatisticsCoverTheWholeRawFiles) {
     const auto pop = read_f32(files.cond_file, "/pop_2000m");
     const CityTiles t = load_city_tiles(locate(), layout(StaticLayout::kCorrected));
     double sum = 0.0;
-    for (const float v : raw) sum += v;
+    for (const float v : raw)
+        sum += v;
     double pop_sum = 0.0;
-    for (const float v : pop) pop_sum += v;
+    for (const float v : pop)
+        pop_sum += v;
     EXPECT_EQ(t.template_stats.values, static_cast<std::int64_t>(raw.size()));
     EXPECT_NEAR(t.template_stats.data_mean, sum / static_cast<double>(raw.size()), 1e-9 * sum);
     EXPECT_EQ(t.template_stats.data_max, *std::max_element(raw.begin(), raw.end()));
-    EXPECT_NEAR(t.template_stats.pop_mean, pop_sum / static_cast<double>(pop.size()), 1e-9 * pop_sum);
+    EXPECT_NEAR(t.template_stats.pop_mean, pop_sum / static_cast<double>(pop.size()),
+                1e-9 * pop_sum);
     EXPECT_GT(t.template_stats.data_max, t.clip_first);
 }
 

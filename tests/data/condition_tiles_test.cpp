@@ -5,18 +5,19 @@
 #include <limits>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
+#include <gtest/gtest.h>
+
 #include "zoomdiff/core/error.hpp"
 
 namespace zoomdiff::data {
 namespace {
 
 /// A value that names its tile, cell, sample and hour.
-float code(std::size_t i, std::size_t j, std::size_t a, std::size_t b, std::size_t s, std::size_t h) {
+float code(std::size_t i, std::size_t j, std::size_t a, std::size_t b, std::size_t s,
+           std::size_t h) {
     return static_cast<float>(((((i * 10 + j) * 10 + a) * 10 + b) * 10 + s) * 1000 + h);
 }
 
@@ -29,7 +30,8 @@ void check_placement(std::size_t rows, std::size_t cols, std::size_t ns, std::si
                 for (std::size_t h = 0; h < 168; ++h)
                     for (std::size_t a = 0; a < k; ++a)
                         for (std::size_t b = 0; b < k; ++b)
-                            tiles[((((i * cols + j) * ns + s) * 168 + h) * k + a) * k + b] = code(i, j, a, b, s, h);
+                            tiles[((((i * cols + j) * ns + s) * 168 + h) * k + a) * k + b] =
+                                code(i, j, a, b, s, h);
     const auto grid = tiles_to_grid(tiles, rows, cols, ns, k);
     for (std::size_t row = 0; row < rows * k; ++row)
         for (std::size_t col = 0; col < cols * k; ++col)
@@ -52,17 +54,20 @@ TEST(ConditionTilesTest, TilesLandWhereTheyBelongOnSquareAndNonSquareGrids) {
 
 TEST(ConditionTilesTest, PoolingTakesBlockMeansInsideEachTile) {
     std::vector<float> cells(2 * 16);
-    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<float>(i);  // item 0: 0..15, item 1: 16..31
+    for (std::size_t i = 0; i < cells.size(); ++i)
+        cells[i] = static_cast<float>(i);  // item 0: 0..15, item 1: 16..31
     EXPECT_EQ(pool_tile_cells(cells, 4), cells);
     EXPECT_EQ(pool_tile_cells(cells, 1), (std::vector<float>{7.5F, 23.5F}));
     // 2 x 2 blocks of rows (a) and columns (b): (0+1+4+5)/4 = 2.5, (2+3+6+7)/4 = 4.5, ...
-    EXPECT_EQ(pool_tile_cells(cells, 2), (std::vector<float>{2.5F, 4.5F, 10.5F, 12.5F, 18.5F, 20.5F, 26.5F, 28.5F}));
+    EXPECT_EQ(pool_tile_cells(cells, 2),
+              (std::vector<float>{2.5F, 4.5F, 10.5F, 12.5F, 18.5F, 20.5F, 26.5F, 28.5F}));
     EXPECT_THROW(pool_tile_cells(cells, 3), std::invalid_argument);
     // Placement after pooling on a square grid: tile (I, J)'s 2000 m value lands at [I, J].
     std::vector<float> tiles(3 * 3 * 168 * 16);
     for (std::size_t t = 0; t < 9; ++t)
         for (std::size_t h = 0; h < 168; ++h)
-            for (std::size_t c = 0; c < 16; ++c) tiles[(t * 168 + h) * 16 + c] = static_cast<float>(t * 1000 + h + c);
+            for (std::size_t c = 0; c < 16; ++c)
+                tiles[(t * 168 + h) * 16 + c] = static_cast<float>(t * 1000 + h + c);
     const auto grid = tiles_to_grid(pool_tile_cells(tiles, 1), 3, 3, 1, 1);
     EXPECT_EQ(grid[(1 * 3 + 2) * 168 + 10], 5000.0F + 10.0F + 7.5F);
 }
@@ -73,7 +78,8 @@ TEST(ConditionTilesTest, InterleaveMatchesTheReferencesRule) {
     std::vector<int> tiles(rows * cols * 16 * 2);
     for (std::size_t t = 0; t < rows * cols; ++t)
         for (std::size_t c = 0; c < 16; ++c)
-            for (std::size_t d = 0; d < 2; ++d) tiles[(t * 16 + c) * 2 + d] = static_cast<int>(t * 100 + c * 2 + d);
+            for (std::size_t d = 0; d < 2; ++d)
+                tiles[(t * 16 + c) * 2 + d] = static_cast<int>(t * 100 + c * 2 + d);
     const auto grid = interleave_tiles(tiles, rows, cols, 2);
     for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < cols; ++j)
@@ -103,8 +109,9 @@ TEST(ConditionTilesTest, EveryTileIsKeptAndConditionsMatchTheFile) {
         EXPECT_GT(c.pop_mean, 0.0);
         // Population of tile (1, 2) cell (3, 0): static channel 0 and pop_500m agree.
         const std::size_t t = 1 * 3 + 2;
-        EXPECT_FLOAT_EQ(c.static_cond[(t * static_cast<std::size_t>(c.static_channels) + 0) * 16 + 3 * 4 + 0],
-                        c.conditions_500m.pop.at(4 * 1 + 3, 4 * 2 + 0));
+        EXPECT_FLOAT_EQ(
+            c.static_cond[(t * static_cast<std::size_t>(c.static_channels) + 0) * 16 + 3 * 4 + 0],
+            c.conditions_500m.pop.at(4 * 1 + 3, 4 * 2 + 0));
     }
 }
 
@@ -112,10 +119,13 @@ TEST(ConditionTilesTest, NanConditionNamesTheCellAndMissingFilesNameTheTool) {
     test::TempDir dir;
     test::TinyCityOptions options;
     options.edit = [](io::CityData&, io::CityConditions& cond) {
-        cond.population.at(25, 47) = std::numeric_limits<float>::quiet_NaN();  // tile (1, 2), 500 m cell (1, 1)
+        cond.population.at(25, 47) =
+            std::numeric_limits<float>::quiet_NaN();  // tile (1, 2), 500 m cell (1, 1)
     };
     test::write_tiny_city(dir.path(), "Wuhan", "traffic", 2, 3, options);
-    const auto message = test::error_of([&] { load_condition_tiles(locate_conditions(dir.path(), "Wuhan"), StaticLayout::kCorrected); });
+    const auto message = test::error_of([&] {
+        load_condition_tiles(locate_conditions(dir.path(), "Wuhan"), StaticLayout::kCorrected);
+    });
     EXPECT_NE(message.find("tile (row 1, col 2)"), std::string::npos) << message;
     EXPECT_NE(message.find("Wuhan_cond.h5"), std::string::npos) << message;
     const auto missing = test::error_of([&] { locate_conditions(dir.path(), "Xian"); });

@@ -1,14 +1,14 @@
-// The data area on a uomo_import city: POI-only tiles with K = 22 channels, the file's split labels,
-// condition tiles of a `patches` city.
+// The data area on a uomo_import city: POI-only tiles with K = 22 channels, the file's split
+// labels, condition tiles of a `patches` city.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
+#include <gtest/gtest.h>
+
 #include "zoomdiff/data/city_tiles.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/training_set.hpp"
@@ -61,9 +61,11 @@ TEST_F(UomoTiles, PoiOnlyTilesHaveNoStaticChannelAnd22PoiChannels) {
     EXPECT_GT(t.template_stats.data_mean, 0.0);
     ASSERT_EQ(t.split_label.size(), static_cast<std::size_t>(t.tiles));
     // POI channel-first: tile 0's channel 5 cell (2, 3) is the file's [0, 0, 2, 3, 5].
-    const auto poi = io::H5File::open_read(dir_.path() / "UoMoSD/cond/UoMoSD_cond.h5").read<double>("/2000m/poi_count");
+    const auto poi = io::H5File::open_read(dir_.path() / "UoMoSD/cond/UoMoSD_cond.h5")
+                         .read<double>("/2000m/poi_count");
     const auto t0 = static_cast<std::size_t>(t.tile_id[0]);
-    EXPECT_EQ(t.poi[(0 * 22 + 5) * 16 + 2 * 4 + 3], static_cast<float>(poi.data()[((t0 * 4 + 2) * 4 + 3) * 22 + 5]));
+    EXPECT_EQ(t.poi[(0 * 22 + 5) * 16 + 2 * 4 + 3],
+              static_cast<float>(poi.data()[((t0 * 4 + 2) * 4 + 3) * 22 + 5]));
 }
 
 TEST_F(UomoTiles, APoiCountOtherThanTheConfigsIsRefusedNamingTheFile) {
@@ -73,23 +75,30 @@ TEST_F(UomoTiles, APoiCountOtherThanTheConfigsIsRefusedNamingTheFile) {
     EXPECT_TRUE(test::mentions(message, "22 POI categories"));
     EXPECT_TRUE(test::mentions(message, "poi_channels"));
     // The corrected layout needs static keys a UoMo city does not have.
-    EXPECT_TRUE(test::mentions(
-        test::error_of([&] { load_city_tiles(locate_city(dir_.path(), "UoMoSD", "user"), TileOptions{}); }),
-        "UoMoSD_cond.h5"));
+    EXPECT_TRUE(test::mentions(test::error_of([&] {
+                                   load_city_tiles(locate_city(dir_.path(), "UoMoSD", "user"),
+                                                   TileOptions{});
+                               }),
+                               "UoMoSD_cond.h5"));
 }
 
 TEST_F(UomoTiles, TrainingUsesExactlyTheFileSplit) {
-    const auto data = prepare_training_data({locate_city(dir_.path(), "UoMoSD", "traffic")}, poi_only(), Task::kFull);
+    const auto data = prepare_training_data({locate_city(dir_.path(), "UoMoSD", "traffic")},
+                                            poi_only(), Task::kFull);
     ASSERT_EQ(data.size(), 1U);
     const auto& d = data[0];
     EXPECT_EQ(d.split, SplitSource::kFile);
     std::vector<std::int64_t> train_ids;
     std::vector<std::int64_t> valid_ids;
-    for (const auto p : d.train) train_ids.push_back(d.tiles.tile_id[static_cast<std::size_t>(p)]);
-    for (const auto p : d.valid) valid_ids.push_back(d.tiles.tile_id[static_cast<std::size_t>(p)]);
+    for (const auto p : d.train)
+        train_ids.push_back(d.tiles.tile_id[static_cast<std::size_t>(p)]);
+    for (const auto p : d.valid)
+        valid_ids.push_back(d.tiles.tile_id[static_cast<std::size_t>(p)]);
     // Every kept tile with label 0 trains, every kept label 1 validates (tiles 33..38 are val).
-    for (const auto id : train_ids) EXPECT_LT(id, 33);
-    for (const auto id : valid_ids) EXPECT_GE(id, 33);
+    for (const auto id : train_ids)
+        EXPECT_LT(id, 33);
+    for (const auto id : valid_ids)
+        EXPECT_GE(id, 33);
     EXPECT_EQ(train_ids.size() + valid_ids.size(), static_cast<std::size_t>(d.tiles.tiles));
     EXPECT_EQ(d.test_tiles, 0);
     EXPECT_EQ(std::string(to_string(d.split)), "file:/split_2000m");
@@ -124,7 +133,8 @@ TEST_F(UomoTiles, LabelsOverrideTheSeededSplitOfAnyCity) {
     const auto labelled = prepare_training_data({source}, TileOptions{}, Task::kFull);
     const auto& d = labelled[0];
     EXPECT_EQ(d.split, SplitSource::kFile);
-    for (const auto p : d.valid) EXPECT_EQ(d.tiles.tile_id[static_cast<std::size_t>(p)], 1);
+    for (const auto p : d.valid)
+        EXPECT_EQ(d.tiles.tile_id[static_cast<std::size_t>(p)], 1);
     for (const auto p : d.train) {
         EXPECT_NE(d.tiles.tile_id[static_cast<std::size_t>(p)], 1);
     }
@@ -133,7 +143,8 @@ TEST_F(UomoTiles, LabelsOverrideTheSeededSplitOfAnyCity) {
 }
 
 TEST_F(UomoTiles, ConditionTilesOfAPatchesCity) {
-    const auto c = load_condition_tiles(locate_conditions(dir_.path(), "UoMoSDTest"), StaticLayout::kPoiOnly, 22);
+    const auto c = load_condition_tiles(locate_conditions(dir_.path(), "UoMoSDTest"),
+                                        StaticLayout::kPoiOnly, 22);
     EXPECT_EQ(c.tile_arrangement, "patches");
     EXPECT_EQ(c.tiles, 6);
     EXPECT_EQ(c.static_channels, 0);
@@ -142,9 +153,12 @@ TEST_F(UomoTiles, ConditionTilesOfAPatchesCity) {
     EXPECT_EQ(c.pop_mean, 0.0);
     EXPECT_EQ(c.mask_500m.size(), 6U * 16);
     EXPECT_EQ(c.conditions_500m.pop.size(), 0U);
-    EXPECT_TRUE(test::mentions(
-        test::error_of([&] { load_condition_tiles(locate_conditions(dir_.path(), "UoMoSDTest"), StaticLayout::kPoiOnly); }),
-        "22 POI categories"));
+    EXPECT_TRUE(test::mentions(test::error_of([&] {
+                                   load_condition_tiles(
+                                       locate_conditions(dir_.path(), "UoMoSDTest"),
+                                       StaticLayout::kPoiOnly);
+                               }),
+                               "22 POI categories"));
 }
 
 }  // namespace

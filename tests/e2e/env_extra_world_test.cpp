@@ -1,22 +1,20 @@
 // End-to-end, a city outside China from raw files alone: Monaco's real OSM extract with its OSM
 // boundary relation, OSM-derived POIs, a people-per-pixel raster, no hand-made table.
-#include <sys/wait.h>
-
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
 
+#include "support/support.hpp"
 #include <gdal_priv.h>
+#include <gtest/gtest.h>
 #include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
 #include <osmium/handler.hpp>
 #include <osmium/io/any_input.hpp>
 #include <osmium/visitor.hpp>
+#include <sys/wait.h>
 
-#include <gtest/gtest.h>
-
-#include "support/support.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
 namespace zoomdiff::test {
@@ -45,7 +43,9 @@ fs::path write_population(const fs::path& dir, float people) {
     wgs84.importFromEPSG(4326);
     ds->SetSpatialRef(&wgs84);
     std::vector<float> v(static_cast<std::size_t>(w * h), people);
-    EXPECT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0), CE_None);
+    EXPECT_EQ(
+        ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0),
+        CE_None);
     return path;
 }
 
@@ -53,7 +53,8 @@ fs::path write_population(const fs::path& dir, float people) {
 /// env_extra bins them (half-open cells), counted independently of the library.
 class OsmPoiNodeCounter : public osmium::handler::Handler {
 public:
-    OsmPoiNodeCounter(OGRCoordinateTransformation* to_utm, double x0, double x1, double y0, double y1)
+    OsmPoiNodeCounter(OGRCoordinateTransformation* to_utm, double x0, double x1, double y0,
+                      double y1)
         : to_utm_(to_utm), x0_(x0), x1_(x1), y0_(y0), y1_(y1) {}
 
     void node(const osmium::Node& n) {
@@ -62,11 +63,12 @@ public:
             const char* v = t[key];
             return v != nullptr && values.count(v) > 0;
         };
-        const bool poi = t["amenity"] != nullptr || t["shop"] != nullptr || t["tourism"] != nullptr ||
-                         t["leisure"] != nullptr || t["historic"] != nullptr ||
-                         in("man_made", {"tower", "water_tower", "water_works", "wastewater_plant", "windmill",
-                                         "lighthouse", "surveillance"}) ||
-                         in("emergency", {"phone", "fire_hydrant"}) || in("highway", {"speed_camera"});
+        const bool poi =
+            t["amenity"] != nullptr || t["shop"] != nullptr || t["tourism"] != nullptr ||
+            t["leisure"] != nullptr || t["historic"] != nullptr ||
+            in("man_made", {"tower", "water_tower", "water_works", "wastewater_plant", "windmill",
+                            "lighthouse", "surveillance"}) ||
+            in("emergency", {"phone", "fire_hydrant"}) || in("highway", {"speed_camera"});
         if (!poi || !n.location().valid()) {
             return;
         }
@@ -99,15 +101,17 @@ TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
     const auto f = io::H5File::open_read(out);
     EXPECT_EQ(f.attr_int("/", "epsg"), 32632);
     const auto total = [&](const std::string& key) {
-        const NdArray<double> a = f.read<double>(key);  // named: a range-for over a temporary's member dangles
+        const NdArray<double> a =
+            f.read<double>(key);  // named: a range-for over a temporary's member dangles
         double s = 0;
         for (double v : a.values()) {
             s += v;
         }
         return s;
     };
-    for (const char* key : {"/100m/building_count", "/100m/road_length_m", "/100m/waterway_length_m",
-                            "/100m/water_area_m2", "/100m/natural_count", "/100m/osm_poi_count", "/100m/poi_count"}) {
+    for (const char* key :
+         {"/100m/building_count", "/100m/road_length_m", "/100m/waterway_length_m",
+          "/100m/water_area_m2", "/100m/natural_count", "/100m/osm_poi_count", "/100m/poi_count"}) {
         EXPECT_GT(total(key), 0.0) << key;
     }
     // The OSM boundary (2.34 km², land and harbour) masks about 234 cells of 100 m.
@@ -115,9 +119,10 @@ TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
     // Area-weighted population: 12 people per 3″ pixel over the grid's footprint, conserved.
     const auto x = f.read<double>("/grid/x_edges_m").values();
     const auto y = f.read<double>("/grid/y_edges_m").values();
-    const double pixel_m2 = (6378137.0 * M_PI / 180.0 / 1200.0) * (6356752.0 * M_PI / 180.0 / 1200.0) *
-                            std::cos(43.738 * M_PI / 180.0);
-    const double expected_people = 12.0 * (x.back() - x.front()) * (y.back() - y.front()) / pixel_m2;
+    const double pixel_m2 = (6378137.0 * M_PI / 180.0 / 1200.0) *
+                            (6356752.0 * M_PI / 180.0 / 1200.0) * std::cos(43.738 * M_PI / 180.0);
+    const double expected_people =
+        12.0 * (x.back() - x.front()) * (y.back() - y.front()) / pixel_m2;
     EXPECT_NEAR(total("/100m/population"), expected_people, 0.02 * expected_people);
 
     // An independent count of the OSM-poi nodes on the grid, with a plain libosmium handler.
@@ -127,7 +132,8 @@ TEST(EnvExtraWorld, MonacoFromOsmAloneIsCompleteAndMatchesAnIndependentCount) {
     OGRSpatialReference utm;
     utm.importFromEPSG(static_cast<int>(f.attr_int("/", "epsg")));
     utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&wgs84, &utm));
+    std::unique_ptr<OGRCoordinateTransformation> ct(
+        OGRCreateCoordinateTransformation(&wgs84, &utm));
     OsmPoiNodeCounter counter(ct.get(), x.front(), x.back(), y.front(), y.back());
     osmium::io::Reader reader(pbf.string(), osmium::osm_entity_bits::node);
     osmium::apply(reader, counter);
@@ -150,23 +156,26 @@ TEST(EnvExtraWorld, BoundaryFromAPolygonFileByExactValueOrFromABox) {
     ASSERT_GE(name_field, 0);
     const std::string name = feature->GetFieldAsString(name_field);
     const fs::path a = tmp.path() / "a.h5";
-    ASSERT_EQ(run("--cityname Monaco --shp_path '" + geojson.string() + "' --boundary_field name --boundary_value '" + name +
-                      "' --osm_dir '" + pbf.string() + "' --pop_path '" + pop.string() +
+    ASSERT_EQ(run("--cityname Monaco --shp_path '" + geojson.string() +
+                      "' --boundary_field name --boundary_value '" + name + "' --osm_dir '" +
+                      pbf.string() + "' --pop_path '" + pop.string() +
                       "' --pop_rule area_weighted --out '" + a.string() + "'",
                   tmp.path(), err),
               0)
         << err;
     // A near miss names the close value.
-    EXPECT_EQ(run("--cityname Monaco --shp_path '" + geojson.string() + "' --boundary_field name --boundary_value Monacco" +
-                      " --osm_dir '" + pbf.string() + "' --pop_path '" + pop.string() + "' --out '" +
+    EXPECT_EQ(run("--cityname Monaco --shp_path '" + geojson.string() +
+                      "' --boundary_field name --boundary_value Monacco" + " --osm_dir '" +
+                      pbf.string() + "' --pop_path '" + pop.string() + "' --out '" +
                       (tmp.path() / "x.h5").string() + "'",
                   tmp.path(), err),
               2);
     EXPECT_NE(err.find(name), std::string::npos) << err;
     // A plain box.
     const fs::path b = tmp.path() / "b.h5";
-    ASSERT_EQ(run("--cityname Monaco --bbox 7.409,43.7247,7.4399,43.7519 --osm_dir '" + pbf.string() + "' --pop_path '" +
-                      pop.string() + "' --pop_rule area_weighted --out '" + b.string() + "'",
+    ASSERT_EQ(run("--cityname Monaco --bbox 7.409,43.7247,7.4399,43.7519 --osm_dir '" +
+                      pbf.string() + "' --pop_path '" + pop.string() +
+                      "' --pop_rule area_weighted --out '" + b.string() + "'",
                   tmp.path(), err),
               0)
         << err;

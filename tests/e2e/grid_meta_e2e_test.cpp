@@ -1,6 +1,4 @@
 // End-to-end: the grid_meta executable on the sample city, on real Milan data, and on bad input.
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -10,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <gdal_priv.h>
-#include <ogrsf_frmts.h>
-
-#include <gtest/gtest.h>
-
 #include "support/support.hpp"
+#include <gdal_priv.h>
+#include <gtest/gtest.h>
+#include <ogrsf_frmts.h>
+#include <sys/wait.h>
+
 #include "zoomdiff/io/h5_file.hpp"
 
 namespace zoomdiff::test {
@@ -23,12 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+    return "'" + p.string() + "'";
+}
 
 std::string sample_args(const std::string& datatype, const fs::path& out, int seed) {
     const fs::path s = source_dir() / "data/sample";
-    return "--cityname Nanchang --datatype " + datatype + " --data_path " + q(s / ("stations_" + datatype + ".csv")) +
-           " --shp_path " + q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(s / "population.tif") +
+    return "--cityname Nanchang --datatype " + datatype + " --data_path " +
+           q(s / ("stations_" + datatype + ".csv")) + " --shp_path " +
+           q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(s / "population.tif") +
            " --out " + q(out) + " --seed " + std::to_string(seed) + " -q";
 }
 
@@ -77,9 +78,10 @@ void expect_conserved(const io::H5File& f, const std::vector<double>& expected, 
 TEST(GridMetaE2E, SampleCityConservesAndUsesEnvExtrasGrid) {
     TempDir tmp;
     const fs::path out = tmp.path() / "Nanchang_traffic_data.h5";
-    const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE,
-                                 sample_args("traffic", out, 1) + " --time_start 2024-03-04T00:00 --time_zone Asia/Shanghai",
-                                 tmp.path());
+    const ToolRun r = run_tool(
+        ZOOMDIFF_GRID_META_EXE,
+        sample_args("traffic", out, 1) + " --time_start 2024-03-04T00:00 --time_zone Asia/Shanghai",
+        tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     const auto f = io::H5File::open_read(out);
     // The time base travels with the data.
@@ -90,21 +92,25 @@ TEST(GridMetaE2E, SampleCityConservesAndUsesEnvExtrasGrid) {
     EXPECT_EQ(f.attr_int("/", "input_step_minutes"), 60);
     EXPECT_EQ(f.shape("/data_2000m"), (std::vector<std::size_t>{2, 4, 4, 4, 168}));
     EXPECT_EQ(f.shape("/loc_2000m"), (std::vector<std::size_t>{2, 4, 4}));
-    expect_conserved(f, hourly_totals_in_box(source_dir() / "data/sample/stations_traffic.csv",
-                                             f.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")),
-                     1e-9);
+    expect_conserved(
+        f,
+        hourly_totals_in_box(source_dir() / "data/sample/stations_traffic.csv",
+                             f.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")),
+        1e-9);
 
     // The grid is the one env_extra builds for the same city.
     const fs::path s = source_dir() / "data/sample";
     const fs::path cond = tmp.path() / "Nanchang_cond.h5";
-    const ToolRun e = run_tool(ZOOMDIFF_ENV_EXTRA_EXE,
-                                 "--cityname Nanchang --shp_path " + q(s / "boundary/nanchang_sample.shp") +
-                                     " --pop_path " + q(s / "population.tif") + " --osm_dir " + q(s / "OSM_Jiangxi") +
-                                     " --poi_dir " + q(s / "POI_Nanchang") + " --out " + q(cond) + " -q",
-                                 tmp.path());
+    const ToolRun e = run_tool(
+        ZOOMDIFF_ENV_EXTRA_EXE,
+        "--cityname Nanchang --shp_path " + q(s / "boundary/nanchang_sample.shp") + " --pop_path " +
+            q(s / "population.tif") + " --osm_dir " + q(s / "OSM_Jiangxi") + " --poi_dir " +
+            q(s / "POI_Nanchang") + " --out " + q(cond) + " -q",
+        tmp.path());
     ASSERT_EQ(e.exit_code, 0) << e.stderr_text;
     const auto c = io::H5File::open_read(cond);
-    for (const char* key : {"/grid/x_edges_m", "/grid/y_edges_m", "/grid/lon_edges_deg", "/grid/lat_edges_deg", "/loc_2000m"}) {
+    for (const char* key : {"/grid/x_edges_m", "/grid/y_edges_m", "/grid/lon_edges_deg",
+                            "/grid/lat_edges_deg", "/loc_2000m"}) {
         EXPECT_EQ(f.read<double>(key).values(), c.read<double>(key).values()) << key;
     }
     EXPECT_EQ(f.attr_int("/", "epsg"), c.attr_int("/", "epsg"));
@@ -116,7 +122,10 @@ TEST(GridMetaE2E, SameSeedSameBitsOtherSeedOtherBits) {
     const fs::path b = tmp.path() / "b" / "Nanchang_user_data.h5";
     const fs::path c = tmp.path() / "c" / "Nanchang_user_data.h5";
     ASSERT_EQ(run_tool(ZOOMDIFF_GRID_META_EXE, sample_args("user", a, 7), tmp.path()).exit_code, 0);
-    ASSERT_EQ(run_tool(ZOOMDIFF_GRID_META_EXE, sample_args("user", b, 7) + " --threads 1", tmp.path()).exit_code, 0);
+    ASSERT_EQ(
+        run_tool(ZOOMDIFF_GRID_META_EXE, sample_args("user", b, 7) + " --threads 1", tmp.path())
+            .exit_code,
+        0);
     ASSERT_EQ(run_tool(ZOOMDIFF_GRID_META_EXE, sample_args("user", c, 8), tmp.path()).exit_code, 0);
     const auto fa = io::H5File::open_read(a);
     const auto fb = io::H5File::open_read(b);
@@ -124,9 +133,11 @@ TEST(GridMetaE2E, SameSeedSameBitsOtherSeedOtherBits) {
     EXPECT_EQ(fa.read<double>("/100m/data").values(), fb.read<double>("/100m/data").values());
     EXPECT_NE(fa.read<double>("/100m/data").values(), fc.read<double>("/100m/data").values());
     // Integer user counts are spread, not truncated: the totals survive.
-    expect_conserved(fa, hourly_totals_in_box(source_dir() / "data/sample/stations_user.csv",
-                                              fa.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")),
-                     1e-9);
+    expect_conserved(
+        fa,
+        hourly_totals_in_box(source_dir() / "data/sample/stations_user.csv",
+                             fa.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")),
+        1e-9);
 }
 
 TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
@@ -157,12 +168,14 @@ TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
     swapped.close();
     away.close();
     std::ofstream(tmp.path() / "short.csv") << "lon,lat,h000,h001\n115.85,28.70,1,2\n";
+
     struct Case {
         std::string name;
         std::string data;
         std::string must_mention;
         std::string extra;
     };
+
     const std::string good = (s / "stations_traffic.csv").string();
     const std::vector<Case> cases{
         {"missing station file", "/nonexistent/st.npz", "/nonexistent/st.npz", ""},
@@ -173,13 +186,15 @@ TEST(GridMetaE2E, BadInputIsOneLineExitTwoAndNoOutput) {
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
-        const std::string args = "--cityname Nanchang --datatype traffic --data_path " + q(c.data) + " --shp_path " +
-                                 q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(s / "population.tif") +
-                                 " --out " + q(out) + " -q" + c.extra;
+        const std::string args = "--cityname Nanchang --datatype traffic --data_path " + q(c.data) +
+                                 " --shp_path " + q(s / "boundary/nanchang_sample.shp") +
+                                 " --pop_path " + q(s / "population.tif") + " --out " + q(out) +
+                                 " -q" + c.extra;
         const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
         EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
         ASSERT_FALSE(r.stderr_text.empty());
-        const std::string last = r.stderr_text.substr(r.stderr_text.rfind('\n', r.stderr_text.size() - 2) + 1);
+        const std::string last =
+            r.stderr_text.substr(r.stderr_text.rfind('\n', r.stderr_text.size() - 2) + 1);
         EXPECT_EQ(last.rfind("grid_meta: ", 0), 0U) << r.stderr_text;
         EXPECT_NE(last.find(c.must_mention), std::string::npos) << r.stderr_text;
         EXPECT_FALSE(fs::exists(out));
@@ -200,11 +215,13 @@ TEST(GridMetaE2E, OutputOntoAnInputIsRefusedBeforeAnyWork) {
         SCOPED_TRACE(target);
         const std::string args = "--cityname Nanchang --datatype traffic --data_path " +
                                  q(tmp.path() / "stations_traffic.csv") + " --shp_path " +
-                                 q(s / "boundary/nanchang_sample.shp") + " --pop_path " + q(tmp.path() / "population.tif") +
-                                 " --out " + q(tmp.path() / target) + " -q";
+                                 q(s / "boundary/nanchang_sample.shp") + " --pop_path " +
+                                 q(tmp.path() / "population.tif") + " --out " +
+                                 q(tmp.path() / target) + " -q";
         const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args, tmp.path());
         EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
-        EXPECT_NE(r.stderr_text.find("would destroy that input"), std::string::npos) << r.stderr_text;
+        EXPECT_NE(r.stderr_text.find("would destroy that input"), std::string::npos)
+            << r.stderr_text;
     }
     EXPECT_EQ(before("stations_traffic.csv"), csv_size);
     EXPECT_EQ(before("population.tif"), tif_size);
@@ -250,7 +267,8 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
     }
     const fs::path csv = tmp.path() / "milan_stations.csv";
     {
-        GDALDatasetUniquePtr grid(GDALDataset::Open((milan / "milan_telecom/milano-grid.geojson").c_str(), GDAL_OF_VECTOR));
+        GDALDatasetUniquePtr grid(GDALDataset::Open(
+            (milan / "milan_telecom/milano-grid.geojson").c_str(), GDAL_OF_VECTOR));
         ASSERT_TRUE(grid);
         std::ofstream out(csv);
         out << "station,lon,lat";
@@ -281,7 +299,8 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
     // The ISTAT raster's 0.005° pixels are coarser than the cells: the window rule samples none.
     const ToolRun too_coarse = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(coarse), tmp.path());
     EXPECT_EQ(too_coarse.exit_code, 2);
-    EXPECT_NE(too_coarse.stderr_text.find("too coarse"), std::string::npos) << too_coarse.stderr_text;
+    EXPECT_NE(too_coarse.stderr_text.find("too coarse"), std::string::npos)
+        << too_coarse.stderr_text;
     // The same people on WorldPop's 3″ pixels: each 0.005° pixel split into 6 × 6 equal parts.
     const fs::path fine = tmp.path() / "milan_3arcsec.tif";
     {
@@ -290,16 +309,21 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
         const int w = src->GetRasterXSize();
         const int h = src->GetRasterYSize();
         std::vector<float> v(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
-        ASSERT_EQ(src->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0), CE_None);
+        ASSERT_EQ(
+            src->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, w, h, v.data(), w, h, GDT_Float32, 0, 0),
+            CE_None);
         std::vector<float> f(v.size() * 36);
         for (int r = 0; r < 6 * h; ++r) {
             for (int c = 0; c < 6 * w; ++c) {
-                const float x = v[static_cast<std::size_t>(r / 6) * static_cast<std::size_t>(w) + static_cast<std::size_t>(c / 6)];
-                f[static_cast<std::size_t>(r) * static_cast<std::size_t>(6 * w) + static_cast<std::size_t>(c)] = x < 0 ? x : x / 36.0F;
+                const float x = v[static_cast<std::size_t>(r / 6) * static_cast<std::size_t>(w) +
+                                  static_cast<std::size_t>(c / 6)];
+                f[static_cast<std::size_t>(r) * static_cast<std::size_t>(6 * w) +
+                  static_cast<std::size_t>(c)] = x < 0 ? x : x / 36.0F;
             }
         }
         GDALDriver* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
-        GDALDatasetUniquePtr dst(gtiff->Create(fine.c_str(), 6 * w, 6 * h, 1, GDT_Float32, nullptr));
+        GDALDatasetUniquePtr dst(
+            gtiff->Create(fine.c_str(), 6 * w, 6 * h, 1, GDT_Float32, nullptr));
         double gt[6];
         src->GetGeoTransform(gt);
         gt[1] /= 6.0;
@@ -307,13 +331,17 @@ TEST(GridMetaE2E, MilanRealDataConserves) {
         dst->SetGeoTransform(gt);
         dst->SetSpatialRef(src->GetSpatialRef());
         dst->GetRasterBand(1)->SetNoDataValue(src->GetRasterBand(1)->GetNoDataValue());
-        ASSERT_EQ(dst->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 6 * w, 6 * h, f.data(), 6 * w, 6 * h, GDT_Float32, 0, 0), CE_None);
+        ASSERT_EQ(dst->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 6 * w, 6 * h, f.data(), 6 * w,
+                                                  6 * h, GDT_Float32, 0, 0),
+                  CE_None);
     }
     const ToolRun r = run_tool(ZOOMDIFF_GRID_META_EXE, args_with(fine), tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     const auto f = io::H5File::open_read(out);
     EXPECT_EQ(f.attr_int("/", "epsg"), 32632);
-    expect_conserved(f, hourly_totals_in_box(csv, f.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")), 1e-9);
+    expect_conserved(
+        f, hourly_totals_in_box(csv, f.attr_doubles("/", "bbox_lon_min_lat_min_lon_max_lat_max")),
+        1e-9);
     EXPECT_GT(f.attr_int("/", "stations_in_box"), 3000);
     EXPECT_GT(f.attr_int("/", "stations_outside"), 1000);
 }

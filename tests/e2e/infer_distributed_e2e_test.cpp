@@ -12,15 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include <signal.h>
-#include <sys/wait.h>
-
-#include <gdal_priv.h>
-#include <gtest/gtest.h>
-
 #include "support/ranks.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
+#include <gdal_priv.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "zoomdiff/io/npz.hpp"
 #include "zoomdiff/io/results_store.hpp"
@@ -189,8 +187,8 @@ protected:
 
     /// Both ranks, to the end; their logs under <dir>/logs/<name>/rank<r>.log.
     static std::vector<RankEnd> two_ranks(const std::string& arguments, const std::string& name) {
-        const auto ranks =
-            start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, arguments, 2, free_port(), dir() / "logs" / name);
+        const auto ranks = start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, arguments, 2, free_port(),
+                                       dir() / "logs" / name);
         std::vector<RankEnd> ended;
         for (const auto& p : ranks)
             ended.push_back(wait_rank(p, std::chrono::seconds(60)));
@@ -219,11 +217,11 @@ TEST_F(InferDistributed, TwoRanksWriteWhatOneProcessWrites) {
 
 TEST_F(InferDistributed, ReferenceNoiseIsRefusedWithTwoRanks) {
     // Refused before any rendezvous: one rank alone gets the answer.
-    const auto p = start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE,
-                               "--dataset Wuhan --data_root " + q(root()) + " --modelfolder " +
-                                   q(dir() / "none") + " --out " + q(dir() / "ref") +
-                                   " --noise reference -q",
-                               2, free_port(), dir() / "logs" / "reference", {0});
+    const auto p =
+        start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE,
+                    "--dataset Wuhan --data_root " + q(root()) + " --modelfolder " +
+                        q(dir() / "none") + " --out " + q(dir() / "ref") + " --noise reference -q",
+                    2, free_port(), dir() / "logs" / "reference", {0});
     const auto e = wait_rank(p[0], std::chrono::seconds(30));
     ASSERT_TRUE(e.finished);
     EXPECT_EQ(e.exit_code, 2) << e.stderr_text;
@@ -236,8 +234,8 @@ TEST_F(InferDistributed, ReferenceNoiseIsRefusedWithTwoRanks) {
 TEST_F(InferDistributed, KilledRankStopsTheOtherAndARerunReusesItsShards) {
     const auto single_out = single();
     const fs::path out = dir() / "killed";
-    const auto ranks =
-        start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, args("killed"), 2, free_port(), dir() / "logs" / "killed");
+    const auto ranks = start_ranks(ZOOMDIFF_ZOOMDIFF_INFER_EXE, args("killed"), 2, free_port(),
+                                   dir() / "logs" / "killed");
     const auto& rank0 = ranks[0];
     const auto& rank1 = ranks[1];
 

@@ -312,8 +312,11 @@ TEST(OsmBoundaryTest, MonacoMatchesTheOsmiumExport) {
 
 TEST(OsmBoundaryTest, NoMatchListsTheBoundaryRelationsFound) {
     // Monaco is admin_level=8 in this extract: the wrong level lists it among the closest.
-    const std::string what = error_of([] { find_osm_boundary(monaco_pbf(), "admin_level=7,name=Monaco"); });
-    EXPECT_NE(what.find("no relation carries all of 'admin_level=7,name=Monaco'"), std::string::npos) << what;
+    const std::string what =
+        error_of([] { find_osm_boundary(monaco_pbf(), "admin_level=7,name=Monaco"); });
+    EXPECT_NE(what.find("no relation carries all of 'admin_level=7,name=Monaco'"),
+              std::string::npos)
+        << what;
     EXPECT_NE(what.find("47 boundary relations in the file"), std::string::npos) << what;
     EXPECT_NE(what.find("r2220322 admin_level=8 name=Monaco"), std::string::npos) << what;
 }

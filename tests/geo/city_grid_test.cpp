@@ -59,9 +59,8 @@ TEST(BlocksTest, TilesKeepSouthWestOrder) {
     const auto t = tile_blocks_2000m(a);
     ASSERT_EQ(t.shape(), (std::vector<std::size_t>{2, 1, 4, 4, 2}));
     // element [I, J, a, b, k] = 500 m cell (4I + a, 4J + b)
-    const auto at = [&](std::size_t i, std::size_t j, std::size_t da, std::size_t db, std::size_t k) {
-        return t[(((i * 1 + j) * 4 + da) * 4 + db) * 2 + k];
-    };
+    const auto at = [&](std::size_t i, std::size_t j, std::size_t da, std::size_t db,
+                        std::size_t k) { return t[(((i * 1 + j) * 4 + da) * 4 + db) * 2 + k]; };
     EXPECT_EQ(at(1, 0, 2, 3, 0), 10.0 * 6 + 3);
     EXPECT_EQ(at(0, 0, 0, 0, 1), -1.0);
 }

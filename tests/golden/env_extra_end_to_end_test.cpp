@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "golden/golden_support.hpp"
+#include <gtest/gtest.h>
 
 namespace zoomdiff::test {
 namespace {
@@ -49,18 +48,19 @@ TEST(GoldenPrep_env_extra_end_to_end, ExecutableReproducesTheReferenceRun) {
         for (const auto& entry : fs::directory_iterator(dir)) {
             const std::string name = entry.path().filename().string();
             if (name.rfind("gis_osm_", 0) == 0 && name.find("railways") == std::string::npos &&
-                name.find("pofw") == std::string::npos && name.find("traffic") == std::string::npos) {
+                name.find("pofw") == std::string::npos &&
+                name.find("traffic") == std::string::npos) {
                 fs::create_symlink(entry.path(), osm / name);
             }
         }
     }
     const fs::path out = tmp.path() / "Nanchang_cond.h5";
-    const std::string cmd = std::string(ZOOMDIFF_ENV_EXTRA_EXE) + " --cityname Nanchang --province Jiangxi" +
-                            " --shp_path '" + (synthetic / "small_bbox_boundary.shp").string() + "'" +
-                            " --pop_path '" + (golden / "pop_small.tif").string() + "'" +
-                            " --osm_dir '" + osm.string() + "'" +
-                            " --poi_dir '" + (inputs / "POI_Nanchang").string() + "'" +
-                            " --out '" + out.string() + "' -q --progress never";
+    const std::string cmd =
+        std::string(ZOOMDIFF_ENV_EXTRA_EXE) + " --cityname Nanchang --province Jiangxi" +
+        " --shp_path '" + (synthetic / "small_bbox_boundary.shp").string() + "'" + " --pop_path '" +
+        (golden / "pop_small.tif").string() + "'" + " --osm_dir '" + osm.string() + "'" +
+        " --poi_dir '" + (inputs / "POI_Nanchang").string() + "'" + " --out '" + out.string() +
+        "' -q --progress never";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
     const auto ours = io::H5File::open_read(out);

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <string>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/h5_file.hpp"
@@ -16,7 +16,9 @@
 namespace zoomdiff::test {
 
 /// prep.h5 of the golden folder; fails the test (never skips) when it is missing.
-inline std::filesystem::path prep_h5() { return golden_dir() / "prep.h5"; }
+inline std::filesystem::path prep_h5() {
+    return golden_dir() / "prep.h5";
+}
 
 /// Count of arrays compared, printed at the end of the run.
 int& compared_arrays();
@@ -62,10 +64,10 @@ void expect_near_rel(const NdArray<T>& ours, const NdArray<U>& golden, double re
             worst_i = i;
         }
     }
-    EXPECT_LE(worst, rel_tol * scale) << what << ": worst at flat index " << worst_i << ": ours "
-                                      << static_cast<double>(ours[worst_i]) << ", golden "
-                                      << static_cast<double>(golden[worst_i]) << " (scale " << scale
-                                      << ")";
+    EXPECT_LE(worst, rel_tol * scale)
+        << what << ": worst at flat index " << worst_i << ": ours "
+        << static_cast<double>(ours[worst_i]) << ", golden " << static_cast<double>(golden[worst_i])
+        << " (scale " << scale << ")";
 }
 
 }  // namespace zoomdiff::test

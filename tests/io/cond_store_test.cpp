@@ -2,11 +2,11 @@
 
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "support/support.hpp"
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
@@ -88,7 +88,8 @@ TEST(CondStoreTest, UnwritableDirectoryFailsWithoutOutput) {
     }
     test::TempDir dir;
     fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
-    EXPECT_THROW(write_cond_file(dir.path() / "X_cond.h5", small_conditions(), {"env_extra", "cmd", 0, "X", "X"}),
+    EXPECT_THROW(write_cond_file(dir.path() / "X_cond.h5", small_conditions(),
+                                 {"env_extra", "cmd", 0, "X", "X"}),
                  Error);
     EXPECT_TRUE(fs::is_empty(dir.path()));
     fs::permissions(dir.path(), fs::perms::owner_all);

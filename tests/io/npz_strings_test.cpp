@@ -2,10 +2,10 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "support/errors.hpp"
 #include "support/support.hpp"
+#include <gtest/gtest.h>
+
 #include "zoomdiff/io/npz.hpp"
 
 namespace zoomdiff::io {
@@ -17,7 +17,8 @@ TEST(NpzStrings, RoundTripOfAsciiAndNonAsciiStrings) {
     test::TempDir dir;
     const fs::path path = dir.path() / "strings.npz";
     // "南京" (3-byte UTF-8), an emoji outside the BMP (4 bytes), an empty string, plain ASCII.
-    const std::vector<std::string> values{"train", "val", "test", "\xE5\x8D\x97\xE4\xBA\xAC", "\xF0\x9F\x98\x80", ""};
+    const std::vector<std::string> values{
+        "train", "val", "test", "\xE5\x8D\x97\xE4\xBA\xAC", "\xF0\x9F\x98\x80", ""};
     {
         auto npz = NpzWriter::create(path, NpzCompression::kDeflated);
         npz.write_strings("split", NdArray<std::string>({2, 3}, values));
@@ -42,9 +43,11 @@ TEST(NpzStrings, NumericReadersRefuseStringsAndViceVersa) {
         npz.close();
     }
     const auto npz = NpzReader::open(path);
-    EXPECT_TRUE(test::mentions(test::error_of([&] { (void)npz.read_double("names"); }), "read_strings"));
+    EXPECT_TRUE(
+        test::mentions(test::error_of([&] { (void)npz.read_double("names"); }), "read_strings"));
     EXPECT_TRUE(test::mentions(test::error_of([&] { (void)npz.read_int64("names"); }), "names"));
-    EXPECT_TRUE(test::mentions(test::error_of([&] { (void)npz.read_strings("numbers"); }), "not a unicode"));
+    EXPECT_TRUE(test::mentions(test::error_of([&] { (void)npz.read_strings("numbers"); }),
+                               "not a unicode"));
 }
 
 /// What numpy.savez_compressed wrote (SOURCE.md): split is '<U5' with 33 train, 6 val, 6 test.

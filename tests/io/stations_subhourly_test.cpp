@@ -2,9 +2,9 @@
 #include <cmath>
 #include <limits>
 
+#include "support/support.hpp"
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/io/npz.hpp"
 #include "zoomdiff/io/stations.hpp"
@@ -12,7 +12,8 @@
 namespace zoomdiff::io {
 namespace {
 
-std::filesystem::path write_station_npz(const test::TempDir& dir, std::size_t steps, double nan_at = -1) {
+std::filesystem::path write_station_npz(const test::TempDir& dir, std::size_t steps,
+                                        double nan_at = -1) {
     const std::size_t n = 2;
     NdArray<double> series({n, steps});
     for (std::size_t i = 0; i < series.size(); ++i) {
@@ -43,7 +44,8 @@ TEST(StationsSubHourlyTest, QuarterAndHalfHoursAreSummedToHours) {
                 for (std::size_t j = 0; j < k; ++j) {
                     expected += static_cast<double>(((b * 168 + h) * k + j) % 7) + 0.25;
                 }
-                ASSERT_DOUBLE_EQ(t.series[b * 168 + h], expected) << "station " << b << " hour " << h;
+                ASSERT_DOUBLE_EQ(t.series[b * 168 + h], expected)
+                    << "station " << b << " hour " << h;
             }
         }
     }

@@ -1,19 +1,18 @@
 // uomo_import's library part on the real UoMo files (SOURCE.md): tiles per split, values, labels,
 // POI channels, attributes, and its error lines.
-#include "zoomdiff/io/uomo.hpp"
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "support/errors.hpp"
 #include "support/support.hpp"
+#include <gtest/gtest.h>
+
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
+#include "zoomdiff/io/uomo.hpp"
 
 namespace zoomdiff::io {
 namespace {
@@ -55,7 +54,7 @@ TEST(UomoImport, SdTrainAndValAsOneRowOfTilesWithTheirLabels) {
     const auto npz = NpzReader::open(uomo("SD"));
     const auto traffic = npz.read_double("traffic");  // (45, 231, 4, 4)
     const auto users = npz.read_double("users");
-    const auto poi = npz.read_int64("poi");           // (45, 22, 4, 4)
+    const auto poi = npz.read_int64("poi");  // (45, 22, 4, 4)
 
     const auto data = H5File::open_read(s.traffic_file);
     EXPECT_EQ(data.attr_string("/", "tile_arrangement"), "patches");
@@ -68,15 +67,19 @@ TEST(UomoImport, SdTrainAndValAsOneRowOfTilesWithTheirLabels) {
     const auto cells = data.read<double>("/data_2000m");
     ASSERT_EQ(cells.shape(), (std::vector<std::size_t>{1, 39, 4, 4, 168}));
     // Tile 35 = patch 35 (val), cell (2, 1), hour 100; tile 0 cell (0, 3) hour 0; the last hour.
-    for (const auto& [tile, a, b, h] : {std::tuple{35, 2, 1, 100}, std::tuple{0, 0, 3, 0}, std::tuple{38, 3, 3, 167}}) {
+    for (const auto& [tile, a, b, h] :
+         {std::tuple{35, 2, 1, 100}, std::tuple{0, 0, 3, 0}, std::tuple{38, 3, 3, 167}}) {
         const std::size_t ours = ((static_cast<std::size_t>(tile) * 4 + a) * 4 + b) * 168 + h;
         const std::size_t theirs = ((static_cast<std::size_t>(tile) * 231 + h) * 4 + a) * 4 + b;
-        EXPECT_EQ(cells.data()[ours], traffic.data()[theirs]) << tile << " " << a << " " << b << " " << h;
-        EXPECT_EQ(H5File::open_read(s.user_file).read<double>("/data_2000m").data()[ours], users.data()[theirs]);
+        EXPECT_EQ(cells.data()[ours], traffic.data()[theirs])
+            << tile << " " << a << " " << b << " " << h;
+        EXPECT_EQ(H5File::open_read(s.user_file).read<double>("/data_2000m").data()[ours],
+                  users.data()[theirs]);
     }
     const auto labels = data.read<std::int64_t>("/split_2000m");
     ASSERT_EQ(labels.shape(), (std::vector<std::size_t>{1, 39}));
-    for (std::size_t j = 0; j < 39; ++j) EXPECT_EQ(labels.data()[j], j < 33 ? 0 : 1) << j;
+    for (std::size_t j = 0; j < 39; ++j)
+        EXPECT_EQ(labels.data()[j], j < 33 ? 0 : 1) << j;
     EXPECT_EQ(data.read<std::int64_t>("/patch_index").data()[38], 38);
     // The grid holds exactly 1 x 39 tiles of 2000 m.
     EXPECT_EQ(data.read<double>("/grid/x_edges_m").size(), 39U * 20 + 1);
@@ -88,7 +91,8 @@ TEST(UomoImport, SdTrainAndValAsOneRowOfTilesWithTheirLabels) {
     const auto counts = cond.read<std::int64_t>("/2000m/poi_count");
     ASSERT_EQ(counts.shape(), (std::vector<std::size_t>{1, 39, 4, 4, 22}));
     // Tile 7 cell (1, 2) category 13.
-    EXPECT_EQ(counts.data()[((7 * 4 + 1) * 4 + 2) * 22 + 13], poi.data()[((7 * 22 + 13) * 4 + 1) * 4 + 2]);
+    EXPECT_EQ(counts.data()[((7 * 4 + 1) * 4 + 2) * 22 + 13],
+              poi.data()[((7 * 22 + 13) * 4 + 1) * 4 + 2]);
     EXPECT_EQ(cond.read<std::int64_t>("/poi_2000m").values(), counts.values());
     EXPECT_EQ(cond.read_strings("/poi_categories").size(), 22U);
 }
@@ -98,11 +102,13 @@ TEST(UomoImport, SdPlacesAreTheDistinctPoiBlocks) {
     const auto npz = NpzReader::open(uomo("SD"));
     const auto poi = npz.read_int64("poi");
     std::vector<std::size_t> all(45);
-    for (std::size_t p = 0; p < all.size(); ++p) all[p] = p;
+    for (std::size_t p = 0; p < all.size(); ++p)
+        all[p] = p;
     const auto places = uomo_locations(poi.values(), 22 * 16, all);
     ASSERT_EQ(places.size(), 33U);  // SOURCE.md's 45 patches are 33 places
     // Upstream val / test patches 33..44 repeat the places of train patches 21..32.
-    for (std::size_t p = 21; p <= 32; ++p) EXPECT_EQ(places[p], (std::vector<std::size_t>{p, p + 12})) << p;
+    for (std::size_t p = 21; p <= 32; ++p)
+        EXPECT_EQ(places[p], (std::vector<std::size_t>{p, p + 12})) << p;
     EXPECT_EQ(places[0], std::vector<std::size_t>{0});
 }
 
@@ -113,8 +119,10 @@ TEST(UomoImport, HoldoutIsSeededAndRefusesAllOrNone) {
     EXPECT_EQ(std::adjacent_find(a.begin(), a.end()), a.end());
     EXPECT_EQ(uomo_holdout(33, 6, 1), a);
     EXPECT_NE(uomo_holdout(33, 6, 2), a);
-    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 33, 1); }).rfind("--holdout_locations", 0), 0U);
-    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 0, 1); }).rfind("--holdout_locations", 0), 0U);
+    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 33, 1); }).rfind("--holdout_locations", 0),
+              0U);
+    EXPECT_EQ(test::error_of([] { (void)uomo_holdout(33, 0, 1); }).rfind("--holdout_locations", 0),
+              0U);
 }
 
 TEST(UomoImport, HeldOutPlacesShareNoPoiBlockWithTraining) {
@@ -142,21 +150,28 @@ TEST(UomoImport, HeldOutPlacesShareNoPoiBlockWithTraining) {
     const auto train_blocks = blocks(cond_train);
     const auto test_blocks = blocks(cond_test);
     ASSERT_EQ(test_blocks.size(), 6U);
-    for (const auto& b : test_blocks) EXPECT_EQ(std::count(train_blocks.begin(), train_blocks.end(), b), 0);
+    for (const auto& b : test_blocks)
+        EXPECT_EQ(std::count(train_blocks.begin(), train_blocks.end(), b), 0);
     // Every patch is on one side: train holds all patches of the 27 other places (45 minus the held
     // places' patches), test one patch per held place.
-    const auto test_patches = H5File::open_read(s_test.traffic_file).read<std::int64_t>("/patch_index").values();
-    const auto train_patches = H5File::open_read(s_train.traffic_file).read<std::int64_t>("/patch_index").values();
+    const auto test_patches =
+        H5File::open_read(s_test.traffic_file).read<std::int64_t>("/patch_index").values();
+    const auto train_patches =
+        H5File::open_read(s_train.traffic_file).read<std::int64_t>("/patch_index").values();
     std::size_t held_patches = 0;
-    for (const auto p : test_patches) held_patches += (p >= 21 && p <= 32) ? 2 : 1;
+    for (const auto p : test_patches)
+        held_patches += (p >= 21 && p <= 32) ? 2 : 1;
     EXPECT_EQ(train_patches.size() + held_patches, 45U);
-    const auto labels = H5File::open_read(s_test.user_file).read<std::int64_t>("/split_2000m").values();
+    const auto labels =
+        H5File::open_read(s_test.user_file).read<std::int64_t>("/split_2000m").values();
     EXPECT_EQ(labels, std::vector<std::int64_t>(6, 2));
     EXPECT_NE(cond_test.attr_string("/", "holdout").find("6 of 33 places"), std::string::npos);
     // Labels of the training side: upstream val patches validate, the rest train.
-    const auto train_labels = H5File::open_read(s_train.traffic_file).read<std::int64_t>("/split_2000m").values();
+    const auto train_labels =
+        H5File::open_read(s_train.traffic_file).read<std::int64_t>("/split_2000m").values();
     for (std::size_t j = 0; j < train_patches.size(); ++j)
-        EXPECT_EQ(train_labels[j], (train_patches[j] >= 33 && train_patches[j] <= 38) ? 1 : 0) << train_patches[j];
+        EXPECT_EQ(train_labels[j], (train_patches[j] >= 33 && train_patches[j] <= 38) ? 1 : 0)
+            << train_patches[j];
 }
 
 TEST(UomoImport, HeldOutTestSplitGetsLabelTwo) {
@@ -167,7 +182,8 @@ TEST(UomoImport, HeldOutTestSplitGetsLabelTwo) {
     const auto data = H5File::open_read(s.user_file);
     const auto labels = data.read<std::int64_t>("/split_2000m").values();
     EXPECT_EQ(labels, std::vector<std::int64_t>(6, 2));
-    EXPECT_EQ(data.read<std::int64_t>("/patch_index").values(), (std::vector<std::int64_t>{39, 40, 41, 42, 43, 44}));
+    EXPECT_EQ(data.read<std::int64_t>("/patch_index").values(),
+              (std::vector<std::int64_t>{39, 40, 41, 42, 43, 44}));
 }
 
 TEST(UomoImport, NanjingQuarterHoursAreSummedToHours) {
@@ -182,7 +198,8 @@ TEST(UomoImport, NanjingQuarterHoursAreSummedToHours) {
     ASSERT_EQ(cells.shape(), (std::vector<std::size_t>{1, 8, 4, 4, 168}));
     const std::size_t tile = 6, a = 1, b = 3, h = 57;
     double sum = 0.0;
-    for (std::size_t k = 0; k < 4; ++k) sum += traffic.data()[((tile * 735 + 4 * h + k) * 4 + a) * 4 + b];
+    for (std::size_t k = 0; k < 4; ++k)
+        sum += traffic.data()[((tile * 735 + 4 * h + k) * 4 + a) * 4 + b];
     EXPECT_EQ(cells.data()[((tile * 4 + a) * 4 + b) * 168 + h], sum);
     EXPECT_EQ(H5File::open_read(s.traffic_file).attr_int("/", "input_step_minutes"), 15);
 }
@@ -194,7 +211,8 @@ TEST(UomoImport, ErrorsNameTheFileOrFlag) {
     o.npz = dir.path() / "missing.npz";
     EXPECT_TRUE(test::mentions(test::error_of([&] { import_uomo(o); }), "missing.npz"));
 
-    EXPECT_TRUE(test::mentions(test::error_of([&] { parse_uomo_splits("train,valid"); }), "unknown split 'valid'"));
+    EXPECT_TRUE(test::mentions(test::error_of([&] { parse_uomo_splits("train,valid"); }),
+                               "unknown split 'valid'"));
     EXPECT_TRUE(test::mentions(test::error_of([&] { parse_uomo_splits("train,train"); }), "twice"));
     EXPECT_EQ(parse_uomo_splits("val,test"), (std::vector<std::string>{"val", "test"}));
 
@@ -209,12 +227,15 @@ TEST(UomoImport, ErrorsNameTheFileOrFlag) {
     // A file without `split`, and one whose steps_per_day does not split hours.
     const fs::path no_split = dir.path() / "no_split.npz";
     const fs::path odd_steps = dir.path() / "odd_steps.npz";
-    for (const auto& [path, spd, with_split] : {std::tuple{no_split, 24, false}, std::tuple{odd_steps, 36, true}}) {
+    for (const auto& [path, spd, with_split] :
+         {std::tuple{no_split, 24, false}, std::tuple{odd_steps, 36, true}}) {
         auto npz = NpzWriter::create(path);
         npz.write("traffic", NdArray<double>({1, 168, 4, 4}, 1.0));
         npz.write("users", NdArray<double>({1, 168, 4, 4}, 1.0));
         npz.write("poi", NdArray<std::int32_t>({1, 3, 4, 4}, 1));
-        if (with_split) npz.write_strings("split", NdArray<std::string>({1}, std::vector<std::string>{"train"}));
+        if (with_split)
+            npz.write_strings("split",
+                              NdArray<std::string>({1}, std::vector<std::string>{"train"}));
         npz.write("steps_per_day", NdArray<std::int64_t>({}, std::vector<std::int64_t>{spd}));
         npz.close();
     }

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "model/tiny_model.hpp"
 #include <gtest/gtest.h>
 
-#include "model/tiny_model.hpp"
 #include "zoomdiff/model/diffusion.hpp"
 
 namespace zoomdiff::model {
@@ -34,7 +34,8 @@ StepResult train_step(Checkpointing mode, std::int64_t batch, bool per_tile = fa
     MultiScaleDiffusion diffusion(net);
     GeneratorNoise stream(seeded(12));
     std::vector<std::uint64_t> keys;
-    for (std::int64_t i = 0; i < batch; ++i) keys.push_back(TileNoise::tile_key({12, static_cast<std::uint64_t>(i)}));
+    for (std::int64_t i = 0; i < batch; ++i)
+        keys.push_back(TileNoise::tile_key({12, static_cast<std::uint64_t>(i)}));
     TileNoise tiles(keys);
     NoiseSource& noise = per_tile ? static_cast<NoiseSource&>(tiles) : stream;
     const auto x0 = torch::rand({batch, 1, 168, 4, 4}, seeded(13));
@@ -43,7 +44,8 @@ StepResult train_step(Checkpointing mode, std::int64_t batch, bool per_tile = fa
     StepResult out;
     out.loss = loss.item<double>();
     for (const auto& p : net->named_parameters()) {
-        if (p.value().grad().defined()) out.grads.emplace(p.key(), p.value().grad().clone());
+        if (p.value().grad().defined())
+            out.grads.emplace(p.key(), p.value().grad().clone());
     }
     return out;
 }
@@ -61,7 +63,10 @@ TEST(Checkpoint, GradientsAreBitIdenticalWithAndWithoutIt) {
             EXPECT_TRUE(torch::equal(grad, saved.grads.at(key))) << key;
         }
         // The gradients compared are not trivially zero.
-        EXPECT_GT(plain.grads.at("diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight").abs().sum().item<double>(),
+        EXPECT_GT(plain.grads.at("diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight")
+                      .abs()
+                      .sum()
+                      .item<double>(),
                   0.0);
     }
 }
@@ -71,7 +76,8 @@ TEST(Checkpoint, AutoSwitchesOnlyForLargeBatches) {
     const auto plain = train_step(Checkpointing::kOff, 3);
     const auto automatic = train_step(Checkpointing::kAuto, 3);
     EXPECT_EQ(plain.loss, automatic.loss);
-    for (const auto& [key, grad] : plain.grads) EXPECT_TRUE(torch::equal(grad, automatic.grads.at(key))) << key;
+    for (const auto& [key, grad] : plain.grads)
+        EXPECT_TRUE(torch::equal(grad, automatic.grads.at(key))) << key;
     EXPECT_GT(DenoiserImpl::kCheckpointBatch, 3);
 }
 
@@ -91,9 +97,11 @@ TEST(Checkpoint, AttentionGradientsMatchTheStockFormula) {
     const auto qkv = torch::linear(x, attention->in_proj_weight, attention->in_proj_bias)
                          .view({5, 7, 3, 2, 8})
                          .permute({2, 0, 3, 1, 4});
-    const auto probs = torch::softmax(torch::matmul(qkv[0] / std::sqrt(8.0), qkv[1].transpose(-2, -1)), -1);
+    const auto probs =
+        torch::softmax(torch::matmul(qkv[0] / std::sqrt(8.0), qkv[1].transpose(-2, -1)), -1);
     const auto keep = torch::empty(probs.sizes(), torch::kBool).bernoulli_(0.7, gen);
-    const auto heads = torch::matmul(probs * keep / 0.7, qkv[2]).permute({0, 2, 1, 3}).reshape({5, 7, 16});
+    const auto heads =
+        torch::matmul(probs * keep / 0.7, qkv[2]).permute({0, 2, 1, 3}).reshape({5, 7, 16});
     (attention->out_proj(heads) * weight).sum().backward();
     EXPECT_GT(ours_x.abs().max().item<double>(), 0.0);
     EXPECT_LE((ours_x - x.grad()).abs().max().item<double>(), 1e-6);

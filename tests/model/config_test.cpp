@@ -190,8 +190,10 @@ TEST(Config, UnknownScheduleIsNamed) {
 }
 
 TEST(Config, ScalarMultiScaleAndInfiniteRateAreRefused) {
-    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: 3}", "cfg.yaml"), "diffusion.multi_scale"));
-    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: [1, 2]}", "cfg.yaml"), "diffusion.multi_scale"));
+    EXPECT_TRUE(
+        mentions(parse_error("diffusion: {multi_scale: 3}", "cfg.yaml"), "diffusion.multi_scale"));
+    EXPECT_TRUE(mentions(parse_error("diffusion: {multi_scale: [1, 2]}", "cfg.yaml"),
+                         "diffusion.multi_scale"));
     EXPECT_TRUE(mentions(parse_error("train: {lr: .inf}", "cfg.yaml"), "train.lr"));
 }
 
@@ -213,14 +215,17 @@ TEST(Config, OutOfRangeValuesAreNamed) {
     EXPECT_TRUE(mentions(parse_error("diffusion: {num_steps: 5}", "cfg"), "diffusion.num_steps"));
     EXPECT_TRUE(mentions(parse_error("model: {sim: 1.5}", "cfg"), "model.sim"));
     EXPECT_TRUE(mentions(parse_error("train: {epochs: 0}", "cfg"), "train.epochs"));
-    EXPECT_TRUE(mentions(parse_error("train: {valid_interval: -1}", "cfg"), "train.valid_interval"));
+    EXPECT_TRUE(
+        mentions(parse_error("train: {valid_interval: -1}", "cfg"), "train.valid_interval"));
     EXPECT_TRUE(mentions(parse_error("train: {batch_order: random}", "cfg"), "random"));
     EXPECT_TRUE(mentions(parse_error("train: {ema: 1.0}", "cfg"), "train.ema"));
     EXPECT_TRUE(mentions(parse_error("diffusion: {data_std: 0}", "cfg"), "diffusion.data_std"));
-    EXPECT_TRUE(mentions(parse_error("sampler: {segment_start: zero}", "cfg"), "sampler.segment_start"));
+    EXPECT_TRUE(
+        mentions(parse_error("sampler: {segment_start: zero}", "cfg"), "sampler.segment_start"));
     EXPECT_TRUE(mentions(parse_error("sampler: {steps: 5}", "cfg"), "sampler.steps"));
     EXPECT_TRUE(mentions(parse_error("sampler: {method: euler}", "cfg"), "sampler.method"));
-    EXPECT_TRUE(mentions(parse_error("sampler: {steps_per_segment: 1}", "cfg"), "steps_per_segment"));
+    EXPECT_TRUE(
+        mentions(parse_error("sampler: {steps_per_segment: 1}", "cfg"), "steps_per_segment"));
     EXPECT_TRUE(mentions(parse_error("sampler: {method: ddim, eta: 1.5}", "cfg"), "eta"));
     EXPECT_TRUE(mentions(parse_error("sampler: {eta: 0.5}", "cfg"), "ddim"));
 }
@@ -261,7 +266,8 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
     EXPECT_EQ(base.diffusion.transform, ValueTransform::kNone);
     EXPECT_EQ(to_yaml(base).find("transform"), std::string::npos) << "written only when set";
     const ModelConfig logged = parse_model_config(
-        "diffusion: {standardize: true, transform: log, log_offset: 0.25, log_scale: 0.03}\n", "cfg");
+        "diffusion: {standardize: true, transform: log, log_offset: 0.25, log_scale: 0.03}\n",
+        "cfg");
     EXPECT_TRUE(logged.diffusion.log_transformed());
     EXPECT_DOUBLE_EQ(logged.diffusion.log_offset, 0.25);
     EXPECT_DOUBLE_EQ(logged.diffusion.log_scale, 0.03);
@@ -270,8 +276,9 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
     EXPECT_EQ(logged_again.diffusion.transform, ValueTransform::kLog);
     EXPECT_DOUBLE_EQ(logged_again.diffusion.log_offset, 0.25);
     EXPECT_DOUBLE_EQ(logged_again.diffusion.log_scale, 0.03);
-    for (const char* bad : {"diffusion: {transform: log}\n", "diffusion: {standardize: true, transform: sqrt}\n",
-                            "diffusion: {standardize: true, transform: log, log_offset: 0}\n"}) {
+    for (const char* bad :
+         {"diffusion: {transform: log}\n", "diffusion: {standardize: true, transform: sqrt}\n",
+          "diffusion: {standardize: true, transform: log, log_offset: 0}\n"}) {
         EXPECT_THROW(parse_model_config(bad, "cfg"), Error) << bad;
     }
 }

@@ -203,7 +203,8 @@ TEST(Loss, PerTileDrawsDoNotDependOnTheBatch) {
         diffusion.net()->zero_grad();
         loss.backward();
         std::vector<torch::Tensor> out;
-        for (const auto& p : diffusion.net()->parameters()) out.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+        for (const auto& p : diffusion.net()->parameters())
+            out.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
         return out;
     };
     TileNoise all(keys);
@@ -213,9 +214,11 @@ TEST(Loss, PerTileDrawsDoNotDependOnTheBatch) {
     const auto part = [&](std::vector<std::int64_t> rows) {
         const auto index = torch::tensor(rows, torch::kLong);
         std::vector<std::uint64_t> k;
-        for (const auto r : rows) k.push_back(keys[static_cast<std::size_t>(r)]);
+        for (const auto r : rows)
+            k.push_back(keys[static_cast<std::size_t>(r)]);
         TileNoise noise(k);
-        return diffusion.loss(x0.index_select(0, index), zoomdiff::test::select_items(conditions, index), noise);
+        return diffusion.loss(x0.index_select(0, index),
+                              zoomdiff::test::select_items(conditions, index), noise);
     };
     const auto first = part({3, 2});
     const auto g_first = grads(first);
@@ -224,11 +227,13 @@ TEST(Loss, PerTileDrawsDoNotDependOnTheBatch) {
     const double halves = 0.5 * (first.template item<double>() + second.template item<double>());
     EXPECT_NEAR(whole.item<double>(), halves, 1e-6);
     for (std::size_t i = 0; i < g_whole.size(); ++i) {
-        EXPECT_TRUE(torch::allclose(g_whole[i], 0.5 * (g_first[i] + g_second[i]), 1e-4, 1e-6)) << "parameter " << i;
+        EXPECT_TRUE(torch::allclose(g_whole[i], 0.5 * (g_first[i] + g_second[i]), 1e-4, 1e-6))
+            << "parameter " << i;
     }
     // Other keys, other draws: the comparison can fail.
     TileNoise other({keys[1], keys[0], keys[3], keys[2]});
-    EXPECT_GT(std::abs(diffusion.loss(x0, conditions, other).item<double>() - whole.item<double>()), 1e-4);
+    EXPECT_GT(std::abs(diffusion.loss(x0, conditions, other).item<double>() - whole.item<double>()),
+              1e-4);
 }
 
 TEST(Loss, DrawsFollowTheSegments) {
@@ -393,7 +398,8 @@ TEST_F(Sampler, CoarseSegmentStartIsTheCoarserResultAtTheTopNoiseLevel) {
     // sampler.segment_start: coarse uses the same draws in the same order as the reference's
     // fresh-noise restart; only what a reset draw becomes differs.
     MultiScaleDiffusion diffusion(tiny_net(config_, 71));
-    ASSERT_EQ(diffusion.sampler().segment_start, SegmentStart::kNoise) << "the reference's sampler by default";
+    ASSERT_EQ(diffusion.sampler().segment_start, SegmentStart::kNoise)
+        << "the reference's sampler by default";
     std::map<int, StepRecord> noise_start;
     std::map<int, StepRecord> coarse_start;
     const auto keep = [](std::map<int, StepRecord>& into) {
@@ -424,14 +430,15 @@ TEST_F(Sampler, CoarseSegmentStartIsTheCoarserResultAtTheTopNoiseLevel) {
         const auto eps = ref.current;
         const auto coarser = divide(got.previous_end, segment.prev_i_t, segment.prev_i_s,
                                     config_.diffusion.spatial_scale_coarse);
-        EXPECT_TRUE(torch::allclose(got.current, coarser * std::sqrt(alpha) + eps * std::sqrt(1.0F - alpha), 1e-6, 1e-6))
+        EXPECT_TRUE(torch::allclose(
+            got.current, coarser * std::sqrt(alpha) + eps * std::sqrt(1.0F - alpha), 1e-6, 1e-6))
             << "segment " << i;
     }
 }
 
 TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
-    // diffusion.data_mean / data_std: the loss of x0 is the plain model's loss of (x0 - m) / s and a
-    // sample is the plain model's sample times s plus m (same weights, same draws).
+    // diffusion.data_mean / data_std: the loss of x0 is the plain model's loss of (x0 - m) / s and
+    // a sample is the plain model's sample times s plus m (same weights, same draws).
     auto standard = config_;
     standard.diffusion.data_mean = 0.25;
     standard.diffusion.data_std = 0.125;  // powers of two: the affine map is exact in float32
@@ -443,13 +450,15 @@ TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
     GeneratorNoise a(GeneratorNoise::cpu_generator(75));
     GeneratorNoise b(GeneratorNoise::cpu_generator(75));
     torch::NoGradGuard no_grad;
-    EXPECT_TRUE(torch::equal(ours.loss(x0, conditions_, a), plain.loss((x0 - 0.25F) / 0.125F, conditions_, b)));
+    EXPECT_TRUE(torch::equal(ours.loss(x0, conditions_, a),
+                             plain.loss((x0 - 0.25F) / 0.125F, conditions_, b)));
     GeneratorNoise c(GeneratorNoise::cpu_generator(76));
     GeneratorNoise d(GeneratorNoise::cpu_generator(76));
     const auto got = ours.sample(conditions_, 1, c);
     const auto expected = plain.sample(conditions_, 1, d);
     EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + 0.25F, 1e-6, 1e-6));
-    EXPECT_TRUE(torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
+    EXPECT_TRUE(
+        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
 }
 
 TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult) {
@@ -471,7 +480,8 @@ TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult
     GeneratorNoise b(GeneratorNoise::cpu_generator(75));
     torch::NoGradGuard no_grad;
     const auto units = (torch::log1p(x0 / 0.0625F) - 1.5F) / 0.5F;
-    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a), plain.loss(units, conditions_, b), 1e-6, 1e-6));
+    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a), plain.loss(units, conditions_, b),
+                                1e-6, 1e-6));
     GeneratorNoise c(GeneratorNoise::cpu_generator(76));
     GeneratorNoise d(GeneratorNoise::cpu_generator(76));
     const auto got = ours.sample(conditions_, 1, c);
@@ -504,7 +514,8 @@ TEST_F(Sampler, ClippedCleanSeriesIsTheReferenceUpdateWhereNothingIsClamped) {
     EXPECT_EQ(reference_draws.roles, clipped_draws.roles);
     const auto units = [](const torch::Tensor& x) { return (x - 0.5F) * 1024.0F; };
     EXPECT_TRUE(torch::allclose(units(got.samples), units(reference.samples), 1e-3, 1e-3))
-        << "largest difference " << (units(got.samples) - units(reference.samples)).abs().max().item<float>();
+        << "largest difference "
+        << (units(got.samples) - units(reference.samples)).abs().max().item<float>();
 
     // With the data's own range [0, 1] (mean 0, std 1) the clamp acts, and changes the samples.
     MultiScaleDiffusion narrow(tiny_net(config_, 77));
@@ -520,7 +531,8 @@ TEST_F(Sampler, ClippedCleanSeriesIsTheReferenceUpdateWhereNothingIsClamped) {
 /// Every step record of the first sample, copied (the sampler reuses its tensors).
 StepObserver keep_records(std::vector<StepRecord>& into, std::int64_t steps_per_sample) {
     return [&into, steps_per_sample](const StepRecord& r) {
-        if (static_cast<std::int64_t>(into.size()) >= steps_per_sample) return;
+        if (static_cast<std::int64_t>(into.size()) >= steps_per_sample)
+            return;
         StepRecord copy = r;
         copy.current = r.current.clone();
         copy.next = r.next.clone();
@@ -535,12 +547,14 @@ TEST_F(Sampler, RespacedSamplingVisitsTheKeptStepsWithTheirRebuiltSchedule) {
     GeneratorNoise full_noise(GeneratorNoise::cpu_generator(82));
     const auto full = diffusion.sample(conditions_, 1, full_noise);
     EXPECT_EQ(diffusion.calls_per_sample(), 12);
-    for (const int every : {4, 100}) {  // at least the segment's length: the full schedule, same bits
+    for (const int every :
+         {4, 100}) {  // at least the segment's length: the full schedule, same bits
         SamplerConfig sampler;
         sampler.steps_per_segment = every;
         diffusion.set_sampler(sampler);
         GeneratorNoise noise(GeneratorNoise::cpu_generator(82));
-        EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, 1, noise).samples, full.samples)) << every;
+        EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, 1, noise).samples, full.samples))
+            << every;
     }
 
     SamplerConfig respaced;
@@ -551,12 +565,14 @@ TEST_F(Sampler, RespacedSamplingVisitsTheKeptStepsWithTheirRebuiltSchedule) {
     std::vector<StepRecord> records;
     const auto out = diffusion.sample(conditions_, 1, noise, keep_records(records, 6));
     std::vector<int> visited;
-    for (const auto& r : records) visited.push_back(r.n);
+    for (const auto& r : records)
+        visited.push_back(r.n);
     EXPECT_EQ(visited, (std::vector<int>{11, 8, 7, 4, 3, 0}));
-    EXPECT_EQ(noise.roles, (std::vector<DrawRole>{DrawRole::kStart, DrawRole::kDiscarded, DrawRole::kStepNoise,
-                                                  DrawRole::kDiscarded, DrawRole::kStepNoise, DrawRole::kReset,
-                                                  DrawRole::kStepNoise, DrawRole::kStepNoise, DrawRole::kReset,
-                                                  DrawRole::kStepNoise}));
+    EXPECT_EQ(noise.roles,
+              (std::vector<DrawRole>{DrawRole::kStart, DrawRole::kDiscarded, DrawRole::kStepNoise,
+                                     DrawRole::kDiscarded, DrawRole::kStepNoise, DrawRole::kReset,
+                                     DrawRole::kStepNoise, DrawRole::kStepNoise, DrawRole::kReset,
+                                     DrawRole::kStepNoise}));
     for (std::size_t j = 0; j < records.size(); ++j) {
         const auto& r = records[j];
         const auto& segment = *r.segment;
@@ -565,11 +581,12 @@ TEST_F(Sampler, RespacedSamplingVisitsTheKeptStepsWithTheirRebuiltSchedule) {
         const double alpha_hat = segment.alpha[k] / segment.alpha[k_to];
         EXPECT_NEAR(r.coeff1, 1.0 / std::sqrt(alpha_hat), 1e-9) << "n " << r.n;
         if (r.n > 0) {
-            const double sigma2 = (1.0 - segment.alpha[k_to]) / (1.0 - segment.alpha[k]) * (1.0 - alpha_hat);
+            const double sigma2 =
+                (1.0 - segment.alpha[k_to]) / (1.0 - segment.alpha[k]) * (1.0 - alpha_hat);
             EXPECT_NEAR(r.sigma, std::sqrt(sigma2), 1e-5) << "n " << r.n;
         }
-        const auto update =
-            (r.current - r.fused * r.coeff2) * static_cast<float>(r.coeff1) + r.added_noise * r.sigma;
+        const auto update = (r.current - r.fused * r.coeff2) * static_cast<float>(r.coeff1) +
+                            r.added_noise * r.sigma;
         EXPECT_LT((update - r.next).abs().max().item<double>(), 1e-5) << "n " << r.n;
         if (j + 1 < records.size() && records[j + 1].segment == r.segment) {
             EXPECT_TRUE(torch::equal(records[j + 1].current, r.next));
@@ -592,7 +609,8 @@ TEST_F(Sampler, DdimIsDeterministicAtEtaZeroAndAncestralAtEtaOne) {
     const auto deterministic = diffusion.sample(conditions_, 1, noise, keep_records(records, 12));
     EXPECT_EQ(noise.roles, ddpm_noise.roles) << "the same draws in the same order";
     for (const auto& r : records) {
-        // x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev) eps, x0 = (x - sqrt(1 - ab) eps) / sqrt(ab).
+        // x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev) eps, x0 = (x - sqrt(1 - ab) eps) /
+        // sqrt(ab).
         const auto k = static_cast<std::size_t>(r.segment->position(r.n));
         const double ab = r.segment->alpha_f32[k];
         const double ab_prev = r.segment->alpha[k - 1];
@@ -604,10 +622,12 @@ TEST_F(Sampler, DdimIsDeterministicAtEtaZeroAndAncestralAtEtaOne) {
     // At eta 0 the step noise does not matter: other step draws, the same samples.
     auto draws = noise.draws;
     for (std::size_t i = 0; i < draws.size(); ++i) {
-        if (noise.roles[i] == DrawRole::kStepNoise) draws[i] = draws[i] + 1.0;
+        if (noise.roles[i] == DrawRole::kStepNoise)
+            draws[i] = draws[i] + 1.0;
     }
     ReplayNoise replay(draws);
-    EXPECT_TRUE(torch::equal(diffusion.sample(conditions_, 1, replay).samples, deterministic.samples));
+    EXPECT_TRUE(
+        torch::equal(diffusion.sample(conditions_, 1, replay).samples, deterministic.samples));
     EXPECT_FALSE(torch::allclose(deterministic.samples, ddpm.samples, 1e-3, 1e-3));
 
     // At eta 1, DDIM's step is the ancestral one (Song et al. 2021, §4.1): the DDPM sample again.

@@ -9,12 +9,12 @@
 #include <string>
 #include <utility>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "support/errors.hpp"
 #include "support/support.hpp"
 #include "support/tiny_city.hpp"
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
 #include "zoomdiff/io/results_store.hpp"
@@ -51,9 +51,13 @@ public:
         core::NullProgress progress;
         run_training(t, progress);
     }
+
     [[nodiscard]] fs::path root() const { return dir_.path() / "cities"; }
+
     [[nodiscard]] fs::path run() const { return dir_.path() / "run"; }
-    [[nodiscard]] InferRequest request(const std::string& out, const std::string& dataset = "Wuhan*Xian") const {
+
+    [[nodiscard]] InferRequest request(const std::string& out,
+                                       const std::string& dataset = "Wuhan*Xian") const {
         InferRequest r;
         r.dataset = dataset;
         r.data_root = root();
@@ -80,18 +84,22 @@ TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
     InferenceFixture f;
     const auto r = f.request("out");
     infer(r);
-    for (const auto& [city, rows, cols] : {std::tuple{"Wuhan", 2U, 3U}, std::tuple{"Xian", 3U, 3U}}) {
+    for (const auto& [city, rows, cols] :
+         {std::tuple{"Wuhan", 2U, 3U}, std::tuple{"Xian", 3U, 3U}}) {
         SCOPED_TRACE(city);
         const auto file = io::H5File::open_read(r.out / (std::string(city) + "_traffic.h5"));
-        for (const auto& [scale, k] : {std::pair{"2000m", 1U}, std::pair{"1000m", 2U}, std::pair{"500m", 4U}}) {
+        for (const auto& [scale, k] :
+             {std::pair{"2000m", 1U}, std::pair{"1000m", 2U}, std::pair{"500m", 4U}}) {
             const std::string g = std::string("/") + scale;
             const auto mask = file.read<std::uint8_t>(g + "/mask");
             ASSERT_EQ(mask.shape(), (std::vector<std::size_t>{rows * k, cols * k})) << scale;
             std::size_t inside = 0;
-            for (const auto v : mask.values()) inside += v;
+            for (const auto v : mask.values())
+                inside += v;
             const auto samples = file.read<float>(g + "/samples");
             ASSERT_EQ(samples.shape(), (std::vector<std::size_t>{inside, 2, 168})) << scale;
-            for (const float v : samples.values()) ASSERT_TRUE(std::isfinite(v) && v >= 0.0F) << scale;
+            for (const float v : samples.values())
+                ASSERT_TRUE(std::isfinite(v) && v >= 0.0F) << scale;
             const auto mean = file.read<float>(g + "/mean");
             EXPECT_FLOAT_EQ(mean[5], (samples[5] + samples[168 + 5]) / 2) << scale;
         }
@@ -110,9 +118,11 @@ TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
 
 TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSample) {
     // template_each fits gamma to the samples' own peak-to-mean, template to the sample mean's (a
-    // mean of several samples peaks lower, so it asks for a larger gamma); with one sample they agree.
+    // mean of several samples peaks lower, so it asks for a larger gamma); with one sample they
+    // agree.
     InferenceFixture f;
-    const auto gamma_and_samples = [&](const std::string& out, const std::string& calibration, std::int64_t n) {
+    const auto gamma_and_samples = [&](const std::string& out, const std::string& calibration,
+                                       std::int64_t n) {
         auto r = f.request(out, "Wuhan");
         r.calibration = calibration;
         r.nsample = n;
@@ -123,7 +133,8 @@ TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSampl
         EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                     1e-3 * metrics.at("target_mean").get<double>());
         EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind(calibration + ":", 0), 0U);
-        return std::pair{metrics.at("gamma").get<double>(), file.read<float>("/500m/samples").values()};
+        return std::pair{metrics.at("gamma").get<double>(),
+                         file.read<float>("/500m/samples").values()};
     };
     const auto one_template = gamma_and_samples("t1", "template", 1);
     const auto one_each = gamma_and_samples("e1", "template_each", 1);
@@ -136,7 +147,8 @@ TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSampl
 
 TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
     // template_spatial: the template's mean (x the population ratio) like template, but each cell's
-    // series in each sample is only multiplied by a constant; `none` is an affine map of the same draws.
+    // series in each sample is only multiplied by a constant; `none` is an affine map of the same
+    // draws.
     InferenceFixture f;
     const auto run = [&](const std::string& out, const std::string& calibration) {
         auto r = f.request(out, "Wuhan");
@@ -154,14 +166,15 @@ TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
     const auto calibrated = spatial.read<float>("/500m/samples").values();
     const auto raw = run("n", "none").read<float>("/500m/samples").values();
     ASSERT_EQ(calibrated.size(), raw.size());
-    // Over the hours a series was not clamped at 0, calibrated = g * x and none = a * x + b: an affine
-    // map, so the two correlate perfectly there.
+    // Over the hours a series was not clamped at 0, calibrated = g * x and none = a * x + b: an
+    // affine map, so the two correlate perfectly there.
     std::size_t compared = 0;
     for (std::size_t start = 0; start + 168 <= raw.size(); start += 168) {
         double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
         for (std::size_t h = 0; h < 168; ++h) {
             const double y = calibrated[start + h];
-            if (y <= 0.0) continue;  // clamped
+            if (y <= 0.0)
+                continue;  // clamped
             const double x = raw[start + h];
             n += 1;
             sx += x;
@@ -172,8 +185,10 @@ TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
         }
         const double vx = sxx - sx * sx / n;
         const double vy = syy - sy * sy / n;
-        if (n < 24 || vx <= 0 || vy <= 0) continue;
-        EXPECT_NEAR((sxy - sx * sy / n) / std::sqrt(vx * vy), 1.0, 1e-3) << "series " << start / 168;
+        if (n < 24 || vx <= 0 || vy <= 0)
+            continue;
+        EXPECT_NEAR((sxy - sx * sy / n) / std::sqrt(vx * vy), 1.0, 1e-3)
+            << "series " << start / 168;
         ++compared;
     }
     EXPECT_GT(compared, 0U) << "no series with a day of unclamped hours to compare";
@@ -185,9 +200,12 @@ TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     auto b = f.request("b", "Wuhan");
     auto c = f.request("c", "Wuhan");
     c.seed = 10;
-    for (const auto& r : {a, b, c}) infer(r);
+    for (const auto& r : {a, b, c})
+        infer(r);
     const auto read = [](const InferRequest& r) {
-        return io::H5File::open_read(r.out / "Wuhan_traffic.h5").read<float>("/500m/samples").values();
+        return io::H5File::open_read(r.out / "Wuhan_traffic.h5")
+            .read<float>("/500m/samples")
+            .values();
     };
     EXPECT_EQ(read(a), read(b));
     EXPECT_NE(read(a), read(c));
@@ -208,9 +226,14 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
     reference_batched.noise = "reference";
     reference_batched.batch_size = 1;
     EXPECT_EQ(a.noise, "per_tile") << "per_tile is the default";
-    for (const auto& r : {a, again, reference, batched, reference_batched}) infer(r);
-    const auto read = [](const InferRequest& r) { return io::read_results_h5(r.out / "Wuhan_traffic.h5"); };
-    const auto samples = [&read](const InferRequest& r) { return read(r).scales.at(2).samples.values(); };
+    for (const auto& r : {a, again, reference, batched, reference_batched})
+        infer(r);
+    const auto read = [](const InferRequest& r) {
+        return io::read_results_h5(r.out / "Wuhan_traffic.h5");
+    };
+    const auto samples = [&read](const InferRequest& r) {
+        return read(r).scales.at(2).samples.values();
+    };
     EXPECT_EQ(samples(a), samples(again));
     EXPECT_NE(samples(a), samples(reference));
     const auto per_tile = samples(a);
@@ -222,8 +245,10 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
         largest = std::max(largest, std::abs(per_tile[i] - other_batches[i]));
         scale = std::max(scale, std::abs(per_tile[i]));
     }
-    EXPECT_LE(largest, 1e-4F * scale) << "largest difference " << largest << " of values up to " << scale;
-    EXPECT_NE(samples(reference), samples(reference_batched)) << "one stream: draws follow the batches";
+    EXPECT_LE(largest, 1e-4F * scale)
+        << "largest difference " << largest << " of values up to " << scale;
+    EXPECT_NE(samples(reference), samples(reference_batched))
+        << "one stream: draws follow the batches";
     for (const auto& [r, noise] : {std::pair{a, "per_tile"}, std::pair{reference, "reference"}}) {
         const auto resolved = nlohmann::json::parse(read(r).provenance.resolved_config_json);
         EXPECT_EQ(resolved.at("noise"), noise);
@@ -282,8 +307,10 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
     const fs::path templ = dir.path() / "template_traffic.npz";
     {
         auto npz = io::NpzWriter::create(templ);
-        npz.write("data_2000m", NdArray<float>({2, 3, 4, 4, 168}, std::vector<float>(2 * 3 * 16 * 168, 50.0F)));
-        npz.write("pop_2000m", NdArray<float>({2, 3, 4, 4}, std::vector<float>(2 * 3 * 16, 100.0F)));
+        npz.write("data_2000m",
+                  NdArray<float>({2, 3, 4, 4, 168}, std::vector<float>(2 * 3 * 16 * 168, 50.0F)));
+        npz.write("pop_2000m",
+                  NdArray<float>({2, 3, 4, 4}, std::vector<float>(2 * 3 * 16, 100.0F)));
         npz.close();
     }
     auto r = f.request("ref", "Wuhan");
@@ -300,7 +327,8 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
     r.calibration = "none";
     r.force = true;
     EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--calibration"));
-    // A checkpoint whose samples overflow (reference_tiny's weights grow to 56) is refused, not written.
+    // A checkpoint whose samples overflow (reference_tiny's weights grow to 56) is refused, not
+    // written.
     auto broken = f.request("broken", "Wuhan");
     broken.modelfolder = test::test_data_dir() / "model/reference_tiny";
     broken.template_city = templ.string();

@@ -2,11 +2,11 @@
 // gradients; the config key and its YAML; the existing layouts untouched.
 #include <string>
 
+#include "model/tiny_model.hpp"
+#include "support/errors.hpp"
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "model/tiny_model.hpp"
-#include "support/errors.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
@@ -31,7 +31,8 @@ TEST(PoiOnlyLayout, ConfigKeysAndYaml) {
     EXPECT_EQ(c.poi_channels(), 22);
     EXPECT_EQ(static_layout(c), data::StaticLayout::kPoiOnly);
     EXPECT_EQ(tile_options(c).poi_channels, 22);
-    EXPECT_NE(to_yaml(c).find("condition_layout: poi_only\n  poi_channels: 22\n"), std::string::npos);
+    EXPECT_NE(to_yaml(c).find("condition_layout: poi_only\n  poi_channels: 22\n"),
+              std::string::npos);
     // Reference and corrected YAML carry no poi_channels line: run folders keep their config hash.
     for (const auto layout : {ConditionLayout::kReference, ConditionLayout::kCorrected}) {
         ModelConfig other = tiny_config();
@@ -39,14 +40,22 @@ TEST(PoiOnlyLayout, ConfigKeysAndYaml) {
         EXPECT_EQ(to_yaml(other).find("poi_channels"), std::string::npos);
         EXPECT_EQ(other.poi_channels(), 21);
     }
-    const auto message = test::error_of(
-        [] { (void)parse_model_config("model: {condition_layout: corrected, poi_channels: 22}", "x.yaml"); });
+    const auto message = test::error_of([] {
+        (void)parse_model_config("model: {condition_layout: corrected, poi_channels: 22}",
+                                 "x.yaml");
+    });
     EXPECT_TRUE(test::mentions(message, "poi_only"));
-    EXPECT_TRUE(test::mentions(
-        test::error_of([] { (void)parse_model_config("model: {condition_layout: poi_only, poi_channels: 0}", "x.yaml"); }),
-        "poi_channels"));
-    EXPECT_TRUE(test::mentions(
-        test::error_of([] { (void)parse_model_config("model: {condition_layout: nothing}", "x.yaml"); }), "poi_only"));
+    EXPECT_TRUE(test::mentions(test::error_of([] {
+                                   (void)parse_model_config(
+                                       "model: {condition_layout: poi_only, poi_channels: 0}",
+                                       "x.yaml");
+                               }),
+                               "poi_channels"));
+    EXPECT_TRUE(test::mentions(test::error_of([] {
+                                   (void)parse_model_config("model: {condition_layout: nothing}",
+                                                            "x.yaml");
+                               }),
+                               "poi_only"));
 }
 
 TEST(PoiOnlyLayout, NoStaticModuleInTheStateDict) {
@@ -71,7 +80,8 @@ TEST(PoiOnlyLayout, ForwardShapesAndFiniteGradients) {
     torch::manual_seed(0);
     const ModelConfig c = poi_only_config();
     auto net = test::tiny_net(c, 3);
-    for (const auto& p : net->parameters()) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+    for (const auto& p : net->parameters())
+        EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
     const std::int64_t batch = 3;
     const std::int64_t hours = 12;
     auto conditions = test::random_conditions(c, batch, hours, 5);
@@ -90,7 +100,8 @@ TEST(PoiOnlyLayout, ForwardShapesAndFiniteGradients) {
     EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
     EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
     for (const auto& p : net->parameters()) {
-        if (p.grad().defined()) EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+        if (p.grad().defined())
+            EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
     }
     // No static tensor at all works the same as a (B, 0, H, W) one.
     auto without = conditions;

@@ -215,7 +215,8 @@ TEST(Schedule, RespacedSamplingVisitsEvenlySpacedStepsWithBothEnds) {
     EXPECT_EQ(visited_positions(20, 3), (V{20, 11, 1}));
     EXPECT_EQ(visited_positions(4, 2), (V{4, 1}));
     V every;
-    for (int k = 20; k >= 1; --k) every.push_back(k);
+    for (int k = 20; k >= 1; --k)
+        every.push_back(k);
     EXPECT_EQ(visited_positions(20, 0), every) << "0: every step";
     EXPECT_EQ(visited_positions(20, 20), every);
     EXPECT_EQ(visited_positions(20, 500), every);
@@ -225,7 +226,8 @@ TEST(Schedule, RespacedSamplingVisitsEvenlySpacedStepsWithBothEnds) {
         ASSERT_EQ(kept.size(), 44U);
         EXPECT_EQ(kept.front(), length);
         EXPECT_EQ(kept.back(), 1);
-        for (std::size_t j = 1; j < kept.size(); ++j) EXPECT_LT(kept[j], kept[j - 1]);
+        for (std::size_t j = 1; j < kept.size(); ++j)
+            EXPECT_LT(kept[j], kept[j - 1]);
     }
 }
 

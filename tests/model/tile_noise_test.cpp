@@ -77,8 +77,9 @@ TEST(TileNoise, TileSamplesDoNotDependOnHowTilesAreBatched) {
     // rounding, not bit for bit. LibTorch's CPU kernels choose their vector paths and reduction
     // splits by tensor shape, so a tile's rows of a matmul or a layer norm may be summed in another
     // order in a batch of another size: equal bits on the AVX-512 machine this was first measured
-    // on, 1.8e-7 apart on an AVX2 one (ATEN_CPU_CAPABILITY=avx2 reproduces it). The claim that holds
-    // on every machine kind CI runs on is the tolerance below (DESIGN §4, docs/zoomdiff_infer.md).
+    // on, 1.8e-7 apart on an AVX2 one (ATEN_CPU_CAPABILITY=avx2 reproduces it). The claim that
+    // holds on every machine kind CI runs on is the tolerance below (DESIGN §4,
+    // docs/zoomdiff_infer.md).
     const auto expect_close = [](const torch::Tensor& a, const torch::Tensor& b) {
         EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-5, /*atol=*/1e-5))
             << "largest difference " << (a - b).abs().max().item<float>();
@@ -87,7 +88,8 @@ TEST(TileNoise, TileSamplesDoNotDependOnHowTilesAreBatched) {
         SCOPED_TRACE(threads);
         at::set_num_threads(threads);
         const auto five = sample({0, 1, 2, 3, 4});
-        EXPECT_TRUE(torch::equal(five.samples, sample({0, 1, 2, 3, 4}).samples)) << "same batch, same bits";
+        EXPECT_TRUE(torch::equal(five.samples, sample({0, 1, 2, 3, 4}).samples))
+            << "same batch, same bits";
         const auto pair = sample({4, 1});
         const auto alone = sample({2});
         for (const auto& [in_five, other, in_other] :

@@ -1,7 +1,5 @@
 // The training loop and its run folder, in process, on tiny city files the tests write
 // (tests/support/tiny_city) and a tiny config. One suite = one ctest process (LibTorch loads once).
-#include "zoomdiff/model/training.hpp"
-
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -9,17 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "support/errors.hpp"
+#include "support/support.hpp"
+#include "support/tiny_city.hpp"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "support/errors.hpp"
-#include "support/support.hpp"
-#include "support/tiny_city.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/data/scaler.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/network.hpp"
+#include "zoomdiff/model/training.hpp"
 #include "zoomdiff/model/weights.hpp"
 
 namespace zoomdiff::model {
@@ -51,8 +50,10 @@ std::vector<std::vector<std::string>> csv_rows(const fs::path& path) {
         std::vector<std::string> fields;
         std::stringstream s(line);
         std::string field;
-        while (std::getline(s, field, ',')) fields.push_back(field);
-        if (!line.empty() && line.back() == ',') fields.emplace_back();
+        while (std::getline(s, field, ','))
+            fields.push_back(field);
+        if (!line.empty() && line.back() == ',')
+            fields.emplace_back();
         rows.push_back(fields);
     }
     return rows;
@@ -67,11 +68,17 @@ public:
         test::write_tiny_city(root(), "Xian", "traffic", 4, 4, 13);  // few-shot needs 13 tiles
         std::ofstream(config()) << kTinyTrainYaml;
     }
-    [[nodiscard]] fs::path root() const { return dir_.path() / "cities"; }
-    [[nodiscard]] fs::path config() const { return dir_.path() / "tiny.yaml"; }
-    [[nodiscard]] fs::path run(const std::string& name) const { return dir_.path() / "runs" / name; }
 
-    [[nodiscard]] TrainRequest request(const std::string& name, const std::string& dataset = "Nanchang*Wuhan") const {
+    [[nodiscard]] fs::path root() const { return dir_.path() / "cities"; }
+
+    [[nodiscard]] fs::path config() const { return dir_.path() / "tiny.yaml"; }
+
+    [[nodiscard]] fs::path run(const std::string& name) const {
+        return dir_.path() / "runs" / name;
+    }
+
+    [[nodiscard]] TrainRequest request(const std::string& name,
+                                       const std::string& dataset = "Nanchang*Wuhan") const {
         TrainRequest r;
         r.dataset = dataset;
         r.datatype = "traffic";
@@ -99,10 +106,13 @@ std::map<std::string, torch::Tensor> weights_of(const fs::path& file, const Mode
     return named_tensors(net);
 }
 
-bool same_bits(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-    if (a.size() != b.size()) return false;
+bool same_bits(const std::map<std::string, torch::Tensor>& a,
+               const std::map<std::string, torch::Tensor>& b) {
+    if (a.size() != b.size())
+        return false;
     for (const auto& [key, value] : a) {
-        if (!b.count(key) || !torch::equal(value, b.at(key))) return false;
+        if (!b.count(key) || !torch::equal(value, b.at(key)))
+            return false;
     }
     return true;
 }
@@ -113,15 +123,17 @@ TEST(Trainer, WritesACompleteRunFolder) {
     const fs::path run = f.run("a");
     EXPECT_EQ(summary.run_dir, run);
     EXPECT_EQ(summary.epochs_done, 4);
-    for (const char* name : {"config.yaml", "manifest.json", "scalers.json", "train_log.csv", "model.pt",
-                             "model_best.pt", "checkpoint/last.pt"}) {
+    for (const char* name : {"config.yaml", "manifest.json", "scalers.json", "train_log.csv",
+                             "model.pt", "model_best.pt", "checkpoint/last.pt"}) {
         EXPECT_TRUE(fs::exists(run / name)) << name;
     }
     for (const auto& entry : fs::recursive_directory_iterator(run)) {
-        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+            << entry.path();
     }
 
-    // The resolved config reloads to the run's model, and model.pt (spatial tables included) loads into it.
+    // The resolved config reloads to the run's model, and model.pt (spatial tables included) loads
+    // into it.
     const ModelConfig config = load_model_config(run / "config.yaml");
     EXPECT_EQ(config.train.epochs, 4);
     EXPECT_EQ(config.diffusion.channels, 8);
@@ -140,9 +152,12 @@ TEST(Trainer, WritesACompleteRunFolder) {
     ASSERT_EQ(manifest.at("cities").size(), 2U);
     const auto& nanchang = manifest.at("cities")[0];
     EXPECT_EQ(nanchang.at("city"), "Nanchang");
-    EXPECT_EQ(nanchang.at("data_sha256"), core::sha256_file(nanchang.at("data_file").get<std::string>()));
-    EXPECT_EQ(nanchang.at("cond_sha256"), core::sha256_file(nanchang.at("cond_file").get<std::string>()));
-    EXPECT_EQ(nanchang.at("tiles").get<int>(), nanchang.at("train_tiles").get<int>() + nanchang.at("valid_tiles").get<int>());
+    EXPECT_EQ(nanchang.at("data_sha256"),
+              core::sha256_file(nanchang.at("data_file").get<std::string>()));
+    EXPECT_EQ(nanchang.at("cond_sha256"),
+              core::sha256_file(nanchang.at("cond_file").get<std::string>()));
+    EXPECT_EQ(nanchang.at("tiles").get<int>(),
+              nanchang.at("train_tiles").get<int>() + nanchang.at("valid_tiles").get<int>());
 
     // Scalers: one per city, readable back.
     std::string datatype;
@@ -160,14 +175,15 @@ TEST(Trainer, WritesACompleteRunFolder) {
     // Log: one row per epoch, validation at the interval, the learning rate of each epoch.
     const auto rows = csv_rows(run / "train_log.csv");
     ASSERT_EQ(rows.size(), 5U);
-    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "lr", "seconds", "val_seconds"}));
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"epoch", "train_loss", "val_loss", "lr", "seconds",
+                                                 "val_seconds"}));
     for (std::size_t e = 1; e <= 4; ++e) {
         ASSERT_EQ(rows[e].size(), 6U) << e;
         EXPECT_EQ(rows[e][0], std::to_string(e));
         EXPECT_TRUE(std::isfinite(std::stod(rows[e][1])));
         EXPECT_EQ(rows[e][2].empty(), e % 2 != 0) << "validation every 2 epochs, epoch " << e;
     }
-    EXPECT_DOUBLE_EQ(std::stod(rows[1][3]), 1e-3);   // milestones 3, 3: epochs 1-3 at 1e-3
+    EXPECT_DOUBLE_EQ(std::stod(rows[1][3]), 1e-3);    // milestones 3, 3: epochs 1-3 at 1e-3
     EXPECT_NEAR(std::stod(rows[4][3]), 1e-5, 1e-12);  // epoch 4 after both milestones
     EXPECT_TRUE(summary.best_epoch == 2 || summary.best_epoch == 4);
 }
@@ -203,7 +219,8 @@ TEST(Trainer, LearningRateFollowsTheReferenceMilestones) {
     ASSERT_EQ(rows.size(), 21U);
     for (int e = 1; e <= 20; ++e) {
         const double expected = e <= 15 ? 1e-3 : e <= 18 ? 1e-4 : 1e-5;
-        EXPECT_NEAR(std::stod(rows[static_cast<std::size_t>(e)][3]), expected, expected * 1e-6) << "epoch " << e;
+        EXPECT_NEAR(std::stod(rows[static_cast<std::size_t>(e)][3]), expected, expected * 1e-6)
+            << "epoch " << e;
         // Validation only at the final epoch when the interval is longer than the run.
         EXPECT_EQ(rows[static_cast<std::size_t>(e)][2].empty(), e != 20) << "epoch " << e;
     }
@@ -236,20 +253,25 @@ TEST(Trainer, FewShotTrainsOnlyTheReferenceSet) {
     EXPECT_EQ(config.train.batch_size, 2);  // the reference's few-shot batch
     const auto before = weights_of(f.run("base") / "model.pt", config);
     const auto after = weights_of(f.run("few") / "model.pt", config);
-    const std::string last_block = "diffmodel.residual_layers." + std::to_string(config.diffusion.layers - 1) + ".";
+    const std::string last_block =
+        "diffmodel.residual_layers." + std::to_string(config.diffusion.layers - 1) + ".";
     for (const auto& [key, value] : before) {
-        const bool trainable = key.rfind(last_block, 0) == 0 || key.find("cond_static_projection") != std::string::npos ||
+        const bool trainable = key.rfind(last_block, 0) == 0 ||
+                               key.find("cond_static_projection") != std::string::npos ||
                                key.find("cond_poi_projection") != std::string::npos ||
-                               key.find("side_projection") != std::string::npos || key.rfind("embed_layer", 0) == 0 ||
+                               key.find("side_projection") != std::string::npos ||
+                               key.rfind("embed_layer", 0) == 0 ||
                                key.rfind("predicted_noise_projection", 0) == 0 ||
-                               key.rfind("noise_prior_projection", 0) == 0 || key.rfind("infused_noise_projection", 0) == 0;
+                               key.rfind("noise_prior_projection", 0) == 0 ||
+                               key.rfind("infused_noise_projection", 0) == 0;
         if (!trainable) {
             EXPECT_TRUE(torch::equal(value, after.at(key))) << key << " is frozen in few-shot";
         }
     }
     // Parameters of the set that get a gradient move (the unused prior/feature layers do not).
-    for (const char* key : {"embed_layer.weight", "diffmodel.residual_layers.0.cond_static_projection.weight",
-                            "diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight"}) {
+    for (const char* key :
+         {"embed_layer.weight", "diffmodel.residual_layers.0.cond_static_projection.weight",
+          "diffmodel.residual_layers.0.time_layer.layers.0.linear1.weight"}) {
         ASSERT_TRUE(after.count(key)) << key;
         EXPECT_FALSE(torch::equal(before.at(key), after.at(key))) << key << " should train";
     }
@@ -264,7 +286,8 @@ TEST(Trainer, ZeroShotEvaluatesTheBaseModel) {
     const auto summary = train(request);
     EXPECT_TRUE(std::isfinite(summary.best_valid_loss));
     const ModelConfig config = load_model_config(f.run("zero") / "config.yaml");
-    EXPECT_TRUE(same_bits(weights_of(f.run("base") / "model.pt", config), weights_of(f.run("zero") / "model.pt", config)));
+    EXPECT_TRUE(same_bits(weights_of(f.run("base") / "model.pt", config),
+                          weights_of(f.run("zero") / "model.pt", config)));
     const auto rows = csv_rows(f.run("zero") / "train_log.csv");
     ASSERT_EQ(rows.size(), 2U);
     EXPECT_EQ(rows[1][0], "0");
@@ -286,7 +309,8 @@ TEST(Trainer, BadInputFailsBeforeAnyOutput) {
     EXPECT_TRUE(mentions(error_of([&] { train(few); }), "--base_model"));
     auto cuda = f.request("x", "Wuhan");
     cuda.device = "cuda:0";
-    if (!torch::cuda::is_available()) EXPECT_TRUE(mentions(error_of([&] { train(cuda); }), "--device"));
+    if (!torch::cuda::is_available())
+        EXPECT_TRUE(mentions(error_of([&] { train(cuda); }), "--device"));
     EXPECT_FALSE(fs::exists(f.run("x"))) << "no run folder for a run that never started";
 
     train(f.request("done", "Wuhan"));
@@ -312,8 +336,10 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
                                     const std::string& extra_diffusion) {
         const auto path = f.run("configs") / (name + ".yaml");
         fs::create_directories(path.parent_path());
-        std::ofstream(path) << "train: {epochs: 4, batch_size: 2, lr: 0.001, valid_interval: 2" << extra_train << "}\n"
-                            << "diffusion: {layers: 1, channels: 8, nheads: 2, diffusion_embedding_dim: 8, num_steps: 6"
+        std::ofstream(path) << "train: {epochs: 4, batch_size: 2, lr: 0.001, valid_interval: 2"
+                            << extra_train << "}\n"
+                            << "diffusion: {layers: 1, channels: 8, nheads: 2, "
+                               "diffusion_embedding_dim: 8, num_steps: 6"
                             << extra_diffusion << "}\n"
                             << "model: {timeemb: 4, spatialemb: 4, feature_emb: 4}\n"
                             << "sampler: {segment_start: coarse, clip_x0: true}\n";
@@ -329,7 +355,8 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     const auto ema_log = csv_rows(f.run("ema") / "train_log.csv");
     ASSERT_EQ(plain_log.size(), ema_log.size());
     for (std::size_t i = 1; i < plain_log.size(); ++i) {
-        EXPECT_EQ(plain_log[i][1], ema_log[i][1]) << "epoch " << i << ": the average does not change training";
+        EXPECT_EQ(plain_log[i][1], ema_log[i][1])
+            << "epoch " << i << ": the average does not change training";
     }
     EXPECT_NE(plain_log.back()[2], ema_log.back()[2]) << "validation scores the averaged weights";
     const auto plain_config = load_model_config(f.run("plain") / "config.yaml");
@@ -350,7 +377,8 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     EXPECT_DOUBLE_EQ(config.train.ema, 0.9);
     EXPECT_EQ(config.sampler.segment_start, SegmentStart::kCoarse);
     EXPECT_TRUE(config.sampler.clip_x0);
-    EXPECT_NE(csv_rows(f.run("both") / "train_log.csv")[1][1], ema_log[1][1]) << "standardised data, other losses";
+    EXPECT_NE(csv_rows(f.run("both") / "train_log.csv")[1][1], ema_log[1][1])
+        << "standardised data, other losses";
 
     // Resuming the finished run (its checkpoint holds the average) changes nothing.
     const auto before = read_text(f.run("both") / "model.pt");
@@ -359,12 +387,14 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     resume.threads = 1;
     EXPECT_EQ(train(resume).epochs_done, 4);
     EXPECT_EQ(read_text(f.run("both") / "model.pt"), before);
-    EXPECT_EQ(load_model_config(f.run("both") / "config.yaml").diffusion.data_std, config.diffusion.data_std);
+    EXPECT_EQ(load_model_config(f.run("both") / "config.yaml").diffusion.data_std,
+              config.diffusion.data_std);
 
     // diffusion.transform: log: kappa = log_offset x the training tiles' mean (the mean "both"
     // measured on the same tiles), then the mean and std of the log values.
     auto logged = f.request("log");
-    logged.config = recipe_config("log", "", ", standardize: true, transform: log, log_offset: 0.5");
+    logged.config =
+        recipe_config("log", "", ", standardize: true, transform: log, log_offset: 0.5");
     train(logged);
     const auto log_config = load_model_config(f.run("log") / "config.yaml");
     EXPECT_EQ(log_config.diffusion.transform, ValueTransform::kLog);

@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "support/errors.hpp"
 #include "model/tiny_model.hpp"
+#include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <torch/cuda.h>

@@ -1,5 +1,11 @@
 #include "support/ranks.hpp"
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -7,19 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
-#include <thread>
-
 namespace zoomdiff::test {
 
 namespace fs = std::filesystem;
 
 int free_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("free_port: no socket");
+    if (fd < 0)
+        throw std::runtime_error("free_port: no socket");
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -34,10 +35,12 @@ int free_port() {
     return ntohs(address.sin_port);
 }
 
-std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& args, int world_size, int port,
-                                     const fs::path& scratch, std::vector<int> ranks) {
+std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& args,
+                                     int world_size, int port, const fs::path& scratch,
+                                     std::vector<int> ranks) {
     if (ranks.empty()) {
-        for (int r = 0; r < world_size; ++r) ranks.push_back(r);
+        for (int r = 0; r < world_size; ++r)
+            ranks.push_back(r);
     }
     fs::create_directories(scratch);
     std::vector<RankProcess> started;
@@ -45,9 +48,11 @@ std::vector<RankProcess> start_ranks(const std::string& exe, const std::string& 
         RankProcess p;
         p.rank = r;
         p.log = scratch / ("rank" + std::to_string(r) + ".log");
-        const std::string cmd = "exec " + exe + " " + args + " --progress never 2> '" + p.log.string() + "' > /dev/null";
+        const std::string cmd = "exec " + exe + " " + args + " --progress never 2> '" +
+                                p.log.string() + "' > /dev/null";
         p.pid = fork();
-        if (p.pid < 0) throw std::runtime_error("start_ranks: fork failed");
+        if (p.pid < 0)
+            throw std::runtime_error("start_ranks: fork failed");
         if (p.pid == 0) {
             setenv("RANK", std::to_string(r).c_str(), 1);
             setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
@@ -77,8 +82,10 @@ RankEnd wait_rank(const RankProcess& process, std::chrono::milliseconds timeout)
     }
     end.finished = true;
     end.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (WIFEXITED(status)) end.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) end.signal = WTERMSIG(status);
+    if (WIFEXITED(status))
+        end.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        end.signal = WTERMSIG(status);
     end.stderr_text = rank_log(process);
     return end;
 }

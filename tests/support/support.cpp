@@ -1,21 +1,22 @@
 #include "support/support.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <iterator>
-
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <system_error>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace zoomdiff::test {
 
 namespace fs = std::filesystem;
 
-fs::path source_dir() { return fs::path(ZOOMDIFF_SOURCE_DIR); }
+fs::path source_dir() {
+    return fs::path(ZOOMDIFF_SOURCE_DIR);
+}
 
 fs::path golden_dir() {
     if (const char* env = std::getenv("ZOOMDIFF_GOLDEN_DIR"); env != nullptr && *env != '\0') {
@@ -24,7 +25,9 @@ fs::path golden_dir() {
     return test_data_dir() / "golden";
 }
 
-fs::path test_data_dir() { return source_dir() / "tests" / "data"; }
+fs::path test_data_dir() {
+    return source_dir() / "tests" / "data";
+}
 
 std::string missing_data(const fs::path& path) {
     return path.string() + " is missing: it ships in tests/data (tests/data/README.md)";
@@ -49,7 +52,8 @@ std::size_t line_count(const fs::path& path) {
     std::ifstream in(path);
     std::size_t n = 0;
     std::string line;
-    while (std::getline(in, line)) ++n;
+    while (std::getline(in, line))
+        ++n;
     return n;
 }
 

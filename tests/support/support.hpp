@@ -28,7 +28,8 @@ struct ToolRun {
 
 /// Runs `exe args --progress never` through the shell (args already quoted); stderr and stdout
 /// captured through files in `scratch`.
-ToolRun run_tool(const std::string& exe, const std::string& args, const std::filesystem::path& scratch);
+ToolRun run_tool(const std::string& exe, const std::string& args,
+                 const std::filesystem::path& scratch);
 
 /// Number of lines of a text file (0 when it does not exist yet): how far a tool's log has got.
 std::size_t line_count(const std::filesystem::path& path);

@@ -13,11 +13,11 @@ namespace zoomdiff::cli {
 
 /// Flags every tool shares.
 struct CommonOptions {
-    int threads = 0;               ///< worker threads; 0 = all cores
-    std::uint64_t seed = 0;        ///< seed of every random draw (DESIGN §4)
+    int threads = 0;         ///< worker threads; 0 = all cores
+    std::uint64_t seed = 0;  ///< seed of every random draw (DESIGN §4)
     std::string log_level = "info";
-    bool quiet = false;            ///< -q: warnings and errors only
-    int verbose = 0;               ///< -v debug, -vv trace
+    bool quiet = false;  ///< -q: warnings and errors only
+    int verbose = 0;     ///< -v debug, -vv trace
     core::ProgressMode progress = core::ProgressMode::kAuto;
     bool developer_debug = false;  ///< let exceptions escape (debugger, core dump)
     std::string command_line;      ///< filled by run_tool, recorded in outputs

@@ -1,4 +1,5 @@
 #pragma once
+
 // How glibc's malloc serves large blocks, for the whole process (tools call it once at start).
 
 namespace zoomdiff::core {

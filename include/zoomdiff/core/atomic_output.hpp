@@ -23,6 +23,7 @@ public:
     AtomicOutput& operator=(AtomicOutput&&) = delete;
 
     [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return temp_path_; }
+
     [[nodiscard]] const std::filesystem::path& final_path() const noexcept { return final_path_; }
 
     /// fsync the temporary file and rename it over the final path. Throws zoomdiff::Error.

@@ -16,6 +16,7 @@ public:
           ExitCode code = ExitCode::kInput);
 
     [[nodiscard]] ExitCode exit_code() const noexcept { return code_; }
+
     [[nodiscard]] const std::string& subject() const noexcept { return subject_; }
 
 private:

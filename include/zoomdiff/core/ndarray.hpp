@@ -27,26 +27,35 @@ public:
     }
 
     [[nodiscard]] const std::vector<std::size_t>& shape() const noexcept { return shape_; }
+
     [[nodiscard]] std::size_t dim(std::size_t axis) const { return shape_.at(axis); }
+
     [[nodiscard]] std::size_t rank() const noexcept { return shape_.size(); }
+
     [[nodiscard]] std::size_t size() const noexcept { return data_.size(); }
 
     [[nodiscard]] T* data() noexcept { return data_.data(); }
+
     [[nodiscard]] const T* data() const noexcept { return data_.data(); }
+
     [[nodiscard]] std::vector<T>& values() noexcept { return data_; }
+
     [[nodiscard]] const std::vector<T>& values() const noexcept { return data_; }
 
     T& operator[](std::size_t flat) { return data_[flat]; }
+
     const T& operator[](std::size_t flat) const { return data_[flat]; }
 
     /// Element of a 2-D array.
     T& at(std::size_t row, std::size_t col) { return data_[row * shape_[1] + col]; }
+
     const T& at(std::size_t row, std::size_t col) const { return data_[row * shape_[1] + col]; }
 
     /// Element of a 3-D array.
     T& at(std::size_t row, std::size_t col, std::size_t k) {
         return data_[(row * shape_[1] + col) * shape_[2] + k];
     }
+
     const T& at(std::size_t row, std::size_t col, std::size_t k) const {
         return data_[(row * shape_[1] + col) * shape_[2] + k];
     }

@@ -24,7 +24,9 @@ class NullProgress final : public Progress {
 public:
     void start(const std::string& /*stage*/, std::uint64_t /*total*/,
                const std::string& /*unit*/) override {}
+
     void advance(std::uint64_t /*n*/) override {}
+
     void finish() override {}
 };
 

@@ -10,13 +10,14 @@
 namespace zoomdiff::core {
 
 struct World {
-    int rank = 0;                         ///< RANK
-    int world_size = 1;                   ///< WORLD_SIZE; 1 = a single process, no process group
-    int local_rank = 0;                   ///< LOCAL_RANK (the rank on its machine: picks cuda:N)
+    int rank = 0;                           ///< RANK
+    int world_size = 1;                     ///< WORLD_SIZE; 1 = a single process, no process group
+    int local_rank = 0;                     ///< LOCAL_RANK (the rank on its machine: picks cuda:N)
     std::string master_addr = "127.0.0.1";  ///< MASTER_ADDR: the host of rank 0's TCPStore
-    int master_port = 29500;              ///< MASTER_PORT
+    int master_port = 29500;                ///< MASTER_PORT
 
     [[nodiscard]] bool distributed() const { return world_size > 1; }
+
     [[nodiscard]] bool leader() const { return rank == 0; }
 };
 

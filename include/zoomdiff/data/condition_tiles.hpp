@@ -19,16 +19,18 @@ struct ConditionTiles {
     std::string city;
     std::filesystem::path cond_file;
     geo::CityGrid grid;
-    std::int64_t tile_rows = 0;        ///< R
-    std::int64_t tile_cols = 0;        ///< C
-    std::int64_t tiles = 0;            ///< R * C, flat index R_idx * C + C_idx
+    std::int64_t tile_rows = 0;  ///< R
+    std::int64_t tile_cols = 0;  ///< C
+    std::int64_t tiles = 0;      ///< R * C, flat index R_idx * C + C_idx
     std::int64_t static_channels = 0;
     std::int64_t poi_channels = kPoiChannels;  ///< P
-    std::vector<float> static_cond;    ///< (N, static_channels, 4, 4)
-    std::vector<float> poi;            ///< (N, P, 4, 4)
-    std::vector<double> loc;           ///< (N, 4): lat_min, lat_max, lon_min, lon_max
-    std::vector<std::uint8_t> mask_500m;  ///< (4R, 4C) from /2000m/mask; empty when the file has none
-    double pop_mean = 0.0;             ///< mean of pop_2000m (calibration's population ratio); 0 under poi_only
+    std::vector<float> static_cond;            ///< (N, static_channels, 4, 4)
+    std::vector<float> poi;                    ///< (N, P, 4, 4)
+    std::vector<double> loc;                   ///< (N, 4): lat_min, lat_max, lon_min, lon_max
+    std::vector<std::uint8_t>
+        mask_500m;  ///< (4R, 4C) from /2000m/mask; empty when the file has none
+    double pop_mean =
+        0.0;  ///< mean of pop_2000m (calibration's population ratio); 0 under poi_only
     /// The reference keys interleaved to (4R, 4C[, 21]); empty (size 0) under poi_only, which
     /// reads none of them.
     io::Conditions500m conditions_500m;
@@ -51,7 +53,8 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
 /// Interleave tiles (R, C, 4, 4, D...) to a 500 m grid (4R, 4C, D...): element [4I + a, 4J + b] =
 /// tile (I, J) cell (a, b) (MODEL.md §5.6 step 3). `depth` = product of the trailing axes.
 template <typename T>
-std::vector<T> interleave_tiles(const std::vector<T>& tiles, std::size_t rows, std::size_t cols, std::size_t depth) {
+std::vector<T> interleave_tiles(const std::vector<T>& tiles, std::size_t rows, std::size_t cols,
+                                std::size_t depth) {
     std::vector<T> out(tiles.size());
     for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < cols; ++j)
@@ -65,13 +68,14 @@ std::vector<T> interleave_tiles(const std::vector<T>& tiles, std::size_t rows, s
 
 /// Block means inside each tile: values (items, 4, 4) (any leading axes flattened into `items`) to
 /// (items, k, k), each output cell the mean of its (4/k) x (4/k) block of cells; k = 1, 2 or 4.
-/// The coarse scales of zoomdiff_infer (2000 m = k 1 of segment 0's end, 1000 m = k 2 of segment 1's).
+/// The coarse scales of zoomdiff_infer (2000 m = k 1 of segment 0's end, 1000 m = k 2 of segment
+/// 1's).
 std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k);
 
 /// Generated values of every tile, tile-major (R * C tiles, ns, 168, k, k) with tile t = I * C + J,
 /// to a grid (R k, C k, ns, 168): element [k I + a, k J + b] = tile (I, J) cell (a, b); rows from
 /// the south. k = 4 (500 m), 2 (1000 m) or 1 (2000 m).
-std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows, std::size_t cols,
-                                 std::size_t nsample, std::size_t k);
+std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
+                                 std::size_t cols, std::size_t nsample, std::size_t k);
 
 }  // namespace zoomdiff::data

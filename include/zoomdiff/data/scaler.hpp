@@ -31,11 +31,11 @@ struct CityScaler {
     std::string city;   ///< English name
     std::string token;  ///< as typed in --dataset
     MinMaxScaler scaler;
-    float clip_bound = 0.0F;     ///< the second P99 bound (what the scaler's max normally is)
+    float clip_bound = 0.0F;  ///< the second P99 bound (what the scaler's max normally is)
     std::int64_t tiles = 0;
-    double data_mean = 0.0;      ///< template statistics (TemplateStats): raw data mean,
-    double data_max = 0.0;       ///< raw data max
-    double pop_mean = 0.0;       ///< and population mean of the city's files
+    double data_mean = 0.0;  ///< template statistics (TemplateStats): raw data mean,
+    double data_max = 0.0;   ///< raw data max
+    double pop_mean = 0.0;   ///< and population mean of the city's files
 };
 
 /// scalers.json: {"format": "zoomdiff-scalers/1", "datatype": ..., "feature_range": [0, 1],
@@ -46,6 +46,7 @@ std::string scalers_to_json(const std::string& datatype, const std::vector<CityS
 std::vector<CityScaler> scalers_from_json(const std::string& text, const std::string& source,
                                           std::string* datatype = nullptr);
 /// Read a scalers.json file (errors name the file).
-std::vector<CityScaler> read_scalers(const std::filesystem::path& path, std::string* datatype = nullptr);
+std::vector<CityScaler> read_scalers(const std::filesystem::path& path,
+                                     std::string* datatype = nullptr);
 
 }  // namespace zoomdiff::data

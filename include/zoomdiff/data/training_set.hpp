@@ -19,7 +19,8 @@ enum class Task {
 };
 
 [[nodiscard]] const char* to_string(Task task);
-Task parse_task(const std::string& text);  ///< full | zero_shot | few_shot (also zero-shot, few-shot)
+Task parse_task(
+    const std::string& text);  ///< full | zero_shot | few_shot (also zero-shot, few-shot)
 
 inline constexpr double kTestFraction = 0.2;
 inline constexpr std::uint32_t kSplitSeed = 24;
@@ -34,12 +35,12 @@ enum class SplitSource {
 [[nodiscard]] const char* to_string(SplitSource source);
 
 struct CityTrainingData {
-    CityTiles tiles;                   ///< series already MinMax-scaled in place
+    CityTiles tiles;  ///< series already MinMax-scaled in place
     CityScaler scaler;
-    std::vector<std::int64_t> train;   ///< tile positions (0 .. N-1), permutation order
-    std::vector<std::int64_t> valid;   ///< the 20 % split (or the file's label-1 tiles)
+    std::vector<std::int64_t> train;  ///< tile positions (0 .. N-1), permutation order
+    std::vector<std::int64_t> valid;  ///< the 20 % split (or the file's label-1 tiles)
     SplitSource split = SplitSource::kSeeded;
-    std::int64_t test_tiles = 0;       ///< kept tiles labelled test (file split): used by neither
+    std::int64_t test_tiles = 0;  ///< kept tiles labelled test (file split): used by neither
 };
 
 /// Load every city, fit its scaler on all its tiles (D-12, as the reference), scale the series,
@@ -56,8 +57,10 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
 
 /// How batches are drawn each epoch.
 enum class BatchOrder {
-    kReference,  ///< one shuffle per city, drawn once and replayed every epoch, cities in blocks (D-13)
-    kReshuffle,  ///< a new shuffle every epoch, batches of all cities interleaved (a batch stays one city)
+    kReference,  ///< one shuffle per city, drawn once and replayed every epoch, cities in blocks
+                 ///< (D-13)
+    kReshuffle,  ///< a new shuffle every epoch, batches of all cities interleaved (a batch stays
+                 ///< one city)
 };
 
 [[nodiscard]] const char* to_string(BatchOrder order);

@@ -37,13 +37,17 @@ struct CityGrid {
     std::vector<double> lat_edges_deg;  ///< rows + 1
 
     [[nodiscard]] std::size_t rows() const noexcept { return y_edges_m.size() - 1; }
+
     [[nodiscard]] std::size_t cols() const noexcept { return x_edges_m.size() - 1; }
 
     /// 500 m cells (whole 5×5 blocks only; the north / east remainder is dropped).
     [[nodiscard]] std::size_t rows_500m() const noexcept { return rows() / kCellsPer500m; }
+
     [[nodiscard]] std::size_t cols_500m() const noexcept { return cols() / kCellsPer500m; }
+
     /// 2000 m tiles (whole 4×4 blocks of 500 m cells).
     [[nodiscard]] std::size_t rows_2000m() const noexcept { return rows_500m() / kCellsPer2000m; }
+
     [[nodiscard]] std::size_t cols_2000m() const noexcept { return cols_500m() / kCellsPer2000m; }
 
     /// Every 5th degree edge: the 500 m grid.

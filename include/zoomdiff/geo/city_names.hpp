@@ -14,7 +14,8 @@ struct CityNames {
 /// (南昌, Nanchang); an unknown name is returned unchanged for both.
 CityNames resolve_city_names(const std::string& cityname);
 
-/// English folder name of `--province` (full Chinese name with suffix, e.g. 江西省), else the input.
+/// English folder name of `--province` (full Chinese name with suffix, e.g. 江西省), else the
+/// input.
 std::string resolve_province_en(const std::string& province);
 
 }  // namespace zoomdiff::geo

@@ -15,17 +15,18 @@ namespace zoomdiff::io {
 /// the south (poi_count: (rows, cols, K) in the fixed schema order).
 struct CityConditions {
     geo::CityGrid grid;
-    NdArray<float> population;               ///< people per cell (reference window rule)
-    NdArray<std::int32_t> building_count;    ///< OSM buildings by centroid
-    NdArray<double> road_length_m;           ///< OSM roads only
-    NdArray<double> waterway_length_m;       ///< OSM waterways only
-    NdArray<double> water_area_m2;           ///< OSM water polygons
-    NdArray<std::int32_t> natural_count;     ///< OSM natural points + polygons by centroid
-    NdArray<std::int32_t> osm_poi_count;     ///< OSM pois layer
-    NdArray<std::int32_t> poi_count;         ///< POI table counts per category
-    std::vector<std::string> poi_categories; ///< K names (Chinese), schema order
+    NdArray<float> population;                       ///< people per cell (reference window rule)
+    NdArray<std::int32_t> building_count;            ///< OSM buildings by centroid
+    NdArray<double> road_length_m;                   ///< OSM roads only
+    NdArray<double> waterway_length_m;               ///< OSM waterways only
+    NdArray<double> water_area_m2;                   ///< OSM water polygons
+    NdArray<std::int32_t> natural_count;             ///< OSM natural points + polygons by centroid
+    NdArray<std::int32_t> osm_poi_count;             ///< OSM pois layer
+    NdArray<std::int32_t> poi_count;                 ///< POI table counts per category
+    std::vector<std::string> poi_categories;         ///< K names (Chinese), schema order
     std::vector<std::uint8_t> poi_category_present;  ///< K flags: rows of it were in the input
-    NdArray<std::uint8_t> mask_100m;  ///< (rows, cols): 1 where the cell centre is in the city polygon
+    NdArray<std::uint8_t>
+        mask_100m;  ///< (rows, cols): 1 where the cell centre is in the city polygon
     NdArray<std::uint8_t> mask_500m;  ///< (rows/5, cols/5), same rule on 500 m centres
 };
 
@@ -49,7 +50,8 @@ struct Provenance {
 ///  the reference's keys with the reference's meaning: pop_2000m (float32), building_2000m
 ///    (int64), roadlen_2000m (float64, roads + waterways), water_area_2000m (float64),
 ///    poi_2000m (int64, K = 21), loc_2000m (float64 [lat_min, lat_max, lon_min, lon_max]);
-///  root attributes epsg, cell_size_m, bbox, row_order, utm_zone, tool, version, command line, seed.
+///  root attributes epsg, cell_size_m, bbox, row_order, utm_zone, tool, version, command line,
+///  seed.
 /// Written to a temporary file and renamed: a failure leaves no file at `path`.
 void write_cond_file(const std::filesystem::path& path, const CityConditions& cond,
                      const Provenance& provenance);

@@ -13,10 +13,10 @@ namespace zoomdiff::io {
 /// Gridded training targets of one city and datatype (grid_meta's output).
 struct CityData {
     geo::CityGrid grid;
-    std::string datatype;                 ///< traffic | user
-    std::string units;                    ///< the input's unit (traffic) or "users"
-    NdArray<double> data_100m;            ///< (rows, cols, 168), rows from the south
-    NdArray<std::int32_t> residents_100m; ///< (rows, cols) synthetic residents per cell
+    std::string datatype;                    ///< traffic | user
+    std::string units;                       ///< the input's unit (traffic) or "users"
+    NdArray<double> data_100m;               ///< (rows, cols, 168), rows from the south
+    NdArray<std::int32_t> residents_100m;    ///< (rows, cols) synthetic residents per cell
     std::string time_start = "unspecified";  ///< local date-time of step 0 (ISO 8601)
     std::string time_zone = "unspecified";   ///< IANA name
     int input_step_minutes = 60;             ///< step of the input (summed to hours)
@@ -31,7 +31,7 @@ struct DataSummary {
     std::int64_t stations_tied = 0;
     std::int64_t residents = 0;
     std::int64_t nan_values = 0;
-    std::string layout;                   ///< corrected | reference
+    std::string layout;  ///< corrected | reference
 };
 
 /// Write `<City>_<datatype>_data.h5`:

@@ -74,26 +74,30 @@ public:
 
     // Attributes on a group or dataset ("/" = the root).
     void set_attr(const std::string& object, const std::string& name, const std::string& value);
+
     void set_attr(const std::string& object, const std::string& name, const char* value) {
         set_attr(object, name, std::string(value));
     }
+
     void set_attr(const std::string& object, const std::string& name, double value);
     void set_attr(const std::string& object, const std::string& name, std::int64_t value);
-    void set_attr(const std::string& object, const std::string& name, const std::vector<double>& values);
+    void set_attr(const std::string& object, const std::string& name,
+                  const std::vector<double>& values);
 
     [[nodiscard]] bool has_attr(const std::string& object, const std::string& name) const;
     [[nodiscard]] std::string attr_string(const std::string& object, const std::string& name) const;
     [[nodiscard]] double attr_double(const std::string& object, const std::string& name) const;
     [[nodiscard]] std::int64_t attr_int(const std::string& object, const std::string& name) const;
-    [[nodiscard]] std::vector<double> attr_doubles(const std::string& object, const std::string& name) const;
+    [[nodiscard]] std::vector<double> attr_doubles(const std::string& object,
+                                                   const std::string& name) const;
 
     static constexpr std::size_t kCompressMin = 4096;
 
 private:
     H5File(std::filesystem::path path, std::int64_t id);
     void read_raw(const std::string& dataset, ElementType type, void* buffer) const;
-    void write_raw(const std::string& dataset, ElementType type, const std::vector<std::size_t>& shape,
-                   const void* buffer);
+    void write_raw(const std::string& dataset, ElementType type,
+                   const std::vector<std::size_t>& shape, const void* buffer);
 
     std::filesystem::path path_;
     std::int64_t id_ = -1;

@@ -34,26 +34,26 @@ struct ScaleMaps {
 
 /// The 500 m conditions the reference's .npz carries (MODEL.md §5.7), (4R, 4C[, 21]).
 struct Conditions500m {
-    NdArray<float> pop;                 ///< pop_500m
-    NdArray<std::int64_t> building;     ///< building_500m
-    NdArray<double> roadlen;            ///< roadlen_500m (the reference's: roads + waterways)
-    NdArray<double> water_area;         ///< water_area_500m
-    NdArray<std::int64_t> poi;          ///< poi_500m, 21 categories
+    NdArray<float> pop;              ///< pop_500m
+    NdArray<std::int64_t> building;  ///< building_500m
+    NdArray<double> roadlen;         ///< roadlen_500m (the reference's: roads + waterways)
+    NdArray<double> water_area;      ///< water_area_500m
+    NdArray<std::int64_t> poi;       ///< poi_500m, 21 categories
 };
 
 struct CityMaps {
-    std::string city;       ///< English name
-    std::string token;      ///< as typed in --dataset (names the .npz, as the reference does)
-    std::string datatype;   ///< traffic | user
-    std::string units;      ///< unit of the values (the template's / training data's)
-    int epsg = 0;           ///< UTM CRS of x/y edges
+    std::string city;      ///< English name
+    std::string token;     ///< as typed in --dataset (names the .npz, as the reference does)
+    std::string datatype;  ///< traffic | user
+    std::string units;     ///< unit of the values (the template's / training data's)
+    int epsg = 0;          ///< UTM CRS of x/y edges
     std::int64_t nsample = 0;
     std::vector<ScaleMaps> scales;  ///< 2000m, 1000m, 500m, in that order
     Conditions500m conditions;
-    std::string calibration;        ///< "template:<City>" or "none"
-    std::string model_run;          ///< the run folder the weights came from
-    std::string metrics_json;       ///< cross-scale consistency etc., stored as an attribute
-    Provenance provenance;          ///< tool, command line, seed, resolved config (JSON)
+    std::string calibration;   ///< "template:<City>" or "none"
+    std::string model_run;     ///< the run folder the weights came from
+    std::string metrics_json;  ///< cross-scale consistency etc., stored as an attribute
+    Provenance provenance;     ///< tool, command line, seed, resolved config (JSON)
 };
 
 /// `<City>_<datatype>.h5`: per scale group /<scale>/ with samples (cells x nsample x 168, masked
@@ -79,17 +79,20 @@ CityMaps read_results_h5(const std::filesystem::path& path);
 void write_reference_npz(const std::filesystem::path& path, const CityMaps& maps);
 
 /// `<City>_<datatype>_<scale>`: the name of a scale's GeoTIFF (+ ".tif") and quicklooks.
-std::string map_file_stem(const std::string& city, const std::string& datatype, const std::string& scale);
+std::string map_file_stem(const std::string& city, const std::string& datatype,
+                          const std::string& scale);
 
 /// `<dir>/<City>_<datatype>_<scale>.tif` per scale: north-up GeoTIFF in the city's UTM CRS,
 /// float32, 169 bands (hours 0..167, then the weekly mean), cells outside the city = nodata
 /// (NaN). Atomic per file. Returns the paths written.
-std::vector<std::filesystem::path> write_geotiffs(const std::filesystem::path& dir, const CityMaps& maps);
+std::vector<std::filesystem::path> write_geotiffs(const std::filesystem::path& dir,
+                                                  const CityMaps& maps);
 
 /// `<dir>/<City>_<datatype>_<scale>_{mean,peak}.png` per scale: the weekly mean and the peak hour
 /// of the sample mean, north-up, a fixed colour ramp scaled to the city's 99th percentile, cells
 /// outside the city transparent. Returns the paths written.
-std::vector<std::filesystem::path> write_quicklooks(const std::filesystem::path& dir, const CityMaps& maps);
+std::vector<std::filesystem::path> write_quicklooks(const std::filesystem::path& dir,
+                                                    const CityMaps& maps);
 
 /// The colour of t (clamped to [0, 1]) on the quicklooks' ramp: five stops of matplotlib's
 /// viridis, linearly interpolated (the eval plots use it too, so both read the same way).

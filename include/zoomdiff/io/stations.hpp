@@ -14,14 +14,15 @@ inline constexpr std::size_t kHoursPerWeek = 168;
 
 /// Base stations (or cells / sectors) with one hourly series each (PIPELINE §2.2).
 struct StationTable {
-    std::vector<double> lon_deg;     ///< N longitudes, WGS 84
-    std::vector<double> lat_deg;     ///< N latitudes, WGS 84
-    NdArray<double> series;          ///< (N, 168) values in the input's unit; NaN already replaced by 0
-    std::vector<std::string> ids;    ///< N ids (the input's, else "BS-<row>")
-    bool integer_input = false;      ///< the file stored integers (user counts); kept exact as doubles
-    std::size_t nan_values = 0;      ///< NaN values found (and replaced by 0; a warning was logged)
-    int input_step_minutes = 60;     ///< step of the file's series (30 / 15: summed to hours on import)
-    std::filesystem::path source;    ///< the file read
+    std::vector<double> lon_deg;  ///< N longitudes, WGS 84
+    std::vector<double> lat_deg;  ///< N latitudes, WGS 84
+    NdArray<double> series;  ///< (N, 168) values in the input's unit; NaN already replaced by 0
+    std::vector<std::string> ids;  ///< N ids (the input's, else "BS-<row>")
+    bool integer_input = false;  ///< the file stored integers (user counts); kept exact as doubles
+    std::size_t nan_values = 0;  ///< NaN values found (and replaced by 0; a warning was logged)
+    int input_step_minutes =
+        60;  ///< step of the file's series (30 / 15: summed to hours on import)
+    std::filesystem::path source;  ///< the file read
 
     [[nodiscard]] std::size_t size() const noexcept { return lon_deg.size(); }
 };

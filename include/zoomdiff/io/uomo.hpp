@@ -44,11 +44,11 @@
 namespace zoomdiff::io {
 
 struct UomoImportOptions {
-    std::filesystem::path npz;              ///< uomo_<city>_series.npz
-    std::string city;                       ///< <Name>: folder and file names
-    std::filesystem::path out_root;         ///< <root>
+    std::filesystem::path npz;                                ///< uomo_<city>_series.npz
+    std::string city;                                         ///< <Name>: folder and file names
+    std::filesystem::path out_root;                           ///< <root>
     std::vector<std::string> splits{"train", "val", "test"};  ///< upstream splits to keep
-    int steps = 168;                        ///< hours to write from step 0 (zoomdiff needs 168)
+    int steps = 168;  ///< hours to write from step 0 (zoomdiff needs 168)
     /// Hold out whole locations instead of trusting the upstream split: patches with identical
     /// POI blocks are one place seen in several upstream windows (SD: 45 patches, 33 places; every
     /// upstream val / test patch repeats a train patch's place with a <1 % different week), so the
@@ -58,7 +58,7 @@ struct UomoImportOptions {
     /// patch per held-out place (its first, label 2). 0 = off.
     int holdout_locations = 0;
     std::uint64_t holdout_seed = 1;
-    std::string part;                       ///< "train" or "test" (required when holding out)
+    std::string part;  ///< "train" or "test" (required when holding out)
     std::string command_line;
 };
 
@@ -82,7 +82,8 @@ std::uint8_t uomo_split_label(const std::string& split);
 
 /// Patches grouped by place (identical POI blocks), places in order of first appearance, patches
 /// in file order: `poi` is (P, K, 4, 4); only the patches in `patches` are grouped.
-std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi, std::size_t values_per_patch,
+std::vector<std::vector<std::size_t>> uomo_locations(const std::vector<std::int64_t>& poi,
+                                                     std::size_t values_per_patch,
                                                      const std::vector<std::size_t>& patches);
 
 /// The K places held out: a seeded Fisher-Yates over 0..places-1 (std::mt19937_64), first K,

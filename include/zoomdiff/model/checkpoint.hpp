@@ -17,7 +17,7 @@ namespace zoomdiff::model {
 
 /// One line of train_log.csv (NaN = not computed that epoch).
 struct TrainLogRow {
-    int epoch = 0;           ///< 1-based; 0 = before training (zero-shot)
+    int epoch = 0;  ///< 1-based; 0 = before training (zero-shot)
     double train_loss = 0.0;
     double val_loss = 0.0;
     double lr = 0.0;
@@ -36,12 +36,14 @@ struct TrainingState {
 
 /// Save everything a resumed run needs to continue to the same bits. `generators`: the training
 /// CPU generator, then (training on a GPU) the device's generator.
-void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net, torch::optim::Adam& optimizer,
-                     const std::vector<at::Generator>& generators, const TrainingState& state);
+void save_checkpoint(const std::filesystem::path& path, const ZoomDiffNet& net,
+                     torch::optim::Adam& optimizer, const std::vector<at::Generator>& generators,
+                     const TrainingState& state);
 
 /// Restore a checkpoint into a network, optimizer and generators built the same way; errors name
 /// the file (also a checkpoint of a CPU run resumed on a GPU, or the reverse).
-TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net, torch::optim::Adam& optimizer,
+TrainingState load_checkpoint(const std::filesystem::path& path, ZoomDiffNet& net,
+                              torch::optim::Adam& optimizer,
                               std::vector<at::Generator>& generators);
 
 }  // namespace zoomdiff::model

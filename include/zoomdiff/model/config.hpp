@@ -14,11 +14,11 @@
 namespace zoomdiff::model {
 
 /// Fixed sizes of the reference model (MODEL.md §1.2); they are not configuration keys.
-inline constexpr std::int64_t kHours = 168;             ///< L, time steps of one sample (a week)
-inline constexpr std::int64_t kTileSide = 4;            ///< H = W, 500 m cells per 2000 m tile side
-inline constexpr std::int64_t kFeatures = 1;            ///< K, series per cell
-inline constexpr std::int64_t kFeedForward = 64;        ///< width of every transformer FFN
-inline constexpr std::int64_t kFusionWidth = 128;       ///< hidden width of the noise fusion
+inline constexpr std::int64_t kHours = 168;        ///< L, time steps of one sample (a week)
+inline constexpr std::int64_t kTileSide = 4;       ///< H = W, 500 m cells per 2000 m tile side
+inline constexpr std::int64_t kFeatures = 1;       ///< K, series per cell
+inline constexpr std::int64_t kFeedForward = 64;   ///< width of every transformer FFN
+inline constexpr std::int64_t kFusionWidth = 128;  ///< hidden width of the noise fusion
 inline constexpr std::int64_t kReferenceStaticChannels = 4;
 inline constexpr std::int64_t kCorrectedStaticChannels = 5;
 inline constexpr std::int64_t kPoiChannels = 21;
@@ -27,7 +27,8 @@ inline constexpr std::int64_t kPoiChannels = 21;
 enum class ConditionLayout {
     kReference,  ///< [population, population, road length, water area], raw values
     kCorrected,  ///< [population, building count, road length, waterway length, water area], log1p
-    kPoiOnly,    ///< no static channel, `poi_channels` POI counts (log1p): cities without a map (UoMo)
+    kPoiOnly,    ///< no static channel, `poi_channels` POI counts (log1p): cities without a map
+                 ///< (UoMo)
 };
 
 enum class BetaSchedule { kQuad, kLinear };
@@ -43,10 +44,10 @@ NoiseMode parse_noise_mode(const std::string& text, const std::string& source);
 
 /// Ours (issue 18, DESIGN §4): where the sampler starts each segment after the first.
 /// `noise` (the reference, MODEL.md §3.7 a): a fresh standard normal draw, which training never
-/// shows the network (a segment's top step keeps √ᾱ_top ≈ 0.3 of the signal); `coarse`: the previous
-/// segment's result brought to this segment's top noise level, √ᾱ_top · D_prev(end) + √(1 − ᾱ_top) · ε
-/// (ε the same draw), the distribution training shows the network there with the coarser scale
-/// standing in for the segment's own. The draw order is the same in both.
+/// shows the network (a segment's top step keeps √ᾱ_top ≈ 0.3 of the signal); `coarse`: the
+/// previous segment's result brought to this segment's top noise level, √ᾱ_top · D_prev(end) + √(1
+/// − ᾱ_top) · ε (ε the same draw), the distribution training shows the network there with the
+/// coarser scale standing in for the segment's own. The draw order is the same in both.
 enum class SegmentStart { kNoise, kCoarse };
 const char* to_string(SegmentStart start);
 /// "noise" | "coarse"; anything else throws zoomdiff::Error naming `source`.
@@ -80,10 +81,10 @@ struct SamplerConfig {
     /// data's range (MinMax [0, 1]) and step to the posterior mean from it (improved-diffusion's
     /// clip_denoised). false: the reference's update.
     bool clip_x0 = false;
-    /// Ours (respaced sampling): visit this many evenly spaced steps of each segment, always its top
-    /// step and its last (boundary) step; the schedule between visited steps is rebuilt from the
-    /// segment's ᾱ (β' = 1 − ᾱ_n / ᾱ_prev) and the network still receives the global step index.
-    /// 0, or at least the segment's length: every step (the reference).
+    /// Ours (respaced sampling): visit this many evenly spaced steps of each segment, always its
+    /// top step and its last (boundary) step; the schedule between visited steps is rebuilt from
+    /// the segment's ᾱ (β' = 1 − ᾱ_n / ᾱ_prev) and the network still receives the global step
+    /// index. 0, or at least the segment's length: every step (the reference).
     int steps_per_segment = 0;
     SamplerMethod method = SamplerMethod::kDdpm;
     /// DDIM's η in [0, 1]: the share of the ancestral noise kept (0 deterministic; 1 ≈ DDPM).
@@ -95,6 +96,7 @@ struct SamplerConfig {
                method == SamplerMethod::kDdpm && eta == 0.0;
     }
 };
+
 /// steps_per_segment 0 or at least 2 (a segment's top and last steps), eta in [0, 1] and only with
 /// ddim; otherwise throws zoomdiff::Error naming `source`.
 void validate_sampler(const SamplerConfig& sampler, const std::string& source);
@@ -106,7 +108,8 @@ struct TrainConfig {
     /// Ours: validation every N epochs and after the last (the reference's hard-coded 100, MODEL.md
     /// §1.2); 0 = never (model_best.pt is then the last epoch).
     int valid_interval = 100;
-    /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw (D-13).
+    /// Ours: `reshuffle` (default) draws new batches every epoch; `reference` replays one draw
+    /// (D-13).
     data::BatchOrder batch_order = data::BatchOrder::kReshuffle;
     NoiseMode noise = NoiseMode::kPerTile;
     /// Ours (issue 18): decay of an exponential moving average of the trainable weights, updated
@@ -135,25 +138,32 @@ struct DiffusionConfig {
     /// Ours (issue 18): the diffusion runs on (x - data_mean) / data_std of the MinMax-scaled
     /// series x, and the sampler returns x again. The reference diffuses x itself (mean 0, std 1
     /// here): traffic scaled to [0, 1] has a std near 0.2 (0.196 on the sample city), so against
-    /// unit noise the signal only shows in the last few steps of every segment. `standardize: true` has zoomdiff_train measure
-    /// both on the training tiles of a new run and record them in its config.yaml.
+    /// unit noise the signal only shows in the last few steps of every segment. `standardize: true`
+    /// has zoomdiff_train measure both on the training tiles of a new run and record them in its
+    /// config.yaml.
     bool standardize = false;
     double data_mean = 0.0;
     double data_std = 1.0;
     ValueTransform transform = ValueTransform::kNone;
     double log_offset = 0.1;  ///< κ as a fraction of the training tiles' mean (transform: log)
-    double log_scale = 0.0;   ///< κ in MinMax-scaled units, measured by zoomdiff_train (> 0 once trained)
+    double log_scale =
+        0.0;  ///< κ in MinMax-scaled units, measured by zoomdiff_train (> 0 once trained)
+
     [[nodiscard]] bool standardized() const { return data_mean != 0.0 || data_std != 1.0; }
+
     [[nodiscard]] bool log_transformed() const { return transform == ValueTransform::kLog; }
+
     /// A MinMax-scaled value under `transform`, before standardisation.
-    [[nodiscard]] double transformed(double x) const { return log_transformed() ? std::log1p(x / log_scale) : x; }
+    [[nodiscard]] double transformed(double x) const {
+        return log_transformed() ? std::log1p(x / log_scale) : x;
+    }
 };
 
 struct NetworkConfig {
     bool is_unconditional = false;  ///< read by the reference, never acts
     int timeemb = 128;
     int spatialemb = 128;
-    int cond_emb = 128;             ///< read by the reference, never used
+    int cond_emb = 128;  ///< read by the reference, never used
     int feature_emb = 128;
     double sim = 0.8;
     ConditionLayout condition_layout = ConditionLayout::kCorrected;
@@ -178,6 +188,7 @@ struct ModelConfig {
     [[nodiscard]] std::int64_t tile_side() const;
     /// 4 (reference), 5 (corrected) or 0 (poi_only: the network has no static projection).
     [[nodiscard]] std::int64_t static_channels() const;
+
     /// `model.poi_channels` (21 unless poi_only says otherwise).
     [[nodiscard]] std::int64_t poi_channels() const { return model.poi_channels; }
 };

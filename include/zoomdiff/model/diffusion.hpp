@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <c10/util/Optional.h>
 #include <vector>
 
 #include <ATen/core/Generator.h>
+#include <c10/util/Optional.h>
 #include <torch/types.h>
 
 #include "zoomdiff/model/network.hpp"
@@ -39,16 +39,21 @@ public:
     virtual torch::Tensor normal(at::IntArrayRef shape, DrawRole role) = 0;
     /// Uniform integer steps in [0, num_steps), `count` of them (training only).
     virtual torch::Tensor steps(std::int64_t count, std::int64_t num_steps) = 0;
+
     /// Draws for some items of a batch only (`rows`: their positions in the batch, in order); by
     /// default one draw of `shape`, as the reference draws for the items of one segment.
-    virtual torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) {
+    virtual torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape,
+                                      DrawRole role) {
         (void)rows;
         return normal(shape, role);
     }
+
     /// The sampler starts sample `s` of every tile (TileNoise re-keys its tiles).
     virtual void begin_sample(std::int64_t s) { (void)s; }
+
     /// Generator for the transformer dropout in training (none: the default generator).
     virtual c10::optional<at::Generator> dropout_generator() { return c10::nullopt; }
+
     /// One dropout generator per batch item (DropoutSpec::per_tile); empty: dropout_generator().
     virtual std::vector<at::Generator> dropout_tile_generators() { return {}; }
 };
@@ -87,7 +92,8 @@ public:
     static std::uint64_t tile_key(std::initializer_list<std::uint64_t> parts);
 
     torch::Tensor normal(at::IntArrayRef shape, DrawRole role) override;
-    torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape, DrawRole role) override;
+    torch::Tensor normal_rows(const std::vector<std::int64_t>& rows, at::IntArrayRef shape,
+                              DrawRole role) override;
     torch::Tensor steps(std::int64_t count, std::int64_t num_steps) override;
     void begin_sample(std::int64_t s) override;
     std::vector<at::Generator> dropout_tile_generators() override;
@@ -105,6 +111,7 @@ public:
     explicit ReplayNoise(std::vector<torch::Tensor> draws, torch::Tensor steps = {});
     torch::Tensor normal(at::IntArrayRef shape, DrawRole role) override;
     torch::Tensor steps(std::int64_t count, std::int64_t num_steps) override;
+
     [[nodiscard]] std::size_t used() const { return next_; }
 
 private:
@@ -117,18 +124,19 @@ private:
 struct StepRecord {
     int n = 0;
     const Segment* segment = nullptr;
-    torch::Tensor current;            ///< the sample entering the step (after a segment reset)
-    torch::Tensor noise_prior;        ///< zeros in segment 0
-    torch::Tensor predicted;          ///< network output
-    torch::Tensor fused;              ///< noise-fusion output
-    torch::Tensor added_noise;        ///< the draw added after the update (zeros at n = 0)
-    torch::Tensor next;               ///< the sample leaving the step
-    torch::Tensor previous_end;       ///< end state of the previous segment (segments >= 1)
-    torch::Tensor previous_divided;   ///< ... after that segment's division operator
-    double coeff1 = 0.0;              ///< 1 / sqrt(alpha_hat), float64
-    float coeff2 = 0.0F;              ///< (1 - alpha_hat) / sqrt(1 - alpha_bar), as used (float32)
-    float sigma = 0.0F;               ///< standard deviation of the added noise, as used (float32)
+    torch::Tensor current;           ///< the sample entering the step (after a segment reset)
+    torch::Tensor noise_prior;       ///< zeros in segment 0
+    torch::Tensor predicted;         ///< network output
+    torch::Tensor fused;             ///< noise-fusion output
+    torch::Tensor added_noise;       ///< the draw added after the update (zeros at n = 0)
+    torch::Tensor next;              ///< the sample leaving the step
+    torch::Tensor previous_end;      ///< end state of the previous segment (segments >= 1)
+    torch::Tensor previous_divided;  ///< ... after that segment's division operator
+    double coeff1 = 0.0;             ///< 1 / sqrt(alpha_hat), float64
+    float coeff2 = 0.0F;             ///< (1 - alpha_hat) / sqrt(1 - alpha_bar), as used (float32)
+    float sigma = 0.0F;              ///< standard deviation of the added noise, as used (float32)
 };
+
 using StepObserver = std::function<void(const StepRecord&)>;
 
 struct SampleOutput {
@@ -142,11 +150,13 @@ public:
     explicit MultiScaleDiffusion(ZoomDiffNet net);
 
     [[nodiscard]] const MultiScaleSchedule& schedule() const { return schedule_; }
+
     [[nodiscard]] ZoomDiffNet& net() { return net_; }
 
     /// Training loss (MODEL.md §3.5) of a clean, scaled batch x0 (B, 1, L, H, W): one random step
     /// per item. Uses the network's train/eval mode as it is (dropout only in train mode).
-    torch::Tensor loss(const torch::Tensor& x0, const BatchConditions& conditions, NoiseSource& noise);
+    torch::Tensor loss(const torch::Tensor& x0, const BatchConditions& conditions,
+                       NoiseSource& noise);
     /// The same loss with every item at step n (the validation form, §3.6).
     torch::Tensor loss_at_step(const torch::Tensor& x0, const BatchConditions& conditions, int n,
                                NoiseSource& noise);
@@ -156,13 +166,15 @@ public:
 
     /// How sample() starts its segments (the network config's `sampler` section by default).
     [[nodiscard]] const SamplerConfig& sampler() const { return sampler_; }
+
     void set_sampler(const SamplerConfig& sampler) { sampler_ = sampler; }
+
     /// Network calls of one sample under the current sampler (every segment's visited steps).
     [[nodiscard]] std::int64_t calls_per_sample() const;
 
     /// Multi-scale ancestral sampling (§3.7), in inference mode: n_samples samples per tile.
-    SampleOutput sample(const BatchConditions& conditions, std::int64_t n_samples, NoiseSource& noise,
-                        const StepObserver& observer = {});
+    SampleOutput sample(const BatchConditions& conditions, std::int64_t n_samples,
+                        NoiseSource& noise, const StepObserver& observer = {});
 
 private:
     torch::Tensor loss_for_steps(const torch::Tensor& x0, const BatchConditions& conditions,

@@ -25,7 +25,8 @@ public:
     /// Join the group of `world` (blocks until every rank has joined, or throws after `timeout`).
     /// `device`: where the tensors of the collectives live (NCCL for CUDA when built with it,
     /// Gloo otherwise). `timeout` also bounds every later collective.
-    static std::unique_ptr<ProcessGroup> connect(const core::World& world, const torch::Device& device,
+    static std::unique_ptr<ProcessGroup> connect(const core::World& world,
+                                                 const torch::Device& device,
                                                  std::chrono::milliseconds timeout);
     ~ProcessGroup();
     ProcessGroup(const ProcessGroup&) = delete;
@@ -63,6 +64,8 @@ void on_every_rank(ProcessGroup* group, const core::World& world, const std::str
 torch::Device rank_device(const std::string& device, const core::World& world);
 
 /// Timeout of rendezvous and collectives: --dist_timeout seconds.
-inline std::chrono::milliseconds dist_timeout(int seconds) { return std::chrono::milliseconds(1000LL * seconds); }
+inline std::chrono::milliseconds dist_timeout(int seconds) {
+    return std::chrono::milliseconds(1000LL * seconds);
+}
 
 }  // namespace zoomdiff::model

@@ -29,19 +29,22 @@
 namespace zoomdiff::model {
 
 struct InferRequest {
-    std::string dataset;                        ///< "X*Y", Chinese or English names
+    std::string dataset;  ///< "X*Y", Chinese or English names
     std::string datatype = "traffic";
-    std::string device = "cpu";                 ///< distributed, a bare "cuda" means cuda:LOCAL_RANK
-    std::filesystem::path config;               ///< empty: the run folder's config.yaml (config.json for a reference run)
+    std::string device = "cpu";  ///< distributed, a bare "cuda" means cuda:LOCAL_RANK
+    std::filesystem::path
+        config;  ///< empty: the run folder's config.yaml (config.json for a reference run)
     std::filesystem::path data_root = "datasets/cities";  ///< <root>/<City>/cond/<City>_cond.h5
-    std::filesystem::path modelfolder;          ///< our run folder, or a reference one (model.pth + config.json)
-    std::filesystem::path out = "results";      ///< output folder (distributed: seen by every rank)
-    std::filesystem::path shp_path;             ///< boundary polygons for the mask; empty: the condition file's mask
+    std::filesystem::path
+        modelfolder;  ///< our run folder, or a reference one (model.pth + config.json)
+    std::filesystem::path out = "results";  ///< output folder (distributed: seen by every rank)
+    std::filesystem::path
+        shp_path;  ///< boundary polygons for the mask; empty: the condition file's mask
     std::string boundary_field = "地名";
     std::uint64_t seed = 1;
     int threads = 1;
     std::int64_t nsample = 1;
-    std::int64_t batch_size = 16;               ///< tiles per sampling batch (and per shard)
+    std::int64_t batch_size = 16;  ///< tiles per sampling batch (and per shard)
     /// `per_tile` (default): tile t of city C draws from a generator keyed by
     /// (seed, FNV-1a hash of C's English name, t) and the sample index, so its samples do not
     /// depend on the other tiles of its batch, the other cities or the rank; `reference`: one
@@ -58,13 +61,13 @@ struct InferRequest {
     std::string sampler;
     /// DDIM's eta in [0, 1] (config key sampler.eta); negative: the model's config.
     double eta = -1.0;
-    std::vector<std::string> formats{"h5"};     ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
-    std::string calibration = "template";       ///< template | template_each | template_spatial | none
-    std::string template_city;                  ///< a city of the run's scalers.json (default: its first)
-    bool force = false;                         ///< redo cities whose outputs exist
+    std::vector<std::string> formats{"h5"};  ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
+    std::string calibration = "template";    ///< template | template_each | template_spatial | none
+    std::string template_city;  ///< a city of the run's scalers.json (default: its first)
+    bool force = false;         ///< redo cities whose outputs exist
     /// Where this process stands in a distributed run (torchrun's variables; the tool reads them).
     core::World world;
-    int dist_timeout_s = 300;                   ///< rendezvous and collective timeout (seconds)
+    int dist_timeout_s = 300;  ///< rendezvous and collective timeout (seconds)
     std::string command_line;
 };
 

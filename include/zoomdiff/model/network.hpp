@@ -14,10 +14,10 @@
 // batch (DenoiserContext) instead of once per diffusion step.
 
 #include <cstdint>
-#include <c10/util/Optional.h>
 #include <vector>
 
 #include <ATen/core/Generator.h>
+#include <c10/util/Optional.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
@@ -56,6 +56,7 @@ public:
 private:
     std::int64_t heads_;
 };
+
 TORCH_MODULE(SelfAttention);
 
 /// torch.nn.TransformerEncoderLayer as the reference builds it: post-norm, GELU (erf), FFN 64,
@@ -72,6 +73,7 @@ public:
     torch::nn::LayerNorm norm1{nullptr};
     torch::nn::LayerNorm norm2{nullptr};
 };
+
 TORCH_MODULE(EncoderLayer);
 
 /// torch.nn.TransformerEncoder with one layer (key prefix `layers.0.`).
@@ -82,13 +84,15 @@ public:
 
     torch::nn::ModuleList layers{nullptr};
 };
+
 TORCH_MODULE(Transformer);
 
 /// The step-invariant inputs of one residual block for one batch: the per-cell and per-hour
 /// parts of side + condition projections, cells-major.
 /// The halves are kept apart (gate = channels [0, C) of the mid projection, filter = [C, 2C)).
 struct BlockTerms {
-    torch::Tensor gate_cell;    ///< (B, H*W, 1, C): conditions, spatial table, feature embedding, biases
+    torch::Tensor
+        gate_cell;  ///< (B, H*W, 1, C): conditions, spatial table, feature embedding, biases
     torch::Tensor filter_cell;  ///< (B, H*W, 1, C)
     torch::Tensor gate_hour;    ///< (B, 1, L, C): time embedding
     torch::Tensor filter_hour;  ///< (B, 1, L, C)
@@ -128,13 +132,14 @@ public:
     torch::nn::Conv1d cond_poi_projection{nullptr};
     torch::nn::Conv1d prior_projection{nullptr};  ///< registered, never used (MODEL.md §2.9)
     Transformer time_layer{nullptr};
-    Transformer feature_layer{nullptr};           ///< registered, skipped because K = 1
+    Transformer feature_layer{nullptr};  ///< registered, skipped because K = 1
 
 private:
     std::int64_t channels_;
     std::int64_t time_dim_;
     std::int64_t spatial_dim_;
 };
+
 TORCH_MODULE(ResidualBlock);
 
 /// The sinusoidal diffusion-step table (T x E, float32 arguments; not a parameter) and its
@@ -144,6 +149,7 @@ public:
     DiffusionEmbeddingImpl(std::int64_t num_steps, std::int64_t dim);
     /// Rows of the table for `steps` (int64, any shape (n,)), after the MLP: (n, E).
     torch::Tensor forward(const torch::Tensor& steps);
+
     /// The raw table, T x E, on the CPU.
     [[nodiscard]] const torch::Tensor& table() const { return table_; }
 
@@ -154,6 +160,7 @@ private:
     torch::Tensor table_;
     torch::Tensor device_table_;
 };
+
 TORCH_MODULE(DiffusionEmbedding);
 
 /// The denoiser proper (the reference's `diff_CSDI`, registered as `diffmodel`).
@@ -170,8 +177,12 @@ public:
     /// tiles or more, where the activations would not fit a 16 GB machine at base.yaml.
     enum class Checkpointing { kOff, kOn, kAuto };
     static constexpr std::int64_t kCheckpointBatch = 64;
+
     void set_activation_checkpointing(Checkpointing mode) { checkpointing_ = mode; }
-    void set_activation_checkpointing(bool on) { checkpointing_ = on ? Checkpointing::kOn : Checkpointing::kOff; }
+
+    void set_activation_checkpointing(bool on) {
+        checkpointing_ = on ? Checkpointing::kOn : Checkpointing::kOff;
+    }
 
     DiffusionEmbedding diffusion_embedding{nullptr};
     torch::nn::Conv1d input_projection{nullptr};
@@ -182,6 +193,7 @@ public:
 private:
     Checkpointing checkpointing_ = Checkpointing::kAuto;
 };
+
 TORCH_MODULE(Denoiser);
 
 /// Registered only so the reference's checkpoints load (MODEL.md §2.9): never used.
@@ -190,6 +202,7 @@ public:
     FeaturePatternProjectionImpl();
     torch::nn::Conv2d conv{nullptr};
 };
+
 TORCH_MODULE(FeaturePatternProjection);
 
 /// Conditions of a batch in the reference layout, raw values as the city files store them.
@@ -229,6 +242,7 @@ public:
 
     /// Trainable parameters: the reference's count (without the spatial tables) and ours.
     [[nodiscard]] std::int64_t reference_parameter_count() const;
+
     [[nodiscard]] const ModelConfig& config() const { return config_; }
 
     torch::nn::Embedding embed_layer{nullptr};
@@ -244,6 +258,7 @@ private:
 
     ModelConfig config_;
 };
+
 TORCH_MODULE(ZoomDiffNet);
 
 }  // namespace zoomdiff::model

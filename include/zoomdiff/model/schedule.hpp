@@ -22,24 +22,25 @@ struct Segment {
     int prev_i_t = 0;  ///< levels of the segment before (0 for segment 0: its prior is zero)
     int prev_i_s = 0;
     std::vector<double> beta;
-    std::vector<double> alpha_hat;     ///< 1 - beta
-    std::vector<double> alpha;         ///< cumulative product of alpha_hat (alpha-bar)
-    std::vector<float> alpha_f32;      ///< float32 alpha-bar, the only form tensor arithmetic uses
+    std::vector<double> alpha_hat;  ///< 1 - beta
+    std::vector<double> alpha;      ///< cumulative product of alpha_hat (alpha-bar)
+    std::vector<float> alpha_f32;   ///< float32 alpha-bar, the only form tensor arithmetic uses
 
     [[nodiscard]] bool contains(int n) const { return lower <= n && n < upper; }
+
     [[nodiscard]] int position(int n) const { return n - lower + 1; }
 };
 
 struct MultiScaleSchedule {
     int num_steps = 0;
-    std::vector<int> step_list;           ///< descending boundaries T ... 0
-    std::vector<int> time_step_list;      ///< boundaries of the temporal scale
-    std::vector<int> spatial_step_list;   ///< boundaries of the spatial scale
-    std::vector<int> combined_values;     ///< union of both, descending
+    std::vector<int> step_list;                ///< descending boundaries T ... 0
+    std::vector<int> time_step_list;           ///< boundaries of the temporal scale
+    std::vector<int> spatial_step_list;        ///< boundaries of the spatial scale
+    std::vector<int> combined_values;          ///< union of both, descending
     std::vector<std::string> combined_labels;  ///< "ts", "t" or "s" per combined boundary
-    std::vector<int> t_labels;            ///< time level recorded at each combined boundary
-    std::vector<int> s_labels;            ///< spatial level recorded at each combined boundary
-    std::vector<Segment> segments;        ///< segment i lies between combined boundary i and i+1
+    std::vector<int> t_labels;                 ///< time level recorded at each combined boundary
+    std::vector<int> s_labels;                 ///< spatial level recorded at each combined boundary
+    std::vector<Segment> segments;  ///< segment i lies between combined boundary i and i+1
 
     /// The segment that holds step n (0 <= n < num_steps).
     [[nodiscard]] const Segment& segment_of(int n) const;

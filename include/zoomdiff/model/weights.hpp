@@ -29,13 +29,16 @@ void load_named_tensors(ZoomDiffNet& net, const std::map<std::string, torch::Ten
 /// Every parameter by name (CPU copies), in registration order.
 std::map<std::string, torch::Tensor> named_tensors(const ZoomDiffNet& net);
 
-/// Write an archive atomically, with the same bytes for the same content (no temporary name inside).
+/// Write an archive atomically, with the same bytes for the same content (no temporary name
+/// inside).
 void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path);
 
 /// Every parameter of the network into `archive`, by name (what our weight files hold).
 void write_weights(torch::serialize::OutputArchive& archive, const ZoomDiffNet& net);
-/// The weights an archive holds into the network, strictly (load_named_tensors); errors name `source`.
-void read_weights(torch::serialize::InputArchive& archive, ZoomDiffNet& net, const std::string& source);
+/// The weights an archive holds into the network, strictly (load_named_tensors); errors name
+/// `source`.
+void read_weights(torch::serialize::InputArchive& archive, ZoomDiffNet& net,
+                  const std::string& source);
 
 /// Our weight file (torch::serialize archive of named_tensors), written atomically.
 void save_weights(const ZoomDiffNet& net, const std::filesystem::path& path);

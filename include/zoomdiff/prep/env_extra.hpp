@@ -22,20 +22,21 @@ enum class PoiSource {
 struct EnvExtraOptions {
     std::string cityname = "Nanchang";
     std::string province = "Jiangxi";
-    std::filesystem::path shp_path;   ///< city boundary polygons
-    std::filesystem::path pop_path;   ///< population raster (WorldPop-like, EPSG:4326)
-    std::filesystem::path osm_dir;    ///< Geofabrik shapefile folder or a .osm.pbf file
-    std::filesystem::path poi_dir;    ///< folder of POI CSV tables
-    std::filesystem::path out;        ///< output file (<City>_cond.h5)
-    std::filesystem::path poi_schema; ///< optional: a POI schema YAML instead of the built-in one
+    std::filesystem::path shp_path;    ///< city boundary polygons
+    std::filesystem::path pop_path;    ///< population raster (WorldPop-like, EPSG:4326)
+    std::filesystem::path osm_dir;     ///< Geofabrik shapefile folder or a .osm.pbf file
+    std::filesystem::path poi_dir;     ///< folder of POI CSV tables
+    std::filesystem::path out;         ///< output file (<City>_cond.h5)
+    std::filesystem::path poi_schema;  ///< optional: a POI schema YAML instead of the built-in one
     std::string boundary_field = "地名";
-    std::string boundary_value;       ///< exact value of boundary_field to pick (else: the city names)
-    std::string boundary_osm;         ///< "admin_level=8,name=Monaco": an OSM relation of the --osm_dir .osm.pbf
-    std::string bbox;                 ///< "lon_min,lat_min,lon_max,lat_max": a plain box instead of a polygon
+    std::string boundary_value;  ///< exact value of boundary_field to pick (else: the city names)
+    std::string
+        boundary_osm;  ///< "admin_level=8,name=Monaco": an OSM relation of the --osm_dir .osm.pbf
+    std::string bbox;  ///< "lon_min,lat_min,lon_max,lat_max": a plain box instead of a polygon
     geo::PopulationRule pop_rule = geo::PopulationRule::kReference;
     PoiSource poi_source = PoiSource::kAuto;
-    std::string command_line;         ///< recorded in the output
-    std::uint64_t seed = 0;           ///< recorded (env_extra draws nothing at random)
+    std::string command_line;  ///< recorded in the output
+    std::uint64_t seed = 0;    ///< recorded (env_extra draws nothing at random)
 };
 
 /// The reference's default paths for a city and province (PIPELINE §3.1, §4.1); `out` is the

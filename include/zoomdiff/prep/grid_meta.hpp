@@ -28,7 +28,8 @@ struct GridMetaOptions {
     std::filesystem::path data_path;   ///< station file (.npz or .csv)
     std::filesystem::path shp_path;
     std::filesystem::path pop_path;
-    std::filesystem::path out;         ///< default ZoomDiff/datasets/cities/<City>/data/<City>_<datatype>_data.h5
+    std::filesystem::path
+        out;  ///< default ZoomDiff/datasets/cities/<City>/data/<City>_<datatype>_data.h5
     std::string boundary_field = "地名";
     GridMetaLayout layout = GridMetaLayout::kCorrected;
     geo::PopulationRule pop_rule = geo::PopulationRule::kReference;  ///< as env_extra's --pop_rule
@@ -46,12 +47,13 @@ GridMetaOptions default_grid_meta_paths(GridMetaOptions options);
 
 /// The result of spreading station series over synthetic residents on the 100 m grid.
 struct Disaggregation {
-    NdArray<double> data_100m;                ///< (rows, cols, 168), rows from the south
-    NdArray<std::int32_t> residents_100m;     ///< (rows, cols) synthetic residents per cell
-    std::size_t stations_in_box = 0;          ///< selected by the closed envelope
-    std::size_t stations_outside = 0;         ///< ignored (outside the envelope)
-    std::size_t stations_without_residents = 0;  ///< kept in their own cell (corrected) or dropped (reference)
-    std::size_t stations_tied = 0;            ///< stations sharing a location with another
+    NdArray<double> data_100m;             ///< (rows, cols, 168), rows from the south
+    NdArray<std::int32_t> residents_100m;  ///< (rows, cols) synthetic residents per cell
+    std::size_t stations_in_box = 0;       ///< selected by the closed envelope
+    std::size_t stations_outside = 0;      ///< ignored (outside the envelope)
+    std::size_t stations_without_residents =
+        0;                          ///< kept in their own cell (corrected) or dropped (reference)
+    std::size_t stations_tied = 0;  ///< stations sharing a location with another
     std::size_t residents = 0;
 };
 

@@ -6,8 +6,8 @@ namespace zoomdiff::data::detail {
 
 namespace fs = std::filesystem;
 
-CitySource city_paths(const fs::path& data_root, const std::string& token, const std::string& datatype,
-                      const char* prepare_hint) {
+CitySource city_paths(const fs::path& data_root, const std::string& token,
+                      const std::string& datatype, const char* prepare_hint) {
     const geo::CityNames names = geo::resolve_city_names(token);
     // resolve_city_names returns an unknown name unchanged in both fields.
     const bool in_table = names.cn != token || names.en != token;
@@ -50,25 +50,31 @@ std::string poi_key(StaticLayout layout) {
 
 void require_poi_schema(const io::H5File& cond, const std::string& key, const CitySource& source,
                         std::int64_t channels) {
-    if (!cond.exists(key)) return;  // read_checked names a missing dataset
+    if (!cond.exists(key))
+        return;  // read_checked names a missing dataset
     const auto shape = cond.shape(key);
     if (shape.size() == 5 && shape[4] != static_cast<std::size_t>(channels)) {
         if (channels == kPoiChannels && shape[4] != static_cast<std::size_t>(kPoiChannels)) {
-            throw Error(source.cond_file.string(),
-                        fmt::format("{} has {} POI categories; the model's schema has {}", key, shape[4],
-                                    kPoiChannels),
-                        "Rewrite it with env_extra, which writes the fixed 21-category schema, or train "
-                        "with condition_layout: poi_only and model.poi_channels: " + std::to_string(shape[4]));
+            throw Error(
+                source.cond_file.string(),
+                fmt::format("{} has {} POI categories; the model's schema has {}", key, shape[4],
+                            kPoiChannels),
+                "Rewrite it with env_extra, which writes the fixed 21-category schema, or train "
+                "with condition_layout: poi_only and model.poi_channels: " +
+                    std::to_string(shape[4]));
         }
-        throw Error(source.cond_file.string(),
-                    fmt::format("{} has {} POI categories; the config's model.poi_channels is {}", key,
-                                shape[4], channels),
-                    fmt::format("Set model.poi_channels: {} in the config (or import the city again)", shape[4]));
+        throw Error(
+            source.cond_file.string(),
+            fmt::format("{} has {} POI categories; the config's model.poi_channels is {}", key,
+                        shape[4], channels),
+            fmt::format("Set model.poi_channels: {} in the config (or import the city again)",
+                        shape[4]));
     }
 }
 
 std::string tile_arrangement(const io::H5File& file) {
-    return file.has_attr("/", "tile_arrangement") ? file.attr_string("/", "tile_arrangement") : "grid";
+    return file.has_attr("/", "tile_arrangement") ? file.attr_string("/", "tile_arrangement")
+                                                  : "grid";
 }
 
 }  // namespace zoomdiff::data::detail

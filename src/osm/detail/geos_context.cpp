@@ -11,7 +11,9 @@ GeosContext::GeosContext() : handle_(GEOS_init_r()) {
     GEOSContext_setErrorMessageHandler_r(handle_, &GeosContext::on_error, this);
 }
 
-GeosContext::~GeosContext() { GEOS_finish_r(handle_); }
+GeosContext::~GeosContext() {
+    GEOS_finish_r(handle_);
+}
 
 void GeosContext::on_error(const char* message, void* self) {
     auto* context = static_cast<GeosContext*>(self);

@@ -3,10 +3,9 @@
 #include <cstdint>
 #include <filesystem>
 
-#include <gdal_priv.h>
-
 #include "osm/detail/cell_accumulator.hpp"
 #include "osm/detail/layer_rules.hpp"
+#include <gdal_priv.h>
 
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/core/progress.hpp"

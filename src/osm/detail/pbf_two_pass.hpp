@@ -27,7 +27,8 @@ namespace zoomdiff::osm::detail {
 template <typename Handler>
 void read_pbf_two_pass(const std::string& path, const osmium::TagsFilter& area_filter,
                        Handler& handler, core::Progress& progress, const std::string& stage) {
-    using NodeIndex = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
+    using NodeIndex =
+        osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
     using LocationHandler = osmium::handler::NodeLocationsForWays<NodeIndex>;
     osmium::area::Assembler::config_type assembler_config;
     osmium::area::MultipolygonManager<osmium::area::Assembler> mp_manager{assembler_config,

@@ -5,16 +5,18 @@
 #include <map>
 #include <memory>
 
+#include "support/support.hpp"
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
-#include "support/support.hpp"
 #include "zoomdiff/model/weights.hpp"
 
 namespace zoomdiff::test {
 namespace {
 
-std::filesystem::path model_h5() { return golden_dir() / "model_small.h5"; }
+std::filesystem::path model_h5() {
+    return golden_dir() / "model_small.h5";
+}
 
 template <typename T>
 torch::Tensor to_tensor(const NdArray<T>& array, torch::ScalarType type) {
@@ -27,8 +29,10 @@ torch::Tensor to_tensor(const NdArray<T>& array, torch::ScalarType type) {
 class GoldenModelEnvironment : public ::testing::Environment {
 public:
     void SetUp() override { at::set_num_threads(1); }
+
     void TearDown() override {
-        std::printf("golden.model: compared %d arrays against %s\n", compared_arrays(), model_h5().string().c_str());
+        std::printf("golden.model: compared %d arrays against %s\n", compared_arrays(),
+                    model_h5().string().c_str());
     }
 };
 
@@ -89,7 +93,8 @@ model::BatchConditions golden_conditions(const std::string& group) {
             read_long(group + "/timepoints").to(torch::kFloat)};
 }
 
-void expect_close(const torch::Tensor& ours, const torch::Tensor& expected, double tol, const std::string& what) {
+void expect_close(const torch::Tensor& ours, const torch::Tensor& expected, double tol,
+                  const std::string& what) {
     ++compared_arrays();
     ASSERT_EQ(ours.sizes(), expected.sizes()) << what;
     const auto a = ours.detach().to(torch::kCPU, torch::kDouble);
@@ -99,12 +104,14 @@ void expect_close(const torch::Tensor& ours, const torch::Tensor& expected, doub
     const double worst = diff.max().item<double>();
     const auto at = diff.flatten().argmax().item<std::int64_t>();
     EXPECT_LE(worst, tol * scale) << what << ": worst at flat index " << at << ": ours "
-                                  << a.flatten()[at].item<double>() << ", golden " << b.flatten()[at].item<double>()
-                                  << " (scale " << scale << ", tolerance " << tol << ")";
+                                  << a.flatten()[at].item<double>() << ", golden "
+                                  << b.flatten()[at].item<double>() << " (scale " << scale
+                                  << ", tolerance " << tol << ")";
     EXPECT_TRUE(torch::isfinite(a).all().item<bool>()) << what << ": non-finite values";
 }
 
-void expect_identical(const torch::Tensor& ours, const torch::Tensor& expected, const std::string& what) {
+void expect_identical(const torch::Tensor& ours, const torch::Tensor& expected,
+                      const std::string& what) {
     ++compared_arrays();
     ASSERT_EQ(ours.sizes(), expected.sizes()) << what;
     ASSERT_EQ(ours.scalar_type(), expected.scalar_type()) << what;
@@ -112,15 +119,17 @@ void expect_identical(const torch::Tensor& ours, const torch::Tensor& expected, 
     const auto count = differs.sum().item<std::int64_t>();
     if (count > 0) {
         const auto at = differs.flatten().to(torch::kInt).argmax().item<std::int64_t>();
-        ADD_FAILURE() << what << ": " << count << " elements differ; first at flat index " << at << ": ours "
-                      << ours.flatten()[at].item<double>() << ", golden " << expected.flatten()[at].item<double>();
+        ADD_FAILURE() << what << ": " << count << " elements differ; first at flat index " << at
+                      << ": ours " << ours.flatten()[at].item<double>() << ", golden "
+                      << expected.flatten()[at].item<double>();
     }
 }
 
 std::vector<std::string> children_with_prefix(const std::string& group, const std::string& prefix) {
     std::vector<std::string> out;
     for (const auto& name : model_golden().children(group)) {
-        if (name.rfind(prefix, 0) == 0) out.push_back(name);
+        if (name.rfind(prefix, 0) == 0)
+            out.push_back(name);
     }
     std::sort(out.begin(), out.end());
     return out;

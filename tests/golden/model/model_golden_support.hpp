@@ -37,10 +37,13 @@ model::ZoomDiffNet golden_net();
 /// Conditions of a group holding cond_static, cond_poi and timepoints (e.g. "/denoiser").
 model::BatchConditions golden_conditions(const std::string& group);
 
-/// Expect max|ours - expected| <= tol * max(1, max|expected|) and identical shapes; counts the array.
-void expect_close(const torch::Tensor& ours, const torch::Tensor& expected, double tol, const std::string& what);
+/// Expect max|ours - expected| <= tol * max(1, max|expected|) and identical shapes; counts the
+/// array.
+void expect_close(const torch::Tensor& ours, const torch::Tensor& expected, double tol,
+                  const std::string& what);
 /// Expect identical shapes and bits; counts the array.
-void expect_identical(const torch::Tensor& ours, const torch::Tensor& expected, const std::string& what);
+void expect_identical(const torch::Tensor& ours, const torch::Tensor& expected,
+                      const std::string& what);
 
 /// Sorted children of a group whose names start with `prefix`.
 std::vector<std::string> children_with_prefix(const std::string& group, const std::string& prefix);

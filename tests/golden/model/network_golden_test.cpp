@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "golden/model/model_golden_support.hpp"
 #include <gtest/gtest.h>
 
-#include "golden/model/model_golden_support.hpp"
 #include "zoomdiff/model/diffusion.hpp"
 #include "zoomdiff/model/network.hpp"
 #include "zoomdiff/model/schedule.hpp"
@@ -26,7 +26,8 @@ std::vector<std::int64_t> parse_shape(const std::string& text) {
     while (start <= text.size()) {
         const auto end = text.find('x', start);
         out.push_back(std::stoll(text.substr(start, end - start)));
-        if (end == std::string::npos) break;
+        if (end == std::string::npos)
+            break;
         start = end + 1;
     }
     return out;
@@ -38,7 +39,8 @@ TEST(GoldenModel_state_dict, KeysShapesAndCount) {
     ZoomDiffNet net(golden_config());
     const auto params = net->named_parameters();
     const auto keys = model_golden().read_strings("/state_dict_keys");
-    EXPECT_EQ(static_cast<std::int64_t>(keys.size()), model_golden().attr_int("/state_dict", "n_keys"));
+    EXPECT_EQ(static_cast<std::int64_t>(keys.size()),
+              model_golden().attr_int("/state_dict", "n_keys"));
     std::set<std::string> reference;
     for (const auto& line : keys) {
         const auto tab = line.find('\t');
@@ -50,9 +52,11 @@ TEST(GoldenModel_state_dict, KeysShapesAndCount) {
         EXPECT_EQ(ours->sizes().vec(), parse_shape(shape)) << key;
     }
     for (const auto& p : params) {
-        if (reference.count(p.key()) == 0) EXPECT_EQ(p.key(), "spatial_embedding") << "extra parameter";
+        if (reference.count(p.key()) == 0)
+            EXPECT_EQ(p.key(), "spatial_embedding") << "extra parameter";
     }
-    EXPECT_EQ(net->reference_parameter_count(), model_golden().attr_int("/state_dict", "n_params_trainable"));
+    EXPECT_EQ(net->reference_parameter_count(),
+              model_golden().attr_int("/state_dict", "n_params_trainable"));
     EXPECT_EQ(net->spatial_embedding.sizes(), read_float("/spatial_embedding").sizes());
 }
 
@@ -70,7 +74,8 @@ TEST(GoldenModel_state_dict, SeededConstructionEqualsReference) {
         const auto* ours = params.find(key);
         ASSERT_NE(ours, nullptr) << key;
         if (key == overwritten) {
-            expect_identical(*ours, read_float("/output_projection2_weight_at_init"), key + " at construction");
+            expect_identical(*ours, read_float("/output_projection2_weight_at_init"),
+                             key + " at construction");
         } else {
             expect_identical(*ours, read_float("/state_dict/" + key), key);
         }
@@ -85,19 +90,24 @@ TEST(GoldenModel_schedule, BoundariesLabelsAndSegments) {
         return torch::tensor(std::vector<std::int64_t>(v.begin(), v.end()), torch::kLong);
     };
     expect_identical(as_long(schedule.step_list), read_long("/schedule/step_list"), "step_list");
-    expect_identical(as_long(schedule.time_step_list), read_long("/schedule/time_step_list"), "time_step_list");
+    expect_identical(as_long(schedule.time_step_list), read_long("/schedule/time_step_list"),
+                     "time_step_list");
     expect_identical(as_long(schedule.spatial_step_list), read_long("/schedule/spatial_step_list"),
                      "spatial_step_list");
     expect_identical(as_long(schedule.combined_values), read_long("/schedule/combined_step_values"),
                      "combined_step_values");
-    expect_identical(as_long(schedule.t_labels), read_long("/schedule/t_scale_labels"), "t_scale_labels");
-    expect_identical(as_long(schedule.s_labels), read_long("/schedule/s_scale_labels"), "s_scale_labels");
-    EXPECT_EQ(schedule.combined_labels, model_golden().read_strings("/schedule/combined_step_labels"));
+    expect_identical(as_long(schedule.t_labels), read_long("/schedule/t_scale_labels"),
+                     "t_scale_labels");
+    expect_identical(as_long(schedule.s_labels), read_long("/schedule/s_scale_labels"),
+                     "s_scale_labels");
+    EXPECT_EQ(schedule.combined_labels,
+              model_golden().read_strings("/schedule/combined_step_labels"));
     ++compared_arrays();
 
     const auto segments = children_with_prefix("/schedule", "segment_");
     ASSERT_EQ(segments.size(), schedule.segments.size());
-    EXPECT_EQ(static_cast<std::int64_t>(segments.size()), model_golden().attr_int("/schedule", "n_segments"));
+    EXPECT_EQ(static_cast<std::int64_t>(segments.size()),
+              model_golden().attr_int("/schedule", "n_segments"));
     for (const auto& name : segments) {
         const auto group = "/schedule/" + name;
         const auto& ours = schedule.segments.at(std::stoul(name.substr(name.find('_') + 1)));
@@ -105,9 +115,12 @@ TEST(GoldenModel_schedule, BoundariesLabelsAndSegments) {
         EXPECT_EQ(ours.lower, model_golden().attr_int(group, "lower")) << name;
         EXPECT_EQ(ours.i_t, model_golden().attr_int(group, "i_t")) << name;
         EXPECT_EQ(ours.i_s, model_golden().attr_int(group, "i_s")) << name;
-        const auto doubles = [](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble); };
+        const auto doubles = [](const std::vector<double>& v) {
+            return torch::tensor(v, torch::kDouble);
+        };
         expect_identical(doubles(ours.beta), read_double(group + "/beta"), name + "/beta");
-        expect_identical(doubles(ours.alpha_hat), read_double(group + "/alpha_hat"), name + "/alpha_hat");
+        expect_identical(doubles(ours.alpha_hat), read_double(group + "/alpha_hat"),
+                         name + "/alpha_hat");
         expect_identical(doubles(ours.alpha), read_double(group + "/alpha"), name + "/alpha");
         expect_identical(torch::tensor(at::ArrayRef<float>(ours.alpha_f32), torch::kFloat),
                          read_float(group + "/alpha_torch_f32"), name + "/alpha_torch_f32");
@@ -117,8 +130,9 @@ TEST(GoldenModel_schedule, BoundariesLabelsAndSegments) {
 // (c), (g) The two sinusoidal tables.
 TEST(GoldenModel_embeddings, DiffusionStepAndTimeTables) {
     auto net = golden_net();
-    expect_close(net->diffmodel->diffusion_embedding->table(), read_float("/diffusion_embedding_table"),
-                 kSinglePassTol, "diffusion_embedding_table");
+    expect_close(net->diffmodel->diffusion_embedding->table(),
+                 read_float("/diffusion_embedding_table"), kSinglePassTol,
+                 "diffusion_embedding_table");
     const auto expected = read_float("/time_embedding");
     const auto positions = torch::arange(expected.size(0), torch::kFloat).unsqueeze(0);
     expect_close(net->time_embedding(positions)[0], expected, kSinglePassTol, "time_embedding");
@@ -138,8 +152,9 @@ TEST(GoldenModel_denoiser, SideInfoStepEmbeddingBlocksAndOutput) {
     }
     {
         torch::NoGradGuard no_grad;
-        expect_close(net->diffmodel->diffusion_embedding(steps), read_float("/denoiser/diffusion_emb_after_mlp"),
-                     kSinglePassTol, "diffusion_emb_after_mlp");
+        expect_close(net->diffmodel->diffusion_embedding(steps),
+                     read_float("/denoiser/diffusion_emb_after_mlp"), kSinglePassTol,
+                     "diffusion_emb_after_mlp");
     }
 
     torch::NoGradGuard no_grad;
@@ -151,18 +166,21 @@ TEST(GoldenModel_denoiser, SideInfoStepEmbeddingBlocksAndOutput) {
     const std::regex trace(R"(block(\d+)_(residual_out|skip)_b(\d+))");
     for (const auto& name : model_golden().children("/denoiser")) {
         std::smatch m;
-        if (!std::regex_match(name, m, trace)) continue;
+        if (!std::regex_match(name, m, trace))
+            continue;
         const auto& block = blocks.at(std::stoul(m[1]));
         const auto item = std::stoll(m[3]);
         const auto& ours = m[2] == "skip" ? block.skip : block.residual;
-        expect_close(ours.narrow(0, item, 1), read_float("/denoiser/" + name), kSinglePassTol, name);
+        expect_close(ours.narrow(0, item, 1), read_float("/denoiser/" + name), kSinglePassTol,
+                     name);
     }
 
     for (const auto& name : children_with_prefix("/denoiser", "output_step")) {
         const auto dataset = "/denoiser/" + name;
         const auto step = model_golden().attr_int(dataset, "diffusion_step");
         const auto shared_level = model_golden().attr_int(dataset, "side_info_level");
-        const auto shared = net->denoise(x, torch::full({1}, step, torch::kLong), net->prepare(conditions, shared_level));
+        const auto shared = net->denoise(x, torch::full({1}, step, torch::kLong),
+                                         net->prepare(conditions, shared_level));
         expect_close(shared, read_float(dataset), kSinglePassTol, name);
     }
 }
@@ -173,10 +191,10 @@ TEST(GoldenModel_noise_fusion, FusedWithAndWithoutPrior) {
     torch::NoGradGuard no_grad;
     EXPECT_DOUBLE_EQ(net->config().model.sim, model_golden().attr_double("/noise_fusion", "sim"));
     const auto predicted = read_float("/noise_fusion/predicted");
-    expect_close(net->fuse(predicted, read_float("/noise_fusion/noise_prior")), read_float("/noise_fusion/fused"),
-                 kSinglePassTol, "fused");
-    expect_close(net->fuse(predicted, torch::Tensor()), read_float("/noise_fusion/fused_zero_prior"),
-                 kSinglePassTol, "fused_zero_prior");
+    expect_close(net->fuse(predicted, read_float("/noise_fusion/noise_prior")),
+                 read_float("/noise_fusion/fused"), kSinglePassTol, "fused");
+    expect_close(net->fuse(predicted, torch::Tensor()),
+                 read_float("/noise_fusion/fused_zero_prior"), kSinglePassTol, "fused_zero_prior");
 }
 
 // (f) Division operators: every dataset named spatial[4d]_i_s<k>, temporal_i_t<k> or
@@ -194,11 +212,14 @@ TEST(GoldenModel_division, EveryRecordedOperator) {
         const auto expected = "/division/" + name;
         if (std::regex_match(name, m, spatial)) {
             const auto& input = m[1].matched ? x4d : x;
-            expect_close(model::spatial_divide(input, std::stoi(m[2]), coarse), read_float(expected), 1e-6, name);
+            expect_close(model::spatial_divide(input, std::stoi(m[2]), coarse),
+                         read_float(expected), 1e-6, name);
         } else if (std::regex_match(name, m, temporal)) {
-            expect_close(model::temporal_divide(x, std::stoi(m[1])), read_float(expected), 1e-6, name);
+            expect_close(model::temporal_divide(x, std::stoi(m[1])), read_float(expected), 1e-6,
+                         name);
         } else if (std::regex_match(name, m, both)) {
-            expect_close(model::divide(x, std::stoi(m[2]), std::stoi(m[1]), coarse), read_float(expected), 1e-6, name);
+            expect_close(model::divide(x, std::stoi(m[2]), std::stoi(m[1]), coarse),
+                         read_float(expected), 1e-6, name);
         } else {
             continue;
         }
