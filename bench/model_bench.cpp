@@ -38,9 +38,7 @@
 #include <CLI/CLI.hpp>
 #include <c10/core/InferenceMode.h>
 #include <malloc.h>
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adam.h>
-#include <torch/torch.h>  // first: clip_grad.h and adam.h rely on its declarations
+#include <torch/torch.h>  // also torch::nn::utils::clip_grad_norm_ and torch::optim::Adam
 
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
