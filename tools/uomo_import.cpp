@@ -30,13 +30,16 @@ int main(int argc, char** argv) {
     app.add_option(
            "--holdout_locations", options.holdout_locations,
            "Hold out K places (patches with identical POI blocks) instead of the upstream split")
+        ->check(CLI::Range(0, 1000000))
         ->capture_default_str();
     app.add_option("--holdout_seed", options.holdout_seed, "Seed of the places drawn")
+        ->check(zoomdiff::cli::uint64_validator())
         ->capture_default_str();
     app.add_option("--part", options.part,
                    "With --holdout_locations: train (the other places) or test");
     app.add_option("--steps", options.steps,
                    "Hours from the series start (zoomdiff needs 168, one week)")
+        ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
     app.footer(
         "Example (training city and held-out city):\n"

@@ -82,6 +82,25 @@ std::string version_text(const std::string& tool, const std::string& more) {
     return text;
 }
 
+CLI::Validator uint64_validator() {
+    // CLI11 converts "-1" and out-of-range numbers to 2^64 - 1 (issue 19): only 0 .. 2^64 - 1, in
+    // digits.
+    return CLI::Validator(
+        [](const std::string& text) -> std::string {
+            constexpr std::string_view kMax = "18446744073709551615";
+            const bool digits =
+                !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+            const auto significant =
+                digits ? text.substr(std::min(text.find_first_not_of('0'), text.size())) : "";
+            if (!digits || significant.size() > kMax.size() ||
+                (significant.size() == kMax.size() && significant > kMax)) {
+                return "must be a whole number from 0 to 18446744073709551615, not '" + text + "'";
+            }
+            return {};
+        },
+        "UINT64");
+}
+
 void add_common_flags(CLI::App& app, CommonOptions& options) {
     // A flag given twice takes the last value, so scripts can override a default argument list.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -93,24 +112,8 @@ void add_common_flags(CLI::App& app, CommonOptions& options) {
     });
     app.add_option("--threads", options.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
-    // CLI11 converts "-1" and out-of-range numbers to 2^64 - 1 (issue 19): only 0 .. 2^64 - 1, in
-    // digits.
     app.add_option("--seed", options.seed, "Seed of every random draw")
-        ->check(CLI::Validator(
-            [](const std::string& text) -> std::string {
-                constexpr std::string_view kMax = "18446744073709551615";
-                const bool digits =
-                    !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-                const auto significant =
-                    digits ? text.substr(std::min(text.find_first_not_of('0'), text.size())) : "";
-                if (!digits || significant.size() > kMax.size() ||
-                    (significant.size() == kMax.size() && significant > kMax)) {
-                    return "must be a whole number from 0 to 18446744073709551615, not '" + text +
-                           "'";
-                }
-                return {};
-            },
-            "UINT64"))
+        ->check(uint64_validator())
         ->capture_default_str();
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -193,6 +196,9 @@ int run_tool(CLI::App& app, CommonOptions& options, int argc, const char* const*
             options.threads, cores, cores);
         options.threads = static_cast<int>(cores);
     }
+    // issue 19: after a failed write (a full disk) HDF5's own exit handler flushed the file
+    // again and crashed after the error line; our writers close every file themselves.
+    H5dont_atexit();
     GDALAllRegister();
     CPLSetErrorHandler(gdal_to_spdlog);
     // GDAL's own worker pools follow --threads too.

@@ -24,9 +24,11 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
         ->capture_default_str();
     app.add_option("--out", request.out, "Output folder")->capture_default_str();
     app.add_option("--nsample", request.nsample, "Samples per tile (all kept)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000}))
         ->capture_default_str();
     app.add_option("--batch_size", request.batch_size,
                    "Tiles per sampling batch; distributed, also the block of tiles one shard holds")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
         ->capture_default_str();
     app.add_option(
            "--noise", request.noise,
@@ -59,7 +61,7 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
            "segment's steps (10 of 20 at sample.yaml/uomo.yaml), measured inside full sampling's "
            "seed-to-seed band on every metric; "
            "docs/sampling.md")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1 << 20));
     app.add_option("--sampler", request.sampler,
                    "ddpm (ancestral steps, the reference's) or ddim (deterministic at --eta 0; "
                    "measured rougher "
@@ -75,7 +77,7 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "Distributed: seconds a rank waits for the others (rendezvous, each meeting) "
                    "before it stops "
                    "with an error")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1, 7 * 24 * 3600))
         ->capture_default_str();
     app.add_option("--shp_path", request.shp_path,
                    "Boundary polygons for the city mask; default: the condition file's mask");

@@ -39,20 +39,24 @@ void add_train_flags(CLI::App& app, model::TrainRequest& request) {
         ->transform(CLI::CheckedTransformer(tasks, CLI::ignore_case).description(""));
     app.add_option("--base_model", request.base_model,
                    "Run folder (or its model.pt) few/zero-shot start from");
-    app.add_option("--epochs", request.epochs, "Override train.epochs (few-shot default 50)");
+    app.add_option("--epochs", request.epochs, "Override train.epochs (few-shot default 50)")
+        ->check(CLI::Range(1, 1000000));
     app.add_option("--batch_size", request.batch_size,
                    "Override train.batch_size (few-shot default 2); distributed, the batch of all "
-                   "ranks together");
+                   "ranks together")
+        ->check(CLI::Range(1, 1 << 20));
     app.add_option("--dist_timeout", request.dist_timeout_s,
                    "Seconds a rank waits for the others (rendezvous, each all-reduce) before it "
                    "stops with an error")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1, 7 * 24 * 3600))
         ->capture_default_str();
-    app.add_option("--lr", request.lr, "Override train.lr");
-    app.add_option("--valid_interval", request.valid_interval, "Override train.valid_interval");
+    app.add_option("--lr", request.lr, "Override train.lr")->check(CLI::Range(1e-12, 10.0));
+    app.add_option("--valid_interval", request.valid_interval,
+                   "Override train.valid_interval (0: no validation)")
+        ->check(CLI::Range(0, 1000000));
     app.add_option("--checkpoint_every", request.checkpoint_every,
                    "Epochs between resumable checkpoints")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
     // The reference's flags that do nothing in its training script (MODEL.md §4.11, D-27):
     // accepted so its shell scripts keep working.

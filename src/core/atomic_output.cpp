@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "zoomdiff/core/error.hpp"
@@ -15,6 +17,38 @@
 namespace zoomdiff::core {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+/// Whether `text` is a process id whose process is gone (so its temporary file is stale).
+bool dead_process(const std::string& text) {
+    if (text.empty() || text.size() > 9 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    const auto pid = static_cast<pid_t>(std::stol(text));
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/// Removes "<final>.tmp-<pid>" files beside `final_path` whose process is dead (an interrupted
+/// run of the same output, issue 19); a live process's temporary file is left alone.
+void remove_stale_temporaries(const fs::path& final_path) {
+    const std::string prefix = final_path.filename().string() + ".tmp-";
+    std::error_code ec;
+    fs::directory_iterator it(
+        final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path(), ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0 ||
+            !dead_process(name.substr(prefix.size())))
+            continue;
+        std::error_code removed;
+        fs::remove_all(it->path(), removed);
+        if (!removed)
+            spdlog::info("removed {}, left by an interrupted run", it->path().string());
+    }
+}
+
+}  // namespace
 
 AtomicOutput::AtomicOutput(fs::path final_path) : final_path_(std::move(final_path)) {
     const fs::path parent = final_path_.parent_path();
@@ -27,6 +61,7 @@ AtomicOutput::AtomicOutput(fs::path final_path) : final_path_(std::move(final_pa
                         "Choose a writable location with --out.");
         }
     }
+    remove_stale_temporaries(final_path_);
     temp_path_ = final_path_;
     temp_path_ += ".tmp-" + std::to_string(::getpid());
 }
@@ -78,7 +113,66 @@ bool inside(const fs::path& file, const fs::path& folder) {
     return !rel.empty() && *rel.begin() != "..";
 }
 
+/// The nearest existing folder above `out` (which creates the rest) must be writable.
+void check_creatable(const fs::path& out, const std::string& subject, std::string_view out_flag) {
+    std::error_code ec;
+    fs::path folder = canonical_as_far_as_exists(out).parent_path();
+    while (!folder.empty() && !fs::exists(folder, ec))
+        folder = folder.parent_path();
+    if (folder.empty() || !fs::is_directory(folder, ec)) {
+        throw Error(subject, fmt::format("cannot be created: {} is not a folder", folder.string()),
+                    fmt::format("Choose another {}", out_flag));
+    }
+    if (::access(folder.c_str(), W_OK) != 0) {
+        throw Error(
+            subject,
+            fmt::format("cannot be written: the folder {} is not writable", folder.string()),
+            fmt::format("Choose a writable location for {}", out_flag));
+    }
+}
+
 }  // namespace
+
+void check_output_folder(const fs::path& out, std::string_view out_flag,
+                         std::initializer_list<NamedInput> inputs) {
+    const std::string subject = fmt::format("{} {}", out_flag, out.string());
+    std::error_code ec;
+    const bool exists = fs::exists(out, ec);
+    if (exists && !fs::is_directory(out, ec)) {
+        throw Error(subject, "is a file, not an output folder",
+                    fmt::format("Give {} a folder (it is created if missing)", out_flag));
+    }
+    for (const auto& input : inputs) {
+        if (input.path.empty() || !fs::exists(input.path, ec))
+            continue;
+        if (canonical_as_far_as_exists(out) == canonical_as_far_as_exists(input.path)) {
+            throw Error(
+                subject,
+                fmt::format("is the {} input folder: the outputs would mix with it", input.flag),
+                fmt::format("Choose another {}", out_flag));
+        }
+    }
+    if (!exists) {
+        check_creatable(out, subject, out_flag);
+    } else if (::access(out.c_str(), W_OK) != 0) {
+        throw Error(subject, "is not writable",
+                    fmt::format("Choose a writable location for {}", out_flag));
+    }
+}
+
+bool warn_if_low_space(const fs::path& out, std::uintmax_t estimated_bytes, std::string_view what) {
+    std::error_code ec;
+    fs::path folder = canonical_as_far_as_exists(out);
+    while (!folder.empty() && !fs::exists(folder, ec))
+        folder = folder.parent_path();
+    const auto space = fs::space(folder.empty() ? fs::path(".") : folder, ec);
+    if (ec || space.available >= estimated_bytes)
+        return true;
+    spdlog::warn("{}: about {:.1f} MB of {} to write, {:.1f} MB free: the run may fail at the end",
+                 out.string(), static_cast<double>(estimated_bytes) / 1e6, what,
+                 static_cast<double>(space.available) / 1e6);
+    return false;
+}
 
 void check_output_path(const fs::path& out, std::string_view out_flag,
                        std::initializer_list<NamedInput> inputs) {
@@ -110,20 +204,7 @@ void check_output_path(const fs::path& out, std::string_view out_flag,
                 fmt::format("Write {} outside the input folders", out_flag));
         }
     }
-    // The nearest existing folder above the output must be writable (it creates the rest).
-    fs::path folder = canonical_as_far_as_exists(out).parent_path();
-    while (!folder.empty() && !fs::exists(folder, ec))
-        folder = folder.parent_path();
-    if (folder.empty() || !fs::is_directory(folder, ec)) {
-        throw Error(subject, fmt::format("cannot be created: {} is not a folder", folder.string()),
-                    fmt::format("Choose another {}", out_flag));
-    }
-    if (::access(folder.c_str(), W_OK) != 0) {
-        throw Error(
-            subject,
-            fmt::format("cannot be written: the folder {} is not writable", folder.string()),
-            fmt::format("Choose a writable location for {}", out_flag));
-    }
+    check_creatable(out, subject, out_flag);
 }
 
 }  // namespace zoomdiff::core

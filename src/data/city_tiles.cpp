@@ -56,10 +56,13 @@ void require_files(const CitySource& s) {
 }
 
 /// One array of a city file, read as double and narrowed to float32 as numpy's astype does
-/// (round to nearest; beyond the float range -> inf). Shape checked first.
+/// (round to nearest; beyond the float range -> inf). Shape checked first, and (but for the
+/// tiles' coordinates) that no value is negative.
 std::vector<float> read_array(const io::H5File& file, const std::string& key,
                               const std::vector<std::size_t>& expected, const std::string& fix) {
-    const std::vector<double> wide = detail::read_checked<double>(file, key, expected, fix);
+    const std::vector<double> wide =
+        key == "/loc_2000m" ? detail::read_checked<double>(file, key, expected, fix)
+                            : detail::read_not_negative<double>(file, key, expected, fix);
     std::vector<float> narrow(wide.size());
     std::transform(wide.begin(), wide.end(), narrow.begin(),
                    [](double v) { return static_cast<float>(v); });

@@ -18,10 +18,13 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kSide = 4;
 
+/// A condition array, refused when a value is negative (but the tiles' coordinates and the mask).
 template <typename T>
 std::vector<T> read_checked(const io::H5File& file, const std::string& key,
                             const std::vector<std::size_t>& shape, const CitySource& s) {
-    return detail::read_checked<T>(file, key, shape, detail::cond_fix(s));
+    if (key == "/loc_2000m" || key == "/2000m/mask")
+        return detail::read_checked<T>(file, key, shape, detail::cond_fix(s));
+    return detail::read_not_negative<T>(file, key, shape, detail::cond_fix(s));
 }
 
 /// Throws naming the first non-finite value of a (R, C, 4, 4, depth) array.

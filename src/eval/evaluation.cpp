@@ -115,7 +115,21 @@ NdArray<double> read_tiles(const io::H5File& f) {
         throw Error(path.string(), "/data_2000m is not (R, C, 4, 4, 168)",
                     "Rewrite it with grid_meta");
     }
-    return f.read<double>("/data_2000m");
+    auto tiles = f.read<double>("/data_2000m");
+    // issue 19: traffic and user counts are >= 0 (NaN marks a missing hour and is left out).
+    const auto& v = tiles.values();
+    const auto bad = std::find_if(v.begin(), v.end(), [](double x) { return x < 0.0; });
+    if (bad != v.end()) {
+        const auto k = static_cast<std::size_t>(bad - v.begin());
+        const std::size_t cell = k / kT;
+        throw Error(path.string(),
+                    fmt::format("/data_2000m holds {} at tile (row {}, col {}) cell (row {}, col "
+                                "{}) hour {}: traffic and user counts cannot be negative",
+                                *bad, cell / 16 / shape[1], cell / 16 % shape[1], cell % 16 / 4,
+                                cell % 4, k % kT),
+                    "Fix the station or UoMo input and rewrite it with grid_meta or uomo_import");
+    }
+    return tiles;
 }
 
 std::vector<double> every_nth(const std::vector<double>& edges, std::size_t step,

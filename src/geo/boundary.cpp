@@ -156,7 +156,9 @@ CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std
     std::vector<Candidate> caseless;
     std::vector<std::string> all_values;
     open.layer->ResetReading();
-    for (auto& feature : *open.layer) {
+    detail::GdalReadErrors read_errors;
+    for (auto feature = read_errors.next(*open.layer); feature;
+         feature = read_errors.next(*open.layer)) {
         if (!feature->IsFieldSetAndNotNull(open.field_index)) {
             continue;
         }
@@ -168,6 +170,7 @@ CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std
             caseless.push_back({v, feature->GetFID(), false});
         }
     }
+    read_errors.throw_if_any(subject, detail::kVectorReadFix);
     const std::vector<Candidate>& pool = exact.empty() ? caseless : exact;
     if (pool.empty()) {
         const auto closest = closest_values(std::move(all_values), {value}, 5);
@@ -234,7 +237,8 @@ CityBoundary find_city_boundary(const std::filesystem::path& path, const std::st
     std::vector<Candidate> candidates;
     std::vector<std::string> all_values;
     layer->ResetReading();
-    for (auto& feature : *layer) {
+    detail::GdalReadErrors read_errors;
+    for (auto feature = read_errors.next(*layer); feature; feature = read_errors.next(*layer)) {
         if (!feature->IsFieldSetAndNotNull(field_index)) {
             continue;
         }
@@ -257,6 +261,7 @@ CityBoundary find_city_boundary(const std::filesystem::path& path, const std::st
         }
     }
 
+    read_errors.throw_if_any(subject, detail::kVectorReadFix);
     std::vector<Candidate> exact;
     std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(exact),
                  [](const Candidate& c) { return c.exact; });

@@ -4,6 +4,8 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
 
@@ -48,6 +50,36 @@ CityBoundary boundary_of(const OGRGeometry& wgs84_polygon, std::string matched_v
 std::string last_gdal_error() {
     const char* msg = CPLGetLastErrorMsg();
     return (msg != nullptr && *msg != '\0') ? std::string(msg) : std::string("unknown error");
+}
+
+OGRFeatureUniquePtr GdalReadErrors::next(OGRLayer& layer) {
+    CPLPushErrorHandlerEx(&GdalReadErrors::collect, this);
+    OGRFeatureUniquePtr feature(layer.GetNextFeature());
+    CPLPopErrorHandler();
+    return feature;
+}
+
+void CPL_STDCALL GdalReadErrors::collect(CPLErr level, CPLErrorNum /*code*/, const char* message) {
+    const std::string text = message != nullptr ? message : "";
+    if (level == CE_Failure || level == CE_Fatal) {
+        auto* self = static_cast<GdalReadErrors*>(CPLGetErrorHandlerUserData());
+        if (self->count_++ == 0)
+            self->first_ = text;
+    } else if (level == CE_Warning) {
+        spdlog::warn("GDAL: {}", text);
+    } else {
+        spdlog::debug("GDAL: {}", text);
+    }
+}
+
+void GdalReadErrors::throw_if_any(const std::string& subject, const std::string& fix) const {
+    if (count_ == 0)
+        return;
+    throw Error(subject,
+                fmt::format("GDAL reported {} error{} while reading its features, so some were "
+                            "lost; the first: {}",
+                            count_, count_ == 1 ? "" : "s", first_),
+                fix);
 }
 
 }  // namespace zoomdiff::geo::detail

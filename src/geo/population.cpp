@@ -87,6 +87,30 @@ struct NodataTest {
     }
 };
 
+/// Population is a count: a negative pixel that is not nodata is refused (issue 19: -1000 people
+/// per pixel passed silently and made 95 % of the generated cells negative). `values` is a
+/// window of `cols` pixels per row starting at pixel (row0, col0) of band 1.
+void require_nonnegative(const std::vector<float>& values, std::int64_t cols, std::int64_t row0,
+                         std::int64_t col0, const NodataTest& nodata, const std::string& subject) {
+    std::size_t negative = 0;
+    std::size_t first = 0;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        const float v = values[k];
+        if (v < 0.0F && !nodata.is_nodata(v) && std::isfinite(v) && negative++ == 0)
+            first = k;
+    }
+    if (negative == 0)
+        return;
+    const auto c = static_cast<std::int64_t>(first);
+    throw Error(
+        subject,
+        fmt::format("pixel (row {}, column {}) of band 1 holds {} people, and {} of the {} "
+                    "pixels read are negative: a population cannot be negative",
+                    row0 + c / cols, col0 + c % cols, values[first], negative, values.size()),
+        "Give the raster the nodata value that marks its missing pixels (gdal_edit.py "
+        "-a_nodata VALUE), or set negative pixels to 0 (gdal_calc.py)");
+}
+
 CellSample sample_window_with(const RasterBlock& block, const PixelWindow& window,
                               const NodataTest& nodata, std::vector<float>& scratch) {
     const WindowShape shape = window_out_shape(window);
@@ -282,6 +306,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
         throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
                     "Check that the file is complete and readable (gdalinfo -checksum).");
     }
+    require_nonnegative(values, wcols, row_lo, col_lo, nodata_test, subject);
 
     // Pixel corners of one corner row (col_lo .. col_hi + 1) in the UTM plane; NaN where the
     // transformation failed.
@@ -627,6 +652,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     // Pass 2: the cell values.
     NdArray<float> out({rows, cols}, 0.0F);
     const NodataTest nodata_test(block.nodata);
+    require_nonnegative(block.values, block.cols, block.row0, block.col0, nodata_test, subject);
     std::vector<float> scratch;
     std::size_t valid_cells = 0;
     progress.start("population", static_cast<std::uint64_t>(rows * cols), "cells");

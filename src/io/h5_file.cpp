@@ -267,7 +267,11 @@ void H5File::close() {
     SilenceHdf5 quiet;
     const hid_t id = id_;
     id_ = -1;
-    if (H5Fflush(id, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(id) < 0) {
+    // Closed even when the flush failed (a full disk): an id left open would be flushed again
+    // when the process ends.
+    const bool flushed = H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0;
+    const bool closed = H5Fclose(id) >= 0;
+    if (!flushed || !closed) {
         throw Error(path_.string(), "writing the HDF5 file failed",
                     "Check free disk space and permissions.");
     }

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
@@ -83,6 +84,8 @@ void finish(StationTable& table) {
     std::size_t nan_count = 0;
     std::size_t inf_count = 0;
     std::size_t first_inf = 0;
+    std::size_t negative_count = 0;
+    std::size_t first_negative = 0;
     std::vector<double>& values = table.series.values();
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (std::isnan(values[i])) {
@@ -90,7 +93,19 @@ void finish(StationTable& table) {
             ++nan_count;
         } else if (std::isinf(values[i]) && inf_count++ == 0) {
             first_inf = i;
+        } else if (values[i] < 0.0 && negative_count++ == 0) {
+            first_negative = i;
         }
+    }
+    if (negative_count > 0) {
+        // issue 19: traffic and user counts are >= 0; a negative one made negative maps.
+        throw Error(
+            file,
+            fmt::format("{} negative values in the series, e.g. station '{}' hour {}: {} "
+                        "(traffic and user counts cannot be negative)",
+                        negative_count, table.ids[first_negative / kHoursPerWeek],
+                        first_negative % kHoursPerWeek, number_text(values[first_negative])),
+            "Fix the values, or replace them by NaN (read as 0)");
     }
     if (inf_count > 0) {
         // The reference would carry inf into every sum; no downstream step can use it.

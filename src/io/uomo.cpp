@@ -139,14 +139,22 @@ Source read_source(const fs::path& path) {
         }
     }
     for (const auto* array : {&s.traffic, &s.users}) {
+        // issue 19: traffic and user counts are finite and >= 0 (a negative one made negative
+        // maps); the first offending cell is named as (patch, step, row, column).
         const auto& v = array->values();
         const auto bad =
-            std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); });
+            std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x) || x < 0.0; });
         if (bad != v.end()) {
-            throw Error(path.string(),
-                        fmt::format("{} holds a non-finite value at flat index {}",
-                                    array == &s.traffic ? "traffic" : "users", bad - v.begin()),
-                        kFix);
+            const auto k = static_cast<std::size_t>(bad - v.begin());
+            const auto& dims = array->shape();
+            const std::size_t cell = kSide * kSide;
+            throw Error(
+                path.string(),
+                fmt::format("{} holds {} at patch {}, step {}, row {}, column {} (counts "
+                            "are finite and not negative)",
+                            array == &s.traffic ? "traffic" : "users", *bad, k / (dims[1] * cell),
+                            k / cell % dims[1], k % cell / kSide, k % kSide),
+                kFix);
         }
     }
     const auto& poi = s.poi.values();

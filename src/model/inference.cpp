@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -18,8 +19,10 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/core/world.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
@@ -412,16 +415,101 @@ bool wants(const InferRequest& r, const std::string& format) {
     return std::find(r.formats.begin(), r.formats.end(), format) != r.formats.end();
 }
 
-bool complete(const InferRequest& r, const data::CitySource& s) {
+/// The record of the request that made a city's outputs, written beside them after them.
+fs::path request_record(const InferRequest& r, const std::string& city) {
+    return r.out / fmt::format("{}_{}.request.json", city, r.datatype);
+}
+
+/// The weight file a run folder's samples come from.
+fs::path weights_file(const fs::path& folder) {
+    if (fs::exists(folder / "model.pt"))
+        return folder / "model.pt";
+    if (fs::exists(folder / "model.pth"))
+        return folder / "model.pth";
+    return folder;  // a .pth given directly
+}
+
+/// The SHA-256 of `path` when it is a file; otherwise the path as given (a folder, a city name).
+std::string content_or_name(const std::string& path) {
+    std::error_code ec;
+    return !path.empty() && fs::is_regular_file(path, ec) ? core::sha256_file(path) : path;
+}
+
+/// What makes a city's results (issue 19): the model's weights and resolved config (sampler
+/// overrides included), the seed, the samples, the draw order, the calibration and its template,
+/// the conditions and the boundary. Threads, device and batch size (with per-tile noise) change
+/// only the last bits, so they are not part of it.
+std::string request_identity(const InferRequest& r, const LoadedModel& model,
+                             const data::CitySource& s) {
+    json id;
+    id["format"] = "zoomdiff-infer-request 1";
+    id["city"] = s.city;
+    id["datatype"] = r.datatype;
+    id["seed"] = r.seed;
+    id["nsample"] = r.nsample;
+    id["noise"] = r.noise;
+    if (r.noise == "reference")
+        id["batch_size"] = r.batch_size;
+    id["calibration"] = r.calibration;
+    id["template"] = content_or_name(r.template_city);
+    id["weights_sha256"] = core::sha256_file(weights_file(model.folder));
+    id["config_sha256"] = core::sha256_text(to_yaml(model.config));
+    id["cond_sha256"] = core::sha256_file(s.cond_file);
+    id["shp"] = content_or_name(r.shp_path.string());
+    id["boundary_field"] = r.shp_path.empty() ? std::string() : r.boundary_field;
+    return id.dump(2);
+}
+
+/// The first key whose value differs between two request records (or why they cannot be read).
+std::string first_difference(const std::string& recorded, const std::string& requested) {
+    const auto was = json::parse(recorded, nullptr, false);
+    const auto now = json::parse(requested);
+    if (was.is_discarded() || !was.is_object())
+        return "its record cannot be read";
+    for (const auto& [key, value] : now.items()) {
+        if (!was.contains(key) || was.at(key) != value) {
+            return fmt::format("{} was {}, the request has {}", key,
+                               was.contains(key) ? was.at(key).dump() : "missing", value.dump());
+        }
+    }
+    return "its record differs";
+}
+
+/// Whether a city must be sampled: its wanted outputs are not all there, or --force. Outputs
+/// that exist are reused only when the record beside them holds this very request; outputs of
+/// another request, or of an unknown one (no record), are an error naming --force (issue 19).
+bool needs_sampling(const InferRequest& r, const data::CitySource& s, const std::string& identity) {
     const auto p = output_paths(r, s);
-    if (wants(r, "h5") && !fs::exists(p.h5))
-        return false;
-    if (wants(r, "npz") && !fs::exists(p.npz))
-        return false;
-    if (wants(r, "geotiff") &&
-        !fs::exists(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif")))
-        return false;
-    return true;
+    std::vector<fs::path> wanted;
+    if (wants(r, "h5"))
+        wanted.push_back(p.h5);
+    if (wants(r, "npz"))
+        wanted.push_back(p.npz);
+    if (wants(r, "geotiff"))
+        wanted.push_back(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif"));
+    std::vector<fs::path> present;
+    for (const auto& f : wanted)
+        if (fs::exists(f))
+            present.push_back(f);
+    if (r.force)
+        return true;
+    const auto record = request_record(r, s.city);
+    const bool recorded = fs::exists(record);
+    const std::string was = recorded
+                                ? core::read_text_file(record, "cannot read the record of a result",
+                                                       "Delete it, or pass --force")
+                                : std::string();
+    if (recorded && was == identity)
+        return present.size() < wanted.size();
+    if (present.empty() && !recorded)
+        return true;
+    const fs::path& first = present.empty() ? record : present.front();
+    throw Error(first.string(),
+                recorded ? fmt::format("holds results of another request ({})",
+                                       first_difference(was, identity))
+                         : fmt::format("exists with no record of the request that made it ({})",
+                                       record.filename().string()),
+                "Pass --force to replace it, or choose another --out");
 }
 
 /// FNV-1a of a city's English name: what keys its draws, independent of the other cities.
@@ -461,6 +549,7 @@ struct TileSamples {
 struct InferSetup {
     LoadedModel model;
     data::CityScaler templ;
+    std::map<std::string, std::string> requests;  ///< request_identity of each city, by name
     torch::Device device{torch::kCPU};
 };
 
@@ -646,6 +735,10 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
 
     const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});
     fs::create_directories(r.out);
+    // The record goes first and comes back last: outputs half-replaced by an interrupted run are
+    // never taken for the old request's.
+    const auto record = request_record(r, c.city);
+    fs::remove(record);
     if (wants(r, "h5"))
         io::write_results_h5(paths.h5, maps);
     if (wants(r, "npz"))
@@ -655,6 +748,7 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         io::write_geotiffs(paths.maps, maps);
         io::write_quicklooks(paths.maps, maps);
     }
+    core::write_text_file(record, setup.requests.at(c.city));
 }
 
 // ---- ranks -------------------------------------------------------------------------------------
@@ -696,15 +790,6 @@ struct Block {
 
 fs::path shard_dir(const InferRequest& r, const std::string& city) {
     return r.out / "shards" / fmt::format("{}_{}", city, r.datatype);
-}
-
-/// The weight file a run folder's samples come from.
-fs::path weights_file(const fs::path& folder) {
-    if (fs::exists(folder / "model.pt"))
-        return folder / "model.pt";
-    if (fs::exists(folder / "model.pth"))
-        return folder / "model.pth";
-    return folder;  // a .pth given directly
 }
 
 /// Every block of every city, with the identity and file name of its shard.
@@ -959,8 +1044,12 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             sources.push_back(data::locate_conditions(r.data_root, token));
         setup.model = load_model(r, setup.device);
         setup.templ = template_scaler(setup.model, r);
-        for (const auto& s : sources)
-            todo.push_back(r.force || !complete(r, s) ? 1 : 0);
+        core::check_output_folder(r.out, "--out",
+                                  {{"--data_root", r.data_root}, {"--modelfolder", r.modelfolder}});
+        for (const auto& s : sources) {
+            setup.requests[s.city] = request_identity(r, setup.model, s);
+            todo.push_back(needs_sampling(r, s, setup.requests.at(s.city)) ? 1 : 0);
+        }
     });
     // Rank 0 writes the outputs, so its view of which cities are complete decides for all.
     if (group)
@@ -971,8 +1060,10 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
         for (std::size_t i = 0; i < sources.size(); ++i) {
             const auto& s = sources[i];
             if (todo[i] == 0) {
-                spdlog::info("{}: outputs exist in {}; skipping (--force to redo)", s.city,
-                             r.out.string());
+                spdlog::info(
+                    "{}: the outputs in {} were made by this very request (model, config, seed, "
+                    "nsample, calibration, conditions); reusing them (--force to redo)",
+                    s.city, r.out.string());
                 continue;
             }
             cities.push_back(
@@ -996,6 +1087,14 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             }
         }
     });
+    if (!group || world.rank == 0) {
+        // 21 cells per tile (16 of 500 m, 4 of 1000 m, one of 2000 m), float32 samples and mean.
+        std::uintmax_t bytes = 0;
+        for (const auto& c : cities)
+            bytes += static_cast<std::uintmax_t>(c.tiles) * 21U * 168U * 4U *
+                     static_cast<std::uintmax_t>(r.nsample + 1) * r.formats.size();
+        core::warn_if_low_space(r.out, bytes, "results");
+    }
     if (group) {
         run_sharded(r, setup, cities, *group, progress);
     } else {

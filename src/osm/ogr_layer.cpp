@@ -148,8 +148,9 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
     std::size_t failed_conversion = 0;
     std::size_t in_grid = 0;
     layer->ResetReading();
-    for (OGRFeatureUniquePtr feature(layer->GetNextFeature()); feature;
-         feature.reset(layer->GetNextFeature())) {
+    geo::detail::GdalReadErrors read_errors;
+    for (OGRFeatureUniquePtr feature = read_errors.next(*layer); feature;
+         feature = read_errors.next(*layer)) {
         progress.advance();
         OGRGeometry* geom = feature->GetGeometryRef();
         if (geom == nullptr || geom->IsEmpty()) {
@@ -197,6 +198,7 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
         }
     }
     progress.finish();
+    read_errors.throw_if_any(path, geo::detail::kVectorReadFix);
     spdlog::debug("{}: {} features, {} meet the grid", path, feature_count, in_grid);
     if (failed_transform > 0) {
         spdlog::warn("{}: {} features could not be transformed to EPSG:{} and were skipped", path,

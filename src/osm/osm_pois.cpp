@@ -321,8 +321,9 @@ void read_fclass_layer(const fs::path& layer_path, const OsmPoiCrosswalk& crossw
                    total > 0 ? static_cast<std::uint64_t>(total) : 0, "features");
     std::size_t unmatched = 0;
     layer->ResetReading();
-    for (OGRFeatureUniquePtr feature(layer->GetNextFeature()); feature;
-         feature.reset(layer->GetNextFeature())) {
+    geo::detail::GdalReadErrors read_errors;
+    for (OGRFeatureUniquePtr feature = read_errors.next(*layer); feature;
+         feature = read_errors.next(*layer)) {
         progress.advance();
         const auto it = crosswalk.fclass.find(feature->GetFieldAsString(fclass_field));
         const OGRGeometry* geometry = feature->GetGeometryRef();
@@ -347,6 +348,7 @@ void read_fclass_layer(const fs::path& layer_path, const OsmPoiCrosswalk& crossw
         binner.add(it->second, x, y);
     }
     progress.finish();
+    read_errors.throw_if_any(path, geo::detail::kVectorReadFix);
     spdlog::debug("{}: {} features with an fclass outside the crosswalk", path, unmatched);
 }
 

@@ -56,6 +56,14 @@ geo::BoundarySpec boundary_spec(const EnvExtraOptions& o) {
     if (sources > 1) {
         throw Error("--bbox / --boundary_osm", "two boundary sources given", "Pass one of them.");
     }
+    if (sources > 0 && !o.boundary_value.empty()) {
+        // issue 19: the value picks a record of --shp_path, which a box or relation replaces.
+        throw Error("--boundary_value",
+                    fmt::format("picks a record of the --shp_path file, but {} gives the boundary",
+                                o.bbox.empty() ? "--boundary_osm" : "--bbox"),
+                    fmt::format("Drop --boundary_value, or drop {} to use the --shp_path record",
+                                o.bbox.empty() ? "--boundary_osm" : "--bbox"));
+    }
     if (!o.bbox.empty()) {
         spec.bbox = geo::parse_bbox(o.bbox);
     } else if (!o.boundary_osm.empty()) {

@@ -1,11 +1,13 @@
 #include "zoomdiff/core/atomic_output.hpp"
 
+#include <cstdint>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
 #include "support/support.hpp"
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "zoomdiff/core/error.hpp"
@@ -92,6 +94,56 @@ TEST(OutputPathTest, AnInputIsNeverAnOutput) {
                   std::string::npos);
         fs::permissions(dir.path() / "locked", fs::perms::owner_all);
     }
+}
+
+TEST(AtomicOutputTest, StaleTemporariesOfDeadProcessesAreRemoved) {
+    // issue 19: an interrupted run left ".tmp-PID" files that nothing cleaned.
+    test::TempDir dir;
+    const fs::path target = dir.path() / "city.h5";
+    const pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    ASSERT_GT(child, 0);
+    ::waitpid(child, nullptr, 0);  // a process id that is gone
+    const fs::path dead = dir.path() / ("city.h5.tmp-" + std::to_string(child));
+    const fs::path live = dir.path() / ("city.h5.tmp-" + std::to_string(::getppid()));
+    const fs::path other = dir.path() / ("other.h5.tmp-" + std::to_string(child));
+    for (const auto& f : {dead, live, other})
+        std::ofstream(f) << "half";
+    {
+        AtomicOutput out(target);
+        EXPECT_FALSE(fs::exists(dead)) << "a dead process's temporary of the same output";
+        EXPECT_TRUE(fs::exists(live)) << "a running process may still be writing it";
+        EXPECT_TRUE(fs::exists(other)) << "another output's temporary is not ours to remove";
+    }
+}
+
+TEST(OutputPathTest, AnOutputFolderIsNoInputAndIsWritable) {
+    test::TempDir dir;
+    const fs::path data = dir.path() / "cities";
+    fs::create_directories(data);
+    const auto message = [&](const fs::path& out) {
+        try {
+            check_output_folder(out, "--out", {{"--data_root", data}, {"--modelfolder", {}}});
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(message(data).find("is the --data_root input folder"), std::string::npos);
+    EXPECT_NE(message(dir.path() / "cities" / ".").find("--data_root"), std::string::npos);
+    std::ofstream(dir.path() / "file") << "x";
+    EXPECT_NE(message(dir.path() / "file").find("is a file"), std::string::npos);
+    EXPECT_NE(message(dir.path() / "file" / "out").find("is not a folder"), std::string::npos);
+    EXPECT_EQ(message(dir.path() / "results"), "") << "created later";
+    EXPECT_EQ(message(data / "results"), "") << "a new folder inside an input folder";
+}
+
+TEST(OutputPathTest, LowFreeSpaceIsAWarningBeforeTheWork) {
+    test::TempDir dir;
+    EXPECT_TRUE(warn_if_low_space(dir.path() / "new" / "out.h5", 1, "results"));
+    EXPECT_FALSE(warn_if_low_space(dir.path() / "out.h5", UINTMAX_MAX, "results"))
+        << "no file system has 2^64 bytes free";
 }
 
 TEST(ErrorTest, MessageNamesSubjectProblemAndFix) {

@@ -132,5 +132,23 @@ TEST(ConditionTilesTest, NanConditionNamesTheCellAndMissingFilesNameTheTool) {
     EXPECT_NE(missing.find("env_extra"), std::string::npos) << missing;
 }
 
+TEST(ConditionTilesTest, ANegativeConditionIsRefusedNamingTheArrayAndIndex) {
+    // issue 19: a negative population made 95 % of the generated cells negative, exit 0.
+    test::TempDir dir;
+    test::TinyCityOptions options;
+    options.edit = [](io::CityData&, io::CityConditions& cond) {
+        // tile (1, 2), 500 m cell (1, 1): enough to make the mean of its 100 m pixels negative
+        cond.population.at(25, 47) = -1.0e6F;
+    };
+    test::write_tiny_city(dir.path(), "Wuhan", "traffic", 2, 3, options);
+    for (const auto layout : {StaticLayout::kCorrected, StaticLayout::kReference}) {
+        const auto message = test::error_of(
+            [&] { load_condition_tiles(locate_conditions(dir.path(), "Wuhan"), layout); });
+        EXPECT_NE(message.find("Wuhan_cond.h5"), std::string::npos) << message;
+        EXPECT_NE(message.find("cannot be negative"), std::string::npos) << message;
+        EXPECT_NE(message.find("pop"), std::string::npos) << message;
+    }
+}
+
 }  // namespace
 }  // namespace zoomdiff::data

@@ -161,6 +161,34 @@ std::string error_of(F&& f) {
     return "";
 }
 
+TEST(BoundaryTest, ATruncatedShapefileIsAnErrorNotAPartialRead) {
+    // issue 19: a truncated shapefile was read in part (GDAL logged its errors), exit 0.
+    test::TempDir dir;
+    const fs::path shp = dir.path() / "municipalities.shp";
+    const fs::path source = milan_municipalities();
+    GDALDatasetUniquePtr src(GDALDataset::Open(source.c_str(), GDAL_OF_VECTOR));
+    ASSERT_TRUE(src) << source;
+    const char* args[] = {"-f", "ESRI Shapefile", nullptr};
+    GDALVectorTranslateOptions* opts =
+        GDALVectorTranslateOptionsNew(const_cast<char**>(args), nullptr);
+    GDALDatasetH src_h = GDALDataset::ToHandle(src.get());
+    GDALDatasetH out = GDALVectorTranslate(shp.c_str(), nullptr, 1, &src_h, opts, nullptr);
+    GDALVectorTranslateOptionsFree(opts);
+    ASSERT_NE(out, nullptr);
+    GDALClose(out);
+    EXPECT_EQ(find_city_boundary(shp, "name", {"Milano", "Milano"}).matched_value, "Milano");
+    fs::resize_file(shp, fs::file_size(shp) / 2);  // half the polygons lose their bytes
+    std::string message;
+    try {
+        (void)find_city_boundary(shp, "name", {"Milano", "Milano"});
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    EXPECT_NE(message.find("GDAL reported"), std::string::npos) << message;
+    EXPECT_NE(message.find(shp.string()), std::string::npos) << message;
+    EXPECT_NE(message.find(".shx"), std::string::npos) << "the fix: " << message;
+}
+
 TEST(ResolveBoundaryTest, ExactValuePicksTheRecord) {
     BoundarySpec spec;
     spec.path = milan_municipalities();

@@ -172,11 +172,34 @@ TEST(PopulationTest, WithoutNodataValueThePlainMeanStillDropsNan) {
     test::TempDir dir;
     TestRaster raster;
     raster.nodata.reset();
-    raster.at(6, 0) = -99999.0F;  // an ordinary value now
     raster.at(7, 1) = kNan;
     const NdArray<float> pop = sample(raster.write(dir.path() / "pop.tif"), corner_grid());
-    EXPECT_EQ(pop.at(0, 0),
-              static_cast<float>(static_cast<double>(-99999.0F + 61.0F + 70.0F) / 3.0));
+    EXPECT_EQ(pop.at(0, 0), static_cast<float>((60.0 + 61.0 + 70.0) / 3.0));
+}
+
+TEST(PopulationTest, ANegativePixelIsRefusedNamingIt) {
+    // issue 19: -1000 people per pixel (or a fill value the raster does not declare as nodata)
+    // passed silently; the reference averages them in (REFCOMPAT deviation: we refuse).
+    test::TempDir dir;
+    TestRaster raster;
+    raster.nodata.reset();
+    raster.at(6, 0) = -99999.0F;
+    raster.at(7, 3) = -1000.0F;
+    const fs::path path = raster.write(dir.path() / "pop.tif");
+    const std::string msg = error_of(path, corner_grid());
+    EXPECT_NE(msg.find("row 6, column 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("2 of the"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("gdal_edit.py -a_nodata"), std::string::npos) << msg;
+    core::NullProgress progress;
+    EXPECT_THROW(sample_population(path, corner_grid(), progress,
+                                   PopulationOptions{PopulationRule::kAreaWeighted}),
+                 Error)
+        << "the area-weighted rule reads the same pixels";
+    raster.nodata = -99999.0;
+    raster.at(7, 3) = 3.0F;
+    EXPECT_EQ(sample(raster.write(dir.path() / "declared.tif"), corner_grid()).at(0, 0),
+              static_cast<float>((61.0 + 70.0 + 71.0) / 3.0))
+        << "a declared nodata value is left out of the mean of the cell's pixels";
 }
 
 TEST(PopulationTest, AllNodataIsAnError) {

@@ -377,5 +377,17 @@ TEST(StationsTest, InfiniteValuesAreRejected) {
                     "1 infinite values in the series, e.g. station 'B0' hour 9");
 }
 
+TEST(StationsTest, NegativeValuesAreRejectedNamingTheFirst) {
+    // issue 19: negative traffic or user counts were accepted and made negative maps.
+    test::TempDir dir;
+    const fs::path path = dir.path() / "negative.csv";
+    std::string csv = long_csv(1);
+    csv.replace(csv.find("B0,115,28,9,9\n"), 14, "B0,115,28,9,-5\n");
+    write_text(path, csv);
+    const auto message = error_of([&] { (void)read_stations(path, "traffic"); });
+    EXPECT_CONTAINS(message, "1 negative values in the series, e.g. station 'B0' hour 9: -5");
+    EXPECT_CONTAINS(message, "NaN (read as 0)");
+}
+
 }  // namespace
 }  // namespace zoomdiff::io

@@ -246,6 +246,23 @@ TEST(UomoImport, ErrorsNameTheFileOrFlag) {
     EXPECT_TRUE(test::mentions(missing, "no array 'split'"));
     o.npz = odd_steps;
     EXPECT_TRUE(test::mentions(test::error_of([&] { import_uomo(o); }), "steps_per_day = 36"));
+    // issue 19: a negative user count is refused, naming the cell.
+    const fs::path negative = dir.path() / "negative.npz";
+    {
+        auto npz = NpzWriter::create(negative);
+        npz.write("traffic", NdArray<double>({1, 168, 4, 4}, 1.0));
+        NdArray<double> users({1, 168, 4, 4}, 1.0);
+        users.values()[(5 * 4 + 2) * 4 + 3] = -1.0;  // patch 0, step 5, row 2, column 3
+        npz.write("users", users);
+        npz.write("poi", NdArray<std::int32_t>({1, 3, 4, 4}, 1));
+        npz.write_strings("split", NdArray<std::string>({1}, std::vector<std::string>{"train"}));
+        npz.write("steps_per_day", NdArray<std::int64_t>({}, std::vector<std::int64_t>{24}));
+        npz.close();
+    }
+    o.npz = negative;
+    const auto refused = test::error_of([&] { import_uomo(o); });
+    EXPECT_TRUE(test::mentions(refused, "users holds -1 at patch 0, step 5, row 2, column 3"))
+        << refused;
     // Nothing was written by the failed imports but the successful one above.
     EXPECT_TRUE(fs::exists(dir.path() / "X/cond/X_cond.h5"));
     EXPECT_FALSE(fs::exists(dir.path() / "a"));

@@ -285,6 +285,25 @@ TEST(Inference, CompleteCitiesAreSkippedAndBadInputIsOneLine) {
     const auto written = fs::last_write_time(h5);
     infer(r);
     EXPECT_EQ(fs::last_write_time(h5), written) << "a complete city is not redone";
+    // issue 19: a result is reused only for the very request that made it.
+    auto other_seed = r;
+    other_seed.seed = r.seed + 1;
+    const auto seed_error = error_of([&] { infer(other_seed); });
+    EXPECT_TRUE(mentions(seed_error, "--force") && mentions(seed_error, "seed")) << seed_error;
+    auto more = r;
+    more.nsample = r.nsample + 1;
+    EXPECT_TRUE(mentions(error_of([&] { infer(more); }), "nsample"));
+    EXPECT_EQ(fs::last_write_time(h5), written) << "a refused request writes nothing";
+    other_seed.force = true;
+    infer(other_seed);
+    EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--force")) << "the record follows --force";
+    auto garbage = f.request("garbage", "Wuhan");
+    fs::create_directories(garbage.out);
+    std::ofstream(garbage.out / "Wuhan_traffic.h5") << "garbage";
+    EXPECT_TRUE(mentions(error_of([&] { infer(garbage); }), "no record"));
+    auto into_data = f.request("x", "Wuhan");
+    into_data.out = into_data.data_root;
+    EXPECT_TRUE(mentions(error_of([&] { infer(into_data); }), "--data_root"));
 
     auto unknown = f.request("x", "Wuhan*Gotham");
     EXPECT_TRUE(mentions(error_of([&] { infer(unknown); }), "Gotham"));

@@ -36,6 +36,10 @@ void add_common_flags(CLI::App& app, CommonOptions& options);
 /// `--pop_rule reference|area_weighted` (env_extra and grid_meta share it).
 void add_pop_rule_flag(CLI::App& app, geo::PopulationRule& rule);
 
+/// A flag's check that its value is a whole number 0 .. 2^64 - 1 written in digits (CLI11 alone
+/// turns "-1" and larger numbers into 2^64 - 1): --seed, uomo_import's --holdout_seed.
+[[nodiscard]] CLI::Validator uint64_validator();
+
 /// Number of threads to use: options.threads, or all cores when 0.
 [[nodiscard]] int resolved_threads(const CommonOptions& options);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <string_view>
@@ -11,7 +12,8 @@ namespace zoomdiff::core {
 /// Writers write to temp_path() ("<final>.tmp-<pid>" in the same directory, so the rename
 /// is atomic); commit() fsyncs and renames. Without commit() (an exception unwinding, a
 /// failed check) the destructor removes the temporary file, so a failed command leaves no
-/// partial output (DESIGN §3, STYLE §2.12). Parent directories are created on construction.
+/// partial output (DESIGN §3, STYLE §2.12). Parent directories are created on construction, and
+/// "<final>.tmp-<pid>" files of processes that are gone (a killed run) are removed.
 class AtomicOutput {
 public:
     explicit AtomicOutput(std::filesystem::path final_path);
@@ -47,5 +49,17 @@ struct NamedInput {
 /// inputs read from there), an existing folder, or in a folder that cannot be created or written.
 void check_output_path(const std::filesystem::path& out, std::string_view out_flag,
                        std::initializer_list<NamedInput> inputs);
+
+/// check_output_path for a job that writes into the folder `out`: throws zoomdiff::Error when
+/// `out` is an existing file, one of the input folders `inputs`, not writable, or cannot be
+/// created.
+void check_output_folder(const std::filesystem::path& out, std::string_view out_flag,
+                         std::initializer_list<NamedInput> inputs);
+
+/// Logs a warning naming `out` when the file system that will hold it has less free space than
+/// `estimated_bytes` (issue 19: hours of work lost to a full disk at the end). Returns whether
+/// the space suffices (or could not be measured).
+bool warn_if_low_space(const std::filesystem::path& out, std::uintmax_t estimated_bytes,
+                       std::string_view what);
 
 }  // namespace zoomdiff::core

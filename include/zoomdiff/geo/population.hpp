@@ -125,7 +125,9 @@ struct PopulationOptions {
 ///   (refused, not reprojected: the window rule is defined on the raster's own degree pixels —
 ///   the fix names `--pop_rule area_weighted` and `gdalwarp -t_srs EPSG:4326`); it has a rotated
 ///   geotransform; its pixels are so coarse that every window rounds to no pixel (the fix names
-///   `--pop_rule area_weighted`); it does not overlap the grid; or every cell is nodata/NaN.
+///   `--pop_rule area_weighted`); it does not overlap the grid; every cell is nodata/NaN; or a
+///   pixel read is negative and not nodata (issue 19; the reference averages it in: a fill value
+///   the raster does not declare, or a broken raster, would make negative people).
 ///
 /// PopulationRule::kAreaWeighted works in the grid's UTM metre plane (`grid.epsg`,
 /// `grid.x_edges_m`, `grid.y_edges_m`; degree edges are not used) for a raster in any CRS with an

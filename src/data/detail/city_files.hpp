@@ -3,9 +3,11 @@
 // are, how a missing one is fixed, the layout's condition keys, and a dataset read with its
 // shape checked against the city's grid.
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -55,6 +57,31 @@ std::vector<T> read_checked(const io::H5File& file, const std::string& key,
                     fix);
     }
     return file.read<T>(key).values();
+}
+
+/// `key` of `file` as read_checked() does, refused when a value is negative (issue 19: traffic,
+/// users, population, buildings, lengths, areas and POI counts are >= 0; NaN is left to the
+/// readers' tile filters). The error names the file, the key and the first offending index.
+template <typename T>
+std::vector<T> read_not_negative(const io::H5File& file, const std::string& key,
+                                 const std::vector<std::size_t>& expected, const std::string& fix) {
+    std::vector<T> values = read_checked<T>(file, key, expected, fix);
+    if constexpr (!std::is_unsigned_v<T>) {
+        const auto bad = std::find_if(values.begin(), values.end(), [](T v) { return v < T{0}; });
+        if (bad != values.end()) {
+            auto flat = static_cast<std::size_t>(bad - values.begin());
+            std::vector<std::size_t> index(expected.size());
+            for (std::size_t axis = expected.size(); axis-- > 0;) {
+                index[axis] = flat % expected[axis];
+                flat /= expected[axis];
+            }
+            throw Error(file.path().string(),
+                        fmt::format("{} holds {} at index ({}): these values cannot be negative",
+                                    key, *bad, fmt::join(index, ", ")),
+                        fix);
+        }
+    }
+    return values;
 }
 
 }  // namespace zoomdiff::data::detail
