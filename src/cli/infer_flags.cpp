@@ -1,5 +1,7 @@
 #include "zoomdiff/cli/infer_flags.hpp"
 
+#include "zoomdiff/model/config.hpp"
+
 namespace zoomdiff::cli {
 
 void add_infer_flags(CLI::App& app, model::InferRequest& request) {
@@ -73,6 +75,12 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "the model's "
                    "config (sampler.eta, 0)")
         ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--guidance", request.guidance,
+                   "Classifier-free guidance weight w in [0, 10]: each step calls the network "
+                   "with and without the conditions and takes e(c) + w*(e(c) - e(null)), twice "
+                   "the calls; needs a model trained with train.cond_dropout > 0; default: the "
+                   "model's config (sampler.guidance, 0)")
+        ->check(CLI::Range(0.0, zoomdiff::model::kMaxGuidance));
     app.add_option("--dist_timeout", request.dist_timeout_s,
                    "Distributed: seconds a rank waits for the others (rendezvous, each meeting) "
                    "before it stops "

@@ -84,6 +84,8 @@ void validate(const ModelConfig& c, const std::string& source) {
             "'train.ema' must be 0 (off) or a decay in (0, 1)");
     require(c.train.min_snr >= 0 && std::isfinite(c.train.min_snr), source,
             "'train.min_snr' must be 0 (off) or a positive gamma (5 is the usual)");
+    require(c.train.cond_dropout >= 0 && c.train.cond_dropout < 1, source,
+            "'train.cond_dropout' must be 0 (off) or a share in (0, 1) (0.1 is the usual)");
     require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
     require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
             fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
@@ -147,6 +149,22 @@ void validate_sampler(const SamplerConfig& s, const std::string& source) {
     if (s.eta != 0.0 && s.method != SamplerMethod::kDdim) {
         throw Error(source, "eta is set but the sampler is ddpm",
                     "Pass --sampler ddim with --eta, or drop --eta");
+    }
+    if (!(s.guidance >= 0.0 && s.guidance <= kMaxGuidance)) {
+        throw Error(source, fmt::format("guidance {} is outside [0, {}]", s.guidance, kMaxGuidance),
+                    fmt::format("Pass a guidance weight in [0, {}] (0: off; 1 to 3 are the usual)",
+                                kMaxGuidance));
+    }
+}
+
+void validate_guidance(const ModelConfig& c, const std::string& source) {
+    if (c.sampler.guidance > 0 && c.train.cond_dropout <= 0) {
+        throw Error(source,
+                    fmt::format("guidance {} needs a model that learned the null condition, and "
+                                "this one was trained with train.cond_dropout 0",
+                                c.sampler.guidance),
+                    "Drop --guidance (or set sampler.guidance: 0), or train with "
+                    "train.cond_dropout: 0.1");
     }
 }
 
@@ -299,6 +317,7 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     c.train.noise = parse_noise_mode(noise, source + ": train.noise");
     train.read("ema", c.train.ema);
     train.read("min_snr", c.train.min_snr);
+    train.read("cond_dropout", c.train.cond_dropout);
     train.reject_unknown();
 
     Section diffusion(root, "diffusion", source);
@@ -377,6 +396,7 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     sampler.read("method", method);
     c.sampler.method = parse_sampler_method(method, source + ": sampler.method");
     sampler.read("eta", c.sampler.eta);
+    sampler.read("guidance", c.sampler.guidance);
     sampler.reject_unknown();
     validate_sampler(c.sampler, source + ": sampler");
 
@@ -387,6 +407,7 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
         }
     }
     validate(c, source);
+    validate_guidance(c, source);
     return c;
 }
 
@@ -423,6 +444,8 @@ std::string to_yaml(const ModelConfig& c) {
         text += fmt::format("  ema: {}\n", c.train.ema);
     if (c.train.min_snr > 0)
         text += fmt::format("  min_snr: {}\n", c.train.min_snr);
+    if (c.train.cond_dropout > 0)
+        text += fmt::format("  cond_dropout: {}\n", c.train.cond_dropout);
     text += fmt::format(
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"
@@ -455,6 +478,8 @@ std::string to_yaml(const ModelConfig& c) {
             text += fmt::format("  steps_per_segment: {}\n  method: {}\n  eta: {}\n",
                                 s.steps_per_segment, to_string(s.method), s.eta);
         }
+        if (s.guidance != 0.0)
+            text += fmt::format("  guidance: {}\n", s.guidance);
     }
     return text;
 }

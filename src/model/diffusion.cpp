@@ -264,7 +264,16 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
         noisy_all.index_copy_(0, rows, noisy);
         segment_all.index_fill_(0, items, segment.index);
     }
-    const auto context = net_->prepare(conditions, segment_all);
+    // train.cond_dropout: each item's own draw (after its noise) decides whether it learns the
+    // null condition; u < p with u = Phi(z) of one standard normal draw. Training mode only: the
+    // validation loss is the conditional one.
+    BatchConditions used = conditions;
+    const double cond_dropout = net_->config().train.cond_dropout;
+    if (cond_dropout > 0 && net_->is_training()) {
+        const auto z = noise.normal({data.size(0), 1}, DrawRole::kConditionDropout).view({-1});
+        used.unconditional = 0.5 * torch::erfc(-z / std::sqrt(2.0)) < cond_dropout;
+    }
+    const auto context = net_->prepare(used, segment_all);
     const auto predicted = net_->denoise(noisy_all, cpu_steps.to(device), context,
                                          DropoutSpec{kTransformerDropout, noise.dropout_generator(),
                                                      noise.dropout_tile_generators()});
@@ -308,7 +317,7 @@ std::int64_t MultiScaleDiffusion::calls_per_sample() const {
         calls += static_cast<std::int64_t>(
             visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment).size());
     }
-    return calls;
+    return sampler_.guidance > 0 ? 2 * calls : calls;  // guidance: a null-condition call as well
 }
 
 SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std::int64_t n_samples,
@@ -328,6 +337,15 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     std::vector<DenoiserContext> contexts;
     for (std::int64_t s = 0; s < n_segments; ++s)
         contexts.push_back(net_->prepare(conditions, s));
+    // sampler.guidance: the same per segment with the null condition for every tile.
+    const double guidance = sampler_.guidance;
+    std::vector<DenoiserContext> null_contexts;
+    if (guidance > 0) {
+        BatchConditions null_conditions = conditions;
+        null_conditions.unconditional = torch::ones({batch}, torch::kBool);
+        for (std::int64_t s = 0; s < n_segments; ++s)
+            null_contexts.push_back(net_->prepare(null_conditions, s));
+    }
 
     const auto options = torch::TensorOptions(torch::kFloat).device(device);
     SampleOutput out;
@@ -384,8 +402,13 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                 } else {
                     (void)noise.normal(shape, DrawRole::kDiscarded);
                 }
-                const auto predicted =
-                    net_->denoise(z, torch::full({1}, n, torch::kLong), contexts[i]);
+                const auto step = torch::full({1}, n, torch::kLong);
+                auto predicted = net_->denoise(z, step, contexts[i]);
+                if (guidance > 0) {  // e(c) + w (e(c) - e(null)), before the fusion with the prior
+                    const auto unconditional = net_->denoise(z, step, null_contexts[i]);
+                    predicted =
+                        predicted + static_cast<float>(guidance) * (predicted - unconditional);
+                }
                 const auto fused = net_->fuse(predicted, prior);
 
                 // Scalars exactly as the reference forms them (float32 unless noted).

@@ -103,7 +103,10 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
         m.config.sampler.method = parse_sampler_method(r.sampler, "--sampler");
     if (r.eta >= 0.0)
         m.config.sampler.eta = r.eta;
-    validate_sampler(m.config.sampler, "--steps_per_segment/--sampler/--eta");
+    if (r.guidance >= 0.0)
+        m.config.sampler.guidance = r.guidance;
+    validate_sampler(m.config.sampler, "--steps_per_segment/--sampler/--eta/--guidance");
+    validate_guidance(m.config, "--guidance");
     if (m.config.diffusion.spatial_scale != 3 || m.config.diffusion.spatial_scale_coarse != 3 ||
         m.config.diffusion.time_scale != 1) {
         throw Error(
@@ -567,8 +570,10 @@ TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r,
             .to(device, /*non_blocking=*/false, /*copy=*/true);
     };
     BatchConditions batch{
-        copy(static_data, c.static_channels, count), copy(poi_data, c.poi_channels, count),
-        torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168})};
+        copy(static_data, c.static_channels, count),
+        copy(poi_data, c.poi_channels, count),
+        torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168}),
+        {}};
     SampleOutput out;
     if (city_stream != nullptr) {
         out = diffusion.sample(batch, r.nsample, *city_stream);
@@ -892,10 +897,11 @@ MultiScaleDiffusion run_sampler(const InferSetup& setup) {
     MultiScaleDiffusion diffusion(setup.model.net);
     diffusion.set_sampler(setup.model.config.sampler);
     const auto& sampler = diffusion.sampler();
-    spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment)",
+    spdlog::info("sampling: {} network calls per sample ({} sampler, {} steps per segment{})",
                  diffusion.calls_per_sample(), to_string(sampler.method),
                  sampler.steps_per_segment == 0 ? std::string("every")
-                                                : std::to_string(sampler.steps_per_segment));
+                                                : std::to_string(sampler.steps_per_segment),
+                 sampler.guidance > 0 ? fmt::format(", guidance {}", sampler.guidance) : "");
     return diffusion;
 }
 

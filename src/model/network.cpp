@@ -609,6 +609,12 @@ std::pair<Tensor, Tensor> ZoomDiffNetImpl::transformed_conditions(const BatchCon
         cond_static = torch::log1p(cond_static.clamp_min(0));
         cond_poi = torch::log1p(cond_poi.clamp_min(0));
     }
+    if (c.unconditional.defined()) {
+        const auto null_rows = c.unconditional.to(device, torch::kBool).view({-1, 1, 1});
+        cond_static =
+            torch::where(null_rows, torch::full_like(cond_static, kNullCondition), cond_static);
+        cond_poi = torch::where(null_rows, torch::full_like(cond_poi, kNullCondition), cond_poi);
+    }
     return {cond_static, cond_poi};
 }
 

@@ -286,8 +286,10 @@ Batch gather(const CityTensors& city, const std::vector<std::int64_t>& positions
     auto timepoints = torch::arange(data::kHours, torch::dtype(torch::kFloat).device(device))
                           .expand({b, data::kHours});
     return {city.series.index_select(0, index),
-            {city.cond_static.index_select(0, index), city.cond_poi.index_select(0, index),
-             timepoints}};
+            {city.cond_static.index_select(0, index),
+             city.cond_poi.index_select(0, index),
+             timepoints,
+             {}}};
 }
 
 // ---- optimisation ------------------------------------------------------------------------------

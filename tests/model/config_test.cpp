@@ -49,6 +49,8 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
     EXPECT_EQ(a.sampler.steps_per_segment, b.sampler.steps_per_segment);
     EXPECT_EQ(a.sampler.method, b.sampler.method);
     EXPECT_EQ(a.sampler.eta, b.sampler.eta);
+    EXPECT_EQ(a.train.cond_dropout, b.train.cond_dropout);
+    EXPECT_EQ(a.sampler.guidance, b.sampler.guidance);
 }
 
 /// The message of the zoomdiff::Error that parsing `yaml` throws.
@@ -228,6 +230,11 @@ TEST(Config, OutOfRangeValuesAreNamed) {
         mentions(parse_error("sampler: {steps_per_segment: 1}", "cfg"), "steps_per_segment"));
     EXPECT_TRUE(mentions(parse_error("sampler: {method: ddim, eta: 1.5}", "cfg"), "eta"));
     EXPECT_TRUE(mentions(parse_error("sampler: {eta: 0.5}", "cfg"), "ddim"));
+    EXPECT_TRUE(mentions(parse_error("train: {cond_dropout: 1.0}", "cfg"), "train.cond_dropout"));
+    EXPECT_TRUE(mentions(parse_error("train: {cond_dropout: 0.1}\nsampler: {guidance: 11}", "cfg"),
+                         "[0, 10]"));
+    EXPECT_TRUE(mentions(parse_error("sampler: {guidance: 2}", "cfg"), "train.cond_dropout 0"))
+        << "guidance needs a model that learned the null condition";
 }
 
 TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
@@ -262,6 +269,16 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
     EXPECT_EQ(fast.sampler.method, SamplerMethod::kDdim);
     EXPECT_DOUBLE_EQ(fast.sampler.eta, 0.5);
     expect_same(parse_model_config(to_yaml(fast), "round trip"), fast);
+    for (const char* key : {"cond_dropout", "guidance"})
+        EXPECT_EQ(yaml.find(key), std::string::npos) << key << " is written only when set";
+    const ModelConfig guided =
+        parse_model_config("train: {cond_dropout: 0.1}\nsampler: {guidance: 1.5}\n", "cfg");
+    EXPECT_DOUBLE_EQ(guided.train.cond_dropout, 0.1);
+    EXPECT_DOUBLE_EQ(guided.sampler.guidance, 1.5);
+    EXPECT_FALSE(guided.sampler.is_reference());
+    const ModelConfig guided_again = parse_model_config(to_yaml(guided), "round trip");
+    EXPECT_DOUBLE_EQ(guided_again.train.cond_dropout, 0.1);
+    EXPECT_DOUBLE_EQ(guided_again.sampler.guidance, 1.5);
 
     EXPECT_EQ(base.diffusion.transform, ValueTransform::kNone);
     EXPECT_EQ(to_yaml(base).find("transform"), std::string::npos) << "written only when set";

@@ -253,6 +253,37 @@ TEST(Loss, DrawsFollowTheSegments) {
     EXPECT_EQ(bottom.draws[0].sizes(), x0.sizes());
 }
 
+TEST(Loss, ConditionDropoutDrawsOncePerItemAndTeachesTheNullCondition) {
+    // train.cond_dropout (classifier-free guidance): one draw per item after the loss noise, in
+    // training mode only; a dropped item's loss does not depend on its conditions.
+    at::set_num_threads(1);
+    ModelConfig c = tiny_config();
+    const auto x0 = clean_batch(kBatch, 147);
+    const auto conditions = random_conditions(c, kBatch, kTestHours, 148);
+    const auto other = random_conditions(c, kBatch, kTestHours, 149);
+    const auto loss_with = [&](double dropout, const BatchConditions& given, bool training) {
+        c.train.cond_dropout = dropout;
+        MultiScaleDiffusion diffusion(tiny_net(c, 146));
+        diffusion.net()->train(training);
+        RecordingNoise noise(150);
+        const double loss = diffusion.loss_at_step(x0, given, 2, noise).item<double>();
+        return std::make_pair(loss, noise.roles);
+    };
+    const auto [kept, kept_roles] = loss_with(0.0, conditions, true);
+    EXPECT_EQ(kept_roles, (std::vector<DrawRole>{DrawRole::kLossNoise}));
+    const auto [dropped, dropped_roles] = loss_with(0.999999, conditions, true);
+    EXPECT_EQ(dropped_roles,
+              (std::vector<DrawRole>{DrawRole::kLossNoise, DrawRole::kConditionDropout}));
+    EXPECT_EQ(loss_with(0.999999, other, true).first, dropped)
+        << "every item dropped: the conditions do not matter";
+    EXPECT_NE(loss_with(1e-9, other, true).first, loss_with(1e-9, conditions, true).first)
+        << "no item dropped: they do";
+    const auto [validation, validation_roles] = loss_with(0.999999, conditions, false);
+    EXPECT_EQ(validation_roles, (std::vector<DrawRole>{DrawRole::kLossNoise}))
+        << "the validation loss is the conditional one";
+    EXPECT_NE(validation, dropped);
+}
+
 TEST(Loss, MatchesTheSpecWithMixedSegments) {
     // MODEL.md §3.5 by hand: steps of six items in all three segments, replayed draws.
     at::set_num_threads(1);
@@ -730,6 +761,34 @@ TEST_F(Sampler, ObserverSeesEveryStepInOrder) {
             }
         }
     }
+}
+
+TEST_F(Sampler, GuidanceExtrapolatesFromTheNullConditionBeforeTheFusion) {
+    // sampler.guidance w: e = e(c) + w (e(c) - e(null)) at every step, twice the network calls.
+    config_.train.cond_dropout = 0.1;
+    MultiScaleDiffusion plain(tiny_net(config_, 171));
+    config_.sampler.guidance = 2.0;
+    MultiScaleDiffusion guided(tiny_net(config_, 171));
+    EXPECT_EQ(guided.calls_per_sample(), 2 * plain.calls_per_sample());
+    auto null_conditions = conditions_;
+    null_conditions.unconditional = torch::ones({kBatch}, torch::kBool);
+    std::size_t checked = 0;
+    RecordingNoise noise(172);
+    const auto out = guided.sample(conditions_, 1, noise, [&](const StepRecord& r) {
+        const auto segment = static_cast<std::int64_t>(r.segment->index);
+        const auto step = torch::full({1}, r.n, torch::kLong);
+        auto net = guided.net();
+        const auto with = net->denoise(r.current, step, net->prepare(conditions_, segment));
+        const auto without = net->denoise(r.current, step, net->prepare(null_conditions, segment));
+        const auto expected = with + 2.0F * (with - without);
+        EXPECT_LT((r.predicted - expected).abs().max().item<double>(), 1e-5) << "n " << r.n;
+        EXPECT_GT((with - without).abs().max().item<double>(), 0.0) << "the conditions matter";
+        ++checked;
+    });
+    EXPECT_EQ(checked, static_cast<std::size_t>(config_.diffusion.num_steps));
+    RecordingNoise same(172);
+    EXPECT_FALSE(torch::equal(plain.sample(conditions_, 1, same).samples, out.samples));
+    EXPECT_EQ(same.roles, noise.roles) << "guidance draws nothing of its own";
 }
 
 TEST_F(Sampler, SamplingKeepsTheModeAndTracksNoGradients) {

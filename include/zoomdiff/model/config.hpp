@@ -89,16 +89,24 @@ struct SamplerConfig {
     SamplerMethod method = SamplerMethod::kDdpm;
     /// DDIM's η in [0, 1]: the share of the ancestral noise kept (0 deterministic; 1 ≈ DDPM).
     double eta = 0.0;
+    /// Ours: classifier-free guidance weight w ≥ 0 (Ho & Salimans 2022): every step calls the
+    /// network with the conditions and with the null condition and takes
+    /// ε̂ = ε̂(c) + w·(ε̂(c) − ε̂(∅)), which sharpens what the conditions say about a cell. Needs a
+    /// model trained with train.cond_dropout > 0; 0: one call per step (the reference).
+    double guidance = 0.0;
 
     /// Whether every key is the reference's (to_yaml then writes no `sampler` section).
     [[nodiscard]] bool is_reference() const {
         return segment_start == SegmentStart::kNoise && !clip_x0 && steps_per_segment == 0 &&
-               method == SamplerMethod::kDdpm && eta == 0.0;
+               method == SamplerMethod::kDdpm && eta == 0.0 && guidance == 0.0;
     }
 };
 
+/// The largest sampler.guidance accepted (stronger guidance only saturates the samples).
+inline constexpr double kMaxGuidance = 10.0;
+
 /// steps_per_segment 0 or at least 2 (a segment's top and last steps), eta in [0, 1] and only with
-/// ddim; otherwise throws zoomdiff::Error naming `source`.
+/// ddim, guidance in [0, kMaxGuidance]; otherwise throws zoomdiff::Error naming `source`.
 void validate_sampler(const SamplerConfig& sampler, const std::string& source);
 
 struct TrainConfig {
@@ -121,6 +129,10 @@ struct TrainConfig {
     /// clean steps, whose noise is hard to see and easy to over-fit, weigh less against the noisy
     /// ones where a segment's coarse structure forms. 0 (default): every step alike, the reference.
     double min_snr = 0.0;
+    /// Ours: the share of training items whose conditions are replaced by the null condition
+    /// (each item's own draw), so that one network learns ε̂(c) and ε̂(∅) for sampler.guidance.
+    /// 0 (default): no draw, the reference's training.
+    double cond_dropout = 0.0;
 };
 
 struct DiffusionConfig {
@@ -192,6 +204,9 @@ struct ModelConfig {
     /// `model.poi_channels` (21 unless poi_only says otherwise).
     [[nodiscard]] std::int64_t poi_channels() const { return model.poi_channels; }
 };
+
+/// sampler.guidance > 0 only for a model trained with train.cond_dropout > 0.
+void validate_guidance(const ModelConfig& config, const std::string& source);
 
 /// Parse YAML text (a base.yaml-style file, or the Python-dict string the goldens store, which is
 /// valid YAML flow syntax). Missing keys take base.yaml's values; unknown keys, wrong types and

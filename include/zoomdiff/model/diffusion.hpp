@@ -29,7 +29,8 @@ torch::Tensor temporal_divide(const torch::Tensor& x, int i_t);
 torch::Tensor divide(const torch::Tensor& x, int i_t, int i_s, int coarse);
 
 /// What a draw is for, in the reference's sampler and loss.
-enum class DrawRole { kStart, kReset, kDiscarded, kStepNoise, kLossNoise };
+/// kConditionDropout: one draw per training item when train.cond_dropout > 0 (ours).
+enum class DrawRole { kStart, kReset, kDiscarded, kStepNoise, kLossNoise, kConditionDropout };
 
 /// Where Gaussian draws and training steps come from. Draws are float32 on the CPU; the
 /// diffusion moves them to the model's device.

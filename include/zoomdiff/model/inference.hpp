@@ -61,6 +61,8 @@ struct InferRequest {
     std::string sampler;
     /// DDIM's eta in [0, 1] (config key sampler.eta); negative: the model's config.
     double eta = -1.0;
+    /// Classifier-free guidance weight (config key sampler.guidance); negative: the model's config.
+    double guidance = -1.0;
     std::vector<std::string> formats{"h5"};  ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
     std::string calibration = "template";    ///< template | template_each | template_spatial | none
     std::string template_city;  ///< a city of the run's scalers.json (default: its first)

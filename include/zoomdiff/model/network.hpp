@@ -210,7 +210,13 @@ struct BatchConditions {
     torch::Tensor cond_static;  ///< (B, static channels, H, W)
     torch::Tensor cond_poi;     ///< (B, POI channels, H, W)
     torch::Tensor timepoints;   ///< (B, L) hours, float32 (or int64, converted)
+    /// Ours (classifier-free guidance): (B) bool, true where an item gets the null condition
+    /// (kNullCondition in every channel after the transform); undefined: every item its own.
+    torch::Tensor unconditional;
 };
+
+/// The null condition's value, after the log1p transform: no count maps there (log1p(n) ≥ 0).
+inline constexpr float kNullCondition = -1.0F;
 
 /// The trainable model (the reference's CSDI_Value).
 class ZoomDiffNetImpl : public torch::nn::Module {
