@@ -438,25 +438,33 @@ std::string content_or_name(const std::string& path) {
     return !path.empty() && fs::is_regular_file(path, ec) ? core::sha256_file(path) : path;
 }
 
+/// The fields every record of a request shares (a city's request record, a shard's identity):
+/// `format`, the datatype, seed, sample count, draw order and the model's weights and resolved
+/// config (sampler overrides included). Keys are sorted in the dump, so callers add theirs freely.
+json model_request(const char* format, const InferRequest& r, const LoadedModel& model) {
+    json id;
+    id["format"] = format;
+    id["datatype"] = r.datatype;
+    id["seed"] = r.seed;
+    id["nsample"] = r.nsample;
+    id["noise"] = r.noise;
+    id["weights_sha256"] = core::sha256_file(weights_file(model.folder));
+    id["config_sha256"] = core::sha256_text(to_yaml(model.config));
+    return id;
+}
+
 /// What makes a city's results (issue 19): the model's weights and resolved config (sampler
 /// overrides included), the seed, the samples, the draw order, the calibration and its template,
 /// the conditions and the boundary. Threads, device and batch size (with per-tile noise) change
 /// only the last bits, so they are not part of it.
 std::string request_identity(const InferRequest& r, const LoadedModel& model,
                              const data::CitySource& s) {
-    json id;
-    id["format"] = "zoomdiff-infer-request 1";
+    json id = model_request("zoomdiff-infer-request 1", r, model);
     id["city"] = s.city;
-    id["datatype"] = r.datatype;
-    id["seed"] = r.seed;
-    id["nsample"] = r.nsample;
-    id["noise"] = r.noise;
     if (r.noise == "reference")
         id["batch_size"] = r.batch_size;
     id["calibration"] = r.calibration;
     id["template"] = content_or_name(r.template_city);
-    id["weights_sha256"] = core::sha256_file(weights_file(model.folder));
-    id["config_sha256"] = core::sha256_text(to_yaml(model.config));
     id["cond_sha256"] = core::sha256_file(s.cond_file);
     id["shp"] = content_or_name(r.shp_path.string());
     id["boundary_field"] = r.shp_path.empty() ? std::string() : r.boundary_field;
@@ -800,15 +808,8 @@ fs::path shard_dir(const InferRequest& r, const std::string& city) {
 /// Every block of every city, with the identity and file name of its shard.
 std::vector<Block> plan_blocks(const InferRequest& r, const InferSetup& setup,
                                const std::vector<data::ConditionTiles>& cities) {
-    json run;
-    run["format"] = "zoomdiff-infer-shard 1";
-    run["datatype"] = r.datatype;
-    run["seed"] = r.seed;
-    run["nsample"] = r.nsample;
-    run["noise"] = r.noise;
+    json run = model_request("zoomdiff-infer-shard 1", r, setup.model);
     run["modelfolder"] = fs::absolute(setup.model.folder).lexically_normal().string();
-    run["weights_sha256"] = core::sha256_file(weights_file(setup.model.folder));
-    run["config_sha256"] = core::sha256_text(to_yaml(setup.model.config));
     run["threads"] = at::get_num_threads();
     run["device"] = setup.device.str();
     std::vector<Block> blocks;
