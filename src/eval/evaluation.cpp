@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/text_file.hpp"
@@ -1174,6 +1175,21 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
     return written;
 }
 
+/// An upper bound of the bytes an evaluation writes (uncompressed RGB canvases: three charts of
+/// at most 900 x 440 pixels and one two-panel map per scale, plus 1 MB of JSON and Markdown):
+/// the free-space check before the scoring (issue 19).
+std::uintmax_t eval_bytes_bound(const io::CityMaps& maps) {
+    std::uintmax_t bytes = 1U << 20;
+    for (const auto& s : maps.scales) {
+        const std::size_t cols = std::max<std::size_t>(1, s.cols);
+        const std::size_t factor = std::max<std::size_t>(1, std::min<std::size_t>(24, 300 / cols));
+        const std::uintmax_t map_w = 2 * (cols * factor + 24) + 24;
+        const std::uintmax_t map_h = std::max<std::size_t>(1, s.rows) * factor + 122;
+        bytes += 3 * (3 * 900 * 440 + map_w * map_h);
+    }
+    return bytes;
+}
+
 }  // namespace
 
 fs::path cond_file_for(const fs::path& data_file) {
@@ -1223,14 +1239,18 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
                               {"sha256", real_sha}}},
                 {"generated", file_entry(rq.generated)}};
 
+    // The output folder is checked before the baselines and the scoring (issue 19).
+    const fs::path out =
+        rq.out.empty() ? rq.generated.parent_path() / "eval" / (maps.city + "_" + maps.datatype)
+                       : rq.out;
+    core::check_output_folder(out, "--out", {});
+    core::warn_if_low_space(out, eval_bytes_bound(maps), "eval outputs");
+
     Baselines baselines;
     if (rq.baselines) {
         const fs::path cond = rq.cond.empty() ? cond_file_for(rq.real) : rq.cond;
         baselines = build_baselines(rq, maps, real, cond, real_sha, inputs);
     }
-    const fs::path out =
-        rq.out.empty() ? rq.generated.parent_path() / "eval" / (maps.city + "_" + maps.datatype)
-                       : rq.out;
     std::vector<std::string> methods{"zoomdiff"};
     if (rq.baselines) {
         for (std::size_t i = 1; i < kMethods.size(); ++i)

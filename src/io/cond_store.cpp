@@ -132,4 +132,15 @@ geo::CityGrid read_grid(const H5File& file) {
     return grid;
 }
 
+std::uintmax_t cond_file_bytes_bound(const geo::CityGrid& grid, std::size_t poi_categories) {
+    const std::uintmax_t cells = grid.rows() * grid.cols();
+    // At 100 m: population (float32), three lengths and areas (float64), three counts and the
+    // POI counts per category (int32), the mask (uint8). The /500m/ and /2000m/ copies hold 1/25
+    // of the cells each; the reference's keys widen to 8 bytes (pop_2000m stays float32).
+    const std::uintmax_t k = poi_categories;
+    const std::uintmax_t per_cell = 4 + 3 * 8 + 3 * 4 + k * 4 + 1;
+    const std::uintmax_t reference_keys = 4 + 3 * 8 + k * 8;
+    return cells * per_cell + (cells / 25 + 1) * (2 * per_cell + reference_keys) + (1U << 16);
+}
+
 }  // namespace zoomdiff::io

@@ -49,4 +49,12 @@ void write_data_file(const std::filesystem::path& path, const CityData& data,
     out.commit();
 }
 
+std::uintmax_t data_file_bytes_bound(const geo::CityGrid& grid, std::size_t hours) {
+    const std::uintmax_t cells = grid.rows() * grid.cols();
+    // /100m/data float64 and residents int32, then /500m/data and /data_2000m: the 500 m grid
+    // twice (1/25 of the cells each); the grid edges and attributes are a few kilobytes.
+    const std::uintmax_t per_cell = hours * sizeof(double) + sizeof(std::int32_t);
+    return cells * per_cell + 2 * (cells / 25 + 1) * hours * sizeof(double) + (1U << 16);
+}
+
 }  // namespace zoomdiff::io

@@ -363,6 +363,7 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
         throw Error("--steps", fmt::format("{} hours", o.steps),
                     "Pass a positive number (168: one week)");
 
+    core::check_output_folder(o.out_root / o.city, "--out_root/--city", {});
     const Source src = read_source(o.npz);
     const int minutes = 1440 / src.steps_per_day;
     const int per_hour = 60 / minutes;
@@ -433,6 +434,14 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     }
     const std::size_t n = chosen.size();
     const std::size_t k = src.poi.dim(1);
+    // Two data files of float64 series and one condition file of int32 and int64 POI counts,
+    // 16 cells per patch, plus a few kilobytes of grid and attributes each.
+    const std::uintmax_t cells = n * kSide * kSide;
+    core::warn_if_low_space(o.out_root / o.city,
+                            2 * cells * static_cast<std::uintmax_t>(o.steps) * sizeof(double) +
+                                cells * k * (sizeof(std::int32_t) + sizeof(std::int64_t)) +
+                                3 * (1U << 16),
+                            "data and condition files");
 
     Common c;
     c.grid = placeholder_grid(n);

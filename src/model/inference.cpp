@@ -58,7 +58,17 @@ struct LoadedModel {
     std::vector<data::CityScaler> scalers;  ///< empty for a reference run
     fs::path folder;
     bool reference = false;
+    std::string weights_sha256;  ///< of the weights file, hashed once per run
 };
+
+/// The weight file a run folder's samples come from.
+fs::path weights_file(const fs::path& folder) {
+    if (fs::exists(folder / "model.pt"))
+        return folder / "model.pt";
+    if (fs::exists(folder / "model.pth"))
+        return folder / "model.pth";
+    return folder;  // a .pth given directly
+}
 
 LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
     LoadedModel m;
@@ -115,6 +125,7 @@ LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
             "spatial_scale 3, spatial_scale_coarse 3 (base.yaml's)",
             "Use a model trained with base.yaml's multi_scale section");
     }
+    m.weights_sha256 = core::sha256_file(weights_file(m.folder));
     m.net->to(device);
     m.net->eval();
     return m;
@@ -423,15 +434,6 @@ fs::path request_record(const InferRequest& r, const std::string& city) {
     return r.out / fmt::format("{}_{}.request.json", city, r.datatype);
 }
 
-/// The weight file a run folder's samples come from.
-fs::path weights_file(const fs::path& folder) {
-    if (fs::exists(folder / "model.pt"))
-        return folder / "model.pt";
-    if (fs::exists(folder / "model.pth"))
-        return folder / "model.pth";
-    return folder;  // a .pth given directly
-}
-
 /// The SHA-256 of `path` when it is a file; otherwise the path as given (a folder, a city name).
 std::string content_or_name(const std::string& path) {
     std::error_code ec;
@@ -442,14 +444,23 @@ std::string content_or_name(const std::string& path) {
 /// `format`, the datatype, seed, sample count, draw order and the model's weights and resolved
 /// config (sampler overrides included). Keys are sorted in the dump, so callers add theirs freely.
 json model_request(const char* format, const InferRequest& r, const LoadedModel& model) {
+    const SamplerConfig& s = model.config.sampler;
     json id;
     id["format"] = format;
     id["datatype"] = r.datatype;
     id["seed"] = r.seed;
     id["nsample"] = r.nsample;
     id["noise"] = r.noise;
-    id["weights_sha256"] = core::sha256_file(weights_file(model.folder));
+    id["weights_sha256"] = model.weights_sha256;
     id["config_sha256"] = core::sha256_text(to_yaml(model.config));
+    // The resolved sampler keys one by one (the config hash covers them too), so that a refused
+    // reuse names the key that changed (--guidance, --steps_per_segment, ...).
+    id["sampler"] = json{{"segment_start", to_string(s.segment_start)},
+                         {"clip_x0", s.clip_x0},
+                         {"steps_per_segment", s.steps_per_segment},
+                         {"method", to_string(s.method)},
+                         {"eta", s.eta},
+                         {"guidance", s.guidance}};
     return id;
 }
 
@@ -471,19 +482,42 @@ std::string request_identity(const InferRequest& r, const LoadedModel& model,
     return id.dump(2);
 }
 
-/// The first key whose value differs between two request records (or why they cannot be read).
-std::string first_difference(const std::string& recorded, const std::string& requested) {
-    const auto was = json::parse(recorded, nullptr, false);
-    const auto now = json::parse(requested);
-    if (was.is_discarded() || !was.is_object())
-        return "its record cannot be read";
+/// Appends "key: was X, the request has Y" for every key of `now` that `was` lacks or holds
+/// another value of; objects are walked key by key ("sampler.guidance").
+void collect_differences(const json& was, const json& now, const std::string& prefix,
+                         std::vector<std::string>& out) {
     for (const auto& [key, value] : now.items()) {
-        if (!was.contains(key) || was.at(key) != value) {
-            return fmt::format("{} was {}, the request has {}", key,
-                               was.contains(key) ? was.at(key).dump() : "missing", value.dump());
+        const std::string name = prefix + key;
+        if (was.is_object() && was.contains(key) && was.at(key).is_object() && value.is_object()) {
+            collect_differences(was.at(key), value, name + ".", out);
+        } else if (!was.is_object() || !was.contains(key) || was.at(key) != value) {
+            const bool hash = name.size() > 7 && name.compare(name.size() - 7, 7, "_sha256") == 0;
+            if (hash && was.is_object() && was.contains(key)) {
+                out.push_back(name + " differs");
+                continue;
+            }
+            out.push_back(
+                fmt::format("{} was {}, the request has {}", name,
+                            was.is_object() && was.contains(key) ? was.at(key).dump() : "missing",
+                            value.dump()));
         }
     }
-    return "its record differs";
+}
+
+/// The keys whose values differ between two request records (or why they cannot be read): the
+/// named settings first, the hashes that follow from them (config_sha256, ...) last.
+std::string first_difference(const std::string& recorded, const std::string& requested) {
+    const auto was = json::parse(recorded, nullptr, false);
+    if (was.is_discarded() || !was.is_object())
+        return "its record cannot be read";
+    std::vector<std::string> differences;
+    collect_differences(was, json::parse(requested), "", differences);
+    if (differences.empty())
+        return "its record differs";
+    std::stable_partition(differences.begin(), differences.end(), [](const std::string& d) {
+        return d.find("_sha256 ") == std::string::npos;
+    });
+    return fmt::format("{}", fmt::join(differences, "; "));
 }
 
 /// Whether a city must be sampled: its wanted outputs are not all there, or --force. Outputs

@@ -149,6 +149,8 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
         result.grid = city.grid;
     }
     const geo::CityGrid& grid = result.grid;
+    core::warn_if_low_space(options.out, io::cond_file_bytes_bound(grid, schema.size()),
+                            "the condition file");
 
     io::CityConditions cond;
     cond.grid = grid;

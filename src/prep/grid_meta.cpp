@@ -126,6 +126,8 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     spec.field = options.boundary_field;
     const CitySetup city = set_up_city(spec, names);
     check_stations_meet_box(stations, city.grid.bbox);
+    core::warn_if_low_space(
+        options.out, io::data_file_bytes_bound(city.grid, stations.series.dim(1)), "the data file");
 
     geo::PopulationOptions pop_options;
     pop_options.rule = options.pop_rule;

@@ -2,12 +2,14 @@
 
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/io/data_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
 namespace zoomdiff::io {
@@ -74,6 +76,48 @@ TEST(CondStoreTest, SameInputGivesTheSameBytes) {
     write_cond_file(dir.path() / "a.h5", c, {"env_extra", "cmd", 0, "X", "X"});
     write_cond_file(dir.path() / "b.h5", c, {"env_extra", "cmd", 0, "X", "X"});
     EXPECT_EQ(bytes_of(dir.path() / "a.h5"), bytes_of(dir.path() / "b.h5"));
+}
+
+TEST(StoreSizeTest, TheFreeSpaceBoundsHoldForIncompressibleData) {
+    // Random values defeat deflate, so the files come close to the arrays' raw size: the bounds
+    // must hold there, and stay within a factor 1.5 of what is written (a useful estimate).
+    test::TempDir dir;
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(0.0, 1e6);
+    const auto any_int = [&rng] { return static_cast<std::int32_t>(rng()); };
+    CityConditions c = small_conditions();
+    for (std::size_t i = 0; i < c.population.size(); ++i) {
+        c.population[i] = static_cast<float>(u(rng));
+        c.building_count[i] = any_int();
+        c.road_length_m[i] = u(rng);
+        c.waterway_length_m[i] = u(rng);
+        c.water_area_m2[i] = u(rng);
+        c.natural_count[i] = any_int();
+        c.osm_poi_count[i] = any_int();
+    }
+    for (std::size_t i = 0; i < c.poi_count.size(); ++i)
+        c.poi_count[i] = any_int();
+    c.mask_100m = NdArray<std::uint8_t>({c.grid.rows(), c.grid.cols()}, 1);
+    c.mask_500m = NdArray<std::uint8_t>({c.grid.rows_500m(), c.grid.cols_500m()}, 1);
+    const fs::path cond = dir.path() / "X_cond.h5";
+    write_cond_file(cond, c, {"env_extra", "cmd", 0, "X", "X"});
+    const auto cond_bound = cond_file_bytes_bound(c.grid, c.poi_categories.size());
+    EXPECT_LE(fs::file_size(cond), cond_bound);
+    EXPECT_GE(fs::file_size(cond) * 3 / 2, cond_bound);
+
+    CityData d;
+    d.grid = c.grid;
+    d.datatype = "traffic";
+    d.units = "MB";
+    d.data_100m = NdArray<double>({c.grid.rows(), c.grid.cols(), 168});
+    for (std::size_t i = 0; i < d.data_100m.size(); ++i)
+        d.data_100m[i] = u(rng);
+    d.residents_100m = NdArray<std::int32_t>({c.grid.rows(), c.grid.cols()}, 3);
+    const fs::path data = dir.path() / "X_traffic_data.h5";
+    write_data_file(data, d, {}, {"grid_meta", "cmd", 0, "X", "X"});
+    const auto data_bound = data_file_bytes_bound(d.grid, 168);
+    EXPECT_LE(fs::file_size(data), data_bound);
+    EXPECT_GE(fs::file_size(data) * 3 / 2, data_bound);
 }
 
 TEST(CondStoreTest, UnwritableDirectoryFailsWithoutOutput) {

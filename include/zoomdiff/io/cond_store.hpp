@@ -56,6 +56,10 @@ struct Provenance {
 void write_cond_file(const std::filesystem::path& path, const CityConditions& cond,
                      const Provenance& provenance);
 
+/// An upper bound of the bytes write_cond_file writes for `grid` and `poi_categories`
+/// (uncompressed arrays): the free-space check before the work (issue 19).
+std::uintmax_t cond_file_bytes_bound(const geo::CityGrid& grid, std::size_t poi_categories);
+
 /// Root attributes every zoomdiff output carries (one helper so no writer forgets one).
 void write_standard_attributes(H5File& file, const geo::CityGrid& grid, double cell_size_m,
                                const Provenance& provenance);

@@ -44,4 +44,8 @@ struct DataSummary {
 void write_data_file(const std::filesystem::path& path, const CityData& data,
                      const DataSummary& summary, const Provenance& provenance);
 
+/// An upper bound of the bytes write_data_file writes for `grid` and `hours` (uncompressed
+/// arrays; deflate makes the file smaller): the free-space check before the work (issue 19).
+std::uintmax_t data_file_bytes_bound(const geo::CityGrid& grid, std::size_t hours);
+
 }  // namespace zoomdiff::io
