@@ -83,12 +83,15 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 infer "1 rank x 1 thread" 1 1
 infer "2 ranks x 1 thread" 2 1
 infer "1 rank x 2 threads" 1 2
-/usr/bin/python3 - "$work/infer_1_1/BenchCity_traffic.h5" "$work/infer_2_1/BenchCity_traffic.h5" <<'PY'
+/usr/bin/python3 - "$root/scripts" "$work/infer_1_1/BenchCity_traffic.h5" "$work/infer_2_1/BenchCity_traffic.h5" <<'PY'
 import sys
+sys.path.insert(0, sys.argv[1])
 import h5py
 import numpy as np
-a, b = (h5py.File(p, "r") for p in sys.argv[1:])
-same = all(np.array_equal(a[f"/{s}/samples"][()], b[f"/{s}/samples"][()]) for s in ("2000m", "1000m", "500m"))
+import results_h5
+a, b = (h5py.File(p, "r") for p in sys.argv[2:])
+same = all(np.array_equal(results_h5.cells(a, s)["samples"], results_h5.cells(b, s)["samples"])
+           for s in ("2000m", "1000m", "500m"))
 print()
 print("2-rank samples " + ("= 1-rank samples, bit for bit" if same else "DIFFER from 1-rank samples") + " (all three scales)")
 PY

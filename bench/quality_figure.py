@@ -4,8 +4,8 @@ EVAL.md's weekly-profile error compares them) of the real data and of ZoomDiff u
 variant, one panel per part and datatype found, every seed's profile drawn thin and their mean thick.
 
 usage: /usr/bin/python3 bench/quality_figure.py <out.png> <label>=<quality out_dir> [...]
-Reads <dir>/<part>/seed*/results/<City>_<datatype>.h5 (zoomdiff_infer, /500m/samples: cells x
-samples x 168) and the real 500 m data beside them (<City>/data/<City>_<datatype>_data.h5,
+Reads <dir>/<part>/seed*/results/<City>_<datatype>.h5 (zoomdiff_infer, its 500 m samples through
+scripts/results_h5.py, either layout) and the real 500 m data beside them (<City>/data/<City>_<datatype>_data.h5,
 /data_2000m: R x C x 4 x 4 x 168), inside the generated file's mask. Needs Debian's python3-h5py
 and python3-matplotlib.
 """
@@ -14,6 +14,9 @@ import sys
 
 import h5py
 import matplotlib
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+import results_h5  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -30,7 +33,8 @@ def real_profile(results_file, data_root):
         city = city.decode() if isinstance(city, bytes) else str(city)
         datatype = f.attrs["datatype"]
         datatype = datatype.decode() if isinstance(datatype, bytes) else str(datatype)
-        rows, cols = f["500m/row"][...], f["500m/col"][...]
+        c500 = results_h5.cells(f, "500m")
+        rows, cols = c500["row"], c500["col"]
     with h5py.File(data_root / city / "data" / f"{city}_{datatype}_data.h5", "r") as f:
         tiles = f["data_2000m"][...]  # R, C, 4, 4, 168; rows from the south
     r, c = tiles.shape[:2]
@@ -40,7 +44,7 @@ def real_profile(results_file, data_root):
 
 def generated_profile(results_file):
     with h5py.File(results_file, "r") as f:
-        return normalised(f["500m/samples"][...].mean(axis=(0, 1)))
+        return normalised(results_h5.cells(f, "500m")["samples"].mean(axis=(0, 1)))
 
 
 def main():

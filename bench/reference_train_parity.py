@@ -37,7 +37,7 @@ Steps, all inside a temporary working directory (kept with --keep-work):
    (the training scaler) --segment_start noise (the reference's sampler; --segment_start picks).
    The reference's samples (500 m) and segment ends (2000 m: tile means of segment 0's end; 1000 m:
    2 x 2 means of segment 1's end, as ours stores them) are written into a copy of our results file,
-   cell for cell (/<scale>/row, col), so that zoomdiff_eval --real <data.h5> --mask scores both files
+   cell for cell (scripts/results_h5.py), so that zoomdiff_eval --real <data.h5> --mask scores both files
    with the same code.
 5. One Markdown table (rows: metrics at --scale, default 500 m; columns: reference | ours), printed
    and written to <out>/parity.md; every number also in <out>/parity.json. Negative fraction and raw
@@ -61,6 +61,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# scripts/results_h5.py reads either layout of our results files (imported where numpy is).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 
 HOURS = 168
 
@@ -388,18 +391,17 @@ def tiles_to_grid(x, rows, cols, k):
 
 def write_reference_results(ours_h5, out_h5, samples, ends, tile_rows, tile_cols, ref_run):
     import h5py
-    import numpy as np
+    import results_h5
     shutil.copyfile(ours_h5, out_h5)
     sources = {"2000m": (ends[:, :, 0], 1), "1000m": (ends[:, :, 1], 2), "500m": (samples, 4)}
     with h5py.File(out_h5, "r+") as f:
         for scale, (values, k) in sources.items():
             grid = tiles_to_grid(values, tile_rows, tile_cols, k)
-            row, col = f[scale + "/row"][()], f[scale + "/col"][()]
-            cells = grid[row, col]                                   # (M, ns, 168)
-            if f[scale + "/samples"].shape != cells.shape:
-                die("%s: /%s/samples is %s, the reference's %s" % (ours_h5, scale, f[scale + "/samples"].shape, cells.shape))
-            f[scale + "/samples"][...] = cells
-            f[scale + "/mean"][...] = cells.astype(np.float64).mean(axis=1).astype(np.float32)
+            ours = results_h5.cells(f, scale)
+            cells = grid[ours["row"], ours["col"]]                   # (M, ns, 168)
+            if ours["samples"].shape != cells.shape:
+                die("%s: the %s samples are %s, the reference's %s" % (ours_h5, scale, ours["samples"].shape, cells.shape))
+            results_h5.replace_cells(f, scale, cells)
         f.attrs["model_run"] = ref_run
         f.attrs["calibration"] = "none"
         f.attrs["metrics"] = "{}"
@@ -440,6 +442,7 @@ def raw_stats(results_h5, real_h5, scale):
     import h5py
     import numpy as np
     k = {"2000m": 1, "1000m": 2, "500m": 4}[scale]
+    import results_h5
     with h5py.File(real_h5, "r") as f:
         real = f["data_2000m"][()]                                     # (R, C, 4, 4, 168)
     r, c = real.shape[:2]
@@ -447,8 +450,9 @@ def raw_stats(results_h5, real_h5, scale):
     real = real.reshape(r, c, k, b, k, b, HOURS).mean(axis=(3, 5))     # (R, C, k, k, 168)
     real = real.transpose(0, 2, 1, 3, 4).reshape(r * k, c * k, HOURS)
     with h5py.File(results_h5, "r") as f:
-        samples = f[scale + "/samples"][()].astype(np.float64)
-        row, col = f[scale + "/row"][()], f[scale + "/col"][()]
+        ours = results_h5.cells(f, scale)
+        samples = ours["samples"].astype(np.float64)
+        row, col = ours["row"], ours["col"]
     real_cells = real[row, col]
     ok = np.isfinite(real_cells).all(axis=1)
     real_mean = real_cells[ok].mean()

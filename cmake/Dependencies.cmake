@@ -4,7 +4,8 @@ find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(GDAL CONFIG REQUIRED)
 find_package(GEOS CONFIG REQUIRED)
-find_package(HDF5 REQUIRED COMPONENTS C)
+# HL: the dimension scales (H5DS) that make our HDF5 outputs netCDF-4 files (DESIGN §7).
+find_package(HDF5 REQUIRED COMPONENTS C HL)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ZLIB REQUIRED)
@@ -33,7 +34,7 @@ target_link_libraries(zoomdiff_osmium INTERFACE ZLIB::ZLIB BZip2::BZip2 EXPAT::E
 add_library(zoomdiff_deps INTERFACE)
 target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${LIBZIP_INCLUDE_DIR})
 target_link_libraries(zoomdiff_deps INTERFACE
-    GDAL::GDAL GEOS::geos_c ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
+    GDAL::GDAL GEOS::geos_c ${HDF5_C_HL_LIBRARIES} ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
     ${LIBZIP_LIBRARY} nanoflann::nanoflann OpenSSL::Crypto)
 
 # LibTorch (Debian's libtorch-dev, CPU; a CUDA LibTorch is found the same way via Torch_DIR).

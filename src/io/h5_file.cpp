@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include "zoomdiff/core/error.hpp"
 
@@ -416,6 +417,34 @@ void H5File::set_attr(const std::string& object, const std::string& name,
 
 void H5File::set_attr(const std::string& object, const std::string& name, double value) {
     write_attr_raw(id_, path_, object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, 1, true);
+}
+
+void H5File::set_attr(const std::string& object, const std::string& name, float value) {
+    write_attr_raw(id_, path_, object, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &value, 1, true);
+}
+
+void H5File::make_dimension(const std::string& dataset) {
+    SilenceHdf5 quiet;
+    Handle ds(H5Dopen2(id_, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    const std::string name = dataset.substr(dataset.find_last_of('/') + 1);
+    if (!ds.ok() || H5DSset_scale(ds.get(), name.c_str()) < 0) {
+        fail(path_, dataset, "cannot make it a dimension scale");
+    }
+}
+
+void H5File::attach_dimensions(const std::string& dataset, const std::vector<std::string>& dims) {
+    SilenceHdf5 quiet;
+    Handle ds(H5Dopen2(id_, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds.ok()) {
+        fail(path_, dataset, "no such dataset");
+    }
+    for (std::size_t axis = 0; axis < dims.size(); ++axis) {
+        Handle scale(H5Dopen2(id_, dims[axis].c_str(), H5P_DEFAULT), H5Dclose);
+        if (!scale.ok() ||
+            H5DSattach_scale(ds.get(), scale.get(), static_cast<unsigned>(axis)) < 0) {
+            fail(path_, dataset, "cannot attach the dimension scale " + dims[axis]);
+        }
+    }
 }
 
 void H5File::set_attr(const std::string& object, const std::string& name, std::int64_t value) {

@@ -18,6 +18,7 @@
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/io/cf.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
 
@@ -180,10 +181,6 @@ CellCentres centres(const ScaleMaps& scale, const MaskedCells& cells) {
         out.lon[i] = lon_mid[cells.col[i]];
     }
     return out;
-}
-
-NdArray<double> vector_array(const std::vector<double>& values) {
-    return {{values.size()}, values};
 }
 
 /// The UTM zone of a WGS 84 / UTM EPSG code (326zz north, 327zz south), 0 for anything else.
@@ -432,7 +429,9 @@ void write_png(const fs::path& final_path, const std::vector<float>& image, std:
 
 // ---- reading ------------------------------------------------------------------------------------
 
-constexpr const char* kResultsFormat = "zoomdiff-results 1";
+constexpr const char* kResultsFormat = "zoomdiff-results 2";
+/// The first layout (until December 2026): masked cells as lists with row/col; still read.
+constexpr const char* kResultsFormatV1 = "zoomdiff-results 1";
 
 std::vector<double> read_vector(const H5File& file, const std::string& dataset) {
     return file.read<double>(dataset).values();
@@ -501,6 +500,58 @@ ScaleMaps read_scale(const H5File& file, const std::string& name, std::int64_t n
     return s;
 }
 
+/// A scale of a second-layout file: the CF cubes of group `g` ("" for the root) back into
+/// ScaleMaps, values outside the mask 0 as the first layout gave them.
+ScaleMaps read_scale_cube(const H5File& file, const std::string& g, const std::string& name,
+                          std::int64_t nsample) {
+    for (const char* dataset :
+         {"samples", "mean", "mask", "x_edges_m", "y_edges_m", "lon_edges_deg", "lat_edges_deg"}) {
+        if (!file.exists(g + "/" + dataset)) {
+            bad_results(file.path(), "scale " + name + " (group '" + (g.empty() ? "/" : g) +
+                                         "') has no variable '" + dataset + "'");
+        }
+    }
+    ScaleMaps s;
+    s.name = name;
+    s.cell_size_m = file.attr_double(g.empty() ? "/" : g, "cell_size_m");
+    s.mask = file.read<std::uint8_t>(g + "/mask");
+    if (s.mask.rank() != 2) {
+        bad_results(file.path(),
+                    name + ": mask has shape " + shape_text(s.mask.shape()) + ", expected (y, x)");
+    }
+    s.rows = s.mask.dim(0);
+    s.cols = s.mask.dim(1);
+    s.x_edges_m = read_vector(file, g + "/x_edges_m");
+    s.y_edges_m = read_vector(file, g + "/y_edges_m");
+    s.lon_edges_deg = read_vector(file, g + "/lon_edges_deg");
+    s.lat_edges_deg = read_vector(file, g + "/lat_edges_deg");
+    const auto samples = file.read<float>(g + "/samples");
+    const auto mean = file.read<float>(g + "/mean");
+    const auto ns = static_cast<std::size_t>(nsample);
+    if (samples.shape() != std::vector<std::size_t>{ns, kHours, s.rows, s.cols} ||
+        mean.shape() != std::vector<std::size_t>{kHours, s.rows, s.cols} ||
+        s.x_edges_m.size() != s.cols + 1 || s.y_edges_m.size() != s.rows + 1 ||
+        s.lon_edges_deg.size() != s.cols + 1 || s.lat_edges_deg.size() != s.rows + 1) {
+        bad_results(file.path(),
+                    name + ": shapes disagree (samples " + shape_text(samples.shape()) + ", mean " +
+                        shape_text(mean.shape()) + ", mask " + shape_text(s.mask.shape()) +
+                        ", nsample " + std::to_string(nsample) + ")");
+    }
+    const std::size_t cells = s.rows * s.cols;
+    s.samples = NdArray<float>({s.rows, s.cols, ns, kHours}, 0.0F);
+    s.mean = NdArray<float>({s.rows, s.cols, kHours}, 0.0F);
+    for (std::size_t cell = 0; cell < cells; ++cell) {
+        if (s.mask[cell] == 0)
+            continue;
+        for (std::size_t h = 0; h < kHours; ++h) {
+            s.mean[cell * kHours + h] = mean[h * cells + cell];
+            for (std::size_t k = 0; k < ns; ++k)
+                s.samples[(cell * ns + k) * kHours + h] = samples[(k * kHours + h) * cells + cell];
+        }
+    }
+    return s;
+}
+
 }  // namespace
 
 CityMaps read_results_h5(const fs::path& path) {
@@ -510,10 +561,11 @@ CityMaps read_results_h5(const fs::path& path) {
                     "Check the path; zoomdiff_infer writes <out>/<City>_<datatype>.h5");
     }
     const H5File file = H5File::open_read(path);
-    if (!file.has_attr("/", "format") || file.attr_string("/", "format") != kResultsFormat) {
-        bad_results(path,
-                    std::string("not a zoomdiff-results file (root attribute 'format' is not '") +
-                        kResultsFormat + "')");
+    const std::string format = file.has_attr("/", "format") ? file.attr_string("/", "format") : "";
+    if (format != kResultsFormat && format != kResultsFormatV1) {
+        bad_results(path, std::string("not a zoomdiff-results file (root attribute 'format' is '") +
+                              format + "', not '" + kResultsFormat + "' or '" + kResultsFormatV1 +
+                              "')");
     }
     CityMaps maps;
     const auto text = [&file](const char* name) {
@@ -538,9 +590,15 @@ CityMaps read_results_h5(const fs::path& path) {
     maps.provenance.city_en = maps.city;
     maps.provenance.city_cn = text("city_cn");
     maps.provenance.resolved_config_json = text("resolved_config");
-    for (const char* name : {"2000m", "1000m", "500m"}) {
-        if (file.exists(std::string("/") + name)) {
-            maps.scales.push_back(read_scale(file, name, maps.nsample));
+    const std::string root_scale = text("root_scale");
+    for (const std::string name : {"2000m", "1000m", "500m"}) {
+        if (format == kResultsFormatV1) {
+            if (file.exists("/" + name))
+                maps.scales.push_back(read_scale(file, name, maps.nsample));
+        } else if (name == root_scale) {
+            maps.scales.push_back(read_scale_cube(file, "", name, maps.nsample));
+        } else if (file.exists("/" + name)) {
+            maps.scales.push_back(read_scale_cube(file, "/" + name, name, maps.nsample));
         }
     }
     if (maps.scales.empty()) {
@@ -610,15 +668,89 @@ void write_rgba_png(const fs::path& final_path, const std::vector<std::uint8_t>&
     out.commit();
 }
 
+namespace {
+
+/// One scale as CF variables under `g` ("" for the root): the grid (write_cf_grid), the
+/// `sample` and `time` axes, samples(sample, time, y, x), mean(time, y, x) and mask(y, x),
+/// float32 NaN outside the city.
+void write_scale_cube(H5File& file, const std::string& g, const CityMaps& maps,
+                      const ScaleMaps& scale) {
+    const std::size_t rows = scale.rows;
+    const std::size_t cols = scale.cols;
+    const std::size_t cells = rows * cols;
+    const auto ns = static_cast<std::size_t>(maps.nsample);
+    write_cf_grid(
+        file, g,
+        {scale.x_edges_m, scale.y_edges_m, scale.lon_edges_deg, scale.lat_edges_deg, maps.epsg});
+    std::vector<double> sample(ns);
+    for (std::size_t k = 0; k < ns; ++k)
+        sample[k] = static_cast<double>(k);
+    write_cf_axis(file, g, "sample", sample, "", "sample number (independent draws of the model)");
+    std::vector<double> hours(kHours);
+    for (std::size_t h = 0; h < kHours; ++h)
+        hours[h] = static_cast<double>(h);
+    write_cf_axis(file, g, "time", hours, "hours", "hours since the start of the generated week");
+    file.set_attr(g + "/time", "axis", "T");
+
+    constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+    NdArray<float> samples({ns, kHours, rows, cols}, kNaN);
+    NdArray<float> mean({kHours, rows, cols}, kNaN);
+    for (std::size_t cell = 0; cell < cells; ++cell) {
+        if (scale.mask[cell] == 0)
+            continue;
+        for (std::size_t h = 0; h < kHours; ++h) {
+            mean[h * cells + cell] = scale.mean[cell * kHours + h];
+            for (std::size_t k = 0; k < ns; ++k)
+                samples[(k * kHours + h) * cells + cell] =
+                    scale.samples[(cell * ns + k) * kHours + h];
+        }
+    }
+    const std::string what = maps.datatype == "user" ? "mobile users" : "mobile traffic";
+    file.write(g + "/samples", samples);
+    cf_grid_variable(file, g, "samples", {"sample", "time", "y", "x"},
+                     fmt::format("generated {} per {} cell and hour", what, scale.name), maps.units,
+                     true);
+    file.write(g + "/mean", mean);
+    cf_grid_variable(
+        file, g, "mean", {"time", "y", "x"},
+        fmt::format("generated {} per {} cell and hour, mean over the samples", what, scale.name),
+        maps.units, true);
+    file.set_attr(g + "/mean", "cell_methods", "sample: mean");
+    file.write(g + "/mask", scale.mask);
+    cf_grid_variable(file, g, "mask", {"y", "x"},
+                     "1 where the cell centre lies inside the city, else 0", "", false);
+    const std::string group = g.empty() ? "/" : g;
+    file.set_attr(group, "scale", scale.name);
+    file.set_attr(group, "cell_size_m", scale.cell_size_m);
+    file.set_attr(group, "rows", static_cast<std::int64_t>(scale.rows));
+    file.set_attr(group, "cols", static_cast<std::int64_t>(scale.cols));
+    file.set_attr(group, "nsample", maps.nsample);
+    file.set_attr(group, "units", maps.units);
+}
+
+}  // namespace
+
 void write_results_h5(const fs::path& path, const CityMaps& maps) {
     check_maps(path, maps);
     check_output_folder(path);
+    // The finest scale at the root (what xarray.open_dataset shows), the others in groups.
+    const ScaleMaps& finest = *std::min_element(
+        maps.scales.begin(), maps.scales.end(),
+        [](const ScaleMaps& a, const ScaleMaps& b) { return a.cell_size_m < b.cell_size_m; });
     core::AtomicOutput out(path);
     {
         H5File file = H5File::create(out.temp_path());
         write_standard_attributes(file, attribute_grid(maps), finest_cell_size_m(maps),
                                   maps.provenance);
-        file.set_attr("/", "format", "zoomdiff-results 1");
+        file.set_attr("/", "format", kResultsFormat);
+        file.set_attr("/", "Conventions", kCfConventions);
+        file.set_attr("/", "title",
+                      fmt::format("ZoomDiff generated {} of {}, {} sample(s), 168 hours",
+                                  maps.datatype == "user" ? "mobile users" : "mobile traffic",
+                                  maps.city, maps.nsample));
+        file.set_attr("/", "source", "zoomdiff_infer " ZOOMDIFF_VERSION);
+        file.set_attr("/", "history", maps.provenance.command_line);
+        file.set_attr("/", "root_scale", finest.name);
         file.set_attr("/", "city", maps.city);
         file.set_attr("/", "token", maps.token);
         file.set_attr("/", "datatype", maps.datatype);
@@ -627,33 +759,9 @@ void write_results_h5(const fs::path& path, const CityMaps& maps) {
         file.set_attr("/", "calibration", maps.calibration);
         file.set_attr("/", "model_run", maps.model_run);
         file.set_attr("/", "metrics", maps.metrics_json);
-        for (const auto& scale : maps.scales) {
-            const std::string group = "/" + scale.name;
-            const MaskedCells cells = masked_cells(scale);
-            const CellCentres centre = centres(scale, cells);
-            const std::vector<std::size_t> m{cells.size()};
-            std::vector<std::int32_t> row(cells.row.begin(), cells.row.end());
-            std::vector<std::int32_t> col(cells.col.begin(), cells.col.end());
-            file.write(group + "/samples", gather(scale.samples, cells));  // [M, nsample, 168]
-            file.write(group + "/mean", gather(scale.mean, cells));        // [M, 168]
-            file.write(group + "/lat", centre.lat);                        // [M]
-            file.write(group + "/lon", centre.lon);                        // [M]
-            file.write(group + "/row", NdArray<std::int32_t>(m, std::move(row)));
-            file.write(group + "/col", NdArray<std::int32_t>(m, std::move(col)));
-            file.write(group + "/mask", scale.mask);  // [rows, cols]
-            file.write(group + "/x_edges_m", vector_array(scale.x_edges_m));
-            file.write(group + "/y_edges_m", vector_array(scale.y_edges_m));
-            file.write(group + "/lon_edges_deg", vector_array(scale.lon_edges_deg));
-            file.write(group + "/lat_edges_deg", vector_array(scale.lat_edges_deg));
-            file.set_attr(group, "cell_size_m", scale.cell_size_m);
-            file.set_attr(group, "rows", static_cast<std::int64_t>(scale.rows));
-            file.set_attr(group, "cols", static_cast<std::int64_t>(scale.cols));
-            file.set_attr(group, "nsample", maps.nsample);
-            file.set_attr(group, "units", maps.units);
-            file.set_attr(group + "/samples", "dims", "cell, sample, hour");
-            file.set_attr(group + "/mean", "dims", "cell, hour");
-            file.set_attr(group + "/mask", "units", "1 = cell centre inside the city");
-        }
+        for (const auto& scale : maps.scales)
+            write_scale_cube(file, &scale == &finest ? std::string() : "/" + scale.name, maps,
+                             scale);
         file.close();
     }
     out.commit();

@@ -85,12 +85,13 @@ TEST(UomoE2e, ImportTrainAndGenerateTheHeldOutPatches) {
     const fs::path out = results / "UoMoSDTest_traffic.h5";
     ASSERT_TRUE(fs::exists(out));
     const auto file = io::H5File::open_read(out);
-    EXPECT_EQ(file.shape("/2000m/samples"),
-              (std::vector<std::size_t>{6, 2, 168}));  // the 6 test patches
-    EXPECT_EQ(file.shape("/500m/mean"), (std::vector<std::size_t>{96, 168}));
+    // The 6 test patches side by side on a placeholder grid of 1 x 6 tiles (CF cubes: sample,
+    // time, y, x; the finest scale at the root).
+    EXPECT_EQ(file.shape("/2000m/samples"), (std::vector<std::size_t>{2, 168, 1, 6}));
+    EXPECT_EQ(file.shape("/mean"), (std::vector<std::size_t>{168, 4, 24}));
     EXPECT_NE(file.attr_string("/", "metrics").find("\"tile_arrangement\":\"patches\""),
               std::string::npos);
-    const auto mean = file.read<float>("/500m/mean").values();
+    const auto mean = file.read<float>("/mean").values();
     for (const float v : mean)
         ASSERT_TRUE(std::isfinite(v));
 }

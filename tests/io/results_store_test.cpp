@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,7 +166,7 @@ std::vector<float> read_band(GDALDataset& ds, int band) {
 
 // ---- HDF5 --------------------------------------------------------------------------------------
 
-TEST(ResultsH5, MaskedCellsInRowMajorOrderFromTheSouthWest) {
+TEST(ResultsH5, CfCubesPerScaleNaNOutsideTheCityFinestAtTheRoot) {
     test::TempDir dir;
     const fs::path path = dir.path() / "Nanchang_traffic.h5";
     const CityMaps maps = small_maps();
@@ -171,43 +174,86 @@ TEST(ResultsH5, MaskedCellsInRowMajorOrderFromTheSouthWest) {
     EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"Nanchang_traffic.h5"});
 
     const H5File f = H5File::open_read(path);
+    EXPECT_EQ(f.attr_string("/", "root_scale"), "500m");
+    EXPECT_FALSE(f.exists("/500m"));
+    const OGRSpatialReference utm = [] {
+        OGRSpatialReference srs;
+        srs.importFromEPSG(kEpsg);
+        srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        return srs;
+    }();
     for (const auto& scale : maps.scales) {
         SCOPED_TRACE(scale.name);
-        const std::string g = "/" + scale.name;
-        const auto cells = expected_cells(scale.rows, scale.cols);
-        const std::size_t m = cells.size();
-        ASSERT_EQ(m, scale.rows * scale.cols - 2);
-        ASSERT_EQ(f.shape(g + "/samples"), (std::vector<std::size_t>{m, 2, kHours}));
-        ASSERT_EQ(f.shape(g + "/mean"), (std::vector<std::size_t>{m, kHours}));
-        EXPECT_EQ(f.shape(g + "/mask"), (std::vector<std::size_t>{scale.rows, scale.cols}));
+        const std::string g = scale.name == "500m" ? "" : "/" + scale.name;
+        const std::size_t rows = scale.rows;
+        const std::size_t cols = scale.cols;
+        const std::size_t cells = rows * cols;
+        ASSERT_EQ(f.shape(g + "/samples"), (std::vector<std::size_t>{2, kHours, rows, cols}));
+        ASSERT_EQ(f.shape(g + "/mean"), (std::vector<std::size_t>{kHours, rows, cols}));
+        ASSERT_EQ(f.shape(g + "/lat"), (std::vector<std::size_t>{rows, cols}));
         const auto samples = f.read<float>(g + "/samples");
         const auto mean = f.read<float>(g + "/mean");
-        const auto row = f.read<std::int32_t>(g + "/row");
-        const auto col = f.read<std::int32_t>(g + "/col");
-        const auto lat = f.read<double>(g + "/lat");
-        const auto lon = f.read<double>(g + "/lon");
-        for (std::size_t i = 0; i < m; ++i) {
-            const auto [r, c] = cells[i];
-            ASSERT_EQ(row[i], static_cast<std::int32_t>(r));
-            ASSERT_EQ(col[i], static_cast<std::int32_t>(c));
-            for (std::size_t h : {std::size_t{0}, std::size_t{17}, kHours - 1}) {
-                EXPECT_EQ(mean[i * kHours + h], mean_value(r, c, h));
-                EXPECT_EQ(samples[(i * 2 + 1) * kHours + h], sample_value(r, c, 1, h));
+        for (std::size_t r = 0; r < rows; ++r) {
+            for (std::size_t c = 0; c < cols; ++c) {
+                const std::size_t cell = r * cols + c;
+                for (std::size_t h : {std::size_t{0}, std::size_t{17}, kHours - 1}) {
+                    if (inside(r, c, rows, cols)) {
+                        EXPECT_EQ(mean[h * cells + cell], mean_value(r, c, h));
+                        EXPECT_EQ(samples[(kHours + h) * cells + cell], sample_value(r, c, 1, h));
+                    } else {
+                        EXPECT_TRUE(std::isnan(mean[h * cells + cell]));
+                        EXPECT_TRUE(std::isnan(samples[h * cells + cell]));
+                    }
+                }
             }
-            EXPECT_DOUBLE_EQ(lat[i], 0.5 * (lat_edge_deg(r, scale.cell_size_m) +
-                                            lat_edge_deg(r + 1, scale.cell_size_m)));
-            EXPECT_DOUBLE_EQ(lon[i], 0.5 * (lon_edge_deg(c, scale.cell_size_m) +
-                                            lon_edge_deg(c + 1, scale.cell_size_m)));
         }
+        // Coordinates: cell centres in metres, and each centre projected to WGS 84.
+        const auto x = f.read<double>(g + "/x");
+        const auto y = f.read<double>(g + "/y");
+        EXPECT_DOUBLE_EQ(x[1], kX0M + 1.5 * scale.cell_size_m);
+        EXPECT_DOUBLE_EQ(y[0], kY0M + 0.5 * scale.cell_size_m);
+        OGRSpatialReference wgs84;
+        wgs84.importFromEPSG(4326);
+        wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        std::unique_ptr<OGRCoordinateTransformation> t(
+            OGRCreateCoordinateTransformation(&utm, &wgs84));
+        double px = x[cols - 1];
+        double py = y[rows - 1];
+        ASSERT_TRUE(t->Transform(1, &px, &py));
+        EXPECT_NEAR(f.read<double>(g + "/lon")[cells - 1], px, 1e-9);
+        EXPECT_NEAR(f.read<double>(g + "/lat")[cells - 1], py, 1e-9);
         EXPECT_EQ(f.read<std::uint8_t>(g + "/mask").values(), scale.mask.values());
         EXPECT_EQ(f.read<double>(g + "/x_edges_m").values(), scale.x_edges_m);
         EXPECT_EQ(f.read<double>(g + "/lat_edges_deg").values(), scale.lat_edges_deg);
-        EXPECT_DOUBLE_EQ(f.attr_double(g, "cell_size_m"), scale.cell_size_m);
-        EXPECT_EQ(f.attr_int(g, "rows"), static_cast<std::int64_t>(scale.rows));
-        EXPECT_EQ(f.attr_int(g, "cols"), static_cast<std::int64_t>(scale.cols));
-        EXPECT_EQ(f.attr_int(g, "nsample"), kNsample);
-        EXPECT_EQ(f.attr_string(g, "units"), "traffic volume");
+        EXPECT_EQ(f.read<double>(g + "/time")[167], 167.0);
+        EXPECT_EQ(f.attr_string(g + "/time", "units"), "hours");
+        // CF attributes: the unit words are no UDUNITS unit, so "1" and the words as a note.
+        EXPECT_EQ(f.attr_string(g + "/samples", "units"), "1");
+        EXPECT_EQ(f.attr_string(g + "/samples", "units_note"), "traffic volume");
+        EXPECT_EQ(f.attr_string(g + "/samples", "grid_mapping"), "crs");
+        EXPECT_EQ(f.attr_string(g + "/mean", "coordinates"), "lat lon");
+        EXPECT_EQ(f.attr_string(g + "/crs", "grid_mapping_name"), "transverse_mercator");
+        EXPECT_DOUBLE_EQ(f.attr_double(g + "/crs", "longitude_of_central_meridian"), 117.0);
+        EXPECT_NE(f.attr_string(g + "/crs", "crs_wkt").find("UTM zone 50N"), std::string::npos);
+        const std::string group = g.empty() ? "/" : g;
+        EXPECT_DOUBLE_EQ(f.attr_double(group, "cell_size_m"), scale.cell_size_m);
+        EXPECT_EQ(f.attr_int(group, "nsample"), kNsample);
+        EXPECT_EQ(f.attr_string(group, "scale"), scale.name);
     }
+}
+
+TEST(ResultsH5, OpensInXarrayAndGdalWithCoordinatesAndCrs) {
+    // The real clients of DESIGN §7: xarray with both netCDF engines, and GDAL.
+    test::TempDir dir;
+    const fs::path path = dir.path() / "Nanchang_traffic.h5";
+    write_results_h5(path, small_maps());
+    const fs::path script = test::source_dir() / "tests" / "python" / "check_cf_results.py";
+    const std::string command = "/usr/bin/python3 '" + script.string() + "' '" + path.string() +
+                                "' > '" + (dir.path() / "log").string() + "' 2>&1";
+    const int rc = std::system(command.c_str());
+    std::ifstream log(dir.path() / "log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(rc, 0) << text;
 }
 
 TEST(ResultsH5, RootAttributesCarryProvenanceAndRun) {
@@ -230,6 +276,9 @@ TEST(ResultsH5, RootAttributesCarryProvenanceAndRun) {
     EXPECT_EQ(f.attr_string("/", "version"), ZOOMDIFF_VERSION);
     EXPECT_EQ(f.attr_string("/", "resolved_config"), "{}");
     EXPECT_DOUBLE_EQ(f.attr_double("/", "cell_size_m"), 500.0);
+    EXPECT_EQ(f.attr_string("/", "format"), "zoomdiff-results 2");
+    EXPECT_EQ(f.attr_string("/", "Conventions"), "CF-1.8");
+    EXPECT_EQ(f.attr_string("/", "history"), "zoomdiff_infer --dataset 南昌");
 }
 
 // ---- the reference's .npz ----------------------------------------------------------------------
@@ -424,7 +473,11 @@ TEST(ResultsEdgeCases, ACityWithNoMaskedCellsStillWritesEveryFile) {
     EXPECT_EQ(write_geotiffs(dir.path(), maps).size(), 3U);
     EXPECT_EQ(write_quicklooks(dir.path(), maps).size(), 6U);
     const H5File f = H5File::open_read(dir.path() / "X.h5");
-    EXPECT_EQ(f.shape("/500m/samples"), (std::vector<std::size_t>{0, 2, kHours}));
+    // Every value NaN: the cube keeps the grid, the city has no cell of it.
+    const auto mean = f.read<float>("/mean");
+    EXPECT_EQ(mean.shape(), (std::vector<std::size_t>{kHours, 8, 12}));
+    EXPECT_TRUE(std::all_of(mean.values().begin(), mean.values().end(),
+                            [](float v) { return std::isnan(v); }));
     EXPECT_EQ(NpzReader::open(dir.path() / "X.npz").info("poi_500m").shape,
               (std::vector<std::size_t>{0, 21}));
 }
@@ -486,12 +539,8 @@ TEST(ResultsErrors, InconsistentMapsAreInternalErrorsAndWriteNothing) {
 
 // ---- reading back ------------------------------------------------------------------------------
 
-TEST(ResultsH5Read, RoundTripRestoresEveryScaleAndAttribute) {
-    test::TempDir dir;
-    const fs::path path = dir.path() / "Nanchang_traffic.h5";
-    const CityMaps maps = small_maps();
-    write_results_h5(path, maps);
-    const CityMaps back = read_results_h5(path);
+/// Every field of `maps` came back in `back`; values outside the mask read as 0.
+void expect_same_maps(const CityMaps& back, const CityMaps& maps) {
     EXPECT_EQ(back.city, maps.city);
     EXPECT_EQ(back.token, maps.token);
     EXPECT_EQ(back.datatype, maps.datatype);
@@ -536,10 +585,27 @@ TEST(ResultsH5Read, RoundTripRestoresEveryScaleAndAttribute) {
             }
         }
     }
+}
+
+TEST(ResultsH5Read, RoundTripRestoresEveryScaleAndAttribute) {
+    test::TempDir dir;
+    const fs::path path = dir.path() / "Nanchang_traffic.h5";
+    const CityMaps maps = small_maps();
+    write_results_h5(path, maps);
+    const CityMaps back = read_results_h5(path);
+    expect_same_maps(back, maps);
     // What was read writes the same file again (the writer's checks accept it).
     const fs::path again = dir.path() / "again.h5";
     write_results_h5(again, back);
     EXPECT_EQ(read_results_h5(again).scales[2].mean.values(), back.scales[2].mean.values());
+}
+
+TEST(ResultsH5Read, TheFirstLayoutIsStillRead) {
+    // tests/data/results_v1: small_maps() as the first layout wrote it (cell lists, row/col).
+    const fs::path v1 = test::test_data_dir() / "results_v1" / "Nanchang_traffic.h5";
+    ASSERT_TRUE(fs::exists(v1)) << v1;
+    EXPECT_EQ(H5File::open_read(v1).attr_string("/", "format"), "zoomdiff-results 1");
+    expect_same_maps(read_results_h5(v1), small_maps());
 }
 
 TEST(ResultsH5Read, OtherFilesAreRefusedByName) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "support/errors.hpp"
 #include "support/support.hpp"
@@ -25,6 +26,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::error_of;
+
+/// The 500 m samples of a results file through the format's own reader: (rows, cols, nsample,
+/// 168), 0 outside the city.
+std::vector<float> samples_500m(const fs::path& results) {
+    return io::read_results_h5(results).scales.back().samples.values();
+}
+
 using test::mentions;
 
 constexpr const char* kTinyTrainYaml = R"(
@@ -87,21 +95,30 @@ TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
     for (const auto& [city, rows, cols] :
          {std::tuple{"Wuhan", 2U, 3U}, std::tuple{"Xian", 3U, 3U}}) {
         SCOPED_TRACE(city);
-        const auto file = io::H5File::open_read(r.out / (std::string(city) + "_traffic.h5"));
-        for (const auto& [scale, k] :
-             {std::pair{"2000m", 1U}, std::pair{"1000m", 2U}, std::pair{"500m", 4U}}) {
-            const std::string g = std::string("/") + scale;
-            const auto mask = file.read<std::uint8_t>(g + "/mask");
-            ASSERT_EQ(mask.shape(), (std::vector<std::size_t>{rows * k, cols * k})) << scale;
+        const fs::path path = r.out / (std::string(city) + "_traffic.h5");
+        const auto file = io::H5File::open_read(path);
+        const io::CityMaps maps = io::read_results_h5(path);
+        ASSERT_EQ(maps.scales.size(), 3U);
+        for (std::size_t i = 0; i < 3; ++i) {
+            const io::ScaleMaps& s = maps.scales[i];
+            const std::size_t k = std::size_t{1} << i;  // 2000 m, 1000 m, 500 m
+            SCOPED_TRACE(s.name);
+            ASSERT_EQ(s.mask.shape(), (std::vector<std::size_t>{rows * k, cols * k}));
+            ASSERT_EQ(s.samples.shape(), (std::vector<std::size_t>{rows * k, cols * k, 2, 168}));
             std::size_t inside = 0;
-            for (const auto v : mask.values())
-                inside += v;
-            const auto samples = file.read<float>(g + "/samples");
-            ASSERT_EQ(samples.shape(), (std::vector<std::size_t>{inside, 2, 168})) << scale;
-            for (const float v : samples.values())
-                ASSERT_TRUE(std::isfinite(v) && v >= 0.0F) << scale;
-            const auto mean = file.read<float>(g + "/mean");
-            EXPECT_FLOAT_EQ(mean[5], (samples[5] + samples[168 + 5]) / 2) << scale;
+            for (std::size_t cell = 0; cell < s.mask.size(); ++cell) {
+                if (s.mask[cell] == 0)
+                    continue;
+                ++inside;
+                for (std::size_t j = 0; j < 2 * 168; ++j) {
+                    const float v = s.samples[cell * 2 * 168 + j];
+                    ASSERT_TRUE(std::isfinite(v) && v >= 0.0F);
+                }
+                EXPECT_FLOAT_EQ(
+                    s.mean[cell * 168 + 5],
+                    (s.samples[cell * 2 * 168 + 5] + s.samples[cell * 2 * 168 + 168 + 5]) / 2);
+            }
+            EXPECT_GT(inside, 0U);
         }
         const auto metrics = nlohmann::json::parse(file.attr_string("/", "metrics"));
         EXPECT_TRUE(metrics.contains("cross_scale_500_to_1000"));
@@ -134,7 +151,7 @@ TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSampl
                     1e-3 * metrics.at("target_mean").get<double>());
         EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind(calibration + ":", 0), 0U);
         return std::pair{metrics.at("gamma").get<double>(),
-                         file.read<float>("/500m/samples").values()};
+                         samples_500m(r.out / "Wuhan_traffic.h5")};
     };
     const auto one_template = gamma_and_samples("t1", "template", 1);
     const auto one_each = gamma_and_samples("e1", "template_each", 1);
@@ -156,15 +173,16 @@ TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
         r.nsample = 2;
         r.formats = {"h5"};
         infer(r);
-        return io::H5File::open_read(r.out / "Wuhan_traffic.h5");
+        return r.out / "Wuhan_traffic.h5";
     };
-    const auto spatial = run("s", "template_spatial");
-    const auto metrics = nlohmann::json::parse(spatial.attr_string("/", "metrics"));
+    const fs::path spatial = run("s", "template_spatial");
+    const auto metrics =
+        nlohmann::json::parse(io::H5File::open_read(spatial).attr_string("/", "metrics"));
     EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind("template_spatial:", 0), 0U);
     EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                 1e-3 * metrics.at("target_mean").get<double>());
-    const auto calibrated = spatial.read<float>("/500m/samples").values();
-    const auto raw = run("n", "none").read<float>("/500m/samples").values();
+    const auto calibrated = samples_500m(spatial);
+    const auto raw = samples_500m(run("n", "none"));
     ASSERT_EQ(calibrated.size(), raw.size());
     // Over the hours a series was not clamped at 0, calibrated = g * x and none = a * x + b: an
     // affine map, so the two correlate perfectly there.
@@ -203,9 +221,7 @@ TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     for (const auto& r : {a, b, c})
         infer(r);
     const auto read = [](const InferRequest& r) {
-        return io::H5File::open_read(r.out / "Wuhan_traffic.h5")
-            .read<float>("/500m/samples")
-            .values();
+        return samples_500m(r.out / "Wuhan_traffic.h5");
     };
     EXPECT_EQ(read(a), read(b));
     EXPECT_NE(read(a), read(c));
@@ -342,7 +358,7 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
     EXPECT_EQ(metrics.at("calibration"), "template:template_traffic");
     EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                 1e-3 * metrics.at("target_mean").get<double>());
-    EXPECT_EQ(file.read<float>("/500m/samples").dim(1), 2U);
+    EXPECT_EQ(io::read_results_h5(r.out / "Wuhan_traffic.h5").scales.back().samples.dim(2), 2U);
     r.calibration = "none";
     r.force = true;
     EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--calibration"));

@@ -80,9 +80,19 @@ public:
     }
 
     void set_attr(const std::string& object, const std::string& name, double value);
+    /// A float32 attribute (CF's `_FillValue` of a float32 variable must have its type).
+    void set_attr(const std::string& object, const std::string& name, float value);
     void set_attr(const std::string& object, const std::string& name, std::int64_t value);
     void set_attr(const std::string& object, const std::string& name,
                   const std::vector<double>& values);
+
+    // netCDF-4 (DESIGN §7): HDF5 dimension scales are what netCDF clients read as dimensions.
+    /// Make the 1-D `dataset` the dimension scale of a dimension named after its last path
+    /// component: netCDF clients see it as that dimension's coordinate variable.
+    void make_dimension(const std::string& dataset);
+    /// Attach one dimension scale per axis of `dataset` (`dims`, paths of make_dimension's
+    /// datasets, in axis order).
+    void attach_dimensions(const std::string& dataset, const std::vector<std::string>& dims);
 
     [[nodiscard]] bool has_attr(const std::string& object, const std::string& name) const;
     [[nodiscard]] std::string attr_string(const std::string& object, const std::string& name) const;
