@@ -1,5 +1,6 @@
 #include "zoomdiff/io/cf.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -61,6 +62,57 @@ void write_grid_mapping(H5File& file, const std::string& path, int epsg) {
 }
 
 }  // namespace
+
+CfGrid cf_grid_of(const geo::CityGrid& grid, std::size_t step) {
+    const auto every = [step](const std::vector<double>& edges) {
+        std::vector<double> out;
+        for (std::size_t i = 0; i < edges.size(); i += step)
+            out.push_back(edges[i]);
+        return out;
+    };
+    return {every(grid.x_edges_m), every(grid.y_edges_m), every(grid.lon_edges_deg),
+            every(grid.lat_edges_deg), grid.epsg};
+}
+
+void write_cf_hours(H5File& file, const std::string& group, std::size_t hours,
+                    const std::string& time_start) {
+    std::vector<double> values(hours);
+    for (std::size_t h = 0; h < hours; ++h)
+        values[h] = static_cast<double>(h);
+    const bool known = !time_start.empty() && time_start != "unspecified";
+    std::string since = time_start;
+    std::replace(since.begin(), since.end(), 'T', ' ');
+    write_cf_axis(file, group, "time", values, known ? "hours since " + since : "hours",
+                  known ? "local time" : "hours since the start of the week");
+    file.set_attr(at(group, "time"), "axis", "T");
+    if (known)
+        file.set_attr(at(group, "time"), "standard_name", "time");
+}
+
+void write_cf_tile_axes(H5File& file, const std::string& group, std::size_t tile_rows,
+                        std::size_t tile_cols) {
+    const auto index = [](std::size_t n) {
+        std::vector<double> v(n);
+        for (std::size_t i = 0; i < n; ++i)
+            v[i] = static_cast<double>(i);
+        return v;
+    };
+    write_cf_axis(file, group, "tile_row", index(tile_rows), "",
+                  "row of the 2000 m tile, from the south");
+    write_cf_axis(file, group, "tile_col", index(tile_cols), "",
+                  "column of the 2000 m tile, from the west");
+    write_cf_axis(file, group, "cell_row", index(geo::kCellsPer2000m), "",
+                  "row of the 500 m cell inside its tile, from the south");
+    write_cf_axis(file, group, "cell_col", index(geo::kCellsPer2000m), "",
+                  "column of the 500 m cell inside its tile, from the west");
+}
+
+void write_cf_labels(H5File& file, const std::string& group, const std::string& name,
+                     const std::vector<std::string>& labels, const std::string& long_name) {
+    file.write_strings(at(group, name), labels);
+    file.make_dimension(at(group, name));
+    file.set_attr(at(group, name), "long_name", long_name);
+}
 
 std::string cf_units(const std::string& units, std::string* note) {
     static const std::map<std::string, std::string> kUdunits{
@@ -168,9 +220,12 @@ void cf_grid_variable(H5File& file, const std::string& group, const std::string&
     }
     file.attach_dimensions(path, scales);
     file.set_attr(path, "long_name", long_name);
-    if (!units.empty()) {
+    // No unit given: the words a writer put in `units` become a note beside a UDUNITS unit.
+    const std::string given =
+        units.empty() && file.has_attr(path, "units") ? file.attr_string(path, "units") : units;
+    if (!given.empty()) {
         std::string note;
-        file.set_attr(path, "units", cf_units(units, &note));
+        file.set_attr(path, "units", cf_units(given, &note));
         if (!note.empty())
             file.set_attr(path, "units_note", note);
     }

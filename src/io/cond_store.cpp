@@ -1,9 +1,14 @@
 #include "zoomdiff/io/cond_store.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/geo/blocks.hpp"
+#include "zoomdiff/io/cf.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
 namespace zoomdiff::io {
@@ -34,6 +39,79 @@ void write_three_scales(H5File& file, const std::string& name, const NdArray<T>&
     for (const char* scale : {"/100m/", "/500m/", "/2000m/"}) {
         file.set_attr(scale + name, "units", units);
     }
+}
+
+/// The quantities of a condition file: name, long name, UDUNITS unit.
+struct Quantity {
+    const char* name;
+    const char* long_name;
+    const char* units;
+};
+
+constexpr Quantity kQuantities[] = {{"population", "people (WorldPop)", "1"},
+                                    {"building_count", "OSM buildings (centroid in the cell)", "1"},
+                                    {"road_length_m", "OSM road length", "m"},
+                                    {"waterway_length_m", "OSM waterway length", "m"},
+                                    {"water_area_m2", "OSM water area", "m2"},
+                                    {"natural_count", "OSM natural features", "1"},
+                                    {"osm_poi_count", "OSM points of interest", "1"},
+                                    {"poi_count", "points of interest per category", "1"}};
+
+/// The condition file as CF netCDF-4 (DESIGN §7): dimensions and coordinates for every variable
+/// the file already holds; the variables stay where our readers and the reference expect them.
+void write_cf_cond_layout(H5File& file, const CityConditions& cond, std::size_t tile_rows,
+                          std::size_t tile_cols) {
+    file.set_attr("/", "Conventions", kCfConventions);
+    file.set_attr("/", "title", "grid conditions (env_extra)");
+    file.set_attr("/", "history", file.attr_string("/", "command_line"));
+    const bool masked = cond.mask_100m.size() > 0;
+    const std::vector<std::string> tile_dims{"tile_row", "tile_col", "cell_row", "cell_col"};
+    const auto with = [](std::vector<std::string> dims, const char* extra) {
+        dims.emplace_back(extra);
+        return dims;
+    };
+    for (const auto& [scale, step] :
+         {std::pair{"100m", 1}, std::pair{"500m", 5}, std::pair{"2000m", 0}}) {
+        const std::string group = std::string("/") + scale;
+        std::vector<std::string> dims{"y", "x"};
+        if (step == 0) {
+            write_cf_tile_axes(file, group, tile_rows, tile_cols);
+            dims = tile_dims;
+        } else {
+            write_cf_grid(file, group, cf_grid_of(cond.grid, static_cast<std::size_t>(step)));
+        }
+        write_cf_labels(file, group, "poi_category", cond.poi_categories, "POI category");
+        for (const Quantity& q : kQuantities) {
+            const bool per_category = std::string(q.name) == "poi_count";
+            cf_grid_variable(file, group, q.name, per_category ? with(dims, "poi_category") : dims,
+                             fmt::format("{} per {} cell", q.long_name, scale), q.units, false);
+        }
+        if (masked) {
+            cf_grid_variable(file, group, "mask", dims,
+                             "1 where the cell centre lies inside the city polygon", "", false);
+        }
+    }
+    // The reference's keys at the root.
+    write_cf_tile_axes(file, "", tile_rows, tile_cols);
+    write_cf_labels(file, "", "poi_category", cond.poi_categories, "POI category");
+    write_cf_axis(file, "", "loc", {0, 1, 2, 3}, "", "lat_min, lat_max, lon_min, lon_max");
+    const Quantity reference_keys[] = {{"pop_2000m", "people (WorldPop)", "1"},
+                                       {"building_2000m", "OSM buildings", "1"},
+                                       {"roadlen_2000m", "OSM road and waterway length", "m"},
+                                       {"water_area_2000m", "OSM water area", "m2"},
+                                       {"poi_2000m", "points of interest per category", "1"}};
+    for (const Quantity& q : reference_keys) {
+        const bool per_category = std::string(q.name) == "poi_2000m";
+        cf_grid_variable(
+            file, "", q.name, per_category ? with(tile_dims, "poi_category") : tile_dims,
+            fmt::format("{} per 500 m cell, by 2000 m tile (the reference's layout)", q.long_name),
+            q.units, false);
+    }
+    cf_grid_variable(file, "", "loc_2000m", {"tile_row", "tile_col", "loc"},
+                     "tile extent in degrees (lat_min, lat_max, lon_min, lon_max)", "", false);
+    file.set_attr("/loc_2000m", "units", "degree");
+    for (const char* name : {"poi_categories", "poi_category_present"})
+        file.attach_dimensions(std::string("/") + name, {"/poi_category"});
 }
 
 }  // namespace
@@ -106,16 +184,29 @@ void write_cond_file(const std::filesystem::path& path, const CityConditions& co
         file.set_attr("/water_area_2000m", "units", "m2 per 500 m cell");
         file.set_attr("/poi_2000m", "units", "POIs per 500 m cell and category");
         file.set_attr("/loc_2000m", "units", "deg [lat_min, lat_max, lon_min, lon_max]");
+        const auto pop_tiles = tiles(cond.population);
+        write_cf_cond_layout(file, cond, pop_tiles.dim(0), pop_tiles.dim(1));
         file.close();
     }
     out.commit();
 }
 
 void write_grid(H5File& file, const geo::CityGrid& grid) {
-    file.write("/grid/x_edges_m", as_double_vector(grid.x_edges_m));
-    file.write("/grid/y_edges_m", as_double_vector(grid.y_edges_m));
-    file.write("/grid/lon_edges_deg", as_double_vector(grid.lon_edges_deg));
-    file.write("/grid/lat_edges_deg", as_double_vector(grid.lat_edges_deg));
+    const struct {
+        const char* name;
+        const std::vector<double>* edges;
+        const char* units;
+    } edges[] = {{"x_edges_m", &grid.x_edges_m, "m"},
+                 {"y_edges_m", &grid.y_edges_m, "m"},
+                 {"lon_edges_deg", &grid.lon_edges_deg, "degrees_east"},
+                 {"lat_edges_deg", &grid.lat_edges_deg, "degrees_north"}};
+
+    for (const auto& e : edges) {
+        const std::string path = std::string("/grid/") + e.name;
+        file.write(path, as_double_vector(*e.edges));
+        file.make_dimension(path);  // each its own netCDF dimension (DESIGN §7)
+        file.set_attr(path, "units", e.units);
+    }
 }
 
 geo::CityGrid read_grid(const H5File& file) {
@@ -135,10 +226,11 @@ geo::CityGrid read_grid(const H5File& file) {
 std::uintmax_t cond_file_bytes_bound(const geo::CityGrid& grid, std::size_t poi_categories) {
     const std::uintmax_t cells = grid.rows() * grid.cols();
     // At 100 m: population (float32), three lengths and areas (float64), three counts and the
-    // POI counts per category (int32), the mask (uint8). The /500m/ and /2000m/ copies hold 1/25
-    // of the cells each; the reference's keys widen to 8 bytes (pop_2000m stays float32).
+    // POI counts per category (int32), the mask (uint8), the CF lat/lon (float64). The /500m/
+    // and /2000m/ copies hold 1/25 of the cells each; the reference's keys widen to 8 bytes
+    // (pop_2000m stays float32).
     const std::uintmax_t k = poi_categories;
-    const std::uintmax_t per_cell = 4 + 3 * 8 + 3 * 4 + k * 4 + 1;
+    const std::uintmax_t per_cell = 4 + 3 * 8 + 3 * 4 + k * 4 + 1 + 2 * 8;
     const std::uintmax_t reference_keys = 4 + 3 * 8 + k * 8;
     return cells * per_cell + (cells / 25 + 1) * (2 * per_cell + reference_keys) + (1U << 16);
 }

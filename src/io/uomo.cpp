@@ -16,6 +16,7 @@
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
+#include "zoomdiff/io/cf.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
@@ -261,6 +262,19 @@ void write_common(H5File& file, const Common& c, const std::string& format) {
     file.write("/patch_index", c.patch_index);
     file.set_attr("/patch_index", "units", "index of the patch in the source npz");
     file.write_strings("/upstream_split", c.upstream_split);
+    // CF netCDF-4 (DESIGN §7): the patches are the tiles of one row of a placeholder grid.
+    const std::size_t n = c.patch_index.size();
+    file.set_attr("/", "Conventions", kCfConventions);
+    file.set_attr("/", "history", c.provenance.command_line);
+    write_cf_tile_axes(file, "", 1, n);
+    write_cf_axis(file, "", "loc", {0, 1, 2, 3}, "", "lat_min, lat_max, lon_min, lon_max");
+    cf_grid_variable(file, "", "loc_2000m", {"tile_row", "tile_col", "loc"},
+                     "placeholder tile extent (no coordinates)", "", false);
+    cf_grid_variable(file, "", "split_2000m", {"tile_row", "tile_col"},
+                     "upstream split: 0 train, 1 val, 2 test", "", false);
+    cf_grid_variable(file, "", "patch_index", {"tile_col"}, "index of the patch in the source npz",
+                     "", false);
+    file.attach_dimensions("/upstream_split", {"/tile_col"});
 }
 
 void write_data(const fs::path& path, const Common& c, const std::string& datatype,
@@ -275,6 +289,11 @@ void write_data(const fs::path& path, const Common& c, const std::string& dataty
         file.set_attr("/data_2000m", "units", units);
         file.set_attr("/data_2000m", "dims",
                       "tile row (1), tile col (patch), cell row, cell col, hour");
+        write_cf_hours(file, "", data.dim(4), "unspecified");
+        cf_grid_variable(file, "", "data_2000m",
+                         {"tile_row", "tile_col", "cell_row", "cell_col", "time"},
+                         "UoMo " + datatype + " per 500 m cell (patch cell) and hour", "1", false);
+        file.set_attr("/data_2000m", "units_note", units);
         file.close();
     }
     out.commit();
@@ -528,9 +547,21 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
             for (std::size_t q = 0; q < k; ++q)
                 names.push_back(fmt::format("uomo_poi_{:02d}", q));
             file.write_strings("/poi_categories", names);
-            file.set_attr("/poi_categories", "units",
+            file.set_attr("/poi_categories", "comment",
                           "upstream POI channel order; the categories are undocumented");
             file.write("/poi_category_present", NdArray<std::uint8_t>({k}, 1));
+            write_cf_tile_axes(file, "/2000m", 1, n);
+            for (const std::string group : {"", "/2000m"})
+                write_cf_labels(file, group, "poi_category", names, "POI channel (UoMo)");
+            const std::vector<std::string> tile{"tile_row", "tile_col", "cell_row", "cell_col"};
+            const std::vector<std::string> tile_k{"tile_row", "tile_col", "cell_row", "cell_col",
+                                                  "poi_category"};
+            cf_grid_variable(file, "/2000m", "poi_count", tile_k, "UoMo POI counts per cell", "1",
+                             false);
+            cf_grid_variable(file, "/2000m", "mask", tile, "1 = cell of a patch", "", false);
+            cf_grid_variable(file, "", "poi_2000m", tile_k, "UoMo POI counts per cell", "1", false);
+            for (const char* name : {"/poi_categories", "/poi_category_present"})
+                file.attach_dimensions(name, {"/poi_category"});
             file.close();
         }
         out.commit();

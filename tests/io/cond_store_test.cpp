@@ -70,6 +70,34 @@ TEST(CondStoreTest, WritesTrueQuantitiesAndTheReferenceKeys) {
     EXPECT_EQ(back.lat_edges_deg, c.grid.lat_edges_deg);
 }
 
+TEST(CondStoreTest, CondAndDataFilesOpenInXarrayAndGdal) {
+    // DESIGN §7: every dimension named, coordinates, the CRS, UDUNITS units (check_cf.py).
+    test::TempDir dir;
+    CityConditions c = small_conditions();
+    c.mask_100m = NdArray<std::uint8_t>({c.grid.rows(), c.grid.cols()}, 1);
+    c.mask_500m = NdArray<std::uint8_t>({c.grid.rows_500m(), c.grid.cols_500m()}, 1);
+    const fs::path cond = dir.path() / "X_cond.h5";
+    write_cond_file(cond, c, {"env_extra", "env_extra --cityname X", 5, "X", "X"});
+    const test::ToolRun cond_check = test::check_cf("cond", cond, dir.path());
+    EXPECT_EQ(cond_check.exit_code, 0) << cond_check.stderr_text;
+
+    CityData d;
+    d.grid = c.grid;
+    d.datatype = "traffic";
+    d.units = "traffic (input unit)";
+    d.time_start = "2024-03-04T00:00";
+    d.data_100m = NdArray<double>({c.grid.rows(), c.grid.cols(), 168}, 2.5);
+    d.residents_100m = NdArray<std::int32_t>({c.grid.rows(), c.grid.cols()}, 3);
+    const fs::path data = dir.path() / "X_traffic_data.h5";
+    write_data_file(data, d, {}, {"grid_meta", "grid_meta --cityname X", 0, "X", "X"});
+    const test::ToolRun data_check = test::check_cf("data", data, dir.path());
+    EXPECT_EQ(data_check.exit_code, 0) << data_check.stderr_text;
+    // Our readers still find what they read.
+    const H5File f = H5File::open_read(data);
+    EXPECT_EQ(f.attr_string("/100m/time", "units"), "hours since 2024-03-04 00:00");
+    EXPECT_EQ(read_grid(f).x_edges_m, c.grid.x_edges_m);
+}
+
 TEST(CondStoreTest, SameInputGivesTheSameBytes) {
     test::TempDir dir;
     const CityConditions c = small_conditions();

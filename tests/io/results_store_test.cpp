@@ -247,13 +247,8 @@ TEST(ResultsH5, OpensInXarrayAndGdalWithCoordinatesAndCrs) {
     test::TempDir dir;
     const fs::path path = dir.path() / "Nanchang_traffic.h5";
     write_results_h5(path, small_maps());
-    const fs::path script = test::source_dir() / "tests" / "python" / "check_cf_results.py";
-    const std::string command = "/usr/bin/python3 '" + script.string() + "' '" + path.string() +
-                                "' > '" + (dir.path() / "log").string() + "' 2>&1";
-    const int rc = std::system(command.c_str());
-    std::ifstream log(dir.path() / "log");
-    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(rc, 0) << text;
+    const test::ToolRun check = test::check_cf("results", path, dir.path());
+    EXPECT_EQ(check.exit_code, 0) << check.stderr_text;
 }
 
 TEST(ResultsH5, RootAttributesCarryProvenanceAndRun) {

@@ -50,6 +50,11 @@ TEST(UomoImport, SdTrainAndValAsOneRowOfTilesWithTheirLabels) {
     EXPECT_EQ(s.traffic_file, dir.path() / "UoMoSD/data/UoMoSD_traffic_data.h5");
     EXPECT_EQ(s.user_file, dir.path() / "UoMoSD/data/UoMoSD_user_data.h5");
     EXPECT_EQ(s.cond_file, dir.path() / "UoMoSD/cond/UoMoSD_cond.h5");
+    // netCDF-4 (DESIGN §7): xarray opens every group of both files with named dimensions.
+    for (const auto& file : {s.traffic_file, s.cond_file}) {
+        const test::ToolRun check = test::check_cf("uomo", file, dir.path());
+        EXPECT_EQ(check.exit_code, 0) << check.stderr_text;
+    }
 
     const auto npz = NpzReader::open(uomo("SD"));
     const auto traffic = npz.read_double("traffic");  // (45, 231, 4, 4)

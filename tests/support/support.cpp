@@ -48,6 +48,19 @@ ToolRun run_tool(const std::string& exe, const std::string& args, const fs::path
     return run;
 }
 
+ToolRun check_cf(const std::string& kind, const fs::path& file, const fs::path& scratch) {
+    const fs::path script = source_dir() / "tests" / "python" / "check_cf.py";
+    const fs::path log = scratch / "check_cf.txt";
+    const std::string cmd = "/usr/bin/python3 '" + script.string() + "' " + kind + " '" +
+                            file.string() + "' > '" + log.string() + "' 2>&1";
+    const int status = std::system(cmd.c_str());
+    std::ifstream in(log);
+    ToolRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
+                {}};
+    return run;
+}
+
 std::size_t line_count(const fs::path& path) {
     std::ifstream in(path);
     std::size_t n = 0;

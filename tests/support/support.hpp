@@ -31,6 +31,11 @@ struct ToolRun {
 ToolRun run_tool(const std::string& exe, const std::string& args,
                  const std::filesystem::path& scratch);
 
+/// Runs tests/python/check_cf.py `kind` `file` (xarray with both netCDF engines, and GDAL, open
+/// a netCDF-4 output as our users do, DESIGN §7): exit code 0 and its report, or what failed.
+ToolRun check_cf(const std::string& kind, const std::filesystem::path& file,
+                 const std::filesystem::path& scratch);
+
 /// Number of lines of a text file (0 when it does not exist yet): how far a tool's log has got.
 std::size_t line_count(const std::filesystem::path& path);
 

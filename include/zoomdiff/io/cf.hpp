@@ -1,7 +1,10 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include "zoomdiff/geo/city_grid.hpp"
 
 namespace zoomdiff::io {
 
@@ -25,6 +28,9 @@ struct CfGrid {
     int epsg = 0;  ///< WGS 84 / UTM (326zz, 327zz); 0: a placeholder grid without a map
 };
 
+/// The grid of every `step`-th cell of `grid` (1: the 100 m grid, 5: its 500 m grid).
+CfGrid cf_grid_of(const geo::CityGrid& grid, std::size_t step);
+
 /// Writes under `group` ("" for the root, else "/name") the dimensions and coordinate variables
 /// of `grid`: `x`, `y` (cell centres, m, projection coordinates), 2-D `lat(y, x)`, `lon(y, x)`,
 /// the edges as 1-D coordinate variables of their own (`x_edges_m`, `y_edges_m`,
@@ -39,8 +45,25 @@ void write_cf_axis(H5File& file, const std::string& group, const std::string& na
                    const std::vector<double>& values, const std::string& units,
                    const std::string& long_name);
 
+/// The `time` axis of `hours` hourly steps under `group`: "hours since <time_start>" (CF time,
+/// local time) when `time_start` is an ISO 8601 date and time, else "hours" since the start of
+/// the week.
+void write_cf_hours(H5File& file, const std::string& group, std::size_t hours,
+                    const std::string& time_start);
+
+/// The index axes of the reference's tile arrays (R, C, 4, 4[, ...]) under `group`: `tile_row`,
+/// `tile_col` (2000 m tiles from the south-west) and `cell_row`, `cell_col` (the 4 x 4 cells of
+/// 500 m inside a tile, from its south-west corner).
+void write_cf_tile_axes(H5File& file, const std::string& group, std::size_t tile_rows,
+                        std::size_t tile_cols);
+
+/// A string coordinate variable `group`/`name` (e.g. the POI categories) as a dimension.
+void write_cf_labels(H5File& file, const std::string& group, const std::string& name,
+                     const std::vector<std::string>& labels, const std::string& long_name);
+
 /// Attaches `dims` (names of dimensions of `group`, in axis order) to `group`/`variable` and
-/// gives it the CF attributes of a gridded variable: `long_name`, `units` (UDUNITS, via cf_units),
+/// gives it the CF attributes of a gridded variable: `long_name`, `units` (UDUNITS, via cf_units;
+/// with `units` empty, the variable's own `units` words are converted the same way),
 /// `grid_mapping` = crs and `coordinates` = "lat lon" when it has the y and x axes, and
 /// `_FillValue` NaN for float32 data.
 void cf_grid_variable(H5File& file, const std::string& group, const std::string& variable,
