@@ -100,6 +100,9 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
         ->delimiter(',')
         ->check(CLI::IsMember({"h5", "npz", "geotiff"}))
         ->capture_default_str();
+    app.add_flag("--geotiff_samples", request.geotiff_samples,
+                 "With --format geotiff: also one GeoTIFF per sample "
+                 "(maps/<City>_<datatype>_<scale>_sample<kkk>.tif), not only the sample mean");
     app.add_option("--calibration", request.calibration,
                    "template (the reference's: template mean x population ratio, peak-to-mean of "
                    "the sample mean "

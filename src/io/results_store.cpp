@@ -271,9 +271,20 @@ std::string file_stem(const CityMaps& maps, const ScaleMaps& scale) {
     return map_file_stem(maps.city, maps.datatype, scale.name);
 }
 
-/// Band `hour` (0..167) of the mean, or the weekly mean for hour == 168, as a north-up
-/// float32 image (line 0 = the northernmost row), NaN outside the mask.
-std::vector<float> north_up_band(const ScaleMaps& scale, std::size_t hour) {
+/// What a GeoTIFF holds: the sample mean, or one sample.
+constexpr int kSampleMean = -1;
+
+/// Band `hour` (0..167) of the sample mean (`sample` = kSampleMean) or of one sample, or the
+/// weekly mean for hour == 168, as a north-up float32 image (line 0 = the northernmost row), NaN
+/// outside the mask.
+std::vector<float> north_up_band(const ScaleMaps& scale, std::size_t hour, int sample) {
+    const std::size_t ns = scale.samples.rank() == 4 ? scale.samples.dim(2) : 0;
+    const auto value_at = [&](std::size_t r, std::size_t c, std::size_t h) {
+        if (sample == kSampleMean)
+            return scale.mean.at(r, c, h);
+        return scale
+            .samples[((r * scale.cols + c) * ns + static_cast<std::size_t>(sample)) * kHours + h];
+    };
     std::vector<float> image(scale.rows * scale.cols, std::numeric_limits<float>::quiet_NaN());
     for (std::size_t r = 0; r < scale.rows; ++r) {
         const std::size_t line = scale.rows - 1 - r;
@@ -283,11 +294,11 @@ std::vector<float> north_up_band(const ScaleMaps& scale, std::size_t hour) {
             }
             float value = 0.0F;
             if (hour < kHours) {
-                value = scale.mean.at(r, c, hour);
+                value = value_at(r, c, hour);
             } else {
                 double sum = 0.0;
                 for (std::size_t h = 0; h < kHours; ++h) {
-                    sum += scale.mean.at(r, c, h);
+                    sum += value_at(r, c, h);
                 }
                 value = static_cast<float>(sum / static_cast<double>(kHours));
             }
@@ -302,58 +313,80 @@ std::size_t tile_size_px(std::size_t cells) {
     return std::min<std::size_t>(256, (cells + 15) / 16 * 16);
 }
 
-void write_geotiff(const fs::path& final_path, const CityMaps& maps, const ScaleMaps& scale) {
+/// A cloud-optimised GeoTIFF (GDAL's COG driver: tiled, deflate with the floating-point
+/// predictor, overviews where the map is larger than a tile) of the sample mean or of one sample.
+void write_geotiff(const fs::path& final_path, const CityMaps& maps, const ScaleMaps& scale,
+                   int sample) {
     core::AtomicOutput out(final_path);
     const int width = gdal_size(final_path, scale.cols);
     const int height = gdal_size(final_path, scale.rows);
     const int bands = static_cast<int>(kHours) + 1;
+    std::string note;
+    const std::string units = cf_units(maps.units, &note);
+    const std::string what = sample == kSampleMean
+                                 ? fmt::format("sample mean of {} sample(s)", maps.nsample)
+                                 : fmt::format("sample {} of {}", sample, maps.nsample);
     {
-        GDALDriver& driver = gdal_driver("GTiff", final_path);
-        CPLStringList options;
-        options.SetNameValue("COMPRESS", "DEFLATE");
-        options.SetNameValue("PREDICTOR", "3");  // floating-point predictor: smaller files
-        options.SetNameValue("TILED", "YES");
-        // GTiff's default 256 × 256 tiles would make a small city's file mostly padding (169
-        // bands of it, compressed one by one); tiles are multiples of 16 pixels.
-        options.SetNameValue("BLOCKXSIZE", std::to_string(tile_size_px(scale.cols)).c_str());
-        options.SetNameValue("BLOCKYSIZE", std::to_string(tile_size_px(scale.rows)).c_str());
-        options.SetNameValue("INTERLEAVE", "BAND");  // one hour = one contiguous set of tiles
-        options.SetNameValue("BIGTIFF", "IF_SAFER");
-        GDALDatasetUniquePtr ds(driver.Create(out.temp_path().c_str(), width, height, bands,
-                                              GDT_Float32, options.List()));
-        if (!ds) {
-            throw Error(final_path.string(),
-                        "cannot create (" + geo::detail::last_gdal_error() + ")",
-                        "Check that the output folder is writable");
+        GDALDatasetUniquePtr mem(
+            gdal_driver("MEM", final_path).Create("", width, height, bands, GDT_Float32, nullptr));
+        if (!mem) {
+            throw Error(
+                final_path.string(),
+                "cannot create an in-memory raster (" + geo::detail::last_gdal_error() + ")",
+                kBugFix, ExitCode::kInternal);
         }
         // North-up: the origin is the north-west corner, lines run south.
         std::array<double, 6> geotransform{
             scale.x_edges_m.front(), scale.cell_size_m, 0.0, scale.y_edges_m.back(), 0.0,
             -scale.cell_size_m};
-        check_cpl(ds->SetGeoTransform(geotransform.data()), final_path, "setting the geotransform");
+        check_cpl(mem->SetGeoTransform(geotransform.data()), final_path,
+                  "setting the geotransform");
         const OGRSpatialReference srs = geo::detail::srs_from_epsg(maps.epsg);
-        check_cpl(ds->SetSpatialRef(&srs), final_path, "setting the CRS");
-        ds->SetMetadataItem("city", maps.city.c_str());
-        ds->SetMetadataItem("datatype", maps.datatype.c_str());
-        ds->SetMetadataItem("units", maps.units.c_str());
-        ds->SetMetadataItem("scale", scale.name.c_str());
-        ds->SetMetadataItem("nsample", std::to_string(maps.nsample).c_str());
-        ds->SetMetadataItem("calibration", maps.calibration.c_str());
-        ds->SetMetadataItem("tool", maps.provenance.tool.c_str());
-        ds->SetMetadataItem("version", ZOOMDIFF_VERSION);
+        check_cpl(mem->SetSpatialRef(&srs), final_path, "setting the CRS");
+        const std::pair<const char*, std::string> items[] = {
+            {"city", maps.city},
+            {"datatype", maps.datatype},
+            {"units", units},
+            {"units_note", note},
+            {"values", what},
+            {"scale", scale.name},
+            {"nsample", std::to_string(maps.nsample)},
+            {"calibration", maps.calibration},
+            {"tool", maps.provenance.tool},
+            {"version", ZOOMDIFF_VERSION}};
+        for (const auto& [key, value] : items) {
+            if (!value.empty())
+                mem->SetMetadataItem(key, value.c_str());
+        }
         for (int b = 1; b <= bands; ++b) {
             const auto hour = static_cast<std::size_t>(b - 1);
-            GDALRasterBand* band = ds->GetRasterBand(b);
+            GDALRasterBand* band = mem->GetRasterBand(b);
             check_cpl(band->SetNoDataValue(std::numeric_limits<double>::quiet_NaN()), final_path,
                       "setting nodata");
             band->SetDescription(hour < kHours ? fmt::format("hour {:03d}", hour).c_str()
                                                : "weekly mean");
-            std::vector<float> image = north_up_band(scale, hour);
+            check_cpl(band->SetUnitType(units.c_str()), final_path, "setting the band unit");
+            band->SetMetadataItem("hour", hour < kHours ? std::to_string(hour).c_str() : "mean");
+            std::vector<float> image = north_up_band(scale, hour, sample);
             check_cpl(band->RasterIO(GF_Write, 0, 0, width, height, image.data(), width, height,
                                      GDT_Float32, 0, 0, nullptr),
                       final_path, "writing band " + std::to_string(b));
         }
-        close_checked(ds, final_path);
+        CPLStringList options;
+        options.SetNameValue("COMPRESS", "DEFLATE");
+        options.SetNameValue("PREDICTOR", "YES");  // the floating-point predictor: smaller files
+        // 256-pixel tiles (COG's smallest sensible size; a small city is one tile per band).
+        options.SetNameValue("BLOCKSIZE", "256");
+        options.SetNameValue("BIGTIFF", "IF_SAFER");
+        GDALDatasetUniquePtr cog(gdal_driver("COG", final_path)
+                                     .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE,
+                                                 options.List(), nullptr, nullptr));
+        if (!cog) {
+            throw Error(final_path.string(),
+                        "cannot write (" + geo::detail::last_gdal_error() + ")",
+                        "Check that the output folder is writable");
+        }
+        close_checked(cog, final_path);
     }
     remove_aux(out.temp_path());
     out.commit();
@@ -805,15 +838,23 @@ void write_reference_npz(const fs::path& path, const CityMaps& maps) {
     spdlog::info("wrote {}", path.string());
 }
 
-std::vector<fs::path> write_geotiffs(const fs::path& dir, const CityMaps& maps) {
+std::vector<fs::path> write_geotiffs(const fs::path& dir, const CityMaps& maps, bool every_sample) {
     check_maps(dir, maps);
     std::vector<fs::path> written;
     for (const auto& scale : maps.scales) {
         const fs::path path = dir / (file_stem(maps, scale) + ".tif");
         check_output_folder(path);
-        write_geotiff(path, maps, scale);
+        write_geotiff(path, maps, scale, kSampleMean);
         spdlog::info("wrote {}", path.string());
         written.push_back(path);
+        for (int k = 0; every_sample && k < static_cast<int>(maps.nsample); ++k) {
+            const fs::path one =
+                dir / fmt::format("{}_sample{:03d}.tif", file_stem(maps, scale), k);
+            write_geotiff(one, maps, scale, k);
+            written.push_back(one);
+        }
+        if (every_sample)
+            spdlog::info("wrote {} sample GeoTIFF(s) of {}", maps.nsample, scale.name);
     }
     return written;
 }
@@ -828,11 +869,11 @@ std::vector<fs::path> write_quicklooks(const fs::path& dir, const CityMaps& maps
         check_output_folder(mean_path);
         const std::string what =
             fmt::format("{} {} {} ({})", maps.city, maps.datatype, scale.name, maps.units);
-        write_png(mean_path, north_up_band(scale, kHours), scale.rows, scale.cols,
+        write_png(mean_path, north_up_band(scale, kHours, kSampleMean), scale.rows, scale.cols,
                   what + ", weekly mean");
         written.push_back(mean_path);
         const std::size_t peak = peak_hour(scale);
-        write_png(peak_path, north_up_band(scale, peak), scale.rows, scale.cols,
+        write_png(peak_path, north_up_band(scale, peak, kSampleMean), scale.rows, scale.cols,
                   fmt::format("{}, peak hour {:03d}", what, peak));
         written.push_back(peak_path);
         spdlog::info("wrote quicklooks {} and {} (peak hour {})", mean_path.string(),

@@ -479,6 +479,8 @@ std::string request_identity(const InferRequest& r, const LoadedModel& model,
     id["cond_sha256"] = core::sha256_file(s.cond_file);
     id["shp"] = content_or_name(r.shp_path.string());
     id["boundary_field"] = r.shp_path.empty() ? std::string() : r.boundary_field;
+    if (r.geotiff_samples)
+        id["geotiff_samples"] = true;  // absent when false: earlier records stay valid
     return id.dump(2);
 }
 
@@ -792,7 +794,7 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         io::write_reference_npz(paths.npz, maps);
     if (wants(r, "geotiff")) {
         fs::create_directories(paths.maps);
-        io::write_geotiffs(paths.maps, maps);
+        io::write_geotiffs(paths.maps, maps, r.geotiff_samples);
         io::write_quicklooks(paths.maps, maps);
     }
     core::write_text_file(record, setup.requests.at(c.city));
@@ -1047,6 +1049,11 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             throw Error("--format", fmt::format("unknown format '{}'", f),
                         "Use h5, npz and/or geotiff");
         }
+    }
+    if (r.geotiff_samples && !wants(r, "geotiff")) {
+        throw Error(
+            "--geotiff_samples", "given without --format geotiff",
+            "Add geotiff to --format (e.g. --format h5,geotiff), or drop --geotiff_samples");
     }
     if (r.calibration != "template" && r.calibration != "template_each" &&
         r.calibration != "template_spatial" && r.calibration != "none") {

@@ -389,6 +389,34 @@ TEST(ResultsGeoTiff, NorthUpWithGeotransformCrsAndNodata) {
     }
 }
 
+TEST(ResultsGeoTiff, CloudOptimisedWithUnitsAndOneFilePerSampleOnRequest) {
+    test::TempDir dir;
+    const CityMaps maps = small_maps();
+    const auto paths = write_geotiffs(dir.path(), maps, true);
+    ASSERT_EQ(paths.size(), 9U);  // per scale: the mean, then the 2 samples
+    EXPECT_EQ(paths[1].filename(), "Nanchang_traffic_2000m_sample000.tif");
+    EXPECT_EQ(paths[2].filename(), "Nanchang_traffic_2000m_sample001.tif");
+    for (const auto& path : paths) {
+        SCOPED_TRACE(path.filename().string());
+        const GDALDatasetUniquePtr ds = open_raster(path);
+        ASSERT_TRUE(ds);
+        const char* layout = ds->GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE");
+        ASSERT_NE(layout, nullptr);
+        EXPECT_STREQ(layout, "COG");
+        // "traffic volume" is no UDUNITS unit: "1", the words beside it.
+        EXPECT_STREQ(ds->GetRasterBand(5)->GetUnitType(), "1");
+        EXPECT_STREQ(ds->GetMetadataItem("units_note"), "traffic volume");
+        EXPECT_STREQ(ds->GetRasterBand(5)->GetDescription(), "hour 004");
+    }
+    // Sample 1 of the 500 m map, hour 3: the north-west cell is row rows - 1, col 0.
+    const ScaleMaps& fine = maps.scales[2];
+    const GDALDatasetUniquePtr one = open_raster(paths[8]);
+    ASSERT_TRUE(one);
+    EXPECT_STREQ(one->GetMetadataItem("values"), "sample 1 of 2");
+    EXPECT_EQ(read_band(*one, 4)[0], sample_value(fine.rows - 1, 0, 1, 3));
+    EXPECT_STREQ(open_raster(paths[6])->GetMetadataItem("values"), "sample mean of 2 sample(s)");
+}
+
 TEST(ResultsGeoTiff, BandsAreTheHoursThenTheWeeklyMean) {
     test::TempDir dir;
     const CityMaps maps = small_maps();

@@ -82,11 +82,14 @@ void write_reference_npz(const std::filesystem::path& path, const CityMaps& maps
 std::string map_file_stem(const std::string& city, const std::string& datatype,
                           const std::string& scale);
 
-/// `<dir>/<City>_<datatype>_<scale>.tif` per scale: north-up GeoTIFF in the city's UTM CRS,
-/// float32, 169 bands (hours 0..167, then the weekly mean), cells outside the city = nodata
-/// (NaN). Atomic per file. Returns the paths written.
+/// `<dir>/<City>_<datatype>_<scale>.tif` per scale: a north-up cloud-optimised GeoTIFF (COG) in
+/// the city's UTM CRS of the sample mean, float32, 169 bands (described "hour 000" ..
+/// "hour 167", then "weekly mean"; each band's unit the UDUNITS unit of the values), cells
+/// outside the city = nodata (NaN); with `every_sample` also
+/// `<City>_<datatype>_<scale>_sample<kkk>.tif` per sample. Atomic per file. Returns the paths
+/// written.
 std::vector<std::filesystem::path> write_geotiffs(const std::filesystem::path& dir,
-                                                  const CityMaps& maps);
+                                                  const CityMaps& maps, bool every_sample = false);
 
 /// `<dir>/<City>_<datatype>_<scale>_{mean,peak}.png` per scale: the weekly mean and the peak hour
 /// of the sample mean, north-up, a fixed colour ramp scaled to the city's 99th percentile, cells
