@@ -64,7 +64,7 @@ struct InferRequest {
     /// Classifier-free guidance weight (config key sampler.guidance); negative: the model's config.
     double guidance = -1.0;
     std::vector<std::string> formats{"h5"};  ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
-    bool geotiff_samples = false;  ///< with geotiff: one GeoTIFF per sample too
+    bool geotiff_samples = false;            ///< with geotiff: one GeoTIFF per sample too
     std::string calibration = "template";    ///< template | template_each | template_spatial | none
     std::string template_city;  ///< a city of the run's scalers.json (default: its first)
     bool force = false;         ///< redo cities whose outputs exist
