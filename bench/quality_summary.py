@@ -43,6 +43,8 @@ ROWS = [
     ("spearman", "Spearman ρ of weekly totals", "high", lambda m: m["spatial_rank_correlation"].get("rho")),
     ("mmd", "MMD²", "low", lambda m: per_sample_mean(m["mmd"])),
     ("crps", "CRPS", "low", lambda m: m["crps"].get("value")),
+    ("c2st", "classifier two-sample accuracy (0.5 = chance)", "low", lambda m: per_sample_mean(m["c2st"])),
+    ("tstr", "train-on-synthetic next-day NMAE", "low", lambda m: per_sample_mean(m["tstr"])),
 ]
 ROW = {key: (label, better, getter) for key, label, better, getter in ROWS}
 # Issue 18's targets.

@@ -19,6 +19,8 @@ find_package(Threads REQUIRED)
 find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
 find_library(LIBZIP_LIBRARY zip REQUIRED)
 find_package(nanoflann CONFIG REQUIRED)
+# Eigen (header-only) solves the ridge regression of the predictive score (eval/synthetic_scores).
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 # OpenSSL's libcrypto hashes the input files recorded in run manifests (SHA-256): a vetted
 # implementation rather than one of ours.
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
@@ -35,7 +37,7 @@ add_library(zoomdiff_deps INTERFACE)
 target_include_directories(zoomdiff_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${LIBZIP_INCLUDE_DIR})
 target_link_libraries(zoomdiff_deps INTERFACE
     GDAL::GDAL GEOS::geos_c ${HDF5_C_HL_LIBRARIES} ${HDF5_C_LIBRARIES} yaml-cpp nlohmann_json::nlohmann_json zoomdiff_osmium
-    ${LIBZIP_LIBRARY} nanoflann::nanoflann OpenSSL::Crypto)
+    ${LIBZIP_LIBRARY} nanoflann::nanoflann Eigen3::Eigen OpenSSL::Crypto)
 
 # LibTorch (Debian's libtorch-dev, CPU; a CUDA LibTorch is found the same way via Torch_DIR).
 # Only the model library links it (DESIGN §2: torch stays inside the model area).
