@@ -130,6 +130,15 @@ for datatype in traffic user; do
   "$build/zoomdiff_eval" --real "$out/Nanchang/data/Nanchang_${datatype}_data.h5" --generated "$generated" \
     --mask --baselines --seed "$seed" --out "$eval_dir" -q
 done
+# Publication figures (PDF, SVG) from the numbers eval saved, where matplotlib is installed.
+if /usr/bin/python3 -c "import matplotlib, numpy" 2>/dev/null; then
+  for datatype in traffic user; do
+    /usr/bin/python3 "$root/scripts/plot_eval.py" "$out/eval/Nanchang_${datatype}" >&2
+  done
+  figures="$out/eval/Nanchang_{traffic,user}/figures/*.{pdf,svg}"
+else
+  figures="(skipped: apt-get install python3-matplotlib, then scripts/plot_eval.py <eval folder>)"
+fi
 
 phase_done eval
 
@@ -142,6 +151,11 @@ for datatype in traffic user; do
   done
   ls "$out/eval/Nanchang_${datatype}/plots/"*.png >/dev/null 2>&1 ||
     { echo "run_sample: no plots in $out/eval/Nanchang_${datatype}/plots" >&2; exit 1; }
+  case "$figures" in
+    "(skipped"*) ;;
+    *) [ -s "$out/eval/Nanchang_${datatype}/figures/500m_weekly_profile.pdf" ] ||
+         { echo "run_sample: scripts/plot_eval.py wrote no figures for $datatype" >&2; exit 1; } ;;
+  esac
 done
 
 echo "run_sample: done in $((SECONDS - started)) s; outputs"
@@ -151,4 +165,5 @@ echo "  conditions (env_extra):      $cond"
 echo "  traffic model (zoomdiff_train): $out/runs/Nanchang_traffic (train_log.csv, model.pt)"
 echo "  user model (zoomdiff_train):    $out/runs/Nanchang_user"
 echo "  maps (zoomdiff_infer):          $results/Nanchang_{traffic,user}.h5, Nanchang_500m_*.npz, maps/*.tif, maps/*.png"
-echo "  metrics (zoomdiff_eval):        $out/eval/Nanchang_{traffic,user}/metrics.{json,md}, plots/*.png"
+echo "  metrics (zoomdiff_eval):        $out/eval/Nanchang_{traffic,user}/metrics.{json,md}, plots/*.{png,csv}"
+echo "  figures (scripts/plot_eval.py): $figures"

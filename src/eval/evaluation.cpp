@@ -1142,10 +1142,41 @@ std::vector<double> weekly_mean_map(const ScaleData& d, const Series& s) {
     return m;
 }
 
+/// One column of a plot's data file.
+struct Column {
+    std::string name;
+    std::vector<double> values;
+};
+
+/// `path`: a "# " line saying what the numbers are, a header, then one row per index; NaN is
+/// written as an empty field (pandas: read_csv(path, comment="#")). Atomic.
+fs::path write_plot_csv(const fs::path& path, const std::string& about,
+                        const std::vector<Column>& columns) {
+    std::string text = "# " + about + "\n";
+    for (std::size_t c = 0; c < columns.size(); ++c)
+        text += (c == 0 ? "" : ",") + columns[c].name;
+    text += "\n";
+    const std::size_t rows = columns.empty() ? 0 : columns.front().values.size();
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            const double v = columns[c].values[r];
+            text += (c == 0 ? "" : ",") + (std::isfinite(v) ? fmt::format("{:.9g}", v) : "");
+        }
+        text += "\n";
+    }
+    core::write_text_file(path, text);
+    return path;
+}
+
+/// The quicklook PNGs of one scale and, beside each, the CSV of the numbers it draws
+/// (scripts/plot_eval.py turns those into publication figures). `geo`: the scale's grid edges
+/// (map coordinates of the map's CSV).
 std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, const ScaleData& d,
-                                  bool mosaic, const std::vector<std::string>& methods) {
+                                  bool mosaic, const std::vector<std::string>& methods,
+                                  const io::ScaleMaps* geo, const std::string& units) {
     std::vector<fs::path> written;
     const std::string title = what + " " + d.name;
+    const std::string unit_text = units.empty() ? "the data's units" : units;
     const std::vector<Series>& gen = d.samples.at("zoomdiff");
     const Series gen_mean = gen.size() == 1 ? gen[0] : sample_mean(gen);
 
@@ -1170,18 +1201,34 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
         const fs::path p = dir / (d.name + "_value_hist.png");
         canvas.write_png(p, title + ": log1p value histograms, real vs generated");
         written.push_back(p);
+        written.push_back(write_plot_csv(
+            dir / (d.name + "_value_hist.csv"),
+            fmt::format("{}: share of all cell-hour values per log1p bin (bin centres; values in "
+                        "{}); zoomdiff pools all samples",
+                        title, unit_text),
+            {{"log1p_value", x},
+             {"real", hist_share({&d.real}, top, kBins)},
+             {"zoomdiff", hist_share(gen_ptrs, top, kBins)}}));
     }
     {  // city-mean weekly profiles
         std::vector<LineSeries> series{
             {"real", hours(), city_profile(d.real), kColours.at("real"), 2}};
+        std::vector<Column> columns{{"hour", hours()}, {"real", city_profile(d.real)}};
         for (const auto& m : methods) {
             if (d.samples.count(m) == 0)
                 continue;
             const auto& s = d.samples.at(m);
-            series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(),
-                              city_profile(s.size() == 1 ? s[0] : gen_mean), kColours.at(m),
-                              m == "zoomdiff" ? 2 : 1});
+            const std::vector<double> profile = city_profile(s.size() == 1 ? s[0] : sample_mean(s));
+            series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(), profile,
+                              kColours.at(m), m == "zoomdiff" ? 2 : 1});
+            columns.push_back({m, profile});
         }
+        written.push_back(write_plot_csv(
+            dir / (d.name + "_weekly_profile.csv"),
+            fmt::format("{}: city-mean value per cell at each hour of the week, in {} per cell "
+                        "and hour (zoomdiff: the sample mean)",
+                        title, unit_text),
+            columns));
         Canvas canvas(900, 440);
         draw_line_chart(canvas, title + ": city-mean weekly profile", "hour of the week",
                         "mean per cell", series);
@@ -1206,6 +1253,11 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
         const fs::path p = dir / (d.name + "_acf.png");
         canvas.write_png(p, title + ": ACF of the city-mean series, real vs generated");
         written.push_back(p);
+        written.push_back(write_plot_csv(
+            dir / (d.name + "_acf.csv"),
+            title + ": autocorrelation of the city-mean series at each lag in hours (zoomdiff: "
+                    "the mean of the samples' ACFs)",
+            {{"lag", lags}, {"real", city_acf(d.real)}, {"zoomdiff", gen_acf}}));
     }
     if (mosaic) {  // weekly mean maps
         const std::vector<double> real_map = weekly_mean_map(d, d.real);
@@ -1224,6 +1276,30 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
         canvas.write_png(
             p, title + ": weekly mean, real | generated, one colour scale 0.." + axis_number(top));
         written.push_back(p);
+        std::vector<Column> columns{{"row", {}}, {"col", {}},  {"x_m", {}},
+                                    {"y_m", {}}, {"real", {}}, {"zoomdiff", {}}};
+        const bool has_geo = geo != nullptr && geo->x_edges_m.size() == d.cols + 1 &&
+                             geo->y_edges_m.size() == d.rows + 1;
+        for (std::size_t r = 0; r < d.rows; ++r) {
+            for (std::size_t c = 0; c < d.cols; ++c) {
+                const std::size_t cell = r * d.cols + c;
+                columns[0].values.push_back(static_cast<double>(r));
+                columns[1].values.push_back(static_cast<double>(c));
+                columns[2].values.push_back(
+                    has_geo ? 0.5 * (geo->x_edges_m[c] + geo->x_edges_m[c + 1]) : kNaN);
+                columns[3].values.push_back(
+                    has_geo ? 0.5 * (geo->y_edges_m[r] + geo->y_edges_m[r + 1]) : kNaN);
+                columns[4].values.push_back(real_map[cell]);
+                columns[5].values.push_back(gen_map[cell]);
+            }
+        }
+        written.push_back(write_plot_csv(
+            dir / (d.name + "_weekly_mean_map.csv"),
+            fmt::format("{}: weekly mean per cell in {} per cell and hour; rows from the south, "
+                        "x_m/y_m the cell centre in metres of the results file's UTM CRS; empty "
+                        "= not evaluated",
+                        title, unit_text),
+            columns));
     }
     return written;
 }
@@ -1422,7 +1498,11 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
                                  : "\nA baseline beats zoomdiff on: " + join(beaten, "; ") + ".";
         }
         md += "\n";
-        const auto written = write_plots(out / "plots", what, d, mosaic, methods);
+        const io::ScaleMaps* geo = nullptr;
+        for (const auto& m : maps.scales)
+            if (m.name == d.name)
+                geo = &m;
+        const auto written = write_plots(out / "plots", what, d, mosaic, methods, geo, maps.units);
         plots.insert(plots.end(), written.begin(), written.end());
     }
     for (const auto& [m, reason] : baselines.unavailable)
