@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -221,7 +222,17 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
 }
 
 std::string axis_number(double value) {
-    return fmt::format("{:.4g}", value);
+    // Engineering suffixes (300k, 1.5M), not the "3E+05" of %g in an upper-case font.
+    static constexpr const char* kSuffix[] = {"k", "M", "G", "T"};
+    if (!std::isfinite(value) || std::abs(value) < 1e3)
+        return fmt::format("{:.4g}", value);
+    double scaled = value / 1e3;
+    std::size_t i = 0;
+    while (std::abs(scaled) >= 1e3 && i + 1 < std::size(kSuffix)) {
+        scaled /= 1e3;
+        ++i;
+    }
+    return fmt::format("{:.3g}{}", scaled, kSuffix[i]);
 }
 
 long ChartFrame::px(double x) const {
@@ -240,7 +251,13 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     ChartFrame f;
     f.left = 78;
     f.top = 34;
-    f.right = static_cast<long>(canvas.width()) - 20;
+    // The legend sits right of the plot area, never over the curves.
+    long widest = 0;
+    for (const auto& s : series) {
+        widest = std::max(widest, Canvas::text_width(s.label));
+    }
+    const long legend_w = series.empty() ? 0 : widest + 40;
+    f.right = static_cast<long>(canvas.width()) - 20 - legend_w;
     f.bottom = static_cast<long>(canvas.height()) - 46;
     double x_lo = std::numeric_limits<double>::infinity();
     double x_hi = -x_lo;
@@ -270,7 +287,7 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     if (!(y_hi > y_lo)) {
         y_hi = y_lo + 1.0;
     }
-    y_hi += 0.05 * (y_hi - y_lo);  // headroom for the legend
+    y_hi += 0.05 * (y_hi - y_lo);  // headroom above the highest curve
     f.x_min = x_lo;
     f.x_max = x_hi;
     f.y_min = y_lo;
@@ -320,17 +337,9 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
             last_y = y;
         }
     }
-    // Legend, top right inside the plot area.
-    long widest = 0;
-    for (const auto& s : series) {
-        widest = std::max(widest, Canvas::text_width(s.label));
-    }
-    const long lx = f.right - widest - 34;
+    // Legend, right of the plot area.
+    const long lx = f.right + 12;
     long ly = f.top + 6;
-    if (!series.empty()) {
-        canvas.fill_rect(lx - 6, ly - 4, f.right - 2, ly + 12 * static_cast<long>(series.size()),
-                         kWhite);
-    }
     for (const auto& s : series) {
         canvas.fill_rect(lx, ly + 2, lx + 20, ly + 5, s.colour);
         canvas.text(lx + 26, ly, s.label, kBlack);
@@ -386,8 +395,18 @@ Canvas draw_map_panels(const std::string& title, const std::vector<MapPanel>& pa
         const auto rgb = io::colour_ramp(static_cast<double>(i) / static_cast<double>(bar_w - 1));
         canvas.fill_rect(gap + i, bar_y, gap + i + 1, bar_y + 12, {rgb[0], rgb[1], rgb[2]});
     }
-    canvas.text(gap, bar_y + 18, "0", kBlack);
+    // Ticks at round values of the scale, and its top.
+    for (const double t : nice_ticks(0.0, scale_max, 5)) {
+        if (t > scale_max)
+            continue;
+        const long x = gap + std::lround(t / scale_max * static_cast<double>(bar_w - 1));
+        canvas.line(x, bar_y + 12, x, bar_y + 15, kBlack);
+        const std::string label = axis_number(t);
+        if (scale_max - t > 0.2 * scale_max || t == 0.0)  // keep clear of the top label
+            canvas.text(x - Canvas::text_width(label) / 2, bar_y + 18, label, kBlack);
+    }
     const std::string top_label = axis_number(scale_max);
+    canvas.line(gap + bar_w - 1, bar_y + 12, gap + bar_w - 1, bar_y + 15, kBlack);
     canvas.text(gap + bar_w - Canvas::text_width(top_label), bar_y + 18, top_label, kBlack);
     canvas.text(gap, bar_y + 32, "GREY: NO VALUE (OUTSIDE THE EVALUATED CELLS)", kGrey);
     return canvas;

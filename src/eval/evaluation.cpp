@@ -1231,7 +1231,9 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
             columns));
         Canvas canvas(900, 440);
         draw_line_chart(canvas, title + ": city-mean weekly profile", "hour of the week",
-                        "mean per cell", series);
+                        fmt::format("mean per cell ({} per hour)",
+                                    !units.empty() && units.size() <= 16 ? units : "value"),
+                        series);
         const fs::path p = dir / (d.name + "_weekly_profile.png");
         canvas.write_png(p, title + ": city-mean weekly profiles, real, generated and baselines");
         written.push_back(p);

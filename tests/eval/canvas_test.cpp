@@ -59,12 +59,20 @@ TEST(EvalCanvas, ChartPlacesPointsOnItsFrame) {
               kRed);
     EXPECT_EQ(f.px(0), f.left);
     EXPECT_EQ(f.py(0), f.bottom);
+    // The legend is right of the plot area: its swatch lies beyond the frame, not on a curve.
+    EXPECT_LT(f.right + 12 + 20, static_cast<long>(c.width()));
+    EXPECT_EQ(c.pixel(static_cast<std::size_t>(f.right + 14), static_cast<std::size_t>(f.top + 9)),
+              kRed);
 }
 
 TEST(EvalCanvas, NiceTicks) {
     EXPECT_EQ(nice_ticks(0, 10, 5), (std::vector<double>{0, 2, 4, 6, 8, 10}));
     EXPECT_EQ(nice_ticks(0, 167, 8), (std::vector<double>{0, 50, 100, 150}));
     EXPECT_EQ(axis_number(0.25), "0.25");
+    EXPECT_EQ(axis_number(950), "950");
+    EXPECT_EQ(axis_number(300000), "300k");
+    EXPECT_EQ(axis_number(1.5e6), "1.5M");
+    EXPECT_EQ(axis_number(-2e9), "-2G");
 }
 
 TEST(EvalCanvas, PngDecodesWithItsSizeAndPixels) {
