@@ -17,6 +17,7 @@ packages=(
   libgloo-dev  # headers ProcessGroupGloo.hpp includes (c10d, issue 10); its symbols are in libtorch_cpu
   python3-xarray python3-h5netcdf python3-netcdf4  # the real netCDF clients our CF outputs are tested with (DESIGN §7)
   python3-matplotlib  # scripts/plot_eval.py: the main job's publication figures
+  python3-torch       # model.pt opens in Python with torch.jit.load (tests/python/load_model_pt.py)
 )
 
 missing=()

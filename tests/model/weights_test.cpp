@@ -10,6 +10,7 @@
 #include "support/errors.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/types.h>
 
@@ -66,6 +67,29 @@ TEST(Weights, SaveLoadRoundTripIncludesSpatialTables) {
     EXPECT_TRUE(same_tensors(named_tensors(loaded), expected));
     EXPECT_TRUE(torch::equal(loaded->spatial_embedding, saved->spatial_embedding));
     EXPECT_EQ(expected.count("spatial_embedding"), 1U);
+}
+
+TEST(Weights, PythonTorchJitLoadReadsModelPt) {
+    // A Python user loads model.pt with torch.jit.load (docs/outputs.md): every tensor, same name,
+    // size and values (compared through their sums).
+    const test::TempDir dir;
+    const auto path = dir.path() / "model.pt";
+    const ZoomDiffNet saved = tiny_net(tiny_config(), 80);
+    save_weights(saved, path);
+    const auto script = test::source_dir() / "tests" / "python" / "load_model_pt.py";
+    const test::ToolRun run = test::run_tool("/usr/bin/python3 '" + script.string() + "'",
+                                             "'" + path.string() + "'", dir.path());
+    ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+    const auto loaded = nlohmann::json::parse(run.stdout_text);
+    const Named expected = named_tensors(saved);
+    EXPECT_EQ(loaded.size(), expected.size());
+    for (const auto& [name, tensor] : expected) {
+        SCOPED_TRACE(name);
+        ASSERT_TRUE(loaded.contains(name));
+        EXPECT_EQ(loaded[name][0].get<std::int64_t>(), tensor.numel());
+        EXPECT_NEAR(loaded[name][1].get<double>(), tensor.to(torch::kDouble).sum().item<double>(),
+                    1e-9 * (1.0 + tensor.abs().sum().item<double>()));
+    }
 }
 
 TEST(Weights, MissingKeyIsNamedWithItsShape) {
