@@ -7,7 +7,8 @@
 #           --calibration template_spatial (training places' statistics only, never the test
 #           patches'; QUALITY_UOMO_CALIBRATION to change)
 #   sample  the bundled sample city, in-sample (the main job's own demo: trained and scored on the
-#           city's 8 tiles; the eval tool has no tile subset yet, so no held-out tiles here)
+#           city's 8 tiles), and part sample_heldout: the same samples scored on the tiles the
+#           training run held out (zoomdiff_eval --tiles valid; the baselines leave them out too)
 # then bench/quality_summary.py prints one table per part, scale and datatype (and the targets).
 #
 # usage: bench/quality.sh [out_dir]                      (default out/quality)
@@ -133,6 +134,14 @@ for seed in $seeds; do
           train "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$sample_config" "$seed"
           # As the main job: the city's own scale (or QUALITY_SAMPLE_CALIBRATION), scored inside the mask.
           generate_and_score "$dir" "$runs/Nanchang_$dt" Nanchang "$dt" "$data" "$seed" "$sample_calibration" --mask
+          # The same samples on the tiles training held out (the run's valid split; the
+          # baselines leave them out too): part sample_heldout of the tables.
+          heldout=$out/sample_heldout/seed$seed/eval/$dt
+          if [ ! -f "$heldout/metrics.json" ] || [ "$dir/results/Nanchang_$dt.h5" -nt "$heldout/metrics.json" ]; then
+            "$build/zoomdiff_eval" --real "$data/Nanchang/data/Nanchang_${dt}_data.h5" \
+              --generated "$dir/results/Nanchang_$dt.h5" --baselines --mask --tiles valid --seed "$seed" \
+              --out "$heldout" "${quiet[@]}"
+          fi
         done ;;
       *) echo "quality.sh: unknown part '$part' (uomo, sample)" >&2; exit 2 ;;
     esac

@@ -28,6 +28,10 @@ void add_eval_flags(CLI::App& app, eval::EvalRequest& request, std::string& trai
                    "<root>/<City>/cond/<City>_cond.h5 beside --real");
     app.add_option("--out", request.out,
                    "Output folder; default <dir of --generated>/eval/<City>_<datatype>");
+    app.add_option("--tiles", request.tiles,
+                   "Evaluate only these 2000 m tiles: valid or train (that split of this city in "
+                   "the model run's manifest: held-out tiles), or ids such as 3,7; the baselines "
+                   "then leave them out of their training set");
     app.add_option("--mmd_max_cells", request.mmd_max_cells,
                    "MMD on at most this many cells (a --seed subsample; 0 = all)")
         ->capture_default_str();

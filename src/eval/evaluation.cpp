@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -318,6 +319,33 @@ struct TrainFile {
     fs::path cond;
 };
 
+/// The manifest.json of the generated file's model run, for `flag` (which needs it); `path`
+/// gets its path.
+json read_manifest(const io::CityMaps& maps, const std::string& flag, std::string* path) {
+    const fs::path manifest =
+        maps.model_run.empty() ? fs::path() : fs::path(maps.model_run) / "manifest.json";
+    std::error_code ec;
+    if (manifest.empty() || !fs::is_regular_file(manifest, ec)) {
+        throw Error(
+            flag,
+            "needs the model run's manifest, and " +
+                (manifest.empty() ? std::string("the generated file names no model_run")
+                                  : manifest.string() + " does not exist"),
+            flag == "--baselines"
+                ? "Pass the training cities' data files with --train <data.h5>[*<data.h5>...]"
+                : "Pass the tile ids (e.g. --tiles 3,7), or results of a model run that "
+                  "has its manifest.json");
+    }
+    *path = manifest.string();
+    try {
+        return json::parse(
+            core::read_text_file(manifest, "cannot read the run manifest", "Check the run folder"));
+    } catch (const json::exception& e) {
+        throw Error(manifest.string(), std::string("is not valid JSON (") + e.what() + ")",
+                    "Check the run folder, or pass what it would give on the command line");
+    }
+}
+
 std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps& maps,
                                       std::string* source) {
     std::vector<TrainFile> out;
@@ -327,33 +355,14 @@ std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps&
             out.push_back({d, cond_file_for(d)});
         return out;
     }
-    const fs::path manifest =
-        maps.model_run.empty() ? fs::path() : fs::path(maps.model_run) / "manifest.json";
-    std::error_code ec;
-    if (manifest.empty() || !fs::is_regular_file(manifest, ec)) {
-        throw Error("--baselines",
-                    "no training set: --train is not given and the model run's manifest " +
-                        (manifest.empty() ? std::string("(the generated file names no model_run)")
-                                          : manifest.string()) +
-                        " does not exist",
-                    "Pass the training cities' data files with --train <data.h5>[*<data.h5>...]");
-    }
-    *source = manifest.string();
-    json m;
-    try {
-        m = json::parse(
-            core::read_text_file(manifest, "cannot read the run manifest", "Check the run folder"));
-    } catch (const json::exception& e) {
-        throw Error(manifest.string(), std::string("is not valid JSON (") + e.what() + ")",
-                    "Pass the training data files with --train");
-    }
+    const json m = read_manifest(maps, "--baselines", source);
     if (!m.contains("cities") || !m["cities"].is_array() || m["cities"].empty()) {
-        throw Error(manifest.string(), "lists no training cities ('cities')",
+        throw Error(*source, "lists no training cities ('cities')",
                     "Pass the training data files with --train");
     }
     for (const auto& c : m["cities"]) {
         if (!c.contains("data_file") || !c["data_file"].is_string()) {
-            throw Error(manifest.string(), "a city entry has no 'data_file'",
+            throw Error(*source, "a city entry has no 'data_file'",
                         "Pass the training data files with --train");
         }
         const fs::path data = c["data_file"].get<std::string>();
@@ -365,6 +374,68 @@ std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps&
     return out;
 }
 
+/// The tiles of the evaluated city (R·C flags, row-major from the south-west) that --tiles
+/// selects: all when it is empty; `described` says which.
+std::vector<bool> evaluated_tiles(const EvalRequest& rq, const io::CityMaps& maps,
+                                  const RealCity& real, std::string* described) {
+    const std::size_t count = real.tile_rows * real.tile_cols;
+    if (rq.tiles.empty()) {
+        *described = "all";
+        return std::vector<bool>(count, true);
+    }
+    std::vector<std::int64_t> ids;
+    if (rq.tiles == "valid" || rq.tiles == "train") {
+        std::string path;
+        const json m = read_manifest(maps, "--tiles " + rq.tiles, &path);
+        const json* split = nullptr;
+        if (m.contains("cities") && m["cities"].is_array()) {
+            for (const auto& c : m["cities"]) {
+                if (c.value("city", "") == maps.city && c.contains("split_tile_ids"))
+                    split = &c["split_tile_ids"];
+            }
+        }
+        if (split == nullptr || !split->contains(rq.tiles)) {
+            throw Error(path,
+                        fmt::format("has no {} split of {}: the run did not train on it", rq.tiles,
+                                    maps.city),
+                        "Pass tile ids (e.g. --tiles 3,7), or evaluate a city the run trained on");
+        }
+        ids = (*split)[rq.tiles].get<std::vector<std::int64_t>>();
+        *described = fmt::format("the {} split of {} in {} ({} tiles)", rq.tiles, maps.city, path,
+                                 ids.size());
+    } else {
+        std::size_t start = 0;
+        while (start <= rq.tiles.size()) {
+            const std::size_t end = std::min(rq.tiles.find(',', start), rq.tiles.size());
+            const std::string item = rq.tiles.substr(start, end - start);
+            char* rest = nullptr;
+            const long long id = std::strtoll(item.c_str(), &rest, 10);
+            if (item.empty() || *rest != '\0' || id < 0) {
+                throw Error("--tiles " + rq.tiles, fmt::format("'{}' is not a tile id", item),
+                            "Pass valid, train, or tile ids separated by commas (e.g. 3,7)");
+            }
+            ids.push_back(id);
+            start = end + 1;
+        }
+        *described = "tiles " + rq.tiles;
+    }
+    std::vector<bool> chosen(count, false);
+    for (const auto id : ids) {
+        if (static_cast<std::size_t>(id) >= count) {
+            throw Error("--tiles " + rq.tiles,
+                        fmt::format("tile {} is beyond the city's {} x {} tiles", id,
+                                    real.tile_rows, real.tile_cols),
+                        fmt::format("Pass ids from 0 to {}", count - 1));
+        }
+        chosen[static_cast<std::size_t>(id)] = true;
+    }
+    if (ids.empty()) {
+        throw Error("--tiles " + rq.tiles, "selects no tile",
+                    "Pass valid, train, or tile ids (e.g. 3,7)");
+    }
+    return chosen;
+}
+
 /// Full 500 m grids (4R, 4C, T) of the three baselines, plus what they were built from.
 struct Baselines {
     std::map<std::string, std::vector<double>> grid500;  ///< method → grid (absent: not available)
@@ -373,7 +444,8 @@ struct Baselines {
 };
 
 Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const RealCity& real,
-                          const fs::path& cond_path, const std::string& real_sha, json& inputs) {
+                          const fs::path& cond_path, const std::string& real_sha, json& inputs,
+                          const std::vector<bool>& evaluated) {
     Baselines b;
     std::string source;
     const std::vector<TrainFile> files = training_files(rq, maps, &source);
@@ -429,6 +501,8 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
     Series train_cond;
     std::vector<std::size_t> own_tile;  // per kept row: target tile index, or kNoRow
     std::size_t skipped = 0;
+    std::size_t left_out = 0;  // evaluated tiles of this city when --tiles picks a subset
+    const bool subset = !rq.tiles.empty();
     for (const auto& l : loaded) {
         const std::size_t n = l.tiles.dim(0) * l.tiles.dim(1);
         const Series feats = tile_features(l.cond, keys, n);
@@ -440,6 +514,10 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
                                             [](double v) { return std::isfinite(v); });
             if (!finite || !finite_row(feats, t)) {
                 ++skipped;
+                continue;
+            }
+            if (subset && l.own && n == target_tiles && evaluated[t]) {
+                ++left_out;  // a held-out tile is no training data of the baselines
                 continue;
             }
             train_tiles.values.insert(train_tiles.values.end(), first, first + kTileCells * kT);
@@ -458,6 +536,7 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         json{{"source", source},
              {"tiles_used", train_tiles.cells},
              {"tiles_skipped_nonfinite", skipped},
+             {"evaluated_tiles_left_out", left_out},
              {"includes_evaluated_city",
               std::any_of(loaded.begin(), loaded.end(), [](const Loaded& l) { return l.own; })}};
     if (train_tiles.cells == 0) {
@@ -607,7 +686,8 @@ std::vector<double> zero_outside(const std::vector<double>& grid,
 }
 
 ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const RealCity& real,
-                        const io::CityMaps& maps, const Baselines& baselines) {
+                        const io::CityMaps& maps, const Baselines& baselines,
+                        const std::vector<bool>& evaluated) {
     ScaleData d;
     d.name = spec.name;
     d.factor = spec.factor;
@@ -618,9 +698,15 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
         block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
     std::size_t outside_mask = 0;
     std::size_t nonfinite = 0;
+    std::size_t outside_tiles = 0;
+    const std::size_t per_tile = std::max<std::size_t>(1, d.rows / real.tile_rows);
     for (std::size_t r = 0; r < d.rows; ++r) {
         for (std::size_t c = 0; c < d.cols; ++c) {
             const std::size_t cell = r * d.cols + c;
+            if (!evaluated[(r / per_tile) * real.tile_cols + c / per_tile]) {
+                ++outside_tiles;
+                continue;
+            }
             if (g.mask.at(r, c) == 0) {
                 ++outside_mask;
                 continue;
@@ -653,6 +739,7 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
              {"grid_cells", d.rows * d.cols},
              {"evaluated", d.cells.size()},
              {"outside_generated_mask", outside_mask},
+             {"outside_chosen_tiles", outside_tiles},
              {"real_nonfinite_excluded", nonfinite}};
     if (!rq.mask && outside_mask > 0) {
         d.cells_info["note"] =
@@ -1364,6 +1451,8 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     const io::CityMaps maps = io::read_results_h5(rq.generated);
     const RealCity real = read_real(rq.real);
     check_same_city(rq, real, maps);
+    std::string tiles_described;
+    const std::vector<bool> tiles = evaluated_tiles(rq, maps, real, &tiles_described);
     const bool mosaic = real.arrangement != kPatches;
     const std::string real_sha = core::sha256_file(rq.real);
     json inputs{{"real", json{{"path", fs::absolute(rq.real).lexically_normal().string()},
@@ -1380,7 +1469,7 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     Baselines baselines;
     if (rq.baselines) {
         const fs::path cond = rq.cond.empty() ? cond_file_for(rq.real) : rq.cond;
-        baselines = build_baselines(rq, maps, real, cond, real_sha, inputs);
+        baselines = build_baselines(rq, maps, real, cond, real_sha, inputs, tiles);
     }
     std::vector<std::string> methods{"zoomdiff"};
     if (rq.baselines) {
@@ -1389,8 +1478,19 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     }
 
     std::vector<ScaleData> scales;
-    for (const auto& spec : kScales)
-        scales.push_back(prepare_scale(rq, spec, real, maps, baselines));
+    const auto chosen = static_cast<std::size_t>(std::count(tiles.begin(), tiles.end(), true));
+    std::vector<std::string> skipped_scales;
+    for (const auto& spec : kScales) {
+        // A few chosen tiles can hold a single 2000 m cell: that scale is left out, not an error.
+        const std::size_t side = 4 / spec.factor;
+        if (!rq.tiles.empty() && chosen * side * side < 2) {
+            spdlog::warn("{}: --tiles {} holds {} cell(s) of {}: that scale is not evaluated",
+                         rq.generated.string(), rq.tiles, chosen * side * side, spec.name);
+            skipped_scales.emplace_back(spec.name);
+            continue;
+        }
+        scales.push_back(prepare_scale(rq, spec, real, maps, baselines, tiles));
+    }
 
     json scales_json;
     std::string md = fmt::format(
@@ -1519,6 +1619,9 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
                  {"out", out.string()},
                  {"seed", rq.seed},
                  {"mmd_max_cells", rq.mmd_max_cells},
+                 {"tiles", rq.tiles.empty() ? std::string("all") : rq.tiles},
+                 {"tiles_evaluated", tiles_described},
+                 {"scales_not_evaluated", skipped_scales},
                  {"command_line", rq.command_line}};
     for (const auto& t : rq.train)
         options["train"].push_back(t.string());

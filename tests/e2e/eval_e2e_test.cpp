@@ -209,6 +209,57 @@ TEST_F(EvalTool, GeneratedEqualToRealScoresPerfectlyWithBaselinesAndPlots) {
     EXPECT_NE(text.find("| value JSD | **0** |"), std::string::npos) << text;
 }
 
+TEST_F(EvalTool, HeldOutTilesFromTheRunsSplitOrByIdAndLeftOutOfTheBaselines) {
+    // The run trained on Nanchang itself (and Wuhan) and held tiles 4 and 8 out.
+    std::vector<int> train_ids{0, 1, 2, 3, 5, 6, 7};
+    std::ofstream(run_dir() / "manifest.json")
+        << json{{"cities",
+                 json::array(
+                     {json{{"data_file", train_data().string()},
+                           {"cond_file", (root() / "Wuhan/cond/Wuhan_cond.h5").string()}},
+                      json{{"city", "Nanchang"},
+                           {"data_file", real().string()},
+                           {"cond_file", (root() / "Nanchang/cond/Nanchang_cond.h5").string()},
+                           {"split_tile_ids", json{{"train", train_ids}, {"valid", {4, 8}}}}}})}}
+               .dump();
+    const fs::path out = dir_.path() / "held_out";
+    const ToolRun r = eval("--real " + q(real()) + " --generated " + q(generated()) +
+                           " --mask --baselines --tiles valid --out " + q(out));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const json m = read_json(out / "metrics.json");
+    EXPECT_EQ(m["options"]["tiles"], "valid");
+    EXPECT_EQ(m["scales"]["500m"]["cells"]["evaluated"], 32);  // two tiles of 4 x 4
+    EXPECT_EQ(m["scales"]["500m"]["cells"]["outside_chosen_tiles"], 144 - 32);
+    EXPECT_EQ(m["scales"]["2000m"]["cells"]["evaluated"], 2);
+    // The baselines learn from Wuhan's 6 tiles and Nanchang's 7 others, never from 4 and 8.
+    EXPECT_EQ(m["baselines"]["training_set"]["evaluated_tiles_left_out"], 2);
+    EXPECT_EQ(m["baselines"]["training_set"]["tiles_used"], 6 + 7);
+
+    // Explicit ids: tile 0 holds the masked-out corner, so 15 cells; one tile is one 2000 m cell,
+    // so that scale is left out (named), not an error.
+    const fs::path by_id = dir_.path() / "by_id";
+    const ToolRun r0 = eval("--real " + q(real()) + " --generated " + q(generated()) +
+                            " --mask --tiles 0 --out " + q(by_id));
+    ASSERT_EQ(r0.exit_code, 0) << r0.stderr_text;
+    const json m0 = read_json(by_id / "metrics.json");
+    EXPECT_EQ(m0["scales"]["500m"]["cells"]["evaluated"], 15);
+    EXPECT_FALSE(m0["scales"].contains("2000m"));
+    EXPECT_EQ(m0["options"]["scales_not_evaluated"], json({"2000m"}));
+
+    // A tile beyond the city, or a split of a city the run did not train on: one line, exit 2.
+    const ToolRun beyond = eval("--real " + q(real()) + " --generated " + q(generated()) +
+                                " --tiles 9 --out " + q(dir_.path() / "x"));
+    EXPECT_EQ(beyond.exit_code, 2);
+    EXPECT_NE(beyond.stderr_text.find("tile 9 is beyond the city's 3 x 3 tiles"), std::string::npos)
+        << beyond.stderr_text;
+    std::ofstream(run_dir() / "manifest.json") << json{{"cities", json::array()}}.dump();
+    const ToolRun unknown = eval("--real " + q(real()) + " --generated " + q(generated()) +
+                                 " --tiles valid --out " + q(dir_.path() / "y"));
+    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_NE(unknown.stderr_text.find("has no valid split of Nanchang"), std::string::npos)
+        << unknown.stderr_text;
+}
+
 TEST_F(EvalTool, TrainFlagAndPatchesWithoutMosaicMetrics) {
     // A data file of separate 4 x 4 patches (the UoMo importer's): the same tiles, no /grid.
     const fs::path patches = dir_.path() / "patches" / "Nanchang/data/Nanchang_traffic_data.h5";

@@ -29,7 +29,12 @@ struct EvalRequest {
     std::filesystem::path out;
     std::uint64_t seed = 0;            ///< the MMD's cell subsample
     std::size_t mmd_max_cells = 1000;  ///< MMD uses at most this many cells (seeded subsample)
-    bool print_table = true;           ///< metrics.md to stdout
+    /// Which 2000 m tiles are evaluated: empty = all; "valid" or "train" = that split of this
+    /// city in the generated file's model run (manifest.json: held-out tiles of a city trained
+    /// on); or tile ids "3,7" (row-major from the south-west, as the manifest counts them). With
+    /// a subset, the baselines' training set leaves the evaluated tiles of this city out.
+    std::string tiles;
+    bool print_table = true;  ///< metrics.md to stdout
     std::string command_line;
 };
 
