@@ -113,17 +113,17 @@ json manifest_json(const TrainRequest& request, const ModelConfig& config,
                         {"train_tiles", data[i].train.size()},
                         {"valid_tiles", data[i].valid.size()},
                         // Where train / valid came from: the file's /split_2000m labels or the
-                        // seeded 80/20 draw; with labels, the tile ids of each split too.
+                        // seeded 80/20 draw; the tile ids of each split (zoomdiff_eval --tiles
+                        // valid scores the held-out ones).
                         {"split", data::to_string(data[i].split)}});
-        if (data[i].split == data::SplitSource::kFile) {
-            json ids = {{"train", json::array()}, {"valid", json::array()}};
-            for (const auto p : data[i].train)
-                ids["train"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
-            for (const auto p : data[i].valid)
-                ids["valid"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
-            list.back()["split_tile_ids"] = ids;
+        json ids = {{"train", json::array()}, {"valid", json::array()}};
+        for (const auto p : data[i].train)
+            ids["train"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+        for (const auto p : data[i].valid)
+            ids["valid"].push_back(data[i].tiles.tile_id[static_cast<std::size_t>(p)]);
+        list.back()["split_tile_ids"] = ids;
+        if (data[i].split == data::SplitSource::kFile)
             list.back()["test_tiles_left_out"] = data[i].test_tiles;
-        }
     }
     m["cities"] = list;
     return m;

@@ -158,6 +158,12 @@ TEST(Trainer, WritesACompleteRunFolder) {
               core::sha256_file(nanchang.at("cond_file").get<std::string>()));
     EXPECT_EQ(nanchang.at("tiles").get<int>(),
               nanchang.at("train_tiles").get<int>() + nanchang.at("valid_tiles").get<int>());
+    // The seeded split names its tiles too (zoomdiff_eval --tiles valid reads them).
+    EXPECT_EQ(nanchang.at("split"), "seeded_80_20");
+    EXPECT_EQ(nanchang.at("split_tile_ids").at("valid").size(),
+              nanchang.at("valid_tiles").get<std::size_t>());
+    EXPECT_EQ(nanchang.at("split_tile_ids").at("train").size(),
+              nanchang.at("train_tiles").get<std::size_t>());
 
     // Scalers: one per city, readable back.
     std::string datatype;
