@@ -1070,13 +1070,18 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
             trtr.push_back(p.trtr_nmae);
         }
     }
-    json c2st_json{{"evaluated_on", "per_sample"}};
-    if (c2st.empty()) {
-        c2st_json["value"] = nullptr;
-        c2st_json["reason"] = "fewer than 4 cells";
-    } else {
-        c2st_json.update(per_sample(c2st));
-    }
+    // Per-sample values, or why there are none.
+    const auto per_sample_or = [](const std::vector<double>& values, const char* reason) {
+        json j{{"evaluated_on", "per_sample"}};
+        if (values.empty()) {
+            j["value"] = nullptr;
+            j["reason"] = reason;
+        } else {
+            j.update(per_sample(values));
+        }
+        return j;
+    };
+    json c2st_json = per_sample_or(c2st, "fewer than 4 cells");
     c2st_json["parameters"] = json{
         {"classifier", "k nearest neighbours (Euclidean) on per-hour standardised weekly series"},
         {"k", neighbours},
@@ -1085,14 +1090,9 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
         {"cells", ctx.mmd_rows.size()}};
     m["c2st"] = c2st_json;
     row["c2st_accuracy"] = c2st.empty() ? kNaN : mean_of(c2st);
-    json tstr_json{{"evaluated_on", "per_sample"}};
-    if (tstr.empty()) {
-        tstr_json["value"] = nullptr;
-        tstr_json["reason"] = "fewer than 2 cells";
-    } else {
-        tstr_json.update(per_sample(tstr));
+    json tstr_json = per_sample_or(tstr, "fewer than 2 cells");
+    if (!tstr.empty())
         tstr_json["train_on_real_nmae"] = mean_of(trtr);
-    }
     tstr_json["parameters"] =
         json{{"forecaster", "ridge (lambda 1) of the next 24 h from the previous 24 h and a bias"},
              {"trained_on", "every day-to-day window of the generated series"},
@@ -1305,7 +1305,9 @@ std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, 
             if (d.samples.count(m) == 0)
                 continue;
             const auto& s = d.samples.at(m);
-            const std::vector<double> profile = city_profile(s.size() == 1 ? s[0] : sample_mean(s));
+            const std::vector<double> profile = city_profile(s.size() == 1     ? s[0]
+                                                             : m == "zoomdiff" ? gen_mean
+                                                                               : sample_mean(s));
             series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(), profile,
                               kColours.at(m), m == "zoomdiff" ? 2 : 1});
             columns.push_back({m, profile});

@@ -262,6 +262,20 @@ void check_cpl(CPLErr err, const fs::path& out, const std::string& what) {
 
 /// Removes a `<file>.aux.xml` GDAL may leave beside a temporary file (PAM), so only the
 /// committed file remains.
+/// Writes the in-memory raster `mem` to `temp` with `driver` (GDAL's CreateCopy: COG, PNG),
+/// checked and closed; errors name `final_path`.
+void copy_raster(const char* driver, GDALDataset& mem, const fs::path& temp,
+                 const CPLStringList& options, const fs::path& final_path) {
+    GDALDatasetUniquePtr copy(
+        gdal_driver(driver, final_path)
+            .CreateCopy(temp.c_str(), &mem, FALSE, options.List(), nullptr, nullptr));
+    if (!copy) {
+        throw Error(final_path.string(), "cannot write (" + geo::detail::last_gdal_error() + ")",
+                    "Check that the output folder is writable");
+    }
+    close_checked(copy, final_path);
+}
+
 void remove_aux(const fs::path& temp) {
     std::error_code ignored;
     fs::remove(fs::path(temp.string() + ".aux.xml"), ignored);
@@ -378,15 +392,7 @@ void write_geotiff(const fs::path& final_path, const CityMaps& maps, const Scale
         // 256-pixel tiles (COG's smallest sensible size; a small city is one tile per band).
         options.SetNameValue("BLOCKSIZE", "256");
         options.SetNameValue("BIGTIFF", "IF_SAFER");
-        GDALDatasetUniquePtr cog(gdal_driver("COG", final_path)
-                                     .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE,
-                                                 options.List(), nullptr, nullptr));
-        if (!cog) {
-            throw Error(final_path.string(),
-                        "cannot write (" + geo::detail::last_gdal_error() + ")",
-                        "Check that the output folder is writable");
-        }
-        close_checked(cog, final_path);
+        copy_raster("COG", *mem, out.temp_path(), options, final_path);
     }
     remove_aux(out.temp_path());
     out.commit();
@@ -687,15 +693,7 @@ void write_rgba_png(const fs::path& final_path, const std::vector<std::uint8_t>&
         }
         CPLStringList options;
         options.SetNameValue("WRITE_METADATA_AS_TEXT", "YES");
-        GDALDatasetUniquePtr png(gdal_driver("PNG", final_path)
-                                     .CreateCopy(out.temp_path().c_str(), mem.get(), FALSE,
-                                                 options.List(), nullptr, nullptr));
-        if (!png) {
-            throw Error(final_path.string(),
-                        "cannot write (" + geo::detail::last_gdal_error() + ")",
-                        "Check that the output folder is writable");
-        }
-        close_checked(png, final_path);
+        copy_raster("PNG", *mem, out.temp_path(), options, final_path);
     }
     remove_aux(out.temp_path());
     out.commit();
