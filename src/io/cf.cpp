@@ -16,13 +16,6 @@
 namespace zoomdiff::io {
 namespace {
 
-std::vector<double> midpoints(const std::vector<double>& edges) {
-    std::vector<double> out;
-    for (std::size_t i = 0; i + 1 < edges.size(); ++i)
-        out.push_back(0.5 * (edges[i] + edges[i + 1]));
-    return out;
-}
-
 std::string at(const std::string& group, const std::string& name) {
     return group + "/" + name;
 }
@@ -63,6 +56,21 @@ void write_grid_mapping(H5File& file, const std::string& path, int epsg) {
 
 }  // namespace
 
+std::vector<double> cell_centres(const std::vector<double>& edges) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i + 1 < edges.size(); ++i)
+        out.push_back(0.5 * (edges[i] + edges[i + 1]));
+    return out;
+}
+
+void write_cf_index_axis(H5File& file, const std::string& group, const std::string& name,
+                         std::size_t n, const std::string& long_name) {
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i)
+        values[i] = static_cast<double>(i);
+    write_cf_axis(file, group, name, values, "", long_name);
+}
+
 CfGrid cf_grid_of(const geo::CityGrid& grid, std::size_t step) {
     const auto every = [step](const std::vector<double>& edges) {
         std::vector<double> out;
@@ -91,20 +99,14 @@ void write_cf_hours(H5File& file, const std::string& group, std::size_t hours,
 
 void write_cf_tile_axes(H5File& file, const std::string& group, std::size_t tile_rows,
                         std::size_t tile_cols) {
-    const auto index = [](std::size_t n) {
-        std::vector<double> v(n);
-        for (std::size_t i = 0; i < n; ++i)
-            v[i] = static_cast<double>(i);
-        return v;
-    };
-    write_cf_axis(file, group, "tile_row", index(tile_rows), "",
-                  "row of the 2000 m tile, from the south");
-    write_cf_axis(file, group, "tile_col", index(tile_cols), "",
-                  "column of the 2000 m tile, from the west");
-    write_cf_axis(file, group, "cell_row", index(geo::kCellsPer2000m), "",
-                  "row of the 500 m cell inside its tile, from the south");
-    write_cf_axis(file, group, "cell_col", index(geo::kCellsPer2000m), "",
-                  "column of the 500 m cell inside its tile, from the west");
+    write_cf_index_axis(file, group, "tile_row", tile_rows,
+                        "row of the 2000 m tile, from the south");
+    write_cf_index_axis(file, group, "tile_col", tile_cols,
+                        "column of the 2000 m tile, from the west");
+    write_cf_index_axis(file, group, "cell_row", geo::kCellsPer2000m,
+                        "row of the 500 m cell inside its tile, from the south");
+    write_cf_index_axis(file, group, "cell_col", geo::kCellsPer2000m,
+                        "column of the 500 m cell inside its tile, from the west");
 }
 
 void write_cf_labels(H5File& file, const std::string& group, const std::string& name,
@@ -131,8 +133,8 @@ std::string cf_units(const std::string& units, std::string* note) {
 }
 
 void write_cf_grid(H5File& file, const std::string& group, const CfGrid& grid) {
-    const std::vector<double> x = midpoints(grid.x_edges_m);
-    const std::vector<double> y = midpoints(grid.y_edges_m);
+    const std::vector<double> x = cell_centres(grid.x_edges_m);
+    const std::vector<double> y = cell_centres(grid.y_edges_m);
     write_axis(file, at(group, "x"), x);
     file.set_attr(at(group, "x"), "standard_name", "projection_x_coordinate");
     file.set_attr(at(group, "x"), "long_name", "easting of the cell centre");

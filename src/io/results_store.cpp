@@ -158,14 +158,6 @@ NdArray<To> cast(const NdArray<From>& in) {
     return {in.shape(), std::move(values)};
 }
 
-std::vector<double> midpoints(const std::vector<double>& edges) {
-    std::vector<double> out;
-    for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
-        out.push_back(0.5 * (edges[i] + edges[i + 1]));
-    }
-    return out;
-}
-
 /// Cell-centre (lat, lon) of the masked cells, degrees.
 struct CellCentres {
     NdArray<double> lat;
@@ -173,8 +165,8 @@ struct CellCentres {
 };
 
 CellCentres centres(const ScaleMaps& scale, const MaskedCells& cells) {
-    const std::vector<double> lat_mid = midpoints(scale.lat_edges_deg);
-    const std::vector<double> lon_mid = midpoints(scale.lon_edges_deg);
+    const std::vector<double> lat_mid = cell_centres(scale.lat_edges_deg);
+    const std::vector<double> lon_mid = cell_centres(scale.lon_edges_deg);
     CellCentres out{NdArray<double>({cells.size()}), NdArray<double>({cells.size()})};
     for (std::size_t i = 0; i < cells.size(); ++i) {
         out.lat[i] = lat_mid[cells.row[i]];
@@ -713,15 +705,9 @@ void write_scale_cube(H5File& file, const std::string& g, const CityMaps& maps,
     write_cf_grid(
         file, g,
         {scale.x_edges_m, scale.y_edges_m, scale.lon_edges_deg, scale.lat_edges_deg, maps.epsg});
-    std::vector<double> sample(ns);
-    for (std::size_t k = 0; k < ns; ++k)
-        sample[k] = static_cast<double>(k);
-    write_cf_axis(file, g, "sample", sample, "", "sample number (independent draws of the model)");
-    std::vector<double> hours(kHours);
-    for (std::size_t h = 0; h < kHours; ++h)
-        hours[h] = static_cast<double>(h);
-    write_cf_axis(file, g, "time", hours, "hours", "hours since the start of the generated week");
-    file.set_attr(g + "/time", "axis", "T");
+    write_cf_index_axis(file, g, "sample", ns, "sample number (independent draws of the model)");
+    write_cf_hours(file, g, kHours, "unspecified");
+    file.set_attr(g + "/time", "long_name", "hours since the start of the generated week");
 
     constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
     NdArray<float> samples({ns, kHours, rows, cols}, kNaN);

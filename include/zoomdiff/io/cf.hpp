@@ -28,6 +28,14 @@ struct CfGrid {
     int epsg = 0;  ///< WGS 84 / UTM (326zz, 327zz); 0: a placeholder grid without a map
 };
 
+/// The midpoints of consecutive `edges`: cell centres.
+std::vector<double> cell_centres(const std::vector<double>& edges);
+
+/// `group`/`name` = 0, 1, …, n−1 as the coordinate variable of dimension `name` (an index axis:
+/// `sample`, `tile_row`, …).
+void write_cf_index_axis(H5File& file, const std::string& group, const std::string& name,
+                         std::size_t n, const std::string& long_name);
+
 /// The grid of every `step`-th cell of `grid` (1: the 100 m grid, 5: its 500 m grid).
 CfGrid cf_grid_of(const geo::CityGrid& grid, std::size_t step);
 
