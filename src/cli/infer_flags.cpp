@@ -110,8 +110,12 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "the same with "
                    "one sample), template_spatial (ours: the same targets reached by a power on "
                    "each cell's weekly "
-                   "mean alone, so every cell keeps its daily shape) or none (the training scaler)")
-        ->check(CLI::IsMember({"template", "template_each", "template_spatial", "none"}))
+                   "mean alone, so every cell keeps its daily shape), template_quantile (ours: "
+                   "each cell's weekly mean moved to the template's distribution of cell means at "
+                   "its rank, each cell keeping its daily shape; runs trained before it lack the "
+                   "quantiles) or none (the training scaler)")
+        ->check(CLI::IsMember(
+            {"template", "template_each", "template_spatial", "template_quantile", "none"}))
         ->capture_default_str();
     app.add_option("--template", request.template_city,
                    "Template: a city the model was trained on (default its first) or a reference "

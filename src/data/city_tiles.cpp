@@ -342,6 +342,7 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
             pop_sum += std::isfinite(v) ? v : 0.0F;
         out.template_stats.pop_mean = pop.empty() ? 0.0 : pop_sum / static_cast<double>(pop.size());
         out.template_stats.values = finite;
+        out.template_stats.cell_levels = cell_level_quantiles(cells.data(), n0);
     }
 
     // ---- constant and finite filters (MODEL.md §4.2 steps 2 and 4) -------------------------

@@ -88,6 +88,27 @@ public:
         return value;
     }
 
+    [[nodiscard]] bool has(const std::string& key) const { return object_.contains(key); }
+
+    /// An array of `count` finite numbers, each >= the one before (a quantile function).
+    [[nodiscard]] std::vector<double> increasing(const std::string& key, std::size_t count) const {
+        const json& value = at(key);
+        std::vector<double> out;
+        if (value.is_array() && value.size() == count) {
+            for (const json& v : value) {
+                if (!v.is_number() || !std::isfinite(v.get<double>()) ||
+                    (!out.empty() && v.get<double>() < out.back()))
+                    break;
+                out.push_back(v.get<double>());
+            }
+        }
+        if (out.size() != count) {
+            fail(
+                fmt::format("key '{}' must be {} finite non-decreasing numbers", name(key), count));
+        }
+        return out;
+    }
+
     [[nodiscard]] std::int64_t integer(const std::string& key) const {
         const json& value = at(key);
         if (!value.is_number_integer()) {
@@ -164,6 +185,12 @@ std::string scalers_to_json(const std::string& datatype, const std::vector<CityS
         // Template statistics (MODEL.md §5.5): float64 values, written exactly by nlohmann.
         entry["template"] = {
             {"data_mean", c.data_mean}, {"data_max", c.data_max}, {"pop_mean", c.pop_mean}};
+        if (c.cell_levels.complete()) {
+            json levels = json::object();
+            for (std::size_t s = 0; s < kLevelScaleNames.size(); ++s)
+                levels[kLevelScaleNames[s]] = c.cell_levels.by_scale[s];
+            entry["template"]["cell_mean_quantiles"] = std::move(levels);
+        }
         cities.push_back(std::move(entry));
     }
     json root = json::object();
@@ -212,6 +239,15 @@ std::vector<CityScaler> scalers_from_json(const std::string& text, const std::st
         c.data_mean = stats.real64("data_mean");
         c.data_max = stats.real64("data_max");
         c.pop_mean = stats.real64("pop_mean");
+        // Optional: runs written before --calibration template_quantile have no quantiles.
+        if (stats.has("cell_mean_quantiles")) {
+            const Reader levels(stats.at("cell_mean_quantiles"),
+                                fmt::format("cities[{}].template.cell_mean_quantiles", i), source);
+            for (std::size_t s = 0; s < kLevelScaleNames.size(); ++s) {
+                c.cell_levels.by_scale[s] =
+                    levels.increasing(kLevelScaleNames[s], CellLevelQuantiles::kLevels);
+            }
+        }
         if (!(c.scaler.scale > 0.0F)) {
             r.fail(fmt::format("key 'cities[{}].scale' must be positive", i));
         }

@@ -165,6 +165,7 @@ std::vector<CityTrainingData> prepare_training_data(const std::vector<CitySource
         d.scaler.data_mean = d.tiles.template_stats.data_mean;
         d.scaler.data_max = d.tiles.template_stats.data_max;
         d.scaler.pop_mean = d.tiles.template_stats.pop_mean;
+        d.scaler.cell_levels = d.tiles.template_stats.cell_levels;
 
         if (!d.tiles.split_label.empty()) {
             // The file's own split (uomo_import: the upstream train / val / test patches).

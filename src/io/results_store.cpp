@@ -314,11 +314,6 @@ std::vector<float> north_up_band(const ScaleMaps& scale, std::size_t hour, int s
     return image;
 }
 
-/// GeoTIFF tile edge for `cells` pixels: at most 256, at least 16, a multiple of 16.
-std::size_t tile_size_px(std::size_t cells) {
-    return std::min<std::size_t>(256, (cells + 15) / 16 * 16);
-}
-
 /// A cloud-optimised GeoTIFF (GDAL's COG driver: tiled, deflate with the floating-point
 /// predictor, overviews where the map is larger than a tile) of the sample mean or of one sample.
 void write_geotiff(const fs::path& final_path, const CityMaps& maps, const ScaleMaps& scale,

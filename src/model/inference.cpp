@@ -25,6 +25,7 @@
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/core/world.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
+#include "zoomdiff/data/level_quantiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
 #include "zoomdiff/eval/metrics.hpp"
 #include "zoomdiff/geo/boundary.hpp"
@@ -147,6 +148,10 @@ data::CityScaler npz_template(const fs::path& path) {
     }
     t.data_mean = sum / static_cast<double>(values.size());
     t.data_max = max;
+    if (values.size() % (16 * 168) == 0) {  // whole 2000 m tiles of 4 x 4 cells x 168 hours
+        const std::vector<float> tiles(values.values().begin(), values.values().end());
+        t.cell_levels = data::cell_level_quantiles(tiles.data(), tiles.size() / (16 * 168));
+    }
     const auto pop = npz.read_double("pop_2000m");
     double pop_sum = 0.0;
     for (const double v : pop.values())
@@ -175,12 +180,23 @@ data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
             "Pass the reference's template_<datatype>.npz with --template, or use a zoomdiff_train "
             "run");
     }
+    const auto checked = [&](const data::CityScaler& s) -> const data::CityScaler& {
+        if (r.calibration == "template_quantile" && !s.cell_levels.complete()) {
+            throw Error((m.folder / "scalers.json").string(),
+                        fmt::format("has no cell_mean_quantiles for {}: the run was trained before "
+                                    "--calibration template_quantile existed",
+                                    s.city),
+                        "Retrain the model with this zoomdiff_train, or use --calibration "
+                        "template_spatial");
+        }
+        return s;
+    };
     if (r.template_city.empty())
-        return m.scalers.front();
+        return checked(m.scalers.front());
     const auto names = geo::resolve_city_names(r.template_city);
     for (const auto& s : m.scalers) {
         if (s.city == names.en || s.token == r.template_city)
-            return s;
+            return checked(s);
     }
     std::string known;
     for (const auto& s : m.scalers)
@@ -244,6 +260,9 @@ struct Calibration {
     bool power = false;
     bool spatial =
         false;  ///< template_spatial: y = factor * max(x, 0) * m^(gamma - 1), m the series' mean
+    /// template_quantile: y = max(x, 0) * factor * Q(p) / m, Q the template's cell-level quantiles
+    /// at the scale, p the mid-rank of m among the city's cells in that sample
+    const data::CellLevelQuantiles* levels = nullptr;
     std::string label;
 };
 
@@ -330,6 +349,24 @@ Calibration spatial_calibration(const Tensor& x500, const data::CityScaler& t, d
     return c;
 }
 
+/// Ours (`template_quantile`, issue 18): quantile mapping of the cells' levels. In each sample and
+/// at each scale, a cell's weekly mean m moves to the template city's cell-level distribution at
+/// the mid-rank m has among the city's cells (inside the mask): y = max(x, 0) · r · Q_T(p) / m, r
+/// the population ratio. The model decides which cells are busy and each cell's hourly shape; the
+/// template decides how busy the busiest are, over the whole distribution rather than only its
+/// peak-to-mean (template_spatial), which a small model's compressed contrast gets wrong.
+Calibration quantile_calibration(const data::CityScaler& t, double pop_mean) {
+    Calibration c;
+    c.levels = &t.cell_levels;
+    c.factor = t.pop_mean > 0 ? pop_mean / t.pop_mean : 1.0;
+    c.label = "template_quantile:" + t.city;
+    spdlog::info(
+        "calibration against {}: population ratio {:.4g}, the cells' weekly means mapped "
+        "onto the template's quantiles (median {:.6g} at 500 m)",
+        t.city, c.factor, c.factor * t.cell_levels.by_scale[0][50]);
+    return c;
+}
+
 /// The model's own scale: the template scaler with its range times the population ratio
 /// (MODEL.md §5.4 step 3).
 Calibration scaler_calibration(const data::CityScaler& t, double pop_mean) {
@@ -343,8 +380,48 @@ Calibration scaler_calibration(const data::CityScaler& t, double pop_mean) {
     return c;
 }
 
-/// `values`: (rows, cols, samples, 168), so a cell's series in one sample is 168 contiguous values.
-void apply(const Calibration& c, NdArray<float>& values) {
+/// template_quantile on one scale: `values` (rows, cols, samples, 168), `mask` (rows, cols),
+/// `quantiles` that scale's template quantiles.
+void map_levels(const Calibration& c, const std::vector<double>& quantiles,
+                const NdArray<std::uint8_t>& mask, NdArray<float>& values) {
+    const std::size_t cells = values.dim(0) * values.dim(1);
+    const std::size_t ns = values.dim(2);
+    const bool any_inside = std::any_of(mask.values().begin(), mask.values().end(),
+                                        [](std::uint8_t m) { return m != 0; });
+    auto& v = values.values();
+    std::vector<double> level(cells);
+    for (std::size_t s = 0; s < ns; ++s) {
+        std::vector<double> inside;
+        for (std::size_t cell = 0; cell < cells; ++cell) {
+            const float* x = v.data() + (cell * ns + s) * 168;
+            double sum = 0.0;
+            for (std::size_t h = 0; h < 168; ++h)
+                sum += std::max(x[h], 0.0F);
+            level[cell] = sum / 168.0;
+            if (!any_inside || mask[cell] != 0)
+                inside.push_back(level[cell]);
+        }
+        const std::vector<double> p = data::mid_rank_probabilities(level, inside);
+        for (std::size_t cell = 0; cell < cells; ++cell) {
+            float* x = v.data() + (cell * ns + s) * 168;
+            const double gain = level[cell] > 0
+                                    ? c.factor * data::quantile_at(quantiles, p[cell]) / level[cell]
+                                    : 0.0;
+            for (std::size_t h = 0; h < 168; ++h)
+                x[h] = static_cast<float>(gain * std::max(x[h], 0.0F));
+        }
+    }
+}
+
+/// `values`: (rows, cols, samples, 168), so a cell's series in one sample is 168 contiguous values;
+/// `scale` indexes data::kLevelScaleNames, `mask` is the scale's (template_quantile ranks the
+/// cells inside it).
+void apply(const Calibration& c, std::size_t scale, const NdArray<std::uint8_t>& mask,
+           NdArray<float>& values) {
+    if (c.levels != nullptr) {
+        map_levels(c, c.levels->by_scale.at(scale), mask, values);
+        return;
+    }
     if (c.spatial) {
         auto& v = values.values();
         for (std::size_t start = 0; start + 168 <= v.size(); start += 168) {
@@ -669,9 +746,10 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         }
     }
     const Calibration cal =
-        r.calibration == "none" ? scaler_calibration(*templ, c.pop_mean)
-        : r.calibration == "template_spatial"
-            ? spatial_calibration(x500, *templ, c.pop_mean)
+        r.calibration == "none"               ? scaler_calibration(*templ, c.pop_mean)
+        : r.calibration == "template_spatial" ? spatial_calibration(x500, *templ, c.pop_mean)
+        : r.calibration == "template_quantile"
+            ? quantile_calibration(*templ, c.pop_mean)
             : template_calibration(x500, *templ, c.pop_mean, r.calibration == "template_each");
 
     io::CityMaps maps;
@@ -717,9 +795,9 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         s.rows = rows * k;
         s.cols = cols * k;
         s.samples = scale_grid(values, c.tile_rows, c.tile_cols, k);
-        apply(cal, s.samples);
-        s.mean = sample_mean(s.samples);
         s.mask = k == 4 ? mask500 : coarsen_mask(mask500, 4 / k);
+        apply(cal, k == 4 ? 0 : k == 2 ? 1 : 2, s.mask, s.samples);
+        s.mean = sample_mean(s.samples);
         const std::size_t step100 = 20 / k;  // 100 m edges per cell at this scale
         s.x_edges_m = every(c.grid.x_edges_m, step100, s.cols);
         s.y_edges_m = every(c.grid.y_edges_m, step100, s.rows);
@@ -744,7 +822,7 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         const double mean = sum / static_cast<double>(m500.size());
         metrics["mean_500m"] = mean;
         metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
-        if (cal.power || cal.spatial) {
+        if (cal.power || cal.spatial || cal.levels != nullptr) {
             metrics["target_mean"] =
                 (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
             metrics["target_peak_to_mean"] =
@@ -1056,9 +1134,10 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             "Add geotiff to --format (e.g. --format h5,geotiff), or drop --geotiff_samples");
     }
     if (r.calibration != "template" && r.calibration != "template_each" &&
-        r.calibration != "template_spatial" && r.calibration != "none") {
+        r.calibration != "template_spatial" && r.calibration != "template_quantile" &&
+        r.calibration != "none") {
         throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration),
-                    "Use template, template_each, template_spatial or none");
+                    "Use template, template_each, template_spatial, template_quantile or none");
     }
     if (r.nsample < 1 || r.batch_size < 1) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1",

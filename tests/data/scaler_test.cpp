@@ -1,7 +1,9 @@
 #include "zoomdiff/data/scaler.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "support/errors.hpp"
 #include "support/support.hpp"
@@ -82,7 +84,10 @@ std::vector<CityScaler> awkward_scalers() {
     a.data_mean = 1234.5678901234567;  // template statistics: float64, exact through JSON
     a.data_max = 40181.23046875;
     a.pop_mean = 1.0 / 3.0;
-    CityScaler b;
+    for (std::size_t sc = 0; sc < 3; ++sc)  // template_quantile's levels: float64, exact
+        for (std::size_t k = 0; k < CellLevelQuantiles::kLevels; ++k)
+            a.cell_levels.by_scale[sc].push_back(std::pow(1.1, static_cast<double>(k)) / 3.0 + sc);
+    CityScaler b;  // a run without them (written before template_quantile)
     b.city = "Nanjing";
     b.token = "Nanjing";
     b.scaler.data_min = from_bits(0x00000001U);  // the smallest subnormal
@@ -114,7 +119,64 @@ TEST(ScalerTest, JsonRoundTripIsBitExact) {
         EXPECT_EQ(out[i].data_mean, in[i].data_mean);
         EXPECT_EQ(out[i].data_max, in[i].data_max);
         EXPECT_EQ(out[i].pop_mean, in[i].pop_mean);
+        EXPECT_EQ(out[i].cell_levels.by_scale, in[i].cell_levels.by_scale);
     }
+    EXPECT_TRUE(out[0].cell_levels.complete());
+    EXPECT_FALSE(out[1].cell_levels.complete());
+}
+
+TEST(ScalerTest, CellLevelQuantilesMustBeAWholeNonDecreasingFunction) {
+    const std::string good = scalers_to_json("traffic", awkward_scalers());
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"\"1000m\": [\n", "\"1000m\": [\n 1e9,\n"},  // one too many, and decreasing
+             {"\"2000m\": [", "\"2000m\": \"x\", \"2001m\": ["}}) {
+        std::string bad = good;
+        const auto at = bad.find(from);
+        ASSERT_NE(at, std::string::npos) << from;
+        bad.replace(at, from.size(), to);
+        try {
+            (void)scalers_from_json(bad, "run/scalers.json");
+            ADD_FAILURE() << "accepted " << to;
+        } catch (const zoomdiff::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("run/scalers.json"), std::string::npos);
+            EXPECT_NE(std::string(e.what()).find("cell_mean_quantiles"), std::string::npos)
+                << e.what();
+        }
+    }
+}
+
+TEST(LevelQuantiles, PerScaleFromTheTilesLeavingNonFiniteCellsOut) {
+    // Two tiles of 4 x 4 cells, each cell constant at its index (0..31) over the week, except
+    // cell 31, which has a NaN hour: 31 cells at 500 m, 7 at 1000 m (the block holding 31 is
+    // left out), 1 at 2000 m.
+    std::vector<float> tiles(2 * 16 * 168);
+    for (std::size_t c = 0; c < 32; ++c)
+        for (std::size_t h = 0; h < 168; ++h)
+            tiles[c * 168 + h] = static_cast<float>(c);
+    tiles[31 * 168 + 5] = std::numeric_limits<float>::quiet_NaN();
+    const CellLevelQuantiles q = cell_level_quantiles(tiles.data(), 2);
+    ASSERT_TRUE(q.complete());
+    EXPECT_DOUBLE_EQ(q.by_scale[0].front(), 0.0);
+    EXPECT_DOUBLE_EQ(q.by_scale[0].back(), 30.0);
+    EXPECT_DOUBLE_EQ(q.by_scale[0][50], 15.0);  // numpy.quantile(range(31), 0.5)
+    // 1000 m blocks of tile 0: means of {0,1,4,5} = 2.5, 4.5, 10.5, 12.5; tile 1 adds 18.5, 20.5,
+    // 26.5 (28.5 holds cell 31).
+    EXPECT_DOUBLE_EQ(q.by_scale[1].front(), 2.5);
+    EXPECT_DOUBLE_EQ(q.by_scale[1].back(), 26.5);
+    EXPECT_DOUBLE_EQ(q.by_scale[1][50], 12.5);
+    // 2000 m: tile 0 only, mean 7.5.
+    EXPECT_DOUBLE_EQ(q.by_scale[2].front(), 7.5);
+    EXPECT_DOUBLE_EQ(q.by_scale[2].back(), 7.5);
+    EXPECT_DOUBLE_EQ(quantile_at(q.by_scale[0], 0.25), 7.5);
+    EXPECT_NEAR(quantile_at(q.by_scale[0], 0.255), 7.65, 1e-12);  // between two stored levels
+    EXPECT_DOUBLE_EQ(quantile_at(q.by_scale[0], 2.0), 30.0);      // clamped
+}
+
+TEST(LevelQuantiles, MidRanksOfDistinctTiedAndOutsideValues) {
+    const std::vector<double> p = mid_rank_probabilities({3, 1, 2, 2, 0.5, 9}, {3, 1, 2, 2});
+    // Among {1, 2, 2, 3}: 3 -> 3.5/4, 1 -> 0.5/4, 2 (tied twice) -> (1 + 1) / 4, 0.5 -> 0, 9 -> 1.
+    EXPECT_EQ(p, (std::vector<double>{3.5 / 4, 0.5 / 4, 0.5, 0.5, 0.0, 1.0}));
+    EXPECT_THROW((void)mid_rank_probabilities({1}, {}), std::invalid_argument);
 }
 
 TEST(ScalerTest, JsonIsIndentedWithShortFloats) {

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "zoomdiff/data/scaler.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
 #include "zoomdiff/io/results_store.hpp"
@@ -34,6 +35,38 @@ std::vector<float> samples_500m(const fs::path& results) {
 }
 
 using test::mentions;
+
+/// Over the hours a series was not clamped at 0, a calibration that multiplies each series by a
+/// constant (template_spatial, template_quantile) and `none` (an affine map of the same draws)
+/// correlate perfectly. Both (rows, cols, nsample, 168).
+void expect_each_series_a_multiple_of(const std::vector<float>& calibrated,
+                                      const std::vector<float>& raw) {
+    ASSERT_EQ(calibrated.size(), raw.size());
+    std::size_t compared = 0;
+    for (std::size_t start = 0; start + 168 <= raw.size(); start += 168) {
+        double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (std::size_t h = 0; h < 168; ++h) {
+            const double y = calibrated[start + h];
+            if (y <= 0.0)
+                continue;  // clamped
+            const double x = raw[start + h];
+            n += 1;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            syy += y * y;
+            sxy += x * y;
+        }
+        const double vx = sxx - sx * sx / n;
+        const double vy = syy - sy * sy / n;
+        if (n < 24 || vx <= 0 || vy <= 0)
+            continue;
+        EXPECT_NEAR((sxy - sx * sy / n) / std::sqrt(vx * vy), 1.0, 1e-3)
+            << "series " << start / 168;
+        ++compared;
+    }
+    EXPECT_GT(compared, 0U) << "no series with a day of unclamped hours to compare";
+}
 
 constexpr const char* kTinyTrainYaml = R"(
 train: {epochs: 2, batch_size: 2, lr: 0.001, valid_interval: 0}
@@ -181,35 +214,74 @@ TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
     EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind("template_spatial:", 0), 0U);
     EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                 1e-3 * metrics.at("target_mean").get<double>());
-    const auto calibrated = samples_500m(spatial);
-    const auto raw = samples_500m(run("n", "none"));
-    ASSERT_EQ(calibrated.size(), raw.size());
-    // Over the hours a series was not clamped at 0, calibrated = g * x and none = a * x + b: an
-    // affine map, so the two correlate perfectly there.
-    std::size_t compared = 0;
-    for (std::size_t start = 0; start + 168 <= raw.size(); start += 168) {
-        double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-        for (std::size_t h = 0; h < 168; ++h) {
-            const double y = calibrated[start + h];
-            if (y <= 0.0)
-                continue;  // clamped
-            const double x = raw[start + h];
-            n += 1;
-            sx += x;
-            sy += y;
-            sxx += x * x;
-            syy += y * y;
-            sxy += x * y;
+    expect_each_series_a_multiple_of(samples_500m(spatial), samples_500m(run("n", "none")));
+}
+
+TEST(Inference, TemplateQuantileMapsEachSamplesCellLevelsOntoTheTemplatesQuantiles) {
+    // template_quantile: in each sample the cells' weekly means (inside the city) are the
+    // template's cell-level quantiles at their mid-ranks, times one population ratio; each series
+    // keeps the model's shape (a multiple of `none`'s).
+    InferenceFixture f;
+    const auto run = [&](const std::string& out, const std::string& calibration) {
+        auto r = f.request(out, "Wuhan");
+        r.calibration = calibration;
+        r.nsample = 2;
+        r.formats = {"h5"};
+        infer(r);
+        return r.out / "Wuhan_traffic.h5";
+    };
+    const auto templ = data::read_scalers(f.run() / "scalers.json").front();
+    ASSERT_TRUE(templ.cell_levels.complete());
+    const fs::path mapped = run("q", "template_quantile");
+    const auto results = io::read_results_h5(mapped);
+    EXPECT_EQ(results.calibration.rfind("template_quantile:", 0), 0U);
+    for (std::size_t scale = 0; scale < 3; ++scale) {
+        const auto& maps = results.scales.at(2 - scale);  // the reader lists 2000 m first
+        SCOPED_TRACE(maps.name);
+        const auto& q = templ.cell_levels.by_scale[scale];
+        const std::size_t ns = maps.samples.dim(2);
+        for (std::size_t s = 0; s < ns; ++s) {
+            std::vector<double> levels;
+            for (std::size_t cell = 0; cell < maps.mask.size(); ++cell) {
+                if (maps.mask[cell] == 0)
+                    continue;
+                double sum = 0.0;
+                for (std::size_t h = 0; h < 168; ++h)
+                    sum += maps.samples[(cell * ns + s) * 168 + h];
+                levels.push_back(sum / 168.0);
+            }
+            ASSERT_GE(levels.size(), 2U);
+            std::sort(levels.begin(), levels.end());
+            // One ratio (the population ratio) between each level and its quantile.
+            const double n = static_cast<double>(levels.size());
+            const double ratio = levels.back() / data::quantile_at(q, (n - 0.5) / n);
+            for (std::size_t i = 0; i < levels.size(); ++i) {
+                const double expected =
+                    ratio * data::quantile_at(q, (static_cast<double>(i) + 0.5) / n);
+                EXPECT_NEAR(levels[i], expected, 1e-4 * expected + 1e-6) << "rank " << i;
+            }
         }
-        const double vx = sxx - sx * sx / n;
-        const double vy = syy - sy * sy / n;
-        if (n < 24 || vx <= 0 || vy <= 0)
-            continue;
-        EXPECT_NEAR((sxy - sx * sy / n) / std::sqrt(vx * vy), 1.0, 1e-3)
-            << "series " << start / 168;
-        ++compared;
     }
-    EXPECT_GT(compared, 0U) << "no series with a day of unclamped hours to compare";
+    expect_each_series_a_multiple_of(samples_500m(mapped), samples_500m(run("n", "none")));
+}
+
+TEST(Inference, TemplateQuantileNeedsARunThatRecordedTheQuantiles) {
+    InferenceFixture f;
+    // A run folder from before template_quantile: its scalers.json has no cell_mean_quantiles.
+    const fs::path old_run = f.run().parent_path() / "old_run";
+    fs::copy(f.run(), old_run, fs::copy_options::recursive);
+    auto scalers = data::read_scalers(old_run / "scalers.json");
+    scalers.front().cell_levels = {};
+    std::ofstream(old_run / "scalers.json") << data::scalers_to_json("traffic", scalers);
+    auto r = f.request("old", "Wuhan");
+    r.modelfolder = old_run;
+    r.calibration = "template_quantile";
+    const std::string message = error_of([&] { infer(r); });
+    for (const std::string part :
+         {(old_run / "scalers.json").string(), std::string("cell_mean_quantiles"),
+          std::string("template_spatial")})
+        EXPECT_TRUE(mentions(message, part));
+    EXPECT_FALSE(fs::exists(r.out / "Wuhan_traffic.h5"));
 }
 
 TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "zoomdiff/data/level_quantiles.hpp"
+
 namespace zoomdiff::data {
 
 inline constexpr std::int64_t kHours = 168;  ///< hours of a sample (one week)
@@ -63,10 +65,11 @@ struct TileOptions {
 /// before any filter or clip: zoomdiff_infer reads them from the run folder, so no separate
 /// template file is needed.
 struct TemplateStats {
-    double data_mean = 0.0;   ///< mean of data_2000m (finite values)
-    double data_max = 0.0;    ///< max of data_2000m
-    double pop_mean = 0.0;    ///< mean of pop_2000m (0 under poi_only: no population read)
-    std::int64_t values = 0;  ///< finite data values counted
+    double data_mean = 0.0;          ///< mean of data_2000m (finite values)
+    double data_max = 0.0;           ///< max of data_2000m
+    double pop_mean = 0.0;           ///< mean of pop_2000m (0 under poi_only: no population read)
+    std::int64_t values = 0;         ///< finite data values counted
+    CellLevelQuantiles cell_levels;  ///< the cells' weekly means per scale (template_quantile)
 };
 
 /// Split labels of /split_2000m (uomo_import writes them: upstream train, val, test).

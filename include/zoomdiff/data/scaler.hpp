@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "zoomdiff/data/level_quantiles.hpp"
+
 namespace zoomdiff::data {
 
 struct MinMaxScaler {
@@ -33,14 +35,18 @@ struct CityScaler {
     MinMaxScaler scaler;
     float clip_bound = 0.0F;  ///< the second P99 bound (what the scaler's max normally is)
     std::int64_t tiles = 0;
-    double data_mean = 0.0;  ///< template statistics (TemplateStats): raw data mean,
-    double data_max = 0.0;   ///< raw data max
-    double pop_mean = 0.0;   ///< and population mean of the city's files
+    double data_mean = 0.0;          ///< template statistics (TemplateStats): raw data mean,
+    double data_max = 0.0;           ///< raw data max
+    double pop_mean = 0.0;           ///< and population mean of the city's files
+    CellLevelQuantiles cell_levels;  ///< and its cells' weekly means per scale (empty in runs
+                                     ///< written before template_quantile existed)
 };
 
 /// scalers.json: {"format": "zoomdiff-scalers/1", "datatype": ..., "feature_range": [0, 1],
 /// "cities": [{"city", "token", "data_min", "data_max", "scale", "offset", "n_samples_seen",
-/// "clip_bound", "tiles"}, ...]}. Floats are written with enough digits to round-trip float32.
+/// "clip_bound", "tiles", "template": {"data_mean", "data_max", "pop_mean", optional
+/// "cell_mean_quantiles": {"500m": [101], "1000m": [101], "2000m": [101]}}}, ...]}. Floats are
+/// written with enough digits to round-trip float32.
 std::string scalers_to_json(const std::string& datatype, const std::vector<CityScaler>& scalers);
 /// Parse scalers.json; errors name `source` and the key.
 std::vector<CityScaler> scalers_from_json(const std::string& text, const std::string& source,
