@@ -4,7 +4,7 @@
 #   uomo    real held-out places: a UoMo-format .npz (default UoMo SD), whole places held out
 #           (uomo_import --holdout_locations 6 --holdout_seed <seed>): the training seed AND the
 #           held-out draw vary with the seed; generated zero-shot for the held-out places,
-#           --calibration template_spatial (training places' statistics only, never the test
+#           --calibration template_quantile (training places' statistics only, never the test
 #           patches'; QUALITY_UOMO_CALIBRATION to change)
 #   sample  the bundled sample city, in-sample (the main job's own demo: trained and scored on the
 #           city's 8 tiles), and part sample_heldout: the same samples scored on the tiles the
@@ -25,8 +25,8 @@
 #        QUALITY_NSAMPLE     samples per tile (default 10; CRPS needs 10)
 #        QUALITY_SAMPLE_CALIBRATION  the sample part's --calibration (default template_spatial, as the main
 #                            job; none is the training scaler, template the reference's)
-#        QUALITY_UOMO_CALIBRATION    the uomo part's --calibration (default template_spatial: the training
-#                            places' statistics only, never the held-out ones; none: the training scaler)
+#        QUALITY_UOMO_CALIBRATION    the uomo part's --calibration (default template_quantile: the training
+#                            places' statistics only, never the held-out ones; template_spatial: the fourth round's; none: the training scaler)
 #        QUALITY_THREADS     --threads of training and sampling (default: all cores)
 #        ZOOMDIFF_BUILD_DIR  (default build)
 # Finished steps are reused (a run with model.pt, a results file, a metrics.json); delete to redo.
@@ -43,7 +43,7 @@ uomo_config=${QUALITY_UOMO_CONFIG:-$root/configs/uomo.yaml}
 sample_config=${QUALITY_SAMPLE_CONFIG:-$root/configs/sample.yaml}
 nsample=${QUALITY_NSAMPLE:-10}
 sample_calibration=${QUALITY_SAMPLE_CALIBRATION:-template_spatial}
-uomo_calibration=${QUALITY_UOMO_CALIBRATION:-template_spatial}
+uomo_calibration=${QUALITY_UOMO_CALIBRATION:-template_quantile}
 runs_from=${QUALITY_RUNS:-$out}
 read -r -a train_flags <<< "${QUALITY_TRAIN_FLAGS:-}"
 read -r -a infer_flags <<< "${QUALITY_INFER_FLAGS:-}"
