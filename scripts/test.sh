@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ZOOMDIFF_BUILD_DIR:-$root/build}
 "$root/scripts/check_torch_includes.sh"
+"$root/scripts/check_layers.sh"
 "$root/scripts/setup.sh"
 "$root/scripts/check_format.sh"
 "$root/scripts/build.sh"

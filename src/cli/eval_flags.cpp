@@ -1,6 +1,8 @@
 #include "zoomdiff/cli/eval_flags.hpp"
 
-#include "zoomdiff/core/error.hpp"
+#include <utility>
+
+#include "zoomdiff/core/star_list.hpp"
 
 namespace zoomdiff::cli {
 
@@ -50,21 +52,8 @@ void apply_eval_flags(eval::EvalRequest& request, const std::string& train_list)
     if (train_list.empty()) {
         return;
     }
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t end = train_list.find('*', start);
-        const std::string item =
-            train_list.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (item.empty()) {
-            throw Error("--train", "has an empty entry in '" + train_list + "'",
-                        "Separate data files with single '*': a.h5*b.h5");
-        }
-        request.train.emplace_back(item);
-        if (end == std::string::npos) {
-            break;
-        }
-        start = end + 1;
-    }
+    for (auto& file : core::split_star_list(train_list, "--train", "data file", "a.h5*b.h5"))
+        request.train.emplace_back(std::move(file));
 }
 
 }  // namespace zoomdiff::cli

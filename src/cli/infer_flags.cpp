@@ -1,5 +1,6 @@
 #include "zoomdiff/cli/infer_flags.hpp"
 
+#include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/model/config.hpp"
 
 namespace zoomdiff::cli {
@@ -98,8 +99,8 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
            "(uomo_import, no coordinates) takes h5 only")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->delimiter(',')
-        ->check(CLI::IsMember({"h5", "npz", "geotiff"}))
-        ->capture_default_str();
+        ->transform(one_of(model::kOutputFormats, model::format_name))
+        ->default_str("h5");
     app.add_flag("--geotiff_samples", request.geotiff_samples,
                  "With --format geotiff: also one GeoTIFF per sample "
                  "(maps/<City>_<datatype>_<scale>_sample<kkk>.tif), not only the sample mean");
@@ -114,9 +115,8 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "each cell's weekly mean moved to the template's distribution of cell means at "
                    "its rank, each cell keeping its daily shape; runs trained before it lack the "
                    "quantiles) or none (the training scaler)")
-        ->check(CLI::IsMember(
-            {"template", "template_each", "template_spatial", "template_quantile", "none"}))
-        ->capture_default_str();
+        ->transform(one_of(model::kCalibrationKinds, model::calibration_name))
+        ->default_str(model::calibration_name(request.calibration));
     app.add_option("--template", request.template_city,
                    "Template: a city the model was trained on (default its first) or a reference "
                    "template .npz");

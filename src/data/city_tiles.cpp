@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/star_list.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/io/cond_store.hpp"
@@ -201,27 +202,15 @@ std::int64_t static_channels(StaticLayout layout) {
 }
 
 std::vector<std::string> split_dataset(const std::string& dataset) {
-    std::vector<std::string> tokens;
     std::set<std::string> cities;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t star = dataset.find('*', start);
-        std::string token =
-            dataset.substr(start, star == std::string::npos ? std::string::npos : star - start);
-        if (token.empty()) {
-            throw Error("--dataset", fmt::format("'{}' has an empty city name", dataset),
-                        "Separate cities with a single '*', e.g. Nanchang*Nanjing");
-        }
+    std::vector<std::string> tokens =
+        core::split_star_list(dataset, "--dataset", "city name", "Nanchang*Nanjing");
+    for (const auto& token : tokens) {
         const std::string city = geo::resolve_city_names(token).en;
         if (!cities.insert(city).second) {
             throw Error("--dataset", fmt::format("'{}' names {} twice", dataset, city),
                         "List each city once");
         }
-        tokens.push_back(std::move(token));
-        if (star == std::string::npos) {
-            break;
-        }
-        start = star + 1;
     }
     return tokens;
 }

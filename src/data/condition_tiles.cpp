@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/week.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
@@ -159,8 +160,7 @@ std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t
 
 std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
                                  std::size_t cols, std::size_t nsample, std::size_t k) {
-    constexpr std::size_t kHoursPerWeek = 168;
-    if (tiles.size() != rows * cols * nsample * kHoursPerWeek * k * k) {
+    if (tiles.size() != rows * cols * nsample * core::kHoursPerWeek * k * k) {
         throw std::invalid_argument(
             "tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
     }
@@ -168,13 +168,13 @@ std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t ro
     const std::size_t grid_cols = cols * k;
     for (std::size_t t = 0; t < rows * cols; ++t)
         for (std::size_t s = 0; s < nsample; ++s)
-            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
+            for (std::size_t h = 0; h < core::kHoursPerWeek; ++h)
                 for (std::size_t a = 0; a < k; ++a)
                     for (std::size_t b = 0; b < k; ++b) {
                         const std::size_t row = (t / cols) * k + a;
                         const std::size_t col = (t % cols) * k + b;
-                        grid[((row * grid_cols + col) * nsample + s) * kHoursPerWeek + h] =
-                            tiles[(((t * nsample + s) * kHoursPerWeek + h) * k + a) * k + b];
+                        grid[((row * grid_cols + col) * nsample + s) * core::kHoursPerWeek + h] =
+                            tiles[(((t * nsample + s) * core::kHoursPerWeek + h) * k + a) * k + b];
                     }
     return grid;
 }

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "zoomdiff/core/week.hpp"
+
 namespace zoomdiff::data {
 namespace {
 
 constexpr std::size_t kSide = 4;
-constexpr std::size_t kHours = 168;
+constexpr std::size_t kHours = core::kHoursPerWeek;
 
 /// numpy.quantile(sorted, level) with the linear method, on sorted values.
 double linear_quantile(const std::vector<double>& sorted, double level) {

@@ -24,6 +24,7 @@
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/eval/canvas.hpp"
 #include "zoomdiff/eval/synthetic_scores.hpp"
+#include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/results_store.hpp"
 
@@ -695,7 +696,7 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
     d.rows = g.rows;
     d.cols = g.cols;
     d.real_grid =
-        block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+        geo::block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
     std::size_t outside_mask = 0;
     std::size_t nonfinite = 0;
     std::size_t outside_tiles = 0;
@@ -767,7 +768,7 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
     d.samples["zoomdiff"] = std::move(samples);
     for (const auto& [method, grid500] : baselines.grid500) {
         const std::vector<double> grid =
-            block_mean_grid(grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+            geo::block_mean_grid(grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
         d.samples[method] = {gather(grid, d.cells)};
         d.mean_grid[method] = zero_outside(grid, d.cells);
     }
@@ -948,11 +949,11 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
                         {"per_cell_abs_diff", per_sample(d24)},
                         {"city_real", number(first.at_lags[0].city_real)},
                         {"city_generated", per_sample(g24)}});
-    json lag168{{"lag", 168},
+    json lag168{{"lag", kHoursPerWeek},
                 {"per_cell_abs_diff", per_sample(d168)},
                 {"city_real", number(first.at_lags[1].city_real)},
                 {"city_generated", per_sample(g168)}};
-    if (first.max_lag_used < 168)
+    if (first.max_lag_used < kHoursPerWeek)
         lag168["reason"] = "lag 168 has no pair of values in a 168-step series (null)";
     lags.push_back(lag168);
     m["acf_distance"] =

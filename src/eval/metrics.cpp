@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/geo/blocks.hpp"
 
 namespace zoomdiff::eval {
 namespace {
@@ -732,29 +733,6 @@ SpearmanResult spatial_spearman(const Series& real, const Series& generated) {
 
 // ---- cross-scale ----------------------------------------------------------------------------
 
-std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
-                                    std::size_t cols, std::size_t steps, std::size_t factor) {
-    if (factor == 0 || rows % factor != 0 || cols % factor != 0 ||
-        grid.size() != rows * cols * steps) {
-        throw Error("eval::block_mean_grid",
-                    fmt::format("a {} x {} x {} grid ({} values) cannot be pooled by {}", rows,
-                                cols, steps, grid.size(), factor),
-                    "This is a bug in zoomdiff; please report it", ExitCode::kInternal);
-    }
-    if (factor == 1)
-        return grid;
-    const std::size_t r2 = rows / factor;
-    const std::size_t c2 = cols / factor;
-    std::vector<double> out(r2 * c2 * steps, 0.0);
-    const double inv = 1.0 / static_cast<double>(factor * factor);
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c)
-            for (std::size_t t = 0; t < steps; ++t)
-                out[((r / factor) * c2 + c / factor) * steps + t] +=
-                    grid[(r * cols + c) * steps + t] * inv;
-    return out;
-}
-
 CrossScaleResult cross_scale_consistency(const Series& fine, std::size_t fine_rows,
                                          std::size_t fine_cols, const Series& coarse,
                                          std::size_t factor) {
@@ -776,17 +754,10 @@ CrossScaleResult cross_scale_consistency(const Series& fine, std::size_t fine_ro
                  std::to_string(fine.steps) + "]",
              "pass the coarse grid of the same city and hours");
     }
-    const std::vector<double> pooled =
-        block_mean_grid(fine.values, fine_rows, fine_cols, fine.steps, factor);
-    double diff = 0.0;
-    double norm = 0.0;
-    for (std::size_t i = 0; i < pooled.size(); ++i) {
-        diff += (pooled[i] - coarse.values[i]) * (pooled[i] - coarse.values[i]);
-        norm += coarse.values[i] * coarse.values[i];
-    }
     CrossScaleResult r;
     r.factor = factor;
-    r.relative_error = norm > 0.0 ? std::sqrt(diff / norm) : kNaN;
+    r.relative_error = geo::pooled_relative_error(fine.values, fine_rows, fine_cols, fine.steps,
+                                                  coarse.values, factor);
     return r;
 }
 

@@ -1,5 +1,12 @@
 #include "zoomdiff/geo/blocks.hpp"
 
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "zoomdiff/core/error.hpp"
+
 namespace zoomdiff::geo {
 
 NdArray<double> loc_2000m(const CityGrid& grid) {
@@ -17,6 +24,48 @@ NdArray<double> loc_2000m(const CityGrid& grid) {
         }
     }
     return loc;
+}
+
+std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
+                                    std::size_t cols, std::size_t steps, std::size_t factor) {
+    if (factor == 0 || rows % factor != 0 || cols % factor != 0 ||
+        grid.size() != rows * cols * steps) {
+        throw Error("geo::block_mean_grid",
+                    fmt::format("a {} x {} x {} grid ({} values) cannot be pooled by {}", rows,
+                                cols, steps, grid.size(), factor),
+                    "This is a bug in zoomdiff; please report it", ExitCode::kInternal);
+    }
+    if (factor == 1)
+        return grid;
+    const std::size_t r2 = rows / factor;
+    const std::size_t c2 = cols / factor;
+    std::vector<double> out(r2 * c2 * steps, 0.0);
+    const double inv = 1.0 / static_cast<double>(factor * factor);
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c)
+            for (std::size_t t = 0; t < steps; ++t)
+                out[((r / factor) * c2 + c / factor) * steps + t] +=
+                    grid[(r * cols + c) * steps + t] * inv;
+    return out;
+}
+
+double pooled_relative_error(const std::vector<double>& fine, std::size_t rows, std::size_t cols,
+                             std::size_t steps, const std::vector<double>& coarse,
+                             std::size_t factor) {
+    const std::vector<double> pooled = block_mean_grid(fine, rows, cols, steps, factor);
+    if (coarse.size() != pooled.size()) {
+        throw Error("geo::pooled_relative_error",
+                    fmt::format("{} coarse values for a {} x {} x {} grid pooled by {}",
+                                coarse.size(), rows, cols, steps, factor),
+                    "This is a bug in zoomdiff; please report it", ExitCode::kInternal);
+    }
+    double diff = 0.0;
+    double norm = 0.0;
+    for (std::size_t i = 0; i < pooled.size(); ++i) {
+        diff += (pooled[i] - coarse[i]) * (pooled[i] - coarse[i]);
+        norm += coarse[i] * coarse[i];
+    }
+    return norm > 0.0 ? std::sqrt(diff / norm) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace zoomdiff::geo

@@ -146,7 +146,26 @@ CityBoundary boundary_from_feature(const std::string& subject, OGRLayer* layer,
     return boundary;
 }
 
-/// The one record whose field equals `value`: case-sensitive first, then case-insensitive.
+std::string box_text(const BBoxDeg& b) {
+    return fmt::format("{},{},{},{}", b.lon_min_deg, b.lat_min_deg, b.lon_max_deg, b.lat_max_deg);
+}
+
+void check_bbox(const BBoxDeg& b, const std::string& subject) {
+    const auto fix =
+        "Give the box as lon_min,lat_min,lon_max,lat_max in WGS 84 degrees, e.g. "
+        "9.04,45.38,9.28,45.54.";
+    if (!(b.lon_min_deg >= -180.0 && b.lon_max_deg <= 180.0 && b.lat_min_deg >= -90.0 &&
+          b.lat_max_deg <= 90.0)) {
+        throw Error(subject, "box outside -180..180 longitude / -90..90 latitude", fix);
+    }
+    if (!(b.lon_min_deg < b.lon_max_deg && b.lat_min_deg < b.lat_max_deg)) {
+        throw Error(subject, "empty or inverted box (need lon_min < lon_max and lat_min < lat_max)",
+                    fix);
+    }
+}
+
+}  // namespace
+
 CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std::string& field,
                                     const std::string& value) {
     const std::string subject = path.string();
@@ -193,24 +212,6 @@ CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std
     return boundary_from_feature(subject, open.layer, pool.front());
 }
 
-std::string box_text(const BBoxDeg& b) {
-    return fmt::format("{},{},{},{}", b.lon_min_deg, b.lat_min_deg, b.lon_max_deg, b.lat_max_deg);
-}
-
-void check_bbox(const BBoxDeg& b, const std::string& subject) {
-    const auto fix =
-        "Give the box as lon_min,lat_min,lon_max,lat_max in WGS 84 degrees, e.g. "
-        "9.04,45.38,9.28,45.54.";
-    if (!(b.lon_min_deg >= -180.0 && b.lon_max_deg <= 180.0 && b.lat_min_deg >= -90.0 &&
-          b.lat_max_deg <= 90.0)) {
-        throw Error(subject, "box outside -180..180 longitude / -90..90 latitude", fix);
-    }
-    if (!(b.lon_min_deg < b.lon_max_deg && b.lat_min_deg < b.lat_max_deg)) {
-        throw Error(subject, "empty or inverted box (need lon_min < lon_max and lat_min < lat_max)",
-                    fix);
-    }
-}
-
 CityBoundary boundary_from_bbox(const BBoxDeg& b) {
     check_bbox(b, "bbox '" + box_text(b) + "'");
     CityBoundary boundary;
@@ -221,8 +222,6 @@ CityBoundary boundary_from_bbox(const BBoxDeg& b) {
                                        b.lon_min_deg, b.lat_min_deg, b.lon_max_deg, b.lat_max_deg);
     return boundary;
 }
-
-}  // namespace
 
 CityBoundary find_city_boundary(const std::filesystem::path& path, const std::string& field,
                                 const CityNames& names) {
@@ -286,37 +285,6 @@ CityBoundary find_city_boundary(const std::filesystem::path& path, const std::st
                     "Give the full name with --cityname (e.g. the exact field value).");
     }
     return boundary_from_feature(subject, layer, pool.front());
-}
-
-CityBoundary resolve_boundary(const BoundarySpec& spec, const CityNames& names) {
-    const bool has_box = spec.bbox.has_value();
-    const bool has_osm = !spec.osm_filter.empty();
-    const bool has_path = !spec.path.empty();
-    const auto fix =
-        "Give exactly one boundary: a polygon file (with its field and optionally a value), "
-        "an .osm.pbf with an OSM filter, or a bbox.";
-    if (has_box) {
-        if (has_path || has_osm || !spec.value.empty()) {
-            throw Error("boundary", "a bbox and a boundary file are both given", fix);
-        }
-        return boundary_from_bbox(*spec.bbox);
-    }
-    if (!has_path) {
-        throw Error(
-            "boundary",
-            has_osm ? "an OSM filter is given without the .osm.pbf to read" : "no boundary given",
-            fix);
-    }
-    if (has_osm) {
-        if (!spec.value.empty()) {
-            throw Error(spec.path.string(), "both an OSM filter and a field value are given", fix);
-        }
-        return find_osm_boundary(spec.path, spec.osm_filter);
-    }
-    if (!spec.value.empty()) {
-        return find_boundary_by_value(spec.path, spec.field, spec.value);
-    }
-    return find_city_boundary(spec.path, spec.field, names);
 }
 
 BBoxDeg parse_bbox(const std::string& text) {

@@ -17,6 +17,7 @@
 
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/week.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/cf.hpp"
 #include "zoomdiff/io/h5_file.hpp"
@@ -27,7 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kHours = 168;
+constexpr std::size_t kHours = core::kHoursPerWeek;
 constexpr const char* kBugFix = "This is a bug in zoomdiff; please report it";
 // Quicklooks: the smallest width a map is enlarged to (whole multiples of a cell, nearest
 // neighbour), so a city of a few 2000 m tiles is still visible.

@@ -23,11 +23,12 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/text_file.hpp"
+#include "zoomdiff/core/week.hpp"
 #include "zoomdiff/core/world.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/level_quantiles.hpp"
 #include "zoomdiff/data/scaler.hpp"
-#include "zoomdiff/eval/metrics.hpp"
+#include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/geo/boundary.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/mask.hpp"
@@ -44,6 +45,7 @@ namespace zoomdiff::model {
 namespace {
 
 namespace fs = std::filesystem;
+using core::kHoursPerWeek;
 using nlohmann::json;
 using torch::Tensor;
 
@@ -148,9 +150,11 @@ data::CityScaler npz_template(const fs::path& path) {
     }
     t.data_mean = sum / static_cast<double>(values.size());
     t.data_max = max;
-    if (values.size() % (16 * 168) == 0) {  // whole 2000 m tiles of 4 x 4 cells x 168 hours
+    if (values.size() % (16 * kHoursPerWeek) ==
+        0) {  // whole 2000 m tiles of 4 x 4 cells x 168 hours
         const std::vector<float> tiles(values.values().begin(), values.values().end());
-        t.cell_levels = data::cell_level_quantiles(tiles.data(), tiles.size() / (16 * 168));
+        t.cell_levels =
+            data::cell_level_quantiles(tiles.data(), tiles.size() / (16 * kHoursPerWeek));
     }
     const auto pop = npz.read_double("pop_2000m");
     double pop_sum = 0.0;
@@ -164,7 +168,7 @@ data::CityScaler npz_template(const fs::path& path) {
 /// (default its first), or a reference template .npz.
 data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
     if (fs::path(r.template_city).extension() == ".npz") {
-        if (r.calibration == "none") {
+        if (r.calibration == CalibrationKind::kNone) {
             throw Error(
                 "--calibration",
                 "none needs the training scalers of a zoomdiff_train run; a template .npz has none",
@@ -181,7 +185,7 @@ data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
             "run");
     }
     const auto checked = [&](const data::CityScaler& s) -> const data::CityScaler& {
-        if (r.calibration == "template_quantile" && !s.cell_levels.complete()) {
+        if (r.calibration == CalibrationKind::kTemplateQuantile && !s.cell_levels.complete()) {
             throw Error((m.folder / "scalers.json").string(),
                         fmt::format("has no cell_mean_quantiles for {}: the run was trained before "
                                     "--calibration template_quantile existed",
@@ -221,19 +225,20 @@ NdArray<float> scale_grid(const Tensor& tiles, std::int64_t rows, std::int64_t c
         values = data::pool_tile_cells(values, k);
     const auto r = static_cast<std::size_t>(rows);
     const auto c = static_cast<std::size_t>(cols);
-    return NdArray<float>({r * k, c * k, ns, 168}, data::tiles_to_grid(values, r, c, ns, k));
+    return NdArray<float>({r * k, c * k, ns, kHoursPerWeek},
+                          data::tiles_to_grid(values, r, c, ns, k));
 }
 
 NdArray<float> sample_mean(const NdArray<float>& samples) {
     const std::size_t cells = samples.dim(0) * samples.dim(1);
     const std::size_t ns = samples.dim(2);
-    NdArray<float> mean({samples.dim(0), samples.dim(1), 168});
+    NdArray<float> mean({samples.dim(0), samples.dim(1), kHoursPerWeek});
     for (std::size_t c = 0; c < cells; ++c)
-        for (std::size_t h = 0; h < 168; ++h) {
+        for (std::size_t h = 0; h < kHoursPerWeek; ++h) {
             double sum = 0.0;
             for (std::size_t s = 0; s < ns; ++s)
-                sum += samples[(c * ns + s) * 168 + h];
-            mean[c * 168 + h] = static_cast<float>(sum / static_cast<double>(ns));
+                sum += samples[(c * ns + s) * kHoursPerWeek + h];
+            mean[c * kHoursPerWeek + h] = static_cast<float>(sum / static_cast<double>(ns));
         }
     return mean;
 }
@@ -241,11 +246,11 @@ NdArray<float> sample_mean(const NdArray<float>& samples) {
 /// ‖pool(fine) − coarse‖ / ‖coarse‖ of two (rows, cols, 168) maps (EVAL.md, cross-scale
 /// consistency).
 double cross_scale(const NdArray<float>& fine, const NdArray<float>& coarse, std::size_t k) {
-    const auto series = [](const NdArray<float>& map) {
-        return eval::make_series(map.dim(0) * map.dim(1), map.dim(2), map.values());
+    const auto values = [](const NdArray<float>& map) {
+        return std::vector<double>(map.values().begin(), map.values().end());
     };
-    return eval::cross_scale_consistency(series(fine), fine.dim(0), fine.dim(1), series(coarse), k)
-        .relative_error;
+    return geo::pooled_relative_error(values(fine), fine.dim(0), fine.dim(1), fine.dim(2),
+                                      values(coarse), k);
 }
 
 // ---- calibration (MODEL.md §5.5)
@@ -393,21 +398,21 @@ void map_levels(const Calibration& c, const std::vector<double>& quantiles,
     for (std::size_t s = 0; s < ns; ++s) {
         std::vector<double> inside;
         for (std::size_t cell = 0; cell < cells; ++cell) {
-            const float* x = v.data() + (cell * ns + s) * 168;
+            const float* x = v.data() + (cell * ns + s) * kHoursPerWeek;
             double sum = 0.0;
-            for (std::size_t h = 0; h < 168; ++h)
+            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
                 sum += std::max(x[h], 0.0F);
-            level[cell] = sum / 168.0;
+            level[cell] = sum / static_cast<double>(kHoursPerWeek);
             if (!any_inside || mask[cell] != 0)
                 inside.push_back(level[cell]);
         }
         const std::vector<double> p = data::mid_rank_probabilities(level, inside);
         for (std::size_t cell = 0; cell < cells; ++cell) {
-            float* x = v.data() + (cell * ns + s) * 168;
+            float* x = v.data() + (cell * ns + s) * kHoursPerWeek;
             const double gain = level[cell] > 0
                                     ? c.factor * data::quantile_at(quantiles, p[cell]) / level[cell]
                                     : 0.0;
-            for (std::size_t h = 0; h < 168; ++h)
+            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
                 x[h] = static_cast<float>(gain * std::max(x[h], 0.0F));
         }
     }
@@ -424,13 +429,13 @@ void apply(const Calibration& c, std::size_t scale, const NdArray<std::uint8_t>&
     }
     if (c.spatial) {
         auto& v = values.values();
-        for (std::size_t start = 0; start + 168 <= v.size(); start += 168) {
+        for (std::size_t start = 0; start + kHoursPerWeek <= v.size(); start += kHoursPerWeek) {
             double sum = 0.0;
-            for (std::size_t h = 0; h < 168; ++h)
+            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
                 sum += std::max(v[start + h], 0.0F);
-            const double m = sum / 168.0;
+            const double m = sum / static_cast<double>(kHoursPerWeek);
             const double gain = m > 0 ? c.factor * std::pow(m, c.gamma - 1.0) : 0.0;
-            for (std::size_t h = 0; h < 168; ++h)
+            for (std::size_t h = 0; h < kHoursPerWeek; ++h)
                 v[start + h] = static_cast<float>(gain * std::max(v[start + h], 0.0F));
         }
         return;
@@ -502,7 +507,7 @@ OutputPaths output_paths(const InferRequest& r, const data::CitySource& s) {
             r.out / fmt::format("{}_500m_{}.npz", s.token, r.datatype), r.out / "maps"};
 }
 
-bool wants(const InferRequest& r, const std::string& format) {
+bool wants(const InferRequest& r, OutputFormat format) {
     return std::find(r.formats.begin(), r.formats.end(), format) != r.formats.end();
 }
 
@@ -551,7 +556,7 @@ std::string request_identity(const InferRequest& r, const LoadedModel& model,
     id["city"] = s.city;
     if (r.noise == "reference")
         id["batch_size"] = r.batch_size;
-    id["calibration"] = r.calibration;
+    id["calibration"] = calibration_name(r.calibration);
     id["template"] = content_or_name(r.template_city);
     id["cond_sha256"] = core::sha256_file(s.cond_file);
     id["shp"] = content_or_name(r.shp_path.string());
@@ -605,11 +610,11 @@ std::string first_difference(const std::string& recorded, const std::string& req
 bool needs_sampling(const InferRequest& r, const data::CitySource& s, const std::string& identity) {
     const auto p = output_paths(r, s);
     std::vector<fs::path> wanted;
-    if (wants(r, "h5"))
+    if (wants(r, OutputFormat::kH5))
         wanted.push_back(p.h5);
-    if (wants(r, "npz"))
+    if (wants(r, OutputFormat::kNpz))
         wanted.push_back(p.npz);
-    if (wants(r, "geotiff"))
+    if (wants(r, OutputFormat::kGeoTiff))
         wanted.push_back(p.maps / (io::map_file_stem(s.city, r.datatype, "500m") + ".tif"));
     std::vector<fs::path> present;
     for (const auto& f : wanted)
@@ -693,7 +698,7 @@ TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r,
     BatchConditions batch{
         copy(static_data, c.static_channels, count),
         copy(poi_data, c.poi_channels, count),
-        torch::arange(168, torch::dtype(torch::kFloat).device(device)).expand({count, 168}),
+        torch::arange(kHours, torch::dtype(torch::kFloat).device(device)).expand({count, kHours}),
         {}};
     SampleOutput out;
     if (city_stream != nullptr) {
@@ -746,11 +751,13 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         }
     }
     const Calibration cal =
-        r.calibration == "none"               ? scaler_calibration(*templ, c.pop_mean)
-        : r.calibration == "template_spatial" ? spatial_calibration(x500, *templ, c.pop_mean)
-        : r.calibration == "template_quantile"
+        r.calibration == CalibrationKind::kNone ? scaler_calibration(*templ, c.pop_mean)
+        : r.calibration == CalibrationKind::kTemplateSpatial
+            ? spatial_calibration(x500, *templ, c.pop_mean)
+        : r.calibration == CalibrationKind::kTemplateQuantile
             ? quantile_calibration(*templ, c.pop_mean)
-            : template_calibration(x500, *templ, c.pop_mean, r.calibration == "template_each");
+            : template_calibration(x500, *templ, c.pop_mean,
+                                   r.calibration == CalibrationKind::kTemplateEach);
 
     io::CityMaps maps;
     maps.city = c.city;
@@ -866,11 +873,11 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
     // never taken for the old request's.
     const auto record = request_record(r, c.city);
     fs::remove(record);
-    if (wants(r, "h5"))
+    if (wants(r, OutputFormat::kH5))
         io::write_results_h5(paths.h5, maps);
-    if (wants(r, "npz"))
+    if (wants(r, OutputFormat::kNpz))
         io::write_reference_npz(paths.npz, maps);
-    if (wants(r, "geotiff")) {
+    if (wants(r, OutputFormat::kGeoTiff)) {
         fs::create_directories(paths.maps);
         io::write_geotiffs(paths.maps, maps, r.geotiff_samples);
         io::write_quicklooks(paths.maps, maps);
@@ -993,7 +1000,7 @@ TileSamples load_shard(const Block& b, std::int64_t nsample) {
         throw Error(b.shard.string(),
                     fmt::format("not a readable shard ({})", e.what_without_backtrace()), kFix);
     }
-    const std::vector<std::int64_t> shape{b.count, nsample, 168, 4, 4};
+    const std::vector<std::int64_t> shape{b.count, nsample, kHours, 4, 4};
     for (const auto& t : {x.x500, x.x2000, x.x1000}) {
         if (t.sizes() != at::IntArrayRef(shape) || t.scalar_type() != torch::kFloat) {
             throw Error(b.shard.string(), "holds arrays of another shape than its block's", kFix);
@@ -1121,23 +1128,39 @@ void run_sharded(const InferRequest& r, const InferSetup& setup,
 
 }  // namespace
 
-void run_inference(const InferRequest& r, core::Progress& progress) {
-    for (const auto& f : r.formats) {
-        if (f != "h5" && f != "npz" && f != "geotiff") {
-            throw Error("--format", fmt::format("unknown format '{}'", f),
-                        "Use h5, npz and/or geotiff");
-        }
+const char* calibration_name(CalibrationKind kind) {
+    switch (kind) {
+        case CalibrationKind::kTemplate:
+            return "template";
+        case CalibrationKind::kTemplateEach:
+            return "template_each";
+        case CalibrationKind::kTemplateSpatial:
+            return "template_spatial";
+        case CalibrationKind::kTemplateQuantile:
+            return "template_quantile";
+        case CalibrationKind::kNone:
+            break;
     }
-    if (r.geotiff_samples && !wants(r, "geotiff")) {
+    return "none";
+}
+
+const char* format_name(OutputFormat format) {
+    switch (format) {
+        case OutputFormat::kH5:
+            return "h5";
+        case OutputFormat::kNpz:
+            return "npz";
+        case OutputFormat::kGeoTiff:
+            break;
+    }
+    return "geotiff";
+}
+
+void run_inference(const InferRequest& r, core::Progress& progress) {
+    if (r.geotiff_samples && !wants(r, OutputFormat::kGeoTiff)) {
         throw Error(
             "--geotiff_samples", "given without --format geotiff",
             "Add geotiff to --format (e.g. --format h5,geotiff), or drop --geotiff_samples");
-    }
-    if (r.calibration != "template" && r.calibration != "template_each" &&
-        r.calibration != "template_spatial" && r.calibration != "template_quantile" &&
-        r.calibration != "none") {
-        throw Error("--calibration", fmt::format("unknown calibration '{}'", r.calibration),
-                    "Use template, template_each, template_spatial, template_quantile or none");
     }
     if (r.nsample < 1 || r.batch_size < 1) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1",
@@ -1198,7 +1221,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
             const auto& c = cities.back();
             if (c.tile_arrangement == "patches") {
                 // Tiles without positions (uomo_import): no map to draw or to place on the earth.
-                for (const char* format : {"npz", "geotiff"}) {
+                for (const OutputFormat format : {OutputFormat::kNpz, OutputFormat::kGeoTiff}) {
                     if (wants(r, format)) {
                         throw Error(
                             c.cond_file.string(),
@@ -1206,7 +1229,7 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
                                 "{} is a city of patches (tile_arrangement = patches: tiles "
                                 "without coordinates, side by side on a placeholder grid); "
                                 "--format {} needs a real map",
-                                c.city, format),
+                                c.city, format_name(format)),
                             "Use --format h5 (tile-wise results; the placeholder grid is not a "
                             "map)");
                     }

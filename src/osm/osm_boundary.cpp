@@ -1,5 +1,7 @@
 // An OSM boundary relation, picked by its tags and assembled into a multipolygon with libosmium
-// (PIPELINE §6, boundary row). Declared in geo/boundary.hpp.
+// (PIPELINE §6, boundary row).
+#include "zoomdiff/osm/osm_boundary.hpp"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -22,9 +24,8 @@
 #include <osmium/visitor.hpp>
 
 #include "zoomdiff/core/error.hpp"
-#include "zoomdiff/geo/boundary.hpp"
 
-namespace zoomdiff::geo {
+namespace zoomdiff::osm {
 namespace {
 
 using Tag = std::pair<std::string, std::string>;
@@ -158,7 +159,8 @@ std::unique_ptr<OGRMultiPolygon> to_ogr(const osmium::Area& area) {
 
 }  // namespace
 
-CityBoundary find_osm_boundary(const std::filesystem::path& pbf, const std::string& osm_filter) {
+geo::CityBoundary find_osm_boundary(const std::filesystem::path& pbf,
+                                    const std::string& osm_filter) {
     const std::string subject = pbf.string();
     if (!std::filesystem::exists(pbf)) {
         throw Error(subject, "OSM file not found",
@@ -262,7 +264,7 @@ CityBoundary find_osm_boundary(const std::filesystem::path& pbf, const std::stri
                     "Check the relation's member ways and roles (outer/inner) in OSM.");
     }
 
-    return detail::boundary_of(*geometry, chosen.name, chosen.id);
+    return geo::detail::boundary_of(*geometry, chosen.name, chosen.id);
 }
 
-}  // namespace zoomdiff::geo
+}  // namespace zoomdiff::osm

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/osm/osm_boundary.hpp"
 
 namespace zoomdiff::prep {
 
@@ -28,9 +29,40 @@ io::Provenance provenance_of(std::string tool, std::string command_line, std::ui
     return provenance;
 }
 
+geo::CityBoundary resolve_boundary(const geo::BoundarySpec& spec, const geo::CityNames& names) {
+    const bool has_box = spec.bbox.has_value();
+    const bool has_osm = !spec.osm_filter.empty();
+    const bool has_path = !spec.path.empty();
+    const auto fix =
+        "Give exactly one boundary: a polygon file (with its field and optionally a value), "
+        "an .osm.pbf with an OSM filter, or a bbox.";
+    if (has_box) {
+        if (has_path || has_osm || !spec.value.empty()) {
+            throw Error("boundary", "a bbox and a boundary file are both given", fix);
+        }
+        return geo::boundary_from_bbox(*spec.bbox);
+    }
+    if (!has_path) {
+        throw Error(
+            "boundary",
+            has_osm ? "an OSM filter is given without the .osm.pbf to read" : "no boundary given",
+            fix);
+    }
+    if (has_osm) {
+        if (!spec.value.empty()) {
+            throw Error(spec.path.string(), "both an OSM filter and a field value are given", fix);
+        }
+        return osm::find_osm_boundary(spec.path, spec.osm_filter);
+    }
+    if (!spec.value.empty()) {
+        return geo::find_boundary_by_value(spec.path, spec.field, spec.value);
+    }
+    return geo::find_city_boundary(spec.path, spec.field, names);
+}
+
 CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names) {
     CitySetup city;
-    city.boundary = geo::resolve_boundary(spec, names);
+    city.boundary = resolve_boundary(spec, names);
     city.grid = geo::CityGrid::from_bbox(city.boundary.bbox);
     const geo::CityGrid& grid = city.grid;
     spdlog::info(

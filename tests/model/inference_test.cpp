@@ -74,6 +74,11 @@ diffusion: {layers: 1, channels: 8, nheads: 2, diffusion_embedding_dim: 8, num_s
 model: {timeemb: 4, spatialemb: 4, feature_emb: 4}
 )";
 
+void infer(const InferRequest& r) {
+    core::NullProgress progress;
+    run_inference(r, progress);
+}
+
 /// One tiny model (trained once per process) and three tiny cities.
 class InferenceFixture {
 public:
@@ -97,6 +102,17 @@ public:
 
     [[nodiscard]] fs::path run() const { return dir_.path() / "run"; }
 
+    /// Wuhan sampled (2 samples, h5 only) under `calibration` into `out`: its results file.
+    [[nodiscard]] fs::path wuhan_results(const std::string& out,
+                                         CalibrationKind calibration) const {
+        auto r = request(out, "Wuhan");
+        r.calibration = calibration;
+        r.nsample = 2;
+        r.formats = {OutputFormat::kH5};
+        infer(r);
+        return r.out / "Wuhan_traffic.h5";
+    }
+
     [[nodiscard]] InferRequest request(const std::string& out,
                                        const std::string& dataset = "Wuhan*Xian") const {
         InferRequest r;
@@ -108,18 +124,13 @@ public:
         r.batch_size = 4;
         r.seed = 9;
         r.threads = 1;
-        r.formats = {"h5", "npz"};
+        r.formats = {OutputFormat::kH5, OutputFormat::kNpz};
         return r;
     }
 
 private:
     test::TempDir dir_;
 };
-
-void infer(const InferRequest& r) {
-    core::NullProgress progress;
-    run_inference(r, progress);
-}
 
 TEST(Inference, EveryTileAtThreeScalesWithEverySample) {
     InferenceFixture f;
@@ -171,27 +182,30 @@ TEST(Inference, TemplateEachMatchesEachSamplesPeakAndIsTheReferencesWithOneSampl
     // mean of several samples peaks lower, so it asks for a larger gamma); with one sample they
     // agree.
     InferenceFixture f;
-    const auto gamma_and_samples = [&](const std::string& out, const std::string& calibration,
+    const auto gamma_and_samples = [&](const std::string& out, CalibrationKind calibration,
                                        std::int64_t n) {
         auto r = f.request(out, "Wuhan");
         r.calibration = calibration;
         r.nsample = n;
-        r.formats = {"h5"};
+        r.formats = {OutputFormat::kH5};
         infer(r);
         const auto file = io::H5File::open_read(r.out / "Wuhan_traffic.h5");
         const auto metrics = nlohmann::json::parse(file.attr_string("/", "metrics"));
         EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                     1e-3 * metrics.at("target_mean").get<double>());
-        EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind(calibration + ":", 0), 0U);
+        EXPECT_EQ(metrics.at("calibration")
+                      .get<std::string>()
+                      .rfind(std::string(calibration_name(calibration)) + ":", 0),
+                  0U);
         return std::pair{metrics.at("gamma").get<double>(),
                          samples_500m(r.out / "Wuhan_traffic.h5")};
     };
-    const auto one_template = gamma_and_samples("t1", "template", 1);
-    const auto one_each = gamma_and_samples("e1", "template_each", 1);
+    const auto one_template = gamma_and_samples("t1", CalibrationKind::kTemplate, 1);
+    const auto one_each = gamma_and_samples("e1", CalibrationKind::kTemplateEach, 1);
     EXPECT_EQ(one_template.first, one_each.first);
     EXPECT_EQ(one_template.second, one_each.second);
-    const auto several_template = gamma_and_samples("t4", "template", 4);
-    const auto several_each = gamma_and_samples("e4", "template_each", 4);
+    const auto several_template = gamma_and_samples("t4", CalibrationKind::kTemplate, 4);
+    const auto several_each = gamma_and_samples("e4", CalibrationKind::kTemplateEach, 4);
     EXPECT_LT(several_each.first, several_template.first);
 }
 
@@ -200,21 +214,17 @@ TEST(Inference, TemplateSpatialKeepsEachCellsShapeAndReachesTheTemplatesMean) {
     // series in each sample is only multiplied by a constant; `none` is an affine map of the same
     // draws.
     InferenceFixture f;
-    const auto run = [&](const std::string& out, const std::string& calibration) {
-        auto r = f.request(out, "Wuhan");
-        r.calibration = calibration;
-        r.nsample = 2;
-        r.formats = {"h5"};
-        infer(r);
-        return r.out / "Wuhan_traffic.h5";
+    const auto run = [&](const std::string& out, CalibrationKind calibration) {
+        return f.wuhan_results(out, calibration);
     };
-    const fs::path spatial = run("s", "template_spatial");
+    const fs::path spatial = run("s", CalibrationKind::kTemplateSpatial);
     const auto metrics =
         nlohmann::json::parse(io::H5File::open_read(spatial).attr_string("/", "metrics"));
     EXPECT_EQ(metrics.at("calibration").get<std::string>().rfind("template_spatial:", 0), 0U);
     EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                 1e-3 * metrics.at("target_mean").get<double>());
-    expect_each_series_a_multiple_of(samples_500m(spatial), samples_500m(run("n", "none")));
+    expect_each_series_a_multiple_of(samples_500m(spatial),
+                                     samples_500m(run("n", CalibrationKind::kNone)));
 }
 
 TEST(Inference, TemplateQuantileMapsEachSamplesCellLevelsOntoTheTemplatesQuantiles) {
@@ -222,17 +232,12 @@ TEST(Inference, TemplateQuantileMapsEachSamplesCellLevelsOntoTheTemplatesQuantil
     // template's cell-level quantiles at their mid-ranks, times one population ratio; each series
     // keeps the model's shape (a multiple of `none`'s).
     InferenceFixture f;
-    const auto run = [&](const std::string& out, const std::string& calibration) {
-        auto r = f.request(out, "Wuhan");
-        r.calibration = calibration;
-        r.nsample = 2;
-        r.formats = {"h5"};
-        infer(r);
-        return r.out / "Wuhan_traffic.h5";
+    const auto run = [&](const std::string& out, CalibrationKind calibration) {
+        return f.wuhan_results(out, calibration);
     };
     const auto templ = data::read_scalers(f.run() / "scalers.json").front();
     ASSERT_TRUE(templ.cell_levels.complete());
-    const fs::path mapped = run("q", "template_quantile");
+    const fs::path mapped = run("q", CalibrationKind::kTemplateQuantile);
     const auto results = io::read_results_h5(mapped);
     EXPECT_EQ(results.calibration.rfind("template_quantile:", 0), 0U);
     for (std::size_t scale = 0; scale < 3; ++scale) {
@@ -262,7 +267,8 @@ TEST(Inference, TemplateQuantileMapsEachSamplesCellLevelsOntoTheTemplatesQuantil
             }
         }
     }
-    expect_each_series_a_multiple_of(samples_500m(mapped), samples_500m(run("n", "none")));
+    expect_each_series_a_multiple_of(samples_500m(mapped),
+                                     samples_500m(run("n", CalibrationKind::kNone)));
 }
 
 TEST(Inference, TemplateQuantileNeedsARunThatRecordedTheQuantiles) {
@@ -275,7 +281,7 @@ TEST(Inference, TemplateQuantileNeedsARunThatRecordedTheQuantiles) {
     std::ofstream(old_run / "scalers.json") << data::scalers_to_json("traffic", scalers);
     auto r = f.request("old", "Wuhan");
     r.modelfolder = old_run;
-    r.calibration = "template_quantile";
+    r.calibration = CalibrationKind::kTemplateQuantile;
     const std::string message = error_of([&] { infer(r); });
     for (const std::string part :
          {(old_run / "scalers.json").string(), std::string("cell_mean_quantiles"),
@@ -431,7 +437,7 @@ TEST(Inference, ReferenceRunFolderWithATemplateNpz) {
     EXPECT_NEAR(metrics.at("mean_500m").get<double>(), metrics.at("target_mean").get<double>(),
                 1e-3 * metrics.at("target_mean").get<double>());
     EXPECT_EQ(io::read_results_h5(r.out / "Wuhan_traffic.h5").scales.back().samples.dim(2), 2U);
-    r.calibration = "none";
+    r.calibration = CalibrationKind::kNone;
     r.force = true;
     EXPECT_TRUE(mentions(error_of([&] { infer(r); }), "--calibration"));
     // A checkpoint whose samples overflow (reference_tiny's weights grow to 56) is refused, not

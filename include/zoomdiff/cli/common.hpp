@@ -1,8 +1,11 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -39,6 +42,28 @@ void add_pop_rule_flag(CLI::App& app, geo::PopulationRule& rule);
 /// A flag's check that its value is a whole number 0 .. 2^64 - 1 written in digits (CLI11 alone
 /// turns "-1" and larger numbers into 2^64 - 1): --seed, uomo_import's --holdout_seed.
 [[nodiscard]] CLI::Validator uint64_validator();
+
+/// A transform for a flag whose values are a closed set of an enum (`values`, each named by
+/// `name`): the flag's text becomes the enum, anything else fails with "must be one of a, b, c,
+/// not 'x'". Use ->transform(one_of(...))->default_str(name(default)).
+template <typename Enum, std::size_t N>
+[[nodiscard]] CLI::Validator one_of(const Enum (&values)[N], const char* (*name)(Enum)) {
+    std::vector<Enum> all(values, values + N);
+    std::string list;
+    for (const Enum value : all)
+        list += (list.empty() ? "" : ", ") + std::string(name(value));
+    return CLI::Validator(
+        [all, name, list](std::string& text) -> std::string {
+            for (const Enum value : all) {
+                if (text == name(value)) {
+                    text = std::to_string(static_cast<std::underlying_type_t<Enum>>(value));
+                    return {};
+                }
+            }
+            return "must be one of " + list + ", not '" + text + "'";
+        },
+        "", "one_of");
+}
 
 /// Number of threads to use: options.threads, or all cores when 0.
 [[nodiscard]] int resolved_threads(const CommonOptions& options);

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "zoomdiff/core/week.hpp"
 #include "zoomdiff/data/level_quantiles.hpp"
 
 namespace zoomdiff::data {
 
-inline constexpr std::int64_t kHours = 168;  ///< hours of a sample (one week)
+inline constexpr auto kHours =
+    static_cast<std::int64_t>(core::kHoursPerWeek);  ///< hours of a sample (one week)
 inline constexpr std::int64_t kPoiChannels =
     21;  ///< fixed POI schema (configs/poi_categories.yaml)
 

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "zoomdiff/core/week.hpp"
+
 namespace zoomdiff::eval {
 
 // The metrics of EVAL.md (the metric contract of zoomdiff_eval) on plain in-memory data: no torch,
@@ -16,7 +18,7 @@ namespace zoomdiff::eval {
 // the function.
 
 /// Hours in the weekly series the metrics are written for.
-inline constexpr std::size_t kHoursPerWeek = 168;
+using core::kHoursPerWeek;
 
 /// A row-major [cells, steps] block of values: row c is cell c's time series.
 struct Series {
@@ -161,7 +163,8 @@ struct AcfResult {
 /// EVAL.md "ACF distance" with the estimator of `autocorrelation`. Needs steps >= 2.
 [[nodiscard]] AcfResult acf_distance(const Series& real, const Series& generated,
                                      std::size_t max_lag = kHoursPerWeek,
-                                     const std::vector<std::size_t>& report_lags = {24, 168});
+                                     const std::vector<std::size_t>& report_lags = {24,
+                                                                                    kHoursPerWeek});
 
 struct PeriodicityResult {
     /// RMSE over the cells used between X's and Y's daily shares; NaN if no cell was used.
@@ -245,14 +248,6 @@ struct SpearmanResult {
 [[nodiscard]] SpearmanResult spatial_spearman(const Series& real, const Series& generated);
 
 // ---- cross-scale ----------------------------------------------------------------------------
-
-/// Block means of a (rows, cols, T) grid over factor × factor blocks: (rows/f, cols/f, T). NaN
-/// propagates. The
-/// pool of the division operators: the real coarse maps and cross_scale_consistency use it. Throws
-/// if the sizes do not divide.
-[[nodiscard]] std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
-                                                  std::size_t cols, std::size_t steps,
-                                                  std::size_t factor);
 
 struct CrossScaleResult {
     /// ‖pool(fine) − coarse‖₂ / ‖coarse‖₂ over all pixels and steps; NaN if coarse is all zero.

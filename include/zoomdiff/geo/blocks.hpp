@@ -85,4 +85,19 @@ NdArray<T> tile_blocks_2000m(const NdArray<T>& a) {
 /// degree edges (PIPELINE §1.5).
 NdArray<double> loc_2000m(const CityGrid& grid);
 
+/// Block means of a (rows, cols, steps) grid over factor × factor blocks: (rows/f, cols/f, steps),
+/// zeros and NaN included as they are. The pool of the division operators: the real coarse maps
+/// of zoomdiff_eval and every cross-scale consistency use it. Throws (an internal error) if the
+/// sizes do not divide.
+[[nodiscard]] std::vector<double> block_mean_grid(const std::vector<double>& grid, std::size_t rows,
+                                                  std::size_t cols, std::size_t steps,
+                                                  std::size_t factor);
+
+/// Cross-scale consistency (EVAL.md) of a fine (rows, cols, steps) grid and its coarse grid
+/// (rows/f, cols/f, steps): ‖block_mean_grid(fine) − coarse‖₂ / ‖coarse‖₂ over every value; NaN
+/// if the coarse grid is all zero. Throws (an internal error) if the sizes do not match.
+[[nodiscard]] double pooled_relative_error(const std::vector<double>& fine, std::size_t rows,
+                                           std::size_t cols, std::size_t steps,
+                                           const std::vector<double>& coarse, std::size_t factor);
+
 }  // namespace zoomdiff::geo

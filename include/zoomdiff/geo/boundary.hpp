@@ -50,26 +50,16 @@ struct BoundarySpec {
     std::optional<BBoxDeg> bbox;
 };
 
-/// The one OSM relation in `pbf` carrying every tag of `osm_filter` ("key=value,key=value"),
-/// assembled into a multipolygon (outer rings, inner rings as holes) with libosmium in two passes
-/// over the file. Relations must have type=multipolygon or type=boundary to be assembled.
-/// Throws zoomdiff::Error: file missing or unreadable, filter malformed, no match (counts the
-/// boundary relations of the file and lists 10 of them, id, admin_level and name, those carrying
-/// most of the filter's tags first), several matches (lists them), member ways missing, rings
-/// that do not close.
-CityBoundary find_osm_boundary(const std::filesystem::path& pbf, const std::string& osm_filter);
+/// The one record of a polygon file whose `field` equals `value` (case-sensitive first, then
+/// case-insensitive): bbox, matched value, OGR feature id, polygon in WGS 84.
+/// Throws zoomdiff::Error: everything find_city_boundary throws about the file and field; no
+/// record equal to `value` (lists the 5 closest values) or several.
+CityBoundary find_boundary_by_value(const std::filesystem::path& path, const std::string& field,
+                                    const std::string& value);
 
-/// The boundary named by `spec` (see BoundarySpec), polygon in WGS 84 lon/lat.
-///
-/// File with `value`: the one record whose field equals it (bbox, matched value, OGR feature id,
-/// polygon). OSM: the one relation carrying every tag of the filter, assembled into a
-/// multipolygon with libosmium (feature_id = relation id, matched_value = its name tag).
-/// Box: the rectangle, matched_value "bbox", feature_id -1.
-/// Throws zoomdiff::Error: no kind or several kinds set; everything find_city_boundary throws;
-/// no record equal to `value` (lists the 5 closest values) or several; OSM filter malformed,
-/// matching no relation (lists up to 10 boundary relations found), several relations, member
-/// ways missing from the file, rings that do not close; an inverted or out-of-range box.
-CityBoundary resolve_boundary(const BoundarySpec& spec, const CityNames& names);
+/// A plain lon/lat box as a boundary: the rectangle, matched_value "bbox", feature_id -1.
+/// Throws zoomdiff::Error for an inverted or out-of-range box.
+CityBoundary boundary_from_bbox(const BBoxDeg& b);
 
 /// A box from "lon_min,lat_min,lon_max,lat_max" (degrees, WGS 84).
 /// Throws zoomdiff::Error when the text is not four numbers, a value is out of range, or the box

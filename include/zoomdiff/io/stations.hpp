@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "zoomdiff/core/ndarray.hpp"
+#include "zoomdiff/core/week.hpp"
 
 namespace zoomdiff::io {
 
 /// Hours in one week: the length of every station series.
-inline constexpr std::size_t kHoursPerWeek = 168;
+using core::kHoursPerWeek;
 
 /// Base stations (or cells / sectors) with one hourly series each (PIPELINE §2.2).
 struct StationTable {

@@ -9,16 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "zoomdiff/core/week.hpp"
 #include "zoomdiff/data/training_set.hpp"
 
 namespace zoomdiff::model {
 
 /// Fixed sizes of the reference model (MODEL.md §1.2); they are not configuration keys.
-inline constexpr std::int64_t kHours = 168;        ///< L, time steps of one sample (a week)
-inline constexpr std::int64_t kTileSide = 4;       ///< H = W, 500 m cells per 2000 m tile side
-inline constexpr std::int64_t kFeatures = 1;       ///< K, series per cell
-inline constexpr std::int64_t kFeedForward = 64;   ///< width of every transformer FFN
-inline constexpr std::int64_t kFusionWidth = 128;  ///< hidden width of the noise fusion
+inline constexpr auto kHours =
+    static_cast<std::int64_t>(core::kHoursPerWeek);  ///< L, time steps of one sample (a week)
+inline constexpr std::int64_t kTileSide = 4;         ///< H = W, 500 m cells per 2000 m tile side
+inline constexpr std::int64_t kFeatures = 1;         ///< K, series per cell
+inline constexpr std::int64_t kFeedForward = 64;     ///< width of every transformer FFN
+inline constexpr std::int64_t kFusionWidth = 128;    ///< hidden width of the noise fusion
 inline constexpr std::int64_t kReferenceStaticChannels = 4;
 inline constexpr std::int64_t kCorrectedStaticChannels = 5;
 inline constexpr std::int64_t kPoiChannels = 21;

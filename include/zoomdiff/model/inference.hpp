@@ -28,6 +28,22 @@
 
 namespace zoomdiff::model {
 
+/// --calibration: how generated values reach physical units (MODEL.md §5.5;
+/// docs/zoomdiff_infer.md).
+enum class CalibrationKind { kTemplate, kTemplateEach, kTemplateSpatial, kTemplateQuantile, kNone };
+inline constexpr CalibrationKind kCalibrationKinds[] = {
+    CalibrationKind::kTemplate, CalibrationKind::kTemplateEach, CalibrationKind::kTemplateSpatial,
+    CalibrationKind::kTemplateQuantile, CalibrationKind::kNone};
+/// The flag's value of each ("template_spatial"), as request records and logs name it.
+[[nodiscard]] const char* calibration_name(CalibrationKind kind);
+
+/// --format: the files written per city.
+enum class OutputFormat { kH5, kNpz, kGeoTiff };
+inline constexpr OutputFormat kOutputFormats[] = {OutputFormat::kH5, OutputFormat::kNpz,
+                                                  OutputFormat::kGeoTiff};
+/// The flag's value of each ("h5", "npz", "geotiff").
+[[nodiscard]] const char* format_name(OutputFormat format);
+
 struct InferRequest {
     std::string dataset;  ///< "X*Y", Chinese or English names
     std::string datatype = "traffic";
@@ -63,9 +79,9 @@ struct InferRequest {
     double eta = -1.0;
     /// Classifier-free guidance weight (config key sampler.guidance); negative: the model's config.
     double guidance = -1.0;
-    std::vector<std::string> formats{"h5"};  ///< h5 | npz | geotiff (geotiff adds PNG quicklooks)
-    bool geotiff_samples = false;            ///< with geotiff: one GeoTIFF per sample too
-    std::string calibration = "template";    ///< template | template_each | template_spatial | none
+    std::vector<OutputFormat> formats{OutputFormat::kH5};  ///< geotiff adds PNG quicklooks
+    bool geotiff_samples = false;  ///< with geotiff: one GeoTIFF per sample too
+    CalibrationKind calibration = CalibrationKind::kTemplate;
     std::string template_city;  ///< a city of the run's scalers.json (default: its first)
     bool force = false;         ///< redo cities whose outputs exist
     /// Where this process stands in a distributed run (torchrun's variables; the tool reads them).
