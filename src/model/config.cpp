@@ -98,6 +98,15 @@ void validate(const ModelConfig& c, const std::string& source) {
     require(
         std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
         "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
+    require(d.center == Centering::kMean || (d.standardize && d.time_scale == 1), source,
+            "'diffusion.center: hour_of_week' needs 'diffusion.standardize: true' and "
+            "'diffusion.multi_scale.time_scale: 1' (an hourly offset does not commute with "
+            "temporal block means)");
+    require(d.center == Centering::kHourOfWeek || d.hourly_mean.empty(), source,
+            "'diffusion.hourly_mean' is set but 'diffusion.center' is not hour_of_week");
+    require(std::all_of(d.hourly_mean.begin(), d.hourly_mean.end(),
+                        [](double v) { return std::isfinite(v); }),
+            source, "'diffusion.hourly_mean' must hold finite numbers only");
     require(d.transform == ValueTransform::kNone || d.standardize, source,
             "'diffusion.transform: log' needs 'diffusion.standardize: true' (log values are far "
             "from mean 0, std 1)");
@@ -265,6 +274,20 @@ ValueTransform parse_value_transform(const std::string& text, const std::string&
                 "with standardize: true)");
 }
 
+const char* to_string(Centering centering) {
+    return centering == Centering::kHourOfWeek ? "hour_of_week" : "mean";
+}
+
+Centering parse_centering(const std::string& text, const std::string& source) {
+    if (text == "mean")
+        return Centering::kMean;
+    if (text == "hour_of_week")
+        return Centering::kHourOfWeek;
+    throw Error(source, fmt::format("unknown centering '{}'", text),
+                "Use mean (one number) or hour_of_week (the training mean at each hour of the "
+                "week, with standardize: true)");
+}
+
 const char* to_string(SamplerMethod method) {
     return method == SamplerMethod::kDdim ? "ddim" : "ddpm";
 }
@@ -342,6 +365,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     diffusion.read("standardize", d.standardize);
     diffusion.read("data_mean", d.data_mean);
     diffusion.read("data_std", d.data_std);
+    std::string center(to_string(d.center));
+    diffusion.read("center", center);
+    d.center = parse_centering(center, source + ": diffusion.center");
+    diffusion.read("hourly_mean", d.hourly_mean);
     std::string transform(to_string(d.transform));
     diffusion.read("transform", transform);
     d.transform = parse_value_transform(transform, source + ": diffusion.transform");
@@ -456,6 +483,12 @@ std::string to_yaml(const ModelConfig& c) {
     if (d.standardize || d.standardized()) {
         text += fmt::format("  standardize: {}\n  data_mean: {}\n  data_std: {}\n",
                             d.standardize ? "true" : "false", d.data_mean, d.data_std);
+    }
+    if (d.center != Centering::kMean) {
+        text += fmt::format("  center: {}\n  hourly_mean: [", to_string(d.center));
+        for (std::size_t h = 0; h < d.hourly_mean.size(); ++h)
+            text += fmt::format("{}{}", h == 0 ? "" : ", ", d.hourly_mean[h]);
+        text += "]\n";
     }
     if (d.transform != ValueTransform::kNone) {
         text += fmt::format("  transform: {}\n  log_offset: {}\n  log_scale: {}\n",

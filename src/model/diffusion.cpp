@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
 #include <torch/nn/functional/loss.h>
 
 namespace zoomdiff::model {
@@ -29,11 +31,32 @@ Tensor block_mean(const Tensor& x, std::int64_t axis, std::int64_t groups) {
     return grouped.mean(axis + 1, /*keepdim=*/true).expand(split).reshape(sizes);
 }
 
-/// MinMax-scaled series -> the diffusion's units: diffusion.transform, then diffusion.standardize.
+Tensor float_table(const std::vector<float>& values) {
+    return torch::tensor(at::ArrayRef<float>(values), torch::kFloat);
+}
+
+/// diffusion.center: hour_of_week: the hourly means as a (L, 1, 1) tensor on x's device, which
+/// broadcasts along the time axis (dimension -3) of every series tensor.
+Tensor hourly_centre(const Tensor& x, const DiffusionConfig& d) {
+    const auto hours = x.size(-3);
+    if (static_cast<std::int64_t>(d.hourly_mean.size()) != hours) {
+        throw std::invalid_argument(fmt::format(
+            "diffusion.hourly_mean has {} values but the series have {} hours: the run was "
+            "trained on series of another length",
+            d.hourly_mean.size(), hours));
+    }
+    const std::vector<float> centre(d.hourly_mean.begin(), d.hourly_mean.end());
+    return float_table(centre).to(x.device()).view({hours, 1, 1});
+}
+
+/// MinMax-scaled series -> the diffusion's units: diffusion.transform, then diffusion.standardize
+/// around data_mean or (center: hour_of_week) the hourly means.
 Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
     if (d.log_transformed())
         x = torch::log1p(x / static_cast<float>(d.log_scale));
-    if (d.standardized())
+    if (d.hour_centred())
+        x = (x - hourly_centre(x, d)) / static_cast<float>(d.data_std);
+    else if (d.standardized())
         x = (x - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
     return x;
 }
@@ -41,14 +64,12 @@ Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
 /// The inverse, in place. Under transform: log, values below the log's zero (a negative series,
 /// which no count can be) come back as 0.
 void from_diffusion_units(Tensor& y, const DiffusionConfig& d) {
-    if (d.standardized())
+    if (d.hour_centred())
+        y.mul_(static_cast<float>(d.data_std)).add_(hourly_centre(y, d));
+    else if (d.standardized())
         y.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
     if (d.log_transformed())
         y.clamp_min_(0.0F).expm1_().mul_(static_cast<float>(d.log_scale));
-}
-
-Tensor float_table(const std::vector<float>& values) {
-    return torch::tensor(at::ArrayRef<float>(values), torch::kFloat);
 }
 
 }  // namespace
@@ -212,6 +233,11 @@ MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
             "measures it when it "
             "starts a model (diffusion.standardize: true)");
     }
+    if (d.center == Centering::kHourOfWeek && !d.hour_centred()) {
+        throw std::invalid_argument(
+            "diffusion.center is hour_of_week but diffusion.hourly_mean was never measured: "
+            "zoomdiff_train measures it when it starts a model (diffusion.standardize: true)");
+    }
 }
 
 Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditions& conditions,
@@ -355,8 +381,17 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
 
     // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (transform, standardize).
     const auto& standard = net_->config().diffusion;
-    const double clip_low = (standard.transformed(0.0) - standard.data_mean) / standard.data_std;
-    const double clip_high = (standard.transformed(1.0) - standard.data_mean) / standard.data_std;
+    // Per hour under center: hour_of_week, else one number (computed in double, as always).
+    const auto clip_bound = [&](double value) {
+        if (standard.hour_centred()) {
+            return to_diffusion_units(
+                torch::full({1, hours, 1, 1}, static_cast<float>(value), options), standard);
+        }
+        return torch::full(
+            {1}, (standard.transformed(value) - standard.data_mean) / standard.data_std, options);
+    };
+    const auto clip_low = clip_bound(0.0);
+    const auto clip_high = clip_bound(1.0);
 
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);

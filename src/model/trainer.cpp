@@ -338,6 +338,43 @@ std::pair<double, double> training_moments(const std::vector<data::CityTrainingD
     return {mean, std::sqrt(std::max(0.0, squares / count - mean * mean))};
 }
 
+/// diffusion.center: hour_of_week: the mean of the transformed training values at each hour of
+/// the week (over tiles and cells), and data_std becomes their spread around those means.
+void measure_hourly_centre(DiffusionConfig& d, const std::vector<data::CityTrainingData>& data) {
+    constexpr auto kHours = static_cast<std::size_t>(core::kHoursPerWeek);
+    std::vector<double> sum(kHours, 0.0);
+    std::vector<double> squares(kHours, 0.0);
+    double count = 0.0;  // values per hour
+    for (const auto& city : data) {
+        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() /
+                                                       static_cast<std::size_t>(city.tiles.tiles));
+        const std::size_t cells = per_tile / kHours;  // (1, 168, H, W) per tile
+        for (const auto t : city.train) {
+            const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
+            for (std::size_t i = 0; i < per_tile; ++i) {
+                const double v = d.transformed(static_cast<double>(values[i]));
+                sum[i / cells] += v;
+                squares[i / cells] += v * v;
+            }
+            count += static_cast<double>(cells);
+        }
+    }
+    if (count < 2)
+        return;
+    double spread = 0.0;  // mean squared departure from the hour's mean
+    d.hourly_mean.assign(kHours, 0.0);
+    for (std::size_t h = 0; h < kHours; ++h) {
+        d.hourly_mean[h] = sum[h] / count;
+        spread += std::max(0.0, squares[h] / count - d.hourly_mean[h] * d.hourly_mean[h]);
+    }
+    const double std = std::sqrt(spread / static_cast<double>(kHours));
+    d.data_std = std > 0 ? std : 1.0;
+    const auto [low, high] = std::minmax_element(d.hourly_mean.begin(), d.hourly_mean.end());
+    spdlog::info(
+        "diffusion.center hour_of_week: hourly means {:.6g} .. {:.6g}, std around them {:.6g}",
+        *low, *high, d.data_std);
+}
+
 /// diffusion.standardize (and diffusion.transform: log): κ = log_offset × the training tiles' mean,
 /// then the mean and standard deviation of the transformed values, recorded in the run's config.
 void measure_standardization(ModelConfig& config, const std::vector<data::CityTrainingData>& data) {
@@ -356,6 +393,8 @@ void measure_standardization(ModelConfig& config, const std::vector<data::CityTr
     spdlog::info(
         "diffusion.standardize: the training tiles' {}values have mean {:.6g} and std {:.6g}",
         d.log_transformed() ? "log-transformed " : "scaled ", d.data_mean, d.data_std);
+    if (d.center == Centering::kHourOfWeek)
+        measure_hourly_centre(d, data);
 }
 
 /// train.ema: an exponential moving average of the trainable weights, kept beside them. Off

@@ -298,6 +298,33 @@ TEST(Config, RecipeKeysDefaultToTheReferenceAndAreWrittenOnlyWhenSet) {
           "diffusion: {standardize: true, transform: log, log_offset: 0}\n"}) {
         EXPECT_THROW(parse_model_config(bad, "cfg"), Error) << bad;
     }
+
+    // diffusion.center: hour_of_week, with its measured hourly means, round-trips exactly.
+    EXPECT_EQ(base.diffusion.center, Centering::kMean);
+    EXPECT_EQ(to_yaml(base).find("center"), std::string::npos) << "written only when set";
+    const ModelConfig hourly = parse_model_config(
+        "diffusion: {standardize: true, data_mean: 0.5, data_std: 0.3, center: hour_of_week, "
+        "hourly_mean: [0.1, 0.30000000000000004, -2.5e-7]}\n",
+        "cfg");
+    EXPECT_EQ(hourly.diffusion.center, Centering::kHourOfWeek);
+    EXPECT_TRUE(hourly.diffusion.hour_centred());
+    EXPECT_TRUE(hourly.diffusion.standardized());
+    const ModelConfig hourly_again = parse_model_config(to_yaml(hourly), "round trip");
+    EXPECT_EQ(hourly_again.diffusion.center, Centering::kHourOfWeek);
+    EXPECT_EQ(hourly_again.diffusion.hourly_mean, hourly.diffusion.hourly_mean) << "exact";
+    EXPECT_FALSE(parse_model_config("diffusion: {standardize: true, center: hour_of_week}\n", "cfg")
+                     .diffusion.hour_centred())
+        << "not measured yet: zoomdiff_train measures it";
+    const std::pair<const char*, const char*> refused[] = {
+        {"diffusion: {center: hour_of_week}\n", "standardize"},
+        {"diffusion: {standardize: true, center: hour_of_week, multi_scale: {time_scale: 2}}\n",
+         "time_scale"},
+        {"diffusion: {standardize: true, hourly_mean: [0.5]}\n", "hourly_mean"},
+        {"diffusion: {standardize: true, center: hour_of_week, hourly_mean: [.nan]}\n", "finite"},
+        {"diffusion: {standardize: true, center: week}\n", "week"},
+    };
+    for (const auto& [bad, named] : refused)
+        EXPECT_TRUE(mentions(parse_error(bad, "cfg"), named)) << bad;
 }
 
 /// Every key away from its base.yaml value.

@@ -492,6 +492,49 @@ TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
         torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
 }
 
+TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusion) {
+    // diffusion.center: hour_of_week: the loss of x0 is the plain model's loss of
+    // (x0 - m[h]) / s with m[h] the hour's mean along the time axis, and a sample is the plain
+    // model's sample times s plus m[h] at every scale (same weights, same draws).
+    auto hourly = config_;
+    hourly.diffusion.standardize = true;
+    hourly.diffusion.center = Centering::kHourOfWeek;
+    hourly.diffusion.data_std = 0.125;
+    std::vector<float> means(kTestHours);
+    for (std::int64_t h = 0; h < kTestHours; ++h)
+        means[static_cast<std::size_t>(h)] = 0.0625F * static_cast<float>(h % 24) - 0.5F;
+    hourly.diffusion.hourly_mean.assign(means.begin(), means.end());
+    const auto centre = torch::tensor(means).view({kTestHours, 1, 1});
+    MultiScaleDiffusion plain(tiny_net(config_, 73));
+    MultiScaleDiffusion ours(tiny_net(hourly, 73));
+    plain.net()->eval();
+    ours.net()->eval();
+    const auto x0 = clean_batch(kBatch, 74);
+    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
+    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a),
+                                plain.loss((x0 - centre) / 0.125F, conditions_, b), 1e-6, 1e-6));
+    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
+    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
+    const auto got = ours.sample(conditions_, 1, c);
+    const auto expected = plain.sample(conditions_, 1, d);
+    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + centre, 1e-5, 1e-6));
+    EXPECT_TRUE(
+        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + centre, 1e-5, 1e-6));
+    // The hours' own means reach every hour: the sample's hour-of-day mean follows them.
+    const auto by_hour = (got.samples - expected.samples * 0.125F).mean({0, 1, 2, 4, 5});
+    EXPECT_NEAR(by_hour[23].item<float>() - by_hour[0].item<float>(), 0.0625F * 23, 1e-4);
+
+    // Means of another length (a run trained on other series) and unmeasured means are refused.
+    hourly.diffusion.hourly_mean.resize(24);
+    MultiScaleDiffusion short_week(tiny_net(hourly, 73));
+    GeneratorNoise e(GeneratorNoise::cpu_generator(75));
+    EXPECT_THROW(short_week.loss(x0, conditions_, e), std::invalid_argument);
+    hourly.diffusion.hourly_mean.clear();
+    EXPECT_THROW(MultiScaleDiffusion(tiny_net(hourly, 73)), std::invalid_argument);
+}
+
 TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult) {
     // diffusion.transform: log: the loss of x0 is the plain model's loss of
     // (log1p(x0 / kappa) - m) / s; a sample is kappa * expm1 of the plain model's (clamped at 0),

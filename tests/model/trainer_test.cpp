@@ -1,5 +1,6 @@
 // The training loop and its run folder, in process, on tiny city files the tests write
 // (tests/support/tiny_city) and a tiny config. One suite = one ctest process (LibTorch loads once).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -408,6 +409,30 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     EXPECT_GT(log_config.diffusion.data_mean, 0.0);
     EXPECT_NE(log_config.diffusion.data_mean, config.diffusion.data_mean);
     EXPECT_GT(log_config.diffusion.data_std, 0.0);
+
+    // diffusion.center: hour_of_week: one mean per hour of the week, recorded; every hour has
+    // the same number of values, so their average is the overall mean the log run measured, and
+    // the spread around them is at most the spread around that one mean (the hours' own
+    // differences are taken out).
+    auto hourly = f.request("hourly");
+    hourly.config = recipe_config(
+        "hourly", "", ", standardize: true, transform: log, log_offset: 0.5, center: hour_of_week");
+    train(hourly);
+    const auto hourly_config = load_model_config(f.run("hourly") / "config.yaml");
+    ASSERT_EQ(hourly_config.diffusion.hourly_mean.size(),
+              static_cast<std::size_t>(core::kHoursPerWeek));
+    double sum = 0.0;
+    for (const double m : hourly_config.diffusion.hourly_mean)
+        sum += m;
+    EXPECT_NEAR(sum / core::kHoursPerWeek, log_config.diffusion.data_mean, 1e-9);
+    EXPECT_LT(hourly_config.diffusion.data_std, log_config.diffusion.data_std);
+    EXPECT_GT(hourly_config.diffusion.data_std, 0.0);
+    const auto [low, high] = std::minmax_element(hourly_config.diffusion.hourly_mean.begin(),
+                                                 hourly_config.diffusion.hourly_mean.end());
+    EXPECT_LT(*low, *high) << "the fixture's series have a daily cycle";
+    EXPECT_NE(csv_rows(f.run("hourly") / "train_log.csv")[1][1],
+              csv_rows(f.run("log") / "train_log.csv")[1][1])
+        << "other units, other losses";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zoomdiff/core/week.hpp"
 #include "zoomdiff/data/training_set.hpp"
@@ -63,6 +64,16 @@ SegmentStart parse_segment_start(const std::string& text, const std::string& sou
 /// compresses); on the log scale the spread is near Gaussian. The division operators then average
 /// log values, so the coarser scales a sample reports are block means of its 500 m result.
 enum class ValueTransform { kNone, kLog };
+/// Ours (issue 18, sixth round): what standardisation subtracts before dividing by data_std.
+/// `mean`: one number, data_mean. `hour_of_week`: the training tiles' mean at each hour of the
+/// series (hourly_mean), so the diffusion only learns each tile's departure from the training
+/// places' mean week and the sharp hours of that week (a night's trough, a noon peak) need not be
+/// generated. A per-hour offset commutes with the spatial block means of the division operators,
+/// not with temporal ones: it needs time_scale 1.
+enum class Centering { kMean, kHourOfWeek };
+const char* to_string(Centering centering);
+/// "mean" | "hour_of_week"; anything else throws zoomdiff::Error naming `source`.
+Centering parse_centering(const std::string& text, const std::string& source);
 const char* to_string(ValueTransform transform);
 /// "none" | "log"; anything else throws zoomdiff::Error naming `source`.
 ValueTransform parse_value_transform(const std::string& text, const std::string& source);
@@ -158,12 +169,21 @@ struct DiffusionConfig {
     bool standardize = false;
     double data_mean = 0.0;
     double data_std = 1.0;
+    Centering center = Centering::kMean;
+    /// center: hour_of_week: the mean of the (transformed) training values at each hour of the
+    /// series, measured by zoomdiff_train; data_std is then the spread around them.
+    std::vector<double> hourly_mean;
     ValueTransform transform = ValueTransform::kNone;
     double log_offset = 0.1;  ///< κ as a fraction of the training tiles' mean (transform: log)
     double log_scale =
         0.0;  ///< κ in MinMax-scaled units, measured by zoomdiff_train (> 0 once trained)
 
-    [[nodiscard]] bool standardized() const { return data_mean != 0.0 || data_std != 1.0; }
+    [[nodiscard]] bool standardized() const {
+        return data_mean != 0.0 || data_std != 1.0 || hour_centred();
+    }
+
+    /// True once the hourly means are measured (center: hour_of_week).
+    [[nodiscard]] bool hour_centred() const { return !hourly_mean.empty(); }
 
     [[nodiscard]] bool log_transformed() const { return transform == ValueTransform::kLog; }
 
