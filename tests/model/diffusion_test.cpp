@@ -77,6 +77,34 @@ protected:
 
     ModelConfig config_ = tiny_config();
     BatchConditions conditions_ = random_conditions(config_, kBatch, kTestHours, 31);
+
+    /// With the same weights and draws, the loss of x0 under `affine` is config_'s loss of
+    /// (x0 - centre) / scale (within `loss_tolerance`; 0: the same bits), and its samples and
+    /// segment ends are config_'s times scale plus centre. Returns {affine's, config_'s} samples.
+    std::pair<SampleOutput, SampleOutput> expect_affine_around_plain(const ModelConfig& affine,
+                                                                     const torch::Tensor& centre,
+                                                                     float scale,
+                                                                     double loss_tolerance) {
+        MultiScaleDiffusion plain(tiny_net(config_, 73));
+        MultiScaleDiffusion ours(tiny_net(affine, 73));
+        plain.net()->eval();
+        ours.net()->eval();
+        const auto x0 = clean_batch(kBatch, 74);
+        GeneratorNoise a(GeneratorNoise::cpu_generator(75));
+        GeneratorNoise b(GeneratorNoise::cpu_generator(75));
+        torch::NoGradGuard no_grad;
+        EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a),
+                                    plain.loss((x0 - centre) / scale, conditions_, b),
+                                    loss_tolerance, loss_tolerance));
+        GeneratorNoise c(GeneratorNoise::cpu_generator(76));
+        GeneratorNoise d(GeneratorNoise::cpu_generator(76));
+        auto got = ours.sample(conditions_, 1, c);
+        auto expected = plain.sample(conditions_, 1, d);
+        EXPECT_TRUE(torch::allclose(got.samples, expected.samples * scale + centre, 1e-5, 1e-6));
+        EXPECT_TRUE(
+            torch::allclose(got.segment_ends, expected.segment_ends * scale + centre, 1e-5, 1e-6));
+        return {std::move(got), std::move(expected)};
+    }
 };
 
 // ---- losses ---------------------------------------------------------------------------------
@@ -473,23 +501,7 @@ TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
     auto standard = config_;
     standard.diffusion.data_mean = 0.25;
     standard.diffusion.data_std = 0.125;  // powers of two: the affine map is exact in float32
-    MultiScaleDiffusion plain(tiny_net(config_, 73));
-    MultiScaleDiffusion ours(tiny_net(standard, 73));
-    plain.net()->eval();
-    ours.net()->eval();
-    const auto x0 = clean_batch(kBatch, 74);
-    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
-    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
-    torch::NoGradGuard no_grad;
-    EXPECT_TRUE(torch::equal(ours.loss(x0, conditions_, a),
-                             plain.loss((x0 - 0.25F) / 0.125F, conditions_, b)));
-    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
-    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
-    const auto got = ours.sample(conditions_, 1, c);
-    const auto expected = plain.sample(conditions_, 1, d);
-    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + 0.25F, 1e-6, 1e-6));
-    EXPECT_TRUE(
-        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
+    expect_affine_around_plain(standard, torch::tensor(0.25F), 0.125F, 0.0);
 }
 
 TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusion) {
@@ -505,23 +517,7 @@ TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusio
         means[static_cast<std::size_t>(h)] = 0.0625F * static_cast<float>(h % 24) - 0.5F;
     hourly.diffusion.hourly_mean.assign(means.begin(), means.end());
     const auto centre = torch::tensor(means).view({kTestHours, 1, 1});
-    MultiScaleDiffusion plain(tiny_net(config_, 73));
-    MultiScaleDiffusion ours(tiny_net(hourly, 73));
-    plain.net()->eval();
-    ours.net()->eval();
-    const auto x0 = clean_batch(kBatch, 74);
-    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
-    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
-    torch::NoGradGuard no_grad;
-    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a),
-                                plain.loss((x0 - centre) / 0.125F, conditions_, b), 1e-6, 1e-6));
-    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
-    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
-    const auto got = ours.sample(conditions_, 1, c);
-    const auto expected = plain.sample(conditions_, 1, d);
-    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + centre, 1e-5, 1e-6));
-    EXPECT_TRUE(
-        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + centre, 1e-5, 1e-6));
+    const auto [got, expected] = expect_affine_around_plain(hourly, centre, 0.125F, 1e-6);
     // The hours' own means reach every hour: the sample's hour-of-day mean follows them.
     const auto by_hour = (got.samples - expected.samples * 0.125F).mean({0, 1, 2, 4, 5});
     EXPECT_NEAR(by_hour[23].item<float>() - by_hour[0].item<float>(), 0.0625F * 23, 1e-4);
@@ -530,7 +526,7 @@ TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusio
     hourly.diffusion.hourly_mean.resize(24);
     MultiScaleDiffusion short_week(tiny_net(hourly, 73));
     GeneratorNoise e(GeneratorNoise::cpu_generator(75));
-    EXPECT_THROW(short_week.loss(x0, conditions_, e), std::invalid_argument);
+    EXPECT_THROW(short_week.loss(clean_batch(kBatch, 74), conditions_, e), std::invalid_argument);
     hourly.diffusion.hourly_mean.clear();
     EXPECT_THROW(MultiScaleDiffusion(tiny_net(hourly, 73)), std::invalid_argument);
 }
