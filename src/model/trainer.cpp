@@ -311,6 +311,18 @@ void set_lr(torch::optim::Adam& optimizer, double lr) {
         static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
+/// Calls visit(values, count) with each training tile's scaled series, (1, 168, H, W) row-major
+/// (validation tiles excluded).
+template <typename Visit>
+void for_each_training_tile(const std::vector<data::CityTrainingData>& data, Visit visit) {
+    for (const auto& city : data) {
+        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() /
+                                                       static_cast<std::size_t>(city.tiles.tiles));
+        for (const auto t : city.train)
+            visit(city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile, per_tile);
+    }
+}
+
 /// Mean and standard deviation, in float64, of `value` of every scaled value of the training tiles
 /// (validation tiles excluded); {0, 0} for fewer than two values.
 template <typename Value>
@@ -319,19 +331,14 @@ std::pair<double, double> training_moments(const std::vector<data::CityTrainingD
     double sum = 0.0;
     double squares = 0.0;
     double count = 0.0;
-    for (const auto& city : data) {
-        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() /
-                                                       static_cast<std::size_t>(city.tiles.tiles));
-        for (const auto t : city.train) {
-            const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
-            for (std::size_t i = 0; i < per_tile; ++i) {
-                const double v = value(static_cast<double>(values[i]));
-                sum += v;
-                squares += v * v;
-            }
-            count += static_cast<double>(per_tile);
+    for_each_training_tile(data, [&](const float* values, std::size_t per_tile) {
+        for (std::size_t i = 0; i < per_tile; ++i) {
+            const double v = value(static_cast<double>(values[i]));
+            sum += v;
+            squares += v * v;
         }
-    }
+        count += static_cast<double>(per_tile);
+    });
     if (count < 2)
         return {0.0, 0.0};
     const double mean = sum / count;
@@ -345,20 +352,15 @@ void measure_hourly_centre(DiffusionConfig& d, const std::vector<data::CityTrain
     std::vector<double> sum(kHours, 0.0);
     std::vector<double> squares(kHours, 0.0);
     double count = 0.0;  // values per hour
-    for (const auto& city : data) {
-        const auto per_tile = static_cast<std::size_t>(city.tiles.series.size() /
-                                                       static_cast<std::size_t>(city.tiles.tiles));
-        const std::size_t cells = per_tile / kHours;  // (1, 168, H, W) per tile
-        for (const auto t : city.train) {
-            const auto* values = city.tiles.series.data() + static_cast<std::size_t>(t) * per_tile;
-            for (std::size_t i = 0; i < per_tile; ++i) {
-                const double v = d.transformed(static_cast<double>(values[i]));
-                sum[i / cells] += v;
-                squares[i / cells] += v * v;
-            }
-            count += static_cast<double>(cells);
+    for_each_training_tile(data, [&](const float* values, std::size_t per_tile) {
+        const std::size_t cells = per_tile / kHours;
+        for (std::size_t i = 0; i < per_tile; ++i) {
+            const double v = d.transformed(static_cast<double>(values[i]));
+            sum[i / cells] += v;
+            squares[i / cells] += v * v;
         }
-    }
+        count += static_cast<double>(cells);
+    });
     if (count < 2)
         return;
     double spread = 0.0;  // mean squared departure from the hour's mean

@@ -78,15 +78,15 @@ protected:
     ModelConfig config_ = tiny_config();
     BatchConditions conditions_ = random_conditions(config_, kBatch, kTestHours, 31);
 
-    /// With the same weights and draws, the loss of x0 under `affine` is config_'s loss of
-    /// (x0 - centre) / scale (within `loss_tolerance`; 0: the same bits), and its samples and
-    /// segment ends are config_'s times scale plus centre. Returns {affine's, config_'s} samples.
-    std::pair<SampleOutput, SampleOutput> expect_affine_around_plain(const ModelConfig& affine,
-                                                                     const torch::Tensor& centre,
-                                                                     float scale,
-                                                                     double loss_tolerance) {
+    /// The same weights and draws under `ours` and under config_: the loss of x0 under `ours` is
+    /// config_'s loss of to_units(x0) (within `loss_tolerance`; 0: the same bits). Returns one
+    /// sample of each, {ours, config_'s}, for the caller to compare.
+    template <typename ToUnits>
+    std::pair<SampleOutput, SampleOutput> sample_beside_plain(const ModelConfig& ours_config,
+                                                              ToUnits to_units,
+                                                              double loss_tolerance) {
         MultiScaleDiffusion plain(tiny_net(config_, 73));
-        MultiScaleDiffusion ours(tiny_net(affine, 73));
+        MultiScaleDiffusion ours(tiny_net(ours_config, 73));
         plain.net()->eval();
         ours.net()->eval();
         const auto x0 = clean_batch(kBatch, 74);
@@ -94,15 +94,12 @@ protected:
         GeneratorNoise b(GeneratorNoise::cpu_generator(75));
         torch::NoGradGuard no_grad;
         EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a),
-                                    plain.loss((x0 - centre) / scale, conditions_, b),
-                                    loss_tolerance, loss_tolerance));
+                                    plain.loss(to_units(x0), conditions_, b), loss_tolerance,
+                                    loss_tolerance));
         GeneratorNoise c(GeneratorNoise::cpu_generator(76));
         GeneratorNoise d(GeneratorNoise::cpu_generator(76));
         auto got = ours.sample(conditions_, 1, c);
         auto expected = plain.sample(conditions_, 1, d);
-        EXPECT_TRUE(torch::allclose(got.samples, expected.samples * scale + centre, 1e-5, 1e-6));
-        EXPECT_TRUE(
-            torch::allclose(got.segment_ends, expected.segment_ends * scale + centre, 1e-5, 1e-6));
         return {std::move(got), std::move(expected)};
     }
 };
@@ -501,7 +498,11 @@ TEST_F(Sampler, StandardisationIsAnAffineMapAroundTheReferenceDiffusion) {
     auto standard = config_;
     standard.diffusion.data_mean = 0.25;
     standard.diffusion.data_std = 0.125;  // powers of two: the affine map is exact in float32
-    expect_affine_around_plain(standard, torch::tensor(0.25F), 0.125F, 0.0);
+    const auto [got, expected] = sample_beside_plain(
+        standard, [](const torch::Tensor& x) { return (x - 0.25F) / 0.125F; }, 0.0);
+    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + 0.25F, 1e-6, 1e-6));
+    EXPECT_TRUE(
+        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + 0.25F, 1e-6, 1e-6));
 }
 
 TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusion) {
@@ -517,7 +518,11 @@ TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusio
         means[static_cast<std::size_t>(h)] = 0.0625F * static_cast<float>(h % 24) - 0.5F;
     hourly.diffusion.hourly_mean.assign(means.begin(), means.end());
     const auto centre = torch::tensor(means).view({kTestHours, 1, 1});
-    const auto [got, expected] = expect_affine_around_plain(hourly, centre, 0.125F, 1e-6);
+    const auto [got, expected] = sample_beside_plain(
+        hourly, [&centre](const torch::Tensor& x) { return (x - centre) / 0.125F; }, 1e-6);
+    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * 0.125F + centre, 1e-5, 1e-6));
+    EXPECT_TRUE(
+        torch::allclose(got.segment_ends, expected.segment_ends * 0.125F + centre, 1e-5, 1e-6));
     // The hours' own means reach every hour: the sample's hour-of-day mean follows them.
     const auto by_hour = (got.samples - expected.samples * 0.125F).mean({0, 1, 2, 4, 5});
     EXPECT_NEAR(by_hour[23].item<float>() - by_hour[0].item<float>(), 0.0625F * 23, 1e-4);
@@ -541,21 +546,9 @@ TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult
     logged.diffusion.log_scale = 0.0625;
     logged.diffusion.data_mean = 1.5;
     logged.diffusion.data_std = 0.5;
-    MultiScaleDiffusion plain(tiny_net(config_, 73));
-    MultiScaleDiffusion ours(tiny_net(logged, 73));
-    plain.net()->eval();
-    ours.net()->eval();
-    const auto x0 = clean_batch(kBatch, 74);
-    GeneratorNoise a(GeneratorNoise::cpu_generator(75));
-    GeneratorNoise b(GeneratorNoise::cpu_generator(75));
-    torch::NoGradGuard no_grad;
-    const auto units = (torch::log1p(x0 / 0.0625F) - 1.5F) / 0.5F;
-    EXPECT_TRUE(torch::allclose(ours.loss(x0, conditions_, a), plain.loss(units, conditions_, b),
-                                1e-6, 1e-6));
-    GeneratorNoise c(GeneratorNoise::cpu_generator(76));
-    GeneratorNoise d(GeneratorNoise::cpu_generator(76));
-    const auto got = ours.sample(conditions_, 1, c);
-    const auto expected = plain.sample(conditions_, 1, d);
+    const auto [got, expected] = sample_beside_plain(
+        logged, [](const torch::Tensor& x) { return (torch::log1p(x / 0.0625F) - 1.5F) / 0.5F; },
+        1e-6);
     const auto back = torch::expm1((expected.samples * 0.5F + 1.5F).clamp_min(0.0F)) * 0.0625F;
     EXPECT_TRUE(torch::allclose(got.samples, back, 1e-5, 1e-6));
     EXPECT_GE(got.samples.min().item<float>(), 0.0F) << "no negative counts";
