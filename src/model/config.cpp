@@ -107,6 +107,18 @@ void validate(const ModelConfig& c, const std::string& source) {
     require(std::all_of(d.hourly_mean.begin(), d.hourly_mean.end(),
                         [](double v) { return std::isfinite(v); }),
             source, "'diffusion.hourly_mean' must hold finite numbers only");
+    require(d.spread == Spread::kPooled || d.center == Centering::kHourOfWeek, source,
+            "'diffusion.spread: hour_of_week' needs 'diffusion.center: hour_of_week' (the spread "
+            "is measured around the hourly means)");
+    require(d.spread == Spread::kHourOfWeek || d.hourly_std.empty(), source,
+            "'diffusion.hourly_std' is set but 'diffusion.spread' is not hour_of_week");
+    require(d.hourly_std.empty() || d.hourly_std.size() == d.hourly_mean.size(), source,
+            fmt::format("'diffusion.hourly_std' has {} values and 'diffusion.hourly_mean' {}: "
+                        "both are one value per hour of the series",
+                        d.hourly_std.size(), d.hourly_mean.size()));
+    require(std::all_of(d.hourly_std.begin(), d.hourly_std.end(),
+                        [](double v) { return std::isfinite(v) && v > 0; }),
+            source, "'diffusion.hourly_std' must hold positive finite numbers only");
     require(d.transform == ValueTransform::kNone || d.standardize, source,
             "'diffusion.transform: log' needs 'diffusion.standardize: true' (log values are far "
             "from mean 0, std 1)");
@@ -140,6 +152,14 @@ void validate(const ModelConfig& c, const std::string& source) {
         fmt::format("'model.poi_channels' ({}) must be {} for the {} layout (env_extra's fixed POI "
                     "schema); other counts need condition_layout: poi_only",
                     m.poi_channels, kPoiChannels, to_string(m.condition_layout)));
+}
+
+/// A flow-style YAML list, each number in the shortest form that reads back to the same double.
+std::string yaml_list(const std::vector<double>& values) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < values.size(); ++i)
+        text += fmt::format("{}{}", i == 0 ? "" : ", ", values[i]);
+    return text + "]";
 }
 
 }  // namespace
@@ -288,6 +308,20 @@ Centering parse_centering(const std::string& text, const std::string& source) {
                 "week, with standardize: true)");
 }
 
+const char* to_string(Spread spread) {
+    return spread == Spread::kHourOfWeek ? "hour_of_week" : "pooled";
+}
+
+Spread parse_spread(const std::string& text, const std::string& source) {
+    if (text == "pooled")
+        return Spread::kPooled;
+    if (text == "hour_of_week")
+        return Spread::kHourOfWeek;
+    throw Error(source, fmt::format("unknown spread '{}'", text),
+                "Use pooled (one number) or hour_of_week (the training spread at each hour of "
+                "the week, with center: hour_of_week)");
+}
+
 const char* to_string(SamplerMethod method) {
     return method == SamplerMethod::kDdim ? "ddim" : "ddpm";
 }
@@ -369,6 +403,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     diffusion.read("center", center);
     d.center = parse_centering(center, source + ": diffusion.center");
     diffusion.read("hourly_mean", d.hourly_mean);
+    std::string spread(to_string(d.spread));
+    diffusion.read("spread", spread);
+    d.spread = parse_spread(spread, source + ": diffusion.spread");
+    diffusion.read("hourly_std", d.hourly_std);
     std::string transform(to_string(d.transform));
     diffusion.read("transform", transform);
     d.transform = parse_value_transform(transform, source + ": diffusion.transform");
@@ -485,10 +523,12 @@ std::string to_yaml(const ModelConfig& c) {
                             d.standardize ? "true" : "false", d.data_mean, d.data_std);
     }
     if (d.center != Centering::kMean) {
-        text += fmt::format("  center: {}\n  hourly_mean: [", to_string(d.center));
-        for (std::size_t h = 0; h < d.hourly_mean.size(); ++h)
-            text += fmt::format("{}{}", h == 0 ? "" : ", ", d.hourly_mean[h]);
-        text += "]\n";
+        text += fmt::format("  center: {}\n  hourly_mean: {}\n", to_string(d.center),
+                            yaml_list(d.hourly_mean));
+    }
+    if (d.spread != Spread::kPooled) {
+        text += fmt::format("  spread: {}\n  hourly_std: {}\n", to_string(d.spread),
+                            yaml_list(d.hourly_std));
     }
     if (d.transform != ValueTransform::kNone) {
         text += fmt::format("  transform: {}\n  log_offset: {}\n  log_scale: {}\n",

@@ -35,27 +35,31 @@ Tensor float_table(const std::vector<float>& values) {
     return torch::tensor(at::ArrayRef<float>(values), torch::kFloat);
 }
 
-/// diffusion.center: hour_of_week: the hourly means as a (L, 1, 1) tensor on x's device, which
-/// broadcasts along the time axis (dimension -3) of every series tensor.
-Tensor hourly_centre(const Tensor& x, const DiffusionConfig& d) {
+/// One value per hour of the series (the hourly means or spreads named `key`) as a (L, 1, 1)
+/// tensor on x's device, which broadcasts along the time axis (dimension -3) of every series.
+Tensor hourly_table(const Tensor& x, const std::vector<double>& values, const char* key) {
     const auto hours = x.size(-3);
-    if (static_cast<std::int64_t>(d.hourly_mean.size()) != hours) {
+    if (static_cast<std::int64_t>(values.size()) != hours) {
         throw std::invalid_argument(fmt::format(
-            "diffusion.hourly_mean has {} values but the series have {} hours: the run was "
-            "trained on series of another length",
-            d.hourly_mean.size(), hours));
+            "diffusion.{} has {} values but the series have {} hours: the run was trained on "
+            "series of another length",
+            key, values.size(), hours));
     }
-    const std::vector<float> centre(d.hourly_mean.begin(), d.hourly_mean.end());
-    return float_table(centre).to(x.device()).view({hours, 1, 1});
+    const std::vector<float> table(values.begin(), values.end());
+    return float_table(table).to(x.device()).view({hours, 1, 1});
 }
 
 /// MinMax-scaled series -> the diffusion's units: diffusion.transform, then diffusion.standardize
-/// around data_mean or (center: hour_of_week) the hourly means.
+/// around data_mean or (center: hour_of_week) the hourly means, divided by data_std or (spread:
+/// hour_of_week) the hourly spreads.
 Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
     if (d.log_transformed())
         x = torch::log1p(x / static_cast<float>(d.log_scale));
-    if (d.hour_centred())
-        x = (x - hourly_centre(x, d)) / static_cast<float>(d.data_std);
+    if (d.hour_scaled())
+        x = (x - hourly_table(x, d.hourly_mean, "hourly_mean")) /
+            hourly_table(x, d.hourly_std, "hourly_std");
+    else if (d.hour_centred())
+        x = (x - hourly_table(x, d.hourly_mean, "hourly_mean")) / static_cast<float>(d.data_std);
     else if (d.standardized())
         x = (x - static_cast<float>(d.data_mean)) / static_cast<float>(d.data_std);
     return x;
@@ -64,8 +68,11 @@ Tensor to_diffusion_units(Tensor x, const DiffusionConfig& d) {
 /// The inverse, in place. Under transform: log, values below the log's zero (a negative series,
 /// which no count can be) come back as 0.
 void from_diffusion_units(Tensor& y, const DiffusionConfig& d) {
-    if (d.hour_centred())
-        y.mul_(static_cast<float>(d.data_std)).add_(hourly_centre(y, d));
+    if (d.hour_scaled())
+        y.mul_(hourly_table(y, d.hourly_std, "hourly_std"))
+            .add_(hourly_table(y, d.hourly_mean, "hourly_mean"));
+    else if (d.hour_centred())
+        y.mul_(static_cast<float>(d.data_std)).add_(hourly_table(y, d.hourly_mean, "hourly_mean"));
     else if (d.standardized())
         y.mul_(static_cast<float>(d.data_std)).add_(static_cast<float>(d.data_mean));
     if (d.log_transformed())
@@ -238,6 +245,11 @@ MultiScaleDiffusion::MultiScaleDiffusion(ZoomDiffNet net)
             "diffusion.center is hour_of_week but diffusion.hourly_mean was never measured: "
             "zoomdiff_train measures it when it starts a model (diffusion.standardize: true)");
     }
+    if (d.spread == Spread::kHourOfWeek && !d.hour_scaled()) {
+        throw std::invalid_argument(
+            "diffusion.spread is hour_of_week but diffusion.hourly_std was never measured: "
+            "zoomdiff_train measures it when it starts a model (diffusion.standardize: true)");
+    }
 }
 
 Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditions& conditions,
@@ -381,7 +393,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
 
     // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (transform, standardize).
     const auto& standard = net_->config().diffusion;
-    // Per hour under center: hour_of_week, else one number (computed in double, as always).
+    // Per hour under center: hour_of_week (and spread: hour_of_week), else one number (computed in
+    // double, as always).
     const auto clip_bound = [&](double value) {
         if (standard.hour_centred()) {
             return to_diffusion_units(

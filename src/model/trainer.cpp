@@ -346,7 +346,8 @@ std::pair<double, double> training_moments(const std::vector<data::CityTrainingD
 }
 
 /// diffusion.center: hour_of_week: the mean of the transformed training values at each hour of
-/// the week (over tiles and cells), and data_std becomes their spread around those means.
+/// the week (over tiles and cells), and data_std becomes their spread around those means; under
+/// spread: hour_of_week also the spread at each hour (hourly_std).
 void measure_hourly_centre(DiffusionConfig& d, const std::vector<data::CityTrainingData>& data) {
     constexpr auto kHours = static_cast<std::size_t>(core::kHoursPerWeek);
     std::vector<double> sum(kHours, 0.0);
@@ -364,10 +365,12 @@ void measure_hourly_centre(DiffusionConfig& d, const std::vector<data::CityTrain
     if (count < 2)
         return;
     double spread = 0.0;  // mean squared departure from the hour's mean
+    std::vector<double> variance(kHours, 0.0);
     d.hourly_mean.assign(kHours, 0.0);
     for (std::size_t h = 0; h < kHours; ++h) {
         d.hourly_mean[h] = sum[h] / count;
-        spread += std::max(0.0, squares[h] / count - d.hourly_mean[h] * d.hourly_mean[h]);
+        variance[h] = std::max(0.0, squares[h] / count - d.hourly_mean[h] * d.hourly_mean[h]);
+        spread += variance[h];
     }
     const double std = std::sqrt(spread / static_cast<double>(kHours));
     d.data_std = std > 0 ? std : 1.0;
@@ -375,6 +378,13 @@ void measure_hourly_centre(DiffusionConfig& d, const std::vector<data::CityTrain
     spdlog::info(
         "diffusion.center hour_of_week: hourly means {:.6g} .. {:.6g}, std around them {:.6g}",
         *low, *high, d.data_std);
+    if (d.spread != Spread::kHourOfWeek)
+        return;
+    d.hourly_std.assign(kHours, 0.0);
+    for (std::size_t h = 0; h < kHours; ++h)
+        d.hourly_std[h] = std::max(std::sqrt(variance[h]), kMinHourlySpread * d.data_std);
+    const auto [narrow, wide] = std::minmax_element(d.hourly_std.begin(), d.hourly_std.end());
+    spdlog::info("diffusion.spread hour_of_week: hourly spreads {:.6g} .. {:.6g}", *narrow, *wide);
 }
 
 /// diffusion.standardize (and diffusion.transform: log): κ = log_offset × the training tiles' mean,

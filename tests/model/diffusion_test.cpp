@@ -536,6 +536,41 @@ TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusio
     EXPECT_THROW(MultiScaleDiffusion(tiny_net(hourly, 73)), std::invalid_argument);
 }
 
+TEST_F(Sampler, HourOfWeekSpreadIsAnAffineMapPerHourAroundTheReferenceDiffusion) {
+    // diffusion.spread: hour_of_week: the loss of x0 is the plain model's loss of
+    // (x0 - m[h]) / s[h] and a sample is the plain model's sample times s[h] plus m[h] at every
+    // scale (same weights, same draws); data_std is not used.
+    auto scaled = config_;
+    scaled.diffusion.standardize = true;
+    scaled.diffusion.center = Centering::kHourOfWeek;
+    scaled.diffusion.spread = Spread::kHourOfWeek;
+    scaled.diffusion.data_std = 3.0;
+    std::vector<float> means(kTestHours);
+    std::vector<float> spreads(kTestHours);
+    for (std::int64_t h = 0; h < kTestHours; ++h) {
+        means[static_cast<std::size_t>(h)] = 0.0625F * static_cast<float>(h % 24) - 0.5F;
+        // powers of two: the affine map is exact in float32
+        spreads[static_cast<std::size_t>(h)] = h % 3 == 0 ? 0.125F : (h % 3 == 1 ? 0.25F : 2.0F);
+    }
+    scaled.diffusion.hourly_mean.assign(means.begin(), means.end());
+    scaled.diffusion.hourly_std.assign(spreads.begin(), spreads.end());
+    const auto centre = torch::tensor(means).view({kTestHours, 1, 1});
+    const auto spread = torch::tensor(spreads).view({kTestHours, 1, 1});
+    const auto [got, expected] = sample_beside_plain(
+        scaled, [&](const torch::Tensor& x) { return (x - centre) / spread; }, 1e-6);
+    EXPECT_TRUE(torch::allclose(got.samples, expected.samples * spread + centre, 1e-5, 1e-6));
+    EXPECT_TRUE(
+        torch::allclose(got.segment_ends, expected.segment_ends * spread + centre, 1e-5, 1e-6));
+
+    // Spreads of another length and unmeasured spreads are refused.
+    scaled.diffusion.hourly_std.resize(24);
+    MultiScaleDiffusion short_week(tiny_net(scaled, 73));
+    GeneratorNoise e(GeneratorNoise::cpu_generator(75));
+    EXPECT_THROW(short_week.loss(clean_batch(kBatch, 74), conditions_, e), std::invalid_argument);
+    scaled.diffusion.hourly_std.clear();
+    EXPECT_THROW(MultiScaleDiffusion(tiny_net(scaled, 73)), std::invalid_argument);
+}
+
 TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult) {
     // diffusion.transform: log: the loss of x0 is the plain model's loss of
     // (log1p(x0 / kappa) - m) / s; a sample is kappa * expm1 of the plain model's (clamped at 0),

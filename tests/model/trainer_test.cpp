@@ -433,6 +433,31 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
     EXPECT_NE(csv_rows(f.run("hourly") / "train_log.csv")[1][1],
               csv_rows(f.run("log") / "train_log.csv")[1][1])
         << "other units, other losses";
+
+    // diffusion.spread: hour_of_week: the spread at each hour around the same hourly means, never
+    // below the floor; their mean square is the pooled spread's square where no floor binds.
+    auto scaled = f.request("scaled");
+    scaled.config = recipe_config("scaled", "",
+                                  ", standardize: true, transform: log, log_offset: 0.5, center: "
+                                  "hour_of_week, spread: hour_of_week");
+    train(scaled);
+    const auto scaled_config = load_model_config(f.run("scaled") / "config.yaml");
+    EXPECT_EQ(scaled_config.diffusion.hourly_mean, hourly_config.diffusion.hourly_mean);
+    EXPECT_EQ(scaled_config.diffusion.data_std, hourly_config.diffusion.data_std);
+    ASSERT_EQ(scaled_config.diffusion.hourly_std.size(),
+              static_cast<std::size_t>(core::kHoursPerWeek));
+    double squares = 0.0;
+    for (const double s : scaled_config.diffusion.hourly_std) {
+        EXPECT_GE(s, kMinHourlySpread * scaled_config.diffusion.data_std);
+        squares += s * s;
+    }
+    EXPECT_GE(std::sqrt(squares / core::kHoursPerWeek),
+              scaled_config.diffusion.data_std * (1 - 1e-9));
+    const auto [narrow, wide] = std::minmax_element(scaled_config.diffusion.hourly_std.begin(),
+                                                    scaled_config.diffusion.hourly_std.end());
+    EXPECT_LT(*narrow, *wide) << "the fixture's hours differ in spread";
+    EXPECT_NE(csv_rows(f.run("scaled") / "train_log.csv")[1][1],
+              csv_rows(f.run("hourly") / "train_log.csv")[1][1]);
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ inline constexpr std::int64_t kFusionWidth = 128;    ///< hidden width of the no
 inline constexpr std::int64_t kReferenceStaticChannels = 4;
 inline constexpr std::int64_t kCorrectedStaticChannels = 5;
 inline constexpr std::int64_t kPoiChannels = 21;
+/// spread: hour_of_week never divides an hour by less than this fraction of the pooled spread:
+/// an hour that is the same at every training place is not blown up into noise.
+inline constexpr double kMinHourlySpread = 0.05;
 
 /// Which static conditions enter the network, and how (DESIGN §4, README "Model").
 enum class ConditionLayout {
@@ -71,9 +74,20 @@ enum class ValueTransform { kNone, kLog };
 /// generated. A per-hour offset commutes with the spatial block means of the division operators,
 /// not with temporal ones: it needs time_scale 1.
 enum class Centering { kMean, kHourOfWeek };
+/// Ours (issue 18, seventh round): what standardisation divides by under center: hour_of_week.
+/// `pooled`: one number, data_std, the spread around the hourly means. `hour_of_week`: the
+/// spread at each hour (hourly_std), so every hour of the diffusion's series has unit spread
+/// across the training places; on the log scale the hours differ up to ninefold (UoMo SD
+/// traffic: 0.13 at 04:00, when every place is near zero, against 1.1-1.3 by day) and a network
+/// that generates one spread everywhere blurs the quiet hours. A per-hour factor commutes with
+/// the spatial block means as the offset does.
+enum class Spread { kPooled, kHourOfWeek };
 const char* to_string(Centering centering);
 /// "mean" | "hour_of_week"; anything else throws zoomdiff::Error naming `source`.
 Centering parse_centering(const std::string& text, const std::string& source);
+const char* to_string(Spread spread);
+/// "pooled" | "hour_of_week"; anything else throws zoomdiff::Error naming `source`.
+Spread parse_spread(const std::string& text, const std::string& source);
 const char* to_string(ValueTransform transform);
 /// "none" | "log"; anything else throws zoomdiff::Error naming `source`.
 ValueTransform parse_value_transform(const std::string& text, const std::string& source);
@@ -173,6 +187,10 @@ struct DiffusionConfig {
     /// center: hour_of_week: the mean of the (transformed) training values at each hour of the
     /// series, measured by zoomdiff_train; data_std is then the spread around them.
     std::vector<double> hourly_mean;
+    Spread spread = Spread::kPooled;
+    /// spread: hour_of_week: the spread of the (transformed) training values around hourly_mean
+    /// at each hour, measured by zoomdiff_train (never below kMinHourlySpread × data_std).
+    std::vector<double> hourly_std;
     ValueTransform transform = ValueTransform::kNone;
     double log_offset = 0.1;  ///< κ as a fraction of the training tiles' mean (transform: log)
     double log_scale =
@@ -184,6 +202,9 @@ struct DiffusionConfig {
 
     /// True once the hourly means are measured (center: hour_of_week).
     [[nodiscard]] bool hour_centred() const { return !hourly_mean.empty(); }
+
+    /// True once the hourly spreads are measured (spread: hour_of_week).
+    [[nodiscard]] bool hour_scaled() const { return !hourly_std.empty(); }
 
     [[nodiscard]] bool log_transformed() const { return transform == ValueTransform::kLog; }
 
