@@ -734,6 +734,387 @@ std::int64_t element_count(const std::vector<Tensor>& tensors) {
     return n;
 }
 
+// ---- the job: validate and load, build, train, write ------------------------------------------
+
+/// What a run starts from, checked on every rank before any training: every input that can be
+/// wrong fails here, and all ranks stop if any fails.
+struct CheckedInputs {
+    ResolvedRun run;
+    std::vector<CityRecord> cities;
+    std::vector<data::CityTrainingData> data;
+    bool drop_last = true;
+};
+
+CheckedInputs check_inputs(const TrainRequest& given, ProcessGroup* group,
+                           const core::World& world) {
+    CheckedInputs in;
+    on_every_rank(group, world, "checking its inputs", [&] {
+        in.run = resolve_run(given);
+        if (world.distributed() && in.run.config.train.noise != NoiseMode::kPerTile) {
+            throw Error("train.noise",
+                        "is 'reference' (one stream of draws in batch order), which cannot be "
+                        "shared out over ranks",
+                        "Train distributed with train.noise: per_tile (the default), or with "
+                        "WORLD_SIZE unset");
+        }
+        const auto& r = in.run.request;
+        in.cities = locate_cities(r);
+        if (in.run.resuming)
+            check_unchanged(in.cities, in.run.manifest);
+        std::vector<data::CitySource> sources;
+        for (const auto& c : in.cities)
+            sources.push_back(c.source);
+        in.data = data::prepare_training_data(sources, tile_options(in.run.config), r.task);
+        in.drop_last = r.task == data::Task::kFull;
+        if (r.task != data::Task::kZeroShot)
+            check_batches(in.data, in.cities, in.run.config.train.batch_size, in.drop_last);
+        // A new model measures its standardisation; fine-tuning keeps the base model's.
+        if (in.run.config.diffusion.standardize && r.task == data::Task::kFull)
+            measure_standardization(in.run.config, in.data);
+    });
+    return in;
+}
+
+/// Memory, not time, bounds the batches that checkpoint activations: the heap-only malloc the
+/// tools start with raises the peak RSS by ~1.6x (bench/model_bench), so those take glibc's.
+void choose_allocator(const TrainConfig& train) {
+    if (train.batch_size < DenoiserImpl::kCheckpointBatch)
+        return;
+    const auto mode = core::set_malloc_mode(core::MallocMode::kGlibc);
+    spdlog::info("batch {}: malloc {} (ZOOMDIFF_MALLOC=heap: faster steps, ~1.6x the peak memory)",
+                 train.batch_size, core::to_string(mode));
+}
+
+/// The network of a run on its device: weights drawn from --seed (or a base model's), the
+/// generators its dropout draws from, the parameters it trains.
+struct RunModel {
+    ZoomDiffNet net;
+    /// The CPU generator first; then the device's default generator, seeded from --seed, where
+    /// the activations live on a GPU. Both are saved in every checkpoint.
+    std::vector<at::Generator> generators;
+    std::vector<Tensor> trainable;
+};
+
+RunModel build_model(const ModelConfig& config, const TrainRequest& r,
+                     const torch::Device& device) {
+    RunModel model{ZoomDiffNet(config), {}, {}};
+    auto& net = model.net;
+    auto generator = GeneratorNoise::cpu_generator(r.seed);
+    net->reset_parameters(generator);
+    model.generators.push_back(generator);
+    if (!device.is_cpu()) {
+        auto device_generator = at::globalContext().defaultGenerator(device);
+        device_generator.set_current_seed(r.seed);
+        model.generators.push_back(device_generator);
+    }
+    if (r.task != data::Task::kFull)
+        load_weights(net, base_weights(r.base_model));
+    net->to(device);
+    if (r.task == data::Task::kFewShot)
+        freeze_for_few_shot(net);
+    for (const auto& p : net->parameters()) {
+        if (p.requires_grad())
+            model.trainable.push_back(p);
+    }
+    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}",
+                 element_count(net->parameters()), element_count(model.trainable),
+                 at::get_num_threads(), device.str());
+    return model;
+}
+
+/// The optimisation of one run, from its first (or resumed) epoch to its run folder: the state
+/// the loop carries (optimiser, weight average, draws, log) and the files only rank 0 writes.
+class TrainingJob {
+public:
+    TrainingJob(CheckedInputs& in, RunModel& model, const torch::Device& device,
+                ProcessGroup* group, const core::World& world, core::Progress& progress)
+        : in_(in),
+          model_(model),
+          r_(in.run.request),
+          train_(in.run.config.train),
+          device_(device),
+          group_(group),
+          world_(world),
+          leader_(world.leader()),
+          progress_(progress),
+          optimizer_(model.trainable,
+                     torch::optim::AdamOptions(train_.lr).weight_decay(kWeightDecay)),
+          checkpoint_path_(in.run.run_dir / "checkpoint" / "last.pt"),
+          state_(start_or_resume()),
+          average_(model.trainable, train_.ema, std::move(state_.average)),
+          diffusion_(model.net),
+          noise_(model.generators.front(), /*dropout_on_cpu=*/device.is_cpu()),
+          plan_{train_.noise == NoiseMode::kPerTile, r_.seed, device.is_cpu(), group} {
+        if (group_ != nullptr && !device_.is_cpu()) {
+            // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
+            // stream of its own (the draws then depend on the world size; on CPUs they do not).
+            model_.generators.back().set_current_seed(
+                TileNoise::tile_key({r_.seed, static_cast<std::uint64_t>(world_.rank),
+                                     static_cast<std::uint64_t>(state_.epochs_done)}));
+        }
+        if (!in_.run.resuming && leader_)  // only rank 0 writes the run folder
+            write_run_folder();
+        for (const auto& d : in_.data) {
+            tensors_.push_back(city_tensors(d.tiles, device_));
+            train_ids_.push_back(d.train);
+        }
+    }
+
+    TrainSummary zero_shot();
+    TrainSummary train();
+
+private:
+    TrainingState start_or_resume();
+    void write_run_folder() const;
+    double train_epoch(int epoch, std::size_t steps_per_epoch);
+    double train_step(const data::BatchRef& ref, int epoch);
+    void end_epoch(int done, double lr, double train_loss,
+                   std::chrono::steady_clock::time_point started);
+    void finish(const std::string& status);
+
+    CheckedInputs& in_;
+    RunModel& model_;
+    const TrainRequest& r_;
+    const TrainConfig& train_;
+    torch::Device device_;
+    ProcessGroup* group_;
+    const core::World& world_;
+    bool leader_;
+    core::Progress& progress_;
+    torch::optim::Adam optimizer_;
+    fs::path checkpoint_path_;
+    TrainingState state_;
+    WeightAverage average_;
+    MultiScaleDiffusion diffusion_;
+    GeneratorNoise noise_;
+    DrawPlan plan_;
+    std::vector<CityTensors> tensors_;
+    std::vector<std::vector<std::int64_t>> train_ids_;
+};
+
+/// The checkpoint of a resumed run (weights, optimiser, generators, log) or a new run's manifest;
+/// then every rank starts from rank 0's weights.
+TrainingState TrainingJob::start_or_resume() {
+    auto& run = in_.run;
+    TrainingState state;
+    if (run.resuming) {
+        if (!fs::exists(checkpoint_path_)) {
+            throw Error(checkpoint_path_.string(),
+                        "not found: the run stopped before its first checkpoint",
+                        "Start the run again without --resume");
+        }
+        state = load_checkpoint(checkpoint_path_, model_.net, optimizer_, model_.generators);
+        spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done,
+                     train_.epochs);
+        const int before = run.manifest.value("world_size", 1);
+        if (before != world_.world_size) {
+            spdlog::info(
+                "the run was trained on {} rank(s), continues on {}: the checkpoint holds no "
+                "rank's state, "
+                "and the batches are the same (per-tile draws)",
+                before, world_.world_size);
+        }
+    } else {
+        run.manifest =
+            manifest_json(r_, run.config, in_.cities, in_.data, device_.str(), "running");
+    }
+    run.manifest["world_size"] = world_.world_size;
+    run.manifest["backend"] = group_ != nullptr ? group_->backend() : std::string("none");
+    if (group_ != nullptr)
+        broadcast_parameters(*group_, model_.net);
+    return state;
+}
+
+/// config.yaml (resolved), scalers.json and manifest.json of a new run.
+void TrainingJob::write_run_folder() const {
+    const auto& run = in_.run;
+    fs::create_directories(run.run_dir);
+    core::write_text_file(run.run_dir / "config.yaml",
+                          "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION
+                          ")\n" +
+                              to_yaml(run.config));
+    std::vector<data::CityScaler> scalers;
+    for (const auto& d : in_.data)
+        scalers.push_back(d.scaler);
+    core::write_text_file(run.run_dir / "scalers.json",
+                          data::scalers_to_json(r_.datatype, scalers));
+    core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+}
+
+/// The manifest's closing fields (rank 0).
+void TrainingJob::finish(const std::string& status) {
+    if (!leader_)
+        return;
+    auto& manifest = in_.run.manifest;
+    manifest["status"] = status;
+    manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
+    manifest["epochs_done"] = state_.epochs_done;
+    manifest["best_epoch"] = state_.best_epoch;
+    manifest["best_val_loss"] = std::isnan(state_.best_valid) ? json() : json(state_.best_valid);
+    manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) /
+                               1024.0;  // this process (a resumed run: since the resume)
+    core::write_text_file(in_.run.run_dir / "manifest.json", manifest.dump(2) + "\n");
+}
+
+/// --task zero_shot: the base model's validation loss on the new cities, and its weights.
+TrainSummary TrainingJob::zero_shot() {
+    const auto started = std::chrono::steady_clock::now();
+    const double val =
+        validation_loss(diffusion_, tensors_, in_.data, train_.batch_size, device_, plan_, 0);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    state_.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, 0.0, seconds});
+    state_.best_valid = val;
+    if (leader_) {
+        write_log(in_.run.run_dir, state_.log);
+        save_weights(model_.net, in_.run.run_dir / "model.pt");
+    }
+    spdlog::info("zero-shot validation loss {:.6g} ({:.1f} s)", val, seconds);
+    finish("complete");
+    return {in_.run.run_dir, 0, std::numeric_limits<double>::quiet_NaN(), val, 0};
+}
+
+/// The remaining epochs, then model.pt (the averaged weights under train.ema).
+TrainSummary TrainingJob::train() {
+    model_.net->train();
+    // Every epoch has the same number of batches (each city's count is fixed); only their order
+    // changes.
+    const auto steps_per_epoch = data::epoch_batches(train_ids_, train_.batch_size, in_.drop_last,
+                                                     true, train_.batch_order, r_.seed, 0)
+                                     .size();
+    progress_.start("training",
+                    static_cast<std::uint64_t>(steps_per_epoch) *
+                        static_cast<std::uint64_t>(train_.epochs - state_.epochs_done),
+                    "steps");
+    for (int epoch = state_.epochs_done; epoch < train_.epochs; ++epoch) {
+        const auto started = std::chrono::steady_clock::now();
+        const double lr = lr_at(train_, epoch);
+        set_lr(optimizer_, lr);
+        const double train_loss = train_epoch(epoch, steps_per_epoch);
+        end_epoch(epoch + 1, lr, train_loss, started);
+    }
+    progress_.finish();
+    if (leader_) {
+        const AveragedWeights averaged(average_);
+        save_weights(model_.net, in_.run.run_dir / "model.pt");
+        if (state_.best_epoch < 0)
+            save_weights(model_.net, in_.run.run_dir / "model_best.pt");
+    }
+    finish("complete");
+    // Nobody leaves before rank 0 has written the run folder (a later collective of a script
+    // would otherwise meet a group that is gone).
+    if (group_ != nullptr)
+        group_->barrier("the end of training");
+    const double last_train = state_.log.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                 : state_.log.back().train_loss;
+    return {in_.run.run_dir, state_.epochs_done, last_train, state_.best_valid, state_.best_epoch};
+}
+
+/// One epoch's optimiser updates; returns its tile-weighted mean loss over every rank.
+double TrainingJob::train_epoch(int epoch, std::size_t steps_per_epoch) {
+    const auto batches = data::epoch_batches(train_ids_, train_.batch_size, in_.drop_last, true,
+                                             train_.batch_order, r_.seed, epoch);
+    double loss_sum = 0.0;
+    double tiles = 0.0;
+    for (const auto& ref : batches) {
+        const auto [lo, hi] = core::rank_share(ref.positions.size(), plan_.rank(), plan_.ranks());
+        const double value = train_step(ref, epoch);
+        average_.update(static_cast<std::int64_t>(epoch) *
+                            static_cast<std::int64_t>(steps_per_epoch) +
+                        static_cast<std::int64_t>(&ref - batches.data()));
+        loss_sum += value * static_cast<double>(hi - lo);
+        tiles += static_cast<double>(hi - lo);
+        progress_.advance();
+    }
+    if (group_ != nullptr) {
+        auto totals = torch::tensor({loss_sum, tiles}, torch::kDouble);
+        group_->all_reduce_sum(totals, "the epoch's loss");
+        loss_sum = totals[0].item<double>();
+        tiles = totals[1].item<double>();
+    }
+    return loss_sum / std::max(tiles, 1.0);
+}
+
+/// One optimiser update on this rank's share of a batch (all of it in one process); returns
+/// the share's loss (0 for an empty share).
+double TrainingJob::train_step(const data::BatchRef& ref, int epoch) {
+    const auto [lo, hi] = core::rank_share(ref.positions.size(), plan_.rank(), plan_.ranks());
+    const std::vector<std::int64_t> mine(ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
+                                         ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
+    optimizer_.zero_grad();
+    double value = 0.0;
+    if (!mine.empty()) {
+        const auto city = static_cast<std::size_t>(ref.city);
+        const auto batch = gather(tensors_[city], mine, device_);
+        Tensor loss;
+        if (plan_.per_tile) {
+            TileNoise tile_noise(
+                tile_keys(r_.seed, {static_cast<std::uint64_t>(epoch)}, city, mine),
+                plan_.dropout_on_cpu);
+            loss = diffusion_.loss(batch.x0, batch.conditions, tile_noise);
+        } else {
+            loss = diffusion_.loss(batch.x0, batch.conditions, noise_);
+        }
+        if (group_ != nullptr) {
+            // Weighted by the share, so the ranks' average is the whole batch's gradient.
+            (loss * (static_cast<double>(mine.size()) * plan_.ranks() /
+                     static_cast<double>(ref.positions.size())))
+                .backward();
+        } else {
+            loss.backward();
+        }
+        value = loss.item<double>();
+    }
+    const bool finite = group_ != nullptr
+                            ? average_gradients(*group_, model_.trainable, std::isfinite(value))
+                            : std::isfinite(value);
+    if (!finite) {
+        throw Error(
+            "--lr",
+            fmt::format("the training loss became {} in epoch {}",
+                        group_ != nullptr ? "non-finite on some rank" : fmt::format("{}", value),
+                        epoch + 1),
+            "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+    }
+    clip_gradients(model_.trainable);
+    optimizer_.step();
+    return value;
+}
+
+/// After epoch `done` (1-based): validation where due (model_best.pt on a new best), the log
+/// row, the checkpoint where due.
+void TrainingJob::end_epoch(int done, double lr, double train_loss,
+                            std::chrono::steady_clock::time_point started) {
+    double val = std::numeric_limits<double>::quiet_NaN();
+    const auto validated = std::chrono::steady_clock::now();
+    if (train_.valid_interval > 0 && (done % train_.valid_interval == 0 || done == train_.epochs)) {
+        const AveragedWeights averaged(average_);
+        val = validation_loss(diffusion_, tensors_, in_.data, train_.batch_size, device_, plan_,
+                              done);
+        if (!std::isnan(val) && (std::isnan(state_.best_valid) || val < state_.best_valid)) {
+            state_.best_valid = val;
+            state_.best_epoch = done;
+            if (leader_)
+                save_weights(model_.net, in_.run.run_dir / "model_best.pt");
+        }
+    }
+    const double seconds = std::chrono::duration<double>(validated - started).count();
+    const double val_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
+    state_.log.push_back({done, train_loss, val, lr, seconds, val_seconds});
+    state_.epochs_done = done;
+    if (leader_) {
+        if (done % r_.checkpoint_every == 0 || done == train_.epochs) {
+            state_.average = average_.shadow();
+            save_checkpoint(checkpoint_path_, model_.net, optimizer_, model_.generators, state_);
+        }
+        write_log(in_.run.run_dir, state_.log);
+    }
+    spdlog::info(
+        "epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train_.epochs, train_loss,
+        std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
+}
+
 }  // namespace
 
 TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
@@ -743,73 +1124,11 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
     std::unique_ptr<ProcessGroup> group;
     if (world.distributed())
         group = ProcessGroup::connect(world, device, dist_timeout(given.dist_timeout_s));
-    const bool leader = world.leader();
 
-    // Everything that can be wrong with the input fails here, before any training; every rank
-    // checks its own inputs and all of them stop if any fails.
-    ResolvedRun run;
-    std::vector<CityRecord> cities;
-    std::vector<data::CityTrainingData> data;
-    bool drop_last = true;
-    on_every_rank(group.get(), world, "checking its inputs", [&] {
-        run = resolve_run(given);
-        if (world.distributed() && run.config.train.noise != NoiseMode::kPerTile) {
-            throw Error("train.noise",
-                        "is 'reference' (one stream of draws in batch order), which cannot be "
-                        "shared out over ranks",
-                        "Train distributed with train.noise: per_tile (the default), or with "
-                        "WORLD_SIZE unset");
-        }
-        cities = locate_cities(run.request);
-        if (run.resuming)
-            check_unchanged(cities, run.manifest);
-        std::vector<data::CitySource> sources;
-        for (const auto& c : cities)
-            sources.push_back(c.source);
-        data = data::prepare_training_data(sources, tile_options(run.config), run.request.task);
-        drop_last = run.request.task == data::Task::kFull;
-        if (run.request.task != data::Task::kZeroShot)
-            check_batches(data, cities, run.config.train.batch_size, drop_last);
-        // A new model measures its standardisation; fine-tuning keeps the base model's.
-        if (run.config.diffusion.standardize && run.request.task == data::Task::kFull)
-            measure_standardization(run.config, data);
-    });
-    const auto& r = run.request;
-    const auto& config = run.config;
-    const auto& train = config.train;
-    if (train.batch_size >= DenoiserImpl::kCheckpointBatch) {
-        // Memory, not time, bounds these batches (activation checkpointing is on): the heap-only
-        // malloc the tools start with raises the peak RSS by ~1.6x (bench/model_bench), so glibc's.
-        const auto mode = core::set_malloc_mode(core::MallocMode::kGlibc);
-        spdlog::info(
-            "batch {}: malloc {} (ZOOMDIFF_MALLOC=heap: faster steps, ~1.6x the peak memory)",
-            train.batch_size, core::to_string(mode));
-    }
-
-    ZoomDiffNet net(config);
-    auto generator = GeneratorNoise::cpu_generator(r.seed);
-    net->reset_parameters(generator);
-    // Dropout draws on the device the activations live on: the CPU generator above, or the
-    // device's default generator, seeded from --seed and saved in every checkpoint too.
-    std::vector<at::Generator> generators{generator};
-    if (!device.is_cpu()) {
-        auto device_generator = at::globalContext().defaultGenerator(device);
-        device_generator.set_current_seed(r.seed);
-        generators.push_back(device_generator);
-    }
-    if (r.task != data::Task::kFull)
-        load_weights(net, base_weights(r.base_model));
-    net->to(device);
-    if (r.task == data::Task::kFewShot)
-        freeze_for_few_shot(net);
-    std::vector<Tensor> trainable;
-    for (const auto& p : net->parameters()) {
-        if (p.requires_grad())
-            trainable.push_back(p);
-    }
-    spdlog::info("model: {} parameters ({} trainable), {} threads, device {}",
-                 element_count(net->parameters()), element_count(trainable), at::get_num_threads(),
-                 device.str());
+    CheckedInputs in = check_inputs(given, group.get(), world);
+    const auto& train = in.run.config.train;
+    choose_allocator(train);
+    RunModel model = build_model(in.run.config, in.run.request, device);
     if (group) {
         spdlog::info(
             "data parallel over {} ranks ({}): each batch of {} tiles is shared out, about {} per "
@@ -817,218 +1136,8 @@ TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
             group->size(), group->backend(), train.batch_size,
             (train.batch_size + group->size() - 1) / group->size());
     }
-
-    torch::optim::Adam optimizer(trainable,
-                                 torch::optim::AdamOptions(train.lr).weight_decay(kWeightDecay));
-    TrainingState state;
-    const fs::path checkpoint_path = run.run_dir / "checkpoint" / "last.pt";
-    if (run.resuming) {
-        if (!fs::exists(checkpoint_path)) {
-            throw Error(checkpoint_path.string(),
-                        "not found: the run stopped before its first checkpoint",
-                        "Start the run again without --resume");
-        }
-        state = load_checkpoint(checkpoint_path, net, optimizer, generators);
-        spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done,
-                     train.epochs);
-        const int before = run.manifest.value("world_size", 1);
-        if (before != world.world_size) {
-            spdlog::info(
-                "the run was trained on {} rank(s), continues on {}: the checkpoint holds no "
-                "rank's state, "
-                "and the batches are the same (per-tile draws)",
-                before, world.world_size);
-        }
-    } else {
-        run.manifest = manifest_json(r, config, cities, data, device.str(), "running");
-    }
-    run.manifest["world_size"] = world.world_size;
-    run.manifest["backend"] = group ? group->backend() : std::string("none");
-    if (group)
-        broadcast_parameters(*group, net);
-    WeightAverage average(trainable, train.ema, std::move(state.average));
-    if (group && !device.is_cpu()) {
-        // Dropout on a GPU draws from the device's generator, not per tile: give each rank a
-        // stream of its own (the draws then depend on the world size; on CPUs they do not).
-        generators.back().set_current_seed(
-            TileNoise::tile_key({r.seed, static_cast<std::uint64_t>(world.rank),
-                                 static_cast<std::uint64_t>(state.epochs_done)}));
-    }
-    if (!run.resuming && leader) {  // only rank 0 writes the run folder
-        fs::create_directories(run.run_dir);
-        core::write_text_file(
-            run.run_dir / "config.yaml",
-            "# Resolved configuration of this run (zoomdiff_train " ZOOMDIFF_VERSION ")\n" +
-                to_yaml(config));
-        std::vector<data::CityScaler> scalers;
-        for (const auto& d : data)
-            scalers.push_back(d.scaler);
-        core::write_text_file(run.run_dir / "scalers.json",
-                              data::scalers_to_json(r.datatype, scalers));
-        core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
-    }
-
-    std::vector<CityTensors> tensors;
-    for (const auto& d : data)
-        tensors.push_back(city_tensors(d.tiles, device));
-    std::vector<std::vector<std::int64_t>> train_ids;
-    for (const auto& d : data)
-        train_ids.push_back(d.train);
-
-    MultiScaleDiffusion diffusion(net);
-    GeneratorNoise noise(generator, /*dropout_on_cpu=*/device.is_cpu());
-    const DrawPlan plan{train.noise == NoiseMode::kPerTile, r.seed, device.is_cpu(), group.get()};
-    const auto finish = [&](const std::string& status) {
-        if (!leader)
-            return;
-        run.manifest["status"] = status;
-        run.manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
-        run.manifest["epochs_done"] = state.epochs_done;
-        run.manifest["best_epoch"] = state.best_epoch;
-        run.manifest["best_val_loss"] =
-            std::isnan(state.best_valid) ? json() : json(state.best_valid);
-        run.manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) /
-                                       1024.0;  // this process (a resumed run: since the resume)
-        core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
-    };
-
-    if (r.task == data::Task::kZeroShot) {
-        const auto started = std::chrono::steady_clock::now();
-        const double val =
-            validation_loss(diffusion, tensors, data, train.batch_size, device, plan, 0);
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        state.log.push_back({0, std::numeric_limits<double>::quiet_NaN(), val, 0.0, 0.0, seconds});
-        state.best_valid = val;
-        if (leader) {
-            write_log(run.run_dir, state.log);
-            save_weights(net, run.run_dir / "model.pt");
-        }
-        spdlog::info("zero-shot validation loss {:.6g} ({:.1f} s)", val, seconds);
-        finish("complete");
-        return {run.run_dir, 0, std::numeric_limits<double>::quiet_NaN(), val, 0};
-    }
-
-    net->train();
-    // Every epoch has the same number of batches (each city's count is fixed); only their order
-    // changes.
-    const auto steps_per_epoch = data::epoch_batches(train_ids, train.batch_size, drop_last, true,
-                                                     train.batch_order, r.seed, 0)
-                                     .size();
-    progress.start("training",
-                   static_cast<std::uint64_t>(steps_per_epoch) *
-                       static_cast<std::uint64_t>(train.epochs - state.epochs_done),
-                   "steps");
-    double last_train = std::numeric_limits<double>::quiet_NaN();
-    for (int epoch = state.epochs_done; epoch < train.epochs; ++epoch) {
-        const auto started = std::chrono::steady_clock::now();
-        const double lr = lr_at(train, epoch);
-        set_lr(optimizer, lr);
-        const auto batches = data::epoch_batches(train_ids, train.batch_size, drop_last, true,
-                                                 train.batch_order, r.seed, epoch);
-        double loss_sum = 0.0;
-        double tiles = 0.0;
-        for (const auto& ref : batches) {
-            // This rank's share of the batch (all of it in one process).
-            const auto [lo, hi] = core::rank_share(ref.positions.size(), plan.rank(), plan.ranks());
-            const std::vector<std::int64_t> mine(
-                ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
-                ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
-            optimizer.zero_grad();
-            double value = 0.0;
-            if (!mine.empty()) {
-                const auto city = static_cast<std::size_t>(ref.city);
-                const auto batch = gather(tensors[city], mine, device);
-                Tensor loss;
-                if (plan.per_tile) {
-                    TileNoise tile_noise(
-                        tile_keys(r.seed, {static_cast<std::uint64_t>(epoch)}, city, mine),
-                        plan.dropout_on_cpu);
-                    loss = diffusion.loss(batch.x0, batch.conditions, tile_noise);
-                } else {
-                    loss = diffusion.loss(batch.x0, batch.conditions, noise);
-                }
-                if (group) {
-                    // Weighted by the share, so the ranks' average is the whole batch's gradient.
-                    (loss * (static_cast<double>(mine.size()) * plan.ranks() /
-                             static_cast<double>(ref.positions.size())))
-                        .backward();
-                } else {
-                    loss.backward();
-                }
-                value = loss.item<double>();
-            }
-            const bool finite = group ? average_gradients(*group, trainable, std::isfinite(value))
-                                      : std::isfinite(value);
-            if (!finite) {
-                throw Error(
-                    "--lr",
-                    fmt::format("the training loss became {} in epoch {}",
-                                group ? "non-finite on some rank" : fmt::format("{}", value),
-                                epoch + 1),
-                    "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
-            }
-            clip_gradients(trainable);
-            optimizer.step();
-            average.update(static_cast<std::int64_t>(epoch) *
-                               static_cast<std::int64_t>(steps_per_epoch) +
-                           static_cast<std::int64_t>(&ref - batches.data()));
-            loss_sum += value * static_cast<double>(mine.size());
-            tiles += static_cast<double>(mine.size());
-            progress.advance();
-        }
-        if (group) {
-            auto totals = torch::tensor({loss_sum, tiles}, torch::kDouble);
-            group->all_reduce_sum(totals, "the epoch's loss");
-            loss_sum = totals[0].item<double>();
-            tiles = totals[1].item<double>();
-        }
-        last_train = loss_sum / std::max(tiles, 1.0);
-        const int done = epoch + 1;
-        double val = std::numeric_limits<double>::quiet_NaN();
-        const auto validated = std::chrono::steady_clock::now();
-        if (train.valid_interval > 0 &&
-            (done % train.valid_interval == 0 || done == train.epochs)) {
-            const AveragedWeights averaged(average);
-            val = validation_loss(diffusion, tensors, data, train.batch_size, device, plan, done);
-            if (!std::isnan(val) && (std::isnan(state.best_valid) || val < state.best_valid)) {
-                state.best_valid = val;
-                state.best_epoch = done;
-                if (leader)
-                    save_weights(net, run.run_dir / "model_best.pt");
-            }
-        }
-        const double seconds = std::chrono::duration<double>(validated - started).count();
-        const double val_seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - validated).count();
-        state.log.push_back({done, last_train, val, lr, seconds, val_seconds});
-        state.epochs_done = done;
-        if (leader) {
-            if (done % r.checkpoint_every == 0 || done == train.epochs) {
-                state.average = average.shadow();
-                save_checkpoint(checkpoint_path, net, optimizer, generators, state);
-            }
-            write_log(run.run_dir, state.log);
-        }
-        spdlog::info(
-            "epoch {}/{}: train loss {:.6g}{}, lr {:.3g}, {:.1f} s", done, train.epochs, last_train,
-            std::isnan(val) ? std::string() : fmt::format(", val loss {:.6g}", val), lr, seconds);
-    }
-    progress.finish();
-    if (leader) {
-        const AveragedWeights averaged(average);
-        save_weights(net, run.run_dir / "model.pt");
-        if (state.best_epoch < 0)
-            save_weights(net, run.run_dir / "model_best.pt");
-    }
-    finish("complete");
-    // Nobody leaves before rank 0 has written the run folder (a later collective of a script
-    // would otherwise meet a group that is gone).
-    if (group)
-        group->barrier("the end of training");
-    if (!state.log.empty())
-        last_train = state.log.back().train_loss;
-    return {run.run_dir, state.epochs_done, last_train, state.best_valid, state.best_epoch};
+    TrainingJob job(in, model, device, group.get(), world, progress);
+    return in.run.request.task == data::Task::kZeroShot ? job.zero_shot() : job.train();
 }
 
 }  // namespace zoomdiff::model
