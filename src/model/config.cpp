@@ -350,35 +350,28 @@ NoiseMode parse_noise_mode(const std::string& text, const std::string& source) {
         "reference (the reference's one stream in batch order)");
 }
 
-ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(std::string(yaml_text));
-    } catch (const YAML::Exception& e) {
-        throw Error(source, fmt::format("not valid YAML ({})", e.what()), kFixHint);
-    }
-    if (!root.IsMap())
-        throw Error(source, "the file is not a YAML mapping", kFixHint);
+namespace {
 
-    ModelConfig c;
+void read_train(const YAML::Node& root, const std::string& source, TrainConfig& t) {
     Section train(root, "train", source);
-    train.read("epochs", c.train.epochs);
-    train.read("batch_size", c.train.batch_size);
-    train.read("lr", c.train.lr);
-    train.read("valid_interval", c.train.valid_interval);
-    std::string batch_order(data::to_string(c.train.batch_order));
+    train.read("epochs", t.epochs);
+    train.read("batch_size", t.batch_size);
+    train.read("lr", t.lr);
+    train.read("valid_interval", t.valid_interval);
+    std::string batch_order(data::to_string(t.batch_order));
     train.read("batch_order", batch_order);
-    c.train.batch_order = data::parse_batch_order(batch_order, source);
-    std::string noise(to_string(c.train.noise));
+    t.batch_order = data::parse_batch_order(batch_order, source);
+    std::string noise(to_string(t.noise));
     train.read("noise", noise);
-    c.train.noise = parse_noise_mode(noise, source + ": train.noise");
-    train.read("ema", c.train.ema);
-    train.read("min_snr", c.train.min_snr);
-    train.read("cond_dropout", c.train.cond_dropout);
+    t.noise = parse_noise_mode(noise, source + ": train.noise");
+    train.read("ema", t.ema);
+    train.read("min_snr", t.min_snr);
+    train.read("cond_dropout", t.cond_dropout);
     train.reject_unknown();
+}
 
+void read_diffusion(const YAML::Node& root, const std::string& source, DiffusionConfig& d) {
     Section diffusion(root, "diffusion", source);
-    auto& d = c.diffusion;
     diffusion.read("layers", d.layers);
     diffusion.read("channels", d.channels);
     diffusion.read("nheads", d.nheads);
@@ -429,9 +422,10 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
         ms.reject_unknown();
     }
     diffusion.reject_unknown();
+}
 
+void read_network(const YAML::Node& root, const std::string& source, NetworkConfig& m) {
     Section model(root, "model", source);
-    auto& m = c.model;
     model.read("is_unconditional", m.is_unconditional);
     model.read("timeemb", m.timeemb);
     model.read("spatialemb", m.spatialemb);
@@ -449,21 +443,41 @@ ModelConfig parse_model_config(std::string_view yaml_text, const std::string& so
     m.condition_layout = parse_condition_layout(layout, source);
     model.read("poi_channels", m.poi_channels);
     model.reject_unknown();
+}
 
+void read_sampler(const YAML::Node& root, const std::string& source, SamplerConfig& s) {
     Section sampler(root, "sampler", source);
-    std::string segment_start(to_string(c.sampler.segment_start));
+    std::string segment_start(to_string(s.segment_start));
     sampler.read("segment_start", segment_start);
-    c.sampler.segment_start =
-        parse_segment_start(segment_start, source + ": sampler.segment_start");
-    sampler.read("clip_x0", c.sampler.clip_x0);
-    sampler.read("steps_per_segment", c.sampler.steps_per_segment);
-    std::string method(to_string(c.sampler.method));
+    s.segment_start = parse_segment_start(segment_start, source + ": sampler.segment_start");
+    sampler.read("clip_x0", s.clip_x0);
+    sampler.read("steps_per_segment", s.steps_per_segment);
+    std::string method(to_string(s.method));
     sampler.read("method", method);
-    c.sampler.method = parse_sampler_method(method, source + ": sampler.method");
-    sampler.read("eta", c.sampler.eta);
-    sampler.read("guidance", c.sampler.guidance);
+    s.method = parse_sampler_method(method, source + ": sampler.method");
+    sampler.read("eta", s.eta);
+    sampler.read("guidance", s.guidance);
     sampler.reject_unknown();
-    validate_sampler(c.sampler, source + ": sampler");
+    validate_sampler(s, source + ": sampler");
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(std::string_view yaml_text, const std::string& source) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::Exception& e) {
+        throw Error(source, fmt::format("not valid YAML ({})", e.what()), kFixHint);
+    }
+    if (!root.IsMap())
+        throw Error(source, "the file is not a YAML mapping", kFixHint);
+
+    ModelConfig c;
+    read_train(root, source, c.train);
+    read_diffusion(root, source, c.diffusion);
+    read_network(root, source, c.model);
+    read_sampler(root, source, c.sampler);
 
     for (const auto& entry : root) {
         const auto key = entry.first.as<std::string>();

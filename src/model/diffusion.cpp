@@ -358,6 +358,162 @@ std::int64_t MultiScaleDiffusion::calls_per_sample() const {
     return sampler_.guidance > 0 ? 2 * calls : calls;  // guidance: a null-condition call as well
 }
 
+namespace {
+
+/// The scalars of one sampling step from position k to k_to of a segment, exactly as the
+/// reference forms them (float32 unless noted).
+struct StepScalars {
+    float alpha = 0;       // alpha-bar at k
+    float alpha_prev = 0;  // alpha-bar at k_to
+    float root_rest = 0;   // sqrt(1 - alpha)
+    double alpha_hat = 0;  // double
+    double beta = 0;       // double
+    double ab = 0;         // double alpha-bar at k
+    double ab_prev = 0;    // double alpha-bar at k_to
+    float coeff2 = 0;
+    double coeff1 = 0;
+    float sigma = 0;  // the ancestral standard deviation
+};
+
+StepScalars step_scalars(const Segment& segment, std::size_t k, std::size_t k_to) {
+    StepScalars c;
+    c.alpha = segment.alpha_f32[k];
+    c.alpha_prev = segment.alpha_f32[k_to];
+    // One step of the full schedule reads its own beta; a respaced one the beta that takes
+    // alpha-bar from position k to k_to (beta' = 1 - alpha-bar_k / alpha-bar_k_to).
+    const bool adjacent = k_to + 1 == k;
+    c.alpha_hat = adjacent ? segment.alpha_hat[k] : segment.alpha[k] / segment.alpha[k_to];
+    c.beta = adjacent ? segment.beta[k] : 1.0 - c.alpha_hat;
+    c.root_rest = std::sqrt(1.0F - c.alpha);
+    c.coeff2 = (1.0F / c.root_rest) * static_cast<float>(1.0 - c.alpha_hat);
+    c.coeff1 = 1.0 / std::sqrt(c.alpha_hat);
+    c.ab = segment.alpha[k];
+    c.ab_prev = segment.alpha[k_to];
+    c.sigma = std::sqrt(((1.0F - c.alpha_prev) / (1.0F - c.alpha)) * static_cast<float>(c.beta));
+    return c;
+}
+
+/// The step's result before its added noise (sigma: the noise it will add, scaled by eta
+/// under DDIM).
+Tensor step_mean(const SamplerConfig& sampler, const Tensor& z, const Tensor& fused,
+                 const StepScalars& c, float sigma, const Tensor& clip_low,
+                 const Tensor& clip_high) {
+    if (sampler.method == SamplerMethod::kDdim) {
+        // Ours: DDIM (Song et al. 2021, eq. 12) from the implied clean series, optionally
+        // clamped; the noise estimate is re-derived from it so both stay consistent. At eta 1
+        // this is the ancestral step, n = 0 included (its mean assumes that sigma).
+        auto x0 = (z - fused * c.root_rest) / std::sqrt(c.alpha);
+        auto eps = fused;
+        if (sampler.clip_x0) {
+            x0 = x0.clamp(clip_low, clip_high);
+            eps = (z - x0 * std::sqrt(c.alpha)) / c.root_rest;
+        }
+        const double rest = std::max(0.0, 1.0 - c.ab_prev - static_cast<double>(sigma) * sigma);
+        return x0 * static_cast<float>(std::sqrt(c.ab_prev)) +
+               eps * static_cast<float>(std::sqrt(rest));
+    }
+    if (sampler.clip_x0) {
+        // Ours: the clean series the fused noise implies, clamped to the range the training
+        // data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq. 7; without the
+        // clamp equal to the plain step up to rounding).
+        const auto x0 = ((z - fused * c.root_rest) / std::sqrt(c.alpha)).clamp(clip_low, clip_high);
+        return x0 * static_cast<float>(std::sqrt(c.ab_prev) * c.beta / (1.0 - c.ab)) +
+               z * static_cast<float>(std::sqrt(c.alpha_hat) * (1.0 - c.ab_prev) / (1.0 - c.ab));
+    }
+    return (z - fused * c.coeff2) * static_cast<float>(c.coeff1);
+}
+
+/// sampler.clip_x0's bound `value` (0 or 1 of the MinMax range) in the diffusion's units: per
+/// hour under center: hour_of_week (and spread: hour_of_week), else one number (computed in
+/// double, as always).
+Tensor clip_bound(double value, const DiffusionConfig& standard, std::int64_t hours,
+                  const torch::TensorOptions& options) {
+    if (standard.hour_centred()) {
+        return to_diffusion_units(torch::full({1, hours, 1, 1}, static_cast<float>(value), options),
+                                  standard);
+    }
+    return torch::full({1}, (standard.transformed(value) - standard.data_mean) / standard.data_std,
+                       options);
+}
+
+/// What every step of one sample() call shares.
+struct SamplingRun {
+    ZoomDiffNet& net;
+    const SamplerConfig& sampler;
+    double guidance = 0;
+    std::vector<std::int64_t> shape;
+    torch::Device device;
+    std::vector<DenoiserContext> contexts;       // per segment
+    std::vector<DenoiserContext> null_contexts;  // per segment, under sampler.guidance
+    Tensor clip_low;
+    Tensor clip_high;
+    const StepObserver& observer;
+};
+
+/// The visited steps of segment i from its first state z; returns the segment's end.
+/// previous_end / previous_divided: the segment before's end as it was and under this segment's
+/// division operator (the noise prior of every step here); undefined for segment 0.
+Tensor denoise_segment(const SamplingRun& run, std::size_t i, const Segment& segment,
+                       const std::vector<int>& visited, Tensor z, const Tensor& previous_end,
+                       const Tensor& previous_divided, NoiseSource& noise) {
+    for (std::size_t j = 0; j < visited.size(); ++j) {
+        const auto k = static_cast<std::size_t>(visited[j]);
+        // The position the step lands on: the next visited one, 0 after the segment's last.
+        const auto k_to = static_cast<std::size_t>(j + 1 < visited.size() ? visited[j + 1] : 0);
+        const int n = segment.lower + static_cast<int>(k) - 1;
+        const StepScalars c = step_scalars(segment, k, k_to);
+
+        Tensor prior;
+        if (i >= 1) {
+            prior = (z - previous_divided * std::sqrt(c.alpha)) / c.root_rest;
+        } else {
+            (void)noise.normal(run.shape, DrawRole::kDiscarded);
+        }
+        const auto step = torch::full({1}, n, torch::kLong);
+        auto predicted = run.net->denoise(z, step, run.contexts[i]);
+        if (run.guidance > 0) {  // e(c) + w (e(c) - e(null)), before the fusion with the prior
+            const auto unconditional = run.net->denoise(z, step, run.null_contexts[i]);
+            predicted = predicted + static_cast<float>(run.guidance) * (predicted - unconditional);
+        }
+        const auto fused = run.net->fuse(predicted, prior);
+
+        float sigma = run.sampler.method == SamplerMethod::kDdim
+                          ? c.sigma * static_cast<float>(run.sampler.eta)
+                          : c.sigma;
+        Tensor next = step_mean(run.sampler, z, fused, c, sigma, run.clip_low, run.clip_high);
+        Tensor added;
+        if (n > 0) {
+            added = noise.normal(run.shape, DrawRole::kStepNoise).to(run.device);
+            next = next + added * sigma;
+        } else {
+            sigma = 0.0F;
+        }
+        if (run.observer) {
+            StepRecord record;
+            record.n = n;
+            record.segment = &segment;
+            record.current = z;
+            record.noise_prior = prior.defined() ? prior : torch::zeros_like(z);
+            record.predicted = predicted;
+            record.fused = fused;
+            record.added_noise = added.defined() ? added : torch::zeros_like(z);
+            record.next = next;
+            if (i >= 1) {
+                record.previous_end = previous_end;
+                record.previous_divided = previous_divided;
+            }
+            record.coeff1 = c.coeff1;
+            record.coeff2 = c.coeff2;
+            record.sigma = sigma;
+            run.observer(record);
+        }
+        z = next;
+    }
+    return z;
+}
+
+}  // namespace
+
 SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std::int64_t n_samples,
                                          NoiseSource& noise, const StepObserver& observer) {
     c10::InferenceMode inference;
@@ -371,40 +527,34 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
     const std::vector<std::int64_t> shape{batch, kFeatures, hours, side, side};
     const auto n_segments = static_cast<std::int64_t>(schedule_.segments.size());
 
-    // Step-invariant projections, once per segment for the whole run (DESIGN §5).
-    std::vector<DenoiserContext> contexts;
-    for (std::int64_t s = 0; s < n_segments; ++s)
-        contexts.push_back(net_->prepare(conditions, s));
-    // sampler.guidance: the same per segment with the null condition for every tile.
-    const double guidance = sampler_.guidance;
-    std::vector<DenoiserContext> null_contexts;
-    if (guidance > 0) {
-        BatchConditions null_conditions = conditions;
-        null_conditions.unconditional = torch::ones({batch}, torch::kBool);
-        for (std::int64_t s = 0; s < n_segments; ++s)
-            null_contexts.push_back(net_->prepare(null_conditions, s));
-    }
-
     const auto options = torch::TensorOptions(torch::kFloat).device(device);
     SampleOutput out;
     out.samples = torch::empty({batch, n_samples, kFeatures, hours, side, side}, options);
     out.segment_ends =
         torch::empty({batch, n_samples, n_segments, kFeatures, hours, side, side}, options);
 
-    // sampler.clip_x0: the MinMax range [0, 1] in the diffusion's units (transform, standardize).
+    // Step-invariant projections, once per segment for the whole run (DESIGN §5); under
+    // sampler.guidance the same with the null condition for every tile. sampler.clip_x0: the
+    // MinMax range [0, 1] in the diffusion's units (transform, standardize).
     const auto& standard = net_->config().diffusion;
-    // Per hour under center: hour_of_week (and spread: hour_of_week), else one number (computed in
-    // double, as always).
-    const auto clip_bound = [&](double value) {
-        if (standard.hour_centred()) {
-            return to_diffusion_units(
-                torch::full({1, hours, 1, 1}, static_cast<float>(value), options), standard);
-        }
-        return torch::full(
-            {1}, (standard.transformed(value) - standard.data_mean) / standard.data_std, options);
-    };
-    const auto clip_low = clip_bound(0.0);
-    const auto clip_high = clip_bound(1.0);
+    SamplingRun run{net_,
+                    sampler_,
+                    sampler_.guidance,
+                    shape,
+                    device,
+                    {},
+                    {},
+                    clip_bound(0.0, standard, hours, options),
+                    clip_bound(1.0, standard, hours, options),
+                    observer};
+    for (std::int64_t s = 0; s < n_segments; ++s)
+        run.contexts.push_back(net_->prepare(conditions, s));
+    if (run.guidance > 0) {
+        BatchConditions null_conditions = conditions;
+        null_conditions.unconditional = torch::ones({batch}, torch::kBool);
+        for (std::int64_t s = 0; s < n_segments; ++s)
+            run.null_contexts.push_back(net_->prepare(null_conditions, s));
+    }
 
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);
@@ -427,103 +577,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
                     z = previous_divided * std::sqrt(top) + z * std::sqrt(1.0F - top);
                 }
             }
-            for (std::size_t j = 0; j < visited.size(); ++j) {
-                const auto k = static_cast<std::size_t>(visited[j]);
-                // The position the step lands on: the next visited one, 0 after the segment's last.
-                const auto k_to =
-                    static_cast<std::size_t>(j + 1 < visited.size() ? visited[j + 1] : 0);
-                const int n = segment.lower + static_cast<int>(k) - 1;
-                const float alpha = segment.alpha_f32[k];
-                const float alpha_prev = segment.alpha_f32[k_to];
-                // One step of the full schedule reads its own beta; a respaced one the beta that
-                // takes alpha-bar from position k to k_to (beta' = 1 - alpha-bar_k /
-                // alpha-bar_k_to).
-                const bool adjacent = k_to + 1 == k;
-                const double alpha_hat =
-                    adjacent ? segment.alpha_hat[k] : segment.alpha[k] / segment.alpha[k_to];
-                const double beta = adjacent ? segment.beta[k] : 1.0 - alpha_hat;
-                const float root_rest = std::sqrt(1.0F - alpha);
-
-                Tensor prior;
-                if (i >= 1) {
-                    prior = (z - previous_divided * std::sqrt(alpha)) / root_rest;
-                } else {
-                    (void)noise.normal(shape, DrawRole::kDiscarded);
-                }
-                const auto step = torch::full({1}, n, torch::kLong);
-                auto predicted = net_->denoise(z, step, contexts[i]);
-                if (guidance > 0) {  // e(c) + w (e(c) - e(null)), before the fusion with the prior
-                    const auto unconditional = net_->denoise(z, step, null_contexts[i]);
-                    predicted =
-                        predicted + static_cast<float>(guidance) * (predicted - unconditional);
-                }
-                const auto fused = net_->fuse(predicted, prior);
-
-                // Scalars exactly as the reference forms them (float32 unless noted).
-                const float coeff2 = (1.0F / root_rest) * static_cast<float>(1.0 - alpha_hat);
-                const double coeff1 = 1.0 / std::sqrt(alpha_hat);
-                const double ab = segment.alpha[k];
-                const double ab_prev = segment.alpha[k_to];
-                // The ancestral standard deviation; the last step of all (n = 0) adds no noise.
-                float sigma =
-                    std::sqrt(((1.0F - alpha_prev) / (1.0F - alpha)) * static_cast<float>(beta));
-                Tensor next;
-                if (sampler_.method == SamplerMethod::kDdim) {
-                    // Ours: DDIM (Song et al. 2021, eq. 12) from the implied clean series,
-                    // optionally clamped; the noise estimate is re-derived from it so both stay
-                    // consistent. At eta 1 this is the ancestral step, n = 0 included (its mean
-                    // assumes that sigma).
-                    sigma *= static_cast<float>(sampler_.eta);
-                    auto x0 = (z - fused * root_rest) / std::sqrt(alpha);
-                    auto eps = fused;
-                    if (sampler_.clip_x0) {
-                        x0 = x0.clamp(clip_low, clip_high);
-                        eps = (z - x0 * std::sqrt(alpha)) / root_rest;
-                    }
-                    const double rest =
-                        std::max(0.0, 1.0 - ab_prev - static_cast<double>(sigma) * sigma);
-                    next = x0 * static_cast<float>(std::sqrt(ab_prev)) +
-                           eps * static_cast<float>(std::sqrt(rest));
-                } else if (sampler_.clip_x0) {
-                    // Ours: the clean series the fused noise implies, clamped to the range the
-                    // training data had, then the posterior mean of q(x_{n-1} | x_n, x0) (DDPM eq.
-                    // 7; without the clamp equal to the line below up to rounding).
-                    const auto x0 =
-                        ((z - fused * root_rest) / std::sqrt(alpha)).clamp(clip_low, clip_high);
-                    next =
-                        x0 * static_cast<float>(std::sqrt(ab_prev) * beta / (1.0 - ab)) +
-                        z * static_cast<float>(std::sqrt(alpha_hat) * (1.0 - ab_prev) / (1.0 - ab));
-                } else {
-                    next = (z - fused * coeff2) * static_cast<float>(coeff1);
-                }
-                Tensor added;
-                if (n > 0) {
-                    added = noise.normal(shape, DrawRole::kStepNoise).to(device);
-                    next = next + added * sigma;
-                } else {
-                    sigma = 0.0F;
-                }
-                if (observer) {
-                    StepRecord record;
-                    record.n = n;
-                    record.segment = &segment;
-                    record.current = z;
-                    record.noise_prior = prior.defined() ? prior : torch::zeros_like(z);
-                    record.predicted = predicted;
-                    record.fused = fused;
-                    record.added_noise = added.defined() ? added : torch::zeros_like(z);
-                    record.next = next;
-                    if (i >= 1) {
-                        record.previous_end = ends.back();
-                        record.previous_divided = previous_divided;
-                    }
-                    record.coeff1 = coeff1;
-                    record.coeff2 = coeff2;
-                    record.sigma = sigma;
-                    observer(record);
-                }
-                z = next;
-            }
+            z = denoise_segment(run, i, segment, visited, z, i >= 1 ? ends.back() : Tensor(),
+                                previous_divided, noise);
             ends.push_back(z);
         }
         out.samples.select(1, s).copy_(z);

@@ -731,16 +731,10 @@ TileSamples concat(const std::vector<TileSamples>& blocks) {
 /// Checks, calibrates and writes one city from all its tiles' samples: the one place a single
 /// process and rank 0 of a sharded run turn samples into files. `started`: when work on the
 /// city began (its `seconds` metric).
-void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c,
-                const TileSamples& x, std::chrono::steady_clock::time_point started) {
-    const auto& model = setup.model;
-    const data::CityScaler* templ = &setup.templ;
-    const auto n = c.tiles;
-    const auto& x500 = x.x500;
-    const auto& x2000 = x.x2000;
-    const auto& x1000 = x.x1000;
+/// A broken checkpoint shows as non-finite samples: refused before anything is written.
+void require_finite(const LoadedModel& model, const data::ConditionTiles& c, const TileSamples& x) {
     for (const auto& [scale, values] :
-         {std::pair{"500 m", x500}, std::pair{"segment ends", torch::cat({x2000, x1000})}}) {
+         {std::pair{"500 m", x.x500}, std::pair{"segment ends", torch::cat({x.x2000, x.x1000})}}) {
         const auto bad = (~torch::isfinite(values)).sum().item<std::int64_t>();
         if (bad > 0) {
             throw Error(
@@ -750,35 +744,28 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
                 "condition_layout)");
         }
     }
-    const Calibration cal =
-        r.calibration == CalibrationKind::kNone ? scaler_calibration(*templ, c.pop_mean)
-        : r.calibration == CalibrationKind::kTemplateSpatial
-            ? spatial_calibration(x500, *templ, c.pop_mean)
-        : r.calibration == CalibrationKind::kTemplateQuantile
-            ? quantile_calibration(*templ, c.pop_mean)
-            : template_calibration(x500, *templ, c.pop_mean,
-                                   r.calibration == CalibrationKind::kTemplateEach);
+}
 
-    io::CityMaps maps;
-    maps.city = c.city;
-    maps.token = c.token;
-    maps.datatype = r.datatype;
-    maps.units = fmt::format(
-        "{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and "
-        "2000 m)",
-        r.datatype, templ->city);
-    if (c.tile_arrangement == "patches") {
-        maps.units +=
-            "; tile_arrangement = patches: tiles side by side on a placeholder grid, no "
-            "coordinates";
+Calibration choose_calibration(CalibrationKind kind, const Tensor& x500,
+                               const data::CityScaler& templ, double pop_mean) {
+    switch (kind) {
+        case CalibrationKind::kNone:
+            return scaler_calibration(templ, pop_mean);
+        case CalibrationKind::kTemplateSpatial:
+            return spatial_calibration(x500, templ, pop_mean);
+        case CalibrationKind::kTemplateQuantile:
+            return quantile_calibration(templ, pop_mean);
+        default:
+            return template_calibration(x500, templ, pop_mean,
+                                        kind == CalibrationKind::kTemplateEach);
     }
-    maps.epsg = c.grid.epsg;
-    maps.nsample = r.nsample;
-    maps.calibration = cal.label;
-    maps.model_run = fs::absolute(model.folder).lexically_normal().string();
-    maps.conditions = c.conditions_500m;
+}
 
-    const auto [lon500, lat500] = reference_edges(c);
+/// The 500 m city mask: the --shp_path boundary's cell centres, else the condition file's mask,
+/// else every cell.
+NdArray<std::uint8_t> city_mask(const InferRequest& r, const data::ConditionTiles& c,
+                                const std::vector<double>& lon500,
+                                const std::vector<double>& lat500) {
     NdArray<std::uint8_t> mask500(
         {static_cast<std::size_t>(4 * c.tile_rows), static_cast<std::size_t>(4 * c.tile_cols)}, 1);
     if (!r.shp_path.empty()) {
@@ -791,11 +778,18 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         spdlog::warn("{}: no --shp_path and no mask in {}: every cell counts as inside the city",
                      c.city, c.cond_file.string());
     }
+    return mask500;
+}
+
+/// The three scales' calibrated maps (2000 m, 1000 m, 500 m) with their edges and masks.
+void add_scales(io::CityMaps& maps, const data::ConditionTiles& c, const TileSamples& x,
+                const Calibration& cal, const NdArray<std::uint8_t>& mask500,
+                const std::vector<double>& lon500, const std::vector<double>& lat500) {
     const auto rows = static_cast<std::size_t>(c.tile_rows);
     const auto cols = static_cast<std::size_t>(c.tile_cols);
-    for (const auto& [name, values, k] :
-         {std::tuple{"2000m", x2000, std::size_t{1}}, std::tuple{"1000m", x1000, std::size_t{2}},
-          std::tuple{"500m", x500, std::size_t{4}}}) {
+    for (const auto& [name, values, k] : {std::tuple{"2000m", x.x2000, std::size_t{1}},
+                                          std::tuple{"1000m", x.x1000, std::size_t{2}},
+                                          std::tuple{"500m", x.x500, std::size_t{4}}}) {
         io::ScaleMaps s;
         s.name = name;
         s.cell_size_m = 2000.0 / static_cast<double>(k);
@@ -812,60 +806,99 @@ void write_city(const InferRequest& r, const InferSetup& setup, const data::Cond
         s.lat_edges_deg = every(lat500, 4 / k, s.rows);
         maps.scales.push_back(std::move(s));
     }
+}
+
+/// The run's summary numbers: cross-scale consistency, the calibration and its targets.
+json city_metrics(const io::CityMaps& maps, const Calibration& cal, const data::CityScaler& templ,
+                  const data::ConditionTiles& c, std::chrono::steady_clock::time_point started) {
     json metrics;
     metrics["cross_scale_500_to_1000"] = cross_scale(maps.scales[2].mean, maps.scales[1].mean, 2);
     metrics["cross_scale_500_to_2000"] = cross_scale(maps.scales[2].mean, maps.scales[0].mean, 4);
     metrics["cross_scale_1000_to_2000"] = cross_scale(maps.scales[1].mean, maps.scales[0].mean, 2);
     metrics["gamma"] = cal.gamma;
     metrics["calibration"] = cal.label;
-    {
-        const auto& m500 = maps.scales[2].mean.values();
-        double sum = 0.0;
-        float peak = 0.0F;
-        for (const float v : m500) {
-            sum += v;
-            peak = std::max(peak, v);
-        }
-        const double mean = sum / static_cast<double>(m500.size());
-        metrics["mean_500m"] = mean;
-        metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
-        if (cal.power || cal.spatial || cal.levels != nullptr) {
-            metrics["target_mean"] =
-                (templ->pop_mean > 0 ? c.pop_mean / templ->pop_mean : 1.0) * templ->data_mean;
-            metrics["target_peak_to_mean"] =
-                templ->data_mean > 0 ? templ->data_max / templ->data_mean : 0.0;
-        }
+    const auto& m500 = maps.scales[2].mean.values();
+    double sum = 0.0;
+    float peak = 0.0F;
+    for (const float v : m500) {
+        sum += v;
+        peak = std::max(peak, v);
     }
-    metrics["tiles"] = n;
+    const double mean = sum / static_cast<double>(m500.size());
+    metrics["mean_500m"] = mean;
+    metrics["peak_to_mean_500m"] = mean > 0 ? peak / mean : 0.0;
+    if (cal.power || cal.spatial || cal.levels != nullptr) {
+        metrics["target_mean"] =
+            (templ.pop_mean > 0 ? c.pop_mean / templ.pop_mean : 1.0) * templ.data_mean;
+        metrics["target_peak_to_mean"] =
+            templ.data_mean > 0 ? templ.data_max / templ.data_mean : 0.0;
+    }
+    metrics["tiles"] = c.tiles;
     metrics["tile_arrangement"] = c.tile_arrangement;
     metrics["seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    maps.metrics_json = metrics.dump();
-    spdlog::info(
-        "{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, "
-        "500->2000 {:.3f}",
-        c.city, n, r.nsample, metrics["seconds"].get<double>(),
-        metrics["cross_scale_500_to_1000"].get<double>(),
-        metrics["cross_scale_500_to_2000"].get<double>());
+    return metrics;
+}
 
-    maps.provenance.tool = "zoomdiff_infer";
-    maps.provenance.command_line = r.command_line;
-    maps.provenance.seed = r.seed;
-    maps.provenance.city_en = c.city;
-    maps.provenance.city_cn = geo::resolve_city_names(c.token).cn;
+/// The request as resolved, for the results' provenance.
+std::string resolved_request(const InferRequest& r, const InferSetup& setup,
+                             const io::CityMaps& maps, const data::ConditionTiles& c) {
     json resolved;
-    resolved["config"] = to_yaml(model.config);
+    resolved["config"] = to_yaml(setup.model.config);
     resolved["modelfolder"] = maps.model_run;
     resolved["nsample"] = r.nsample;
     resolved["batch_size"] = r.batch_size;
     resolved["noise"] = r.noise;
-    resolved["calibration"] = cal.label;
+    resolved["calibration"] = maps.calibration;
     resolved["device"] = setup.device.str();
     resolved["threads"] = at::get_num_threads();
     resolved["world_size"] = r.world.world_size;
     resolved["shp_path"] = r.shp_path.string();
     resolved["tile_arrangement"] = c.tile_arrangement;
-    maps.provenance.resolved_config_json = resolved.dump();
+    return resolved.dump();
+}
+
+void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c,
+                const TileSamples& x, std::chrono::steady_clock::time_point started) {
+    const auto& model = setup.model;
+    const data::CityScaler& templ = setup.templ;
+    require_finite(model, c, x);
+    const Calibration cal = choose_calibration(r.calibration, x.x500, templ, c.pop_mean);
+
+    io::CityMaps maps;
+    maps.city = c.city;
+    maps.token = c.token;
+    maps.datatype = r.datatype;
+    maps.units = fmt::format(
+        "{} per 500 m cell per hour, in the unit of {}'s training data (cell means at 1000 and "
+        "2000 m)",
+        r.datatype, templ.city);
+    if (c.tile_arrangement == "patches") {
+        maps.units +=
+            "; tile_arrangement = patches: tiles side by side on a placeholder grid, no "
+            "coordinates";
+    }
+    maps.epsg = c.grid.epsg;
+    maps.nsample = r.nsample;
+    maps.calibration = cal.label;
+    maps.model_run = fs::absolute(model.folder).lexically_normal().string();
+    maps.conditions = c.conditions_500m;
+    const auto [lon500, lat500] = reference_edges(c);
+    add_scales(maps, c, x, cal, city_mask(r, c, lon500, lat500), lon500, lat500);
+    const json metrics = city_metrics(maps, cal, templ, c, started);
+    maps.metrics_json = metrics.dump();
+    spdlog::info(
+        "{}: {} tiles x {} samples in {:.1f} s; cross-scale consistency 500->1000 {:.3f}, "
+        "500->2000 {:.3f}",
+        c.city, c.tiles, r.nsample, metrics["seconds"].get<double>(),
+        metrics["cross_scale_500_to_1000"].get<double>(),
+        metrics["cross_scale_500_to_2000"].get<double>());
+    maps.provenance.tool = "zoomdiff_infer";
+    maps.provenance.command_line = r.command_line;
+    maps.provenance.seed = r.seed;
+    maps.provenance.city_en = c.city;
+    maps.provenance.city_cn = geo::resolve_city_names(c.token).cn;
+    maps.provenance.resolved_config_json = resolved_request(r, setup, maps, c);
 
     const auto paths = output_paths(r, data::CitySource{c.token, c.city, {}, c.cond_file});
     fs::create_directories(r.out);
@@ -1156,7 +1189,10 @@ const char* format_name(OutputFormat format) {
     return "geotiff";
 }
 
-void run_inference(const InferRequest& r, core::Progress& progress) {
+namespace {
+
+/// The flags that need no file.
+void check_request(const InferRequest& r) {
     if (r.geotiff_samples && !wants(r, OutputFormat::kGeoTiff)) {
         throw Error(
             "--geotiff_samples", "given without --format geotiff",
@@ -1166,19 +1202,63 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
         throw Error(r.nsample < 1 ? "--nsample" : "--batch_size", "must be at least 1",
                     "Pass a positive number");
     }
-    const core::World& world = r.world;
-    if (parse_noise_mode(r.noise, "--noise") == NoiseMode::kReference && world.distributed()) {
+    if (parse_noise_mode(r.noise, "--noise") == NoiseMode::kReference && r.world.distributed()) {
         throw Error("--noise",
                     fmt::format("reference (one stream of draws per city, in batch order) cannot "
                                 "be shared out over "
                                 "{} ranks",
-                                world.world_size),
+                                r.world.world_size),
                     "Use --noise per_tile (the default) with WORLD_SIZE > 1, or run one process "
                     "(WORLD_SIZE unset) "
                     "for the reference's draw order");
     }
     if (r.dist_timeout_s < 1)
         throw Error("--dist_timeout", "must be at least 1 second", "Pass a positive number");
+}
+
+/// Tiles without positions (uomo_import): no map to draw or to place on the earth.
+void refuse_maps_of_patches(const InferRequest& r, const data::ConditionTiles& c) {
+    if (c.tile_arrangement != "patches")
+        return;
+    for (const OutputFormat format : {OutputFormat::kNpz, OutputFormat::kGeoTiff}) {
+        if (wants(r, format)) {
+            throw Error(c.cond_file.string(),
+                        fmt::format("{} is a city of patches (tile_arrangement = patches: tiles "
+                                    "without coordinates, side by side on a placeholder grid); "
+                                    "--format {} needs a real map",
+                                    c.city, format_name(format)),
+                        "Use --format h5 (tile-wise results; the placeholder grid is not a "
+                        "map)");
+        }
+    }
+}
+
+/// The condition tiles of the cities still to sample (todo[i] != 0).
+std::vector<data::ConditionTiles> load_cities(const InferRequest& r, const InferSetup& setup,
+                                              const std::vector<data::CitySource>& sources,
+                                              const std::vector<std::int64_t>& todo) {
+    std::vector<data::ConditionTiles> cities;
+    const auto layout = static_layout(setup.model.config);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const auto& s = sources[i];
+        if (todo[i] == 0) {
+            spdlog::info(
+                "{}: the outputs in {} were made by this very request (model, config, seed, "
+                "nsample, calibration, conditions); reusing them (--force to redo)",
+                s.city, r.out.string());
+            continue;
+        }
+        cities.push_back(data::load_condition_tiles(s, layout, setup.model.config.poi_channels()));
+        refuse_maps_of_patches(r, cities.back());
+    }
+    return cities;
+}
+
+}  // namespace
+
+void run_inference(const InferRequest& r, core::Progress& progress) {
+    check_request(r);
+    const core::World& world = r.world;
     at::set_num_threads(std::max(1, r.threads));
     InferSetup setup;
     setup.device = rank_device(r.device, world);
@@ -1205,38 +1285,8 @@ void run_inference(const InferRequest& r, core::Progress& progress) {
     if (group)
         todo = rank0_view(*group, world, todo, "cities");
     std::vector<data::ConditionTiles> cities;
-    on_every_rank(group.get(), world, "reading the condition files", [&] {
-        const auto layout = static_layout(setup.model.config);
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            const auto& s = sources[i];
-            if (todo[i] == 0) {
-                spdlog::info(
-                    "{}: the outputs in {} were made by this very request (model, config, seed, "
-                    "nsample, calibration, conditions); reusing them (--force to redo)",
-                    s.city, r.out.string());
-                continue;
-            }
-            cities.push_back(
-                data::load_condition_tiles(s, layout, setup.model.config.poi_channels()));
-            const auto& c = cities.back();
-            if (c.tile_arrangement == "patches") {
-                // Tiles without positions (uomo_import): no map to draw or to place on the earth.
-                for (const OutputFormat format : {OutputFormat::kNpz, OutputFormat::kGeoTiff}) {
-                    if (wants(r, format)) {
-                        throw Error(
-                            c.cond_file.string(),
-                            fmt::format(
-                                "{} is a city of patches (tile_arrangement = patches: tiles "
-                                "without coordinates, side by side on a placeholder grid); "
-                                "--format {} needs a real map",
-                                c.city, format_name(format)),
-                            "Use --format h5 (tile-wise results; the placeholder grid is not a "
-                            "map)");
-                    }
-                }
-            }
-        }
-    });
+    on_every_rank(group.get(), world, "reading the condition files",
+                  [&] { cities = load_cities(r, setup, sources, todo); });
     if (!group || world.rank == 0) {
         // 21 cells per tile (16 of 500 m, 4 of 1000 m, one of 2000 m), float32 samples and mean.
         std::uintmax_t bytes = 0;
