@@ -5,11 +5,10 @@
 
 namespace zoomdiff::cli {
 
-void add_infer_flags(CLI::App& app, model::InferRequest& request) {
-    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.description(
-        "Generate a week of traffic (or users) for every 2000 m tile of one or more cities from\n"
-        "their condition files (env_extra) with a trained ZoomDiff, at 2000, 1000 and 500 m.");
+namespace {
+
+/// The cities, the model and the size of the run.
+void add_input_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option("--dataset", request.dataset, "Cities separated by '*', English or Chinese")
         ->required();
     app.add_option("--datatype", request.datatype, "traffic or user")
@@ -33,6 +32,10 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "Tiles per sampling batch; distributed, also the block of tiles one shard holds")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
         ->capture_default_str();
+}
+
+/// How the samples are drawn (each default: the model's config), and distributed waiting.
+void add_sampler_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option(
            "--noise", request.noise,
            "per_tile (each tile draws from a generator keyed by seed, city and tile: the same "
@@ -88,6 +91,10 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
                    "with an error")
         ->check(CLI::Range(1, 7 * 24 * 3600))
         ->capture_default_str();
+}
+
+/// What is written: mask, formats, calibration; the reference's unused flags; the footer.
+void add_output_flags(CLI::App& app, model::InferRequest& request) {
     app.add_option("--shp_path", request.shp_path,
                    "Boundary polygons for the city mask; default: the condition file's mask");
     app.add_option("--boundary_field", request.boundary_field,
@@ -137,6 +144,18 @@ void add_infer_flags(CLI::App& app, model::InferRequest& request) {
         "  rank sees. The outputs equal a single process's with the same --seed, --batch_size and "
         "--threads.\n"
         "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
+}
+
+}  // namespace
+
+void add_infer_flags(CLI::App& app, model::InferRequest& request) {
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.description(
+        "Generate a week of traffic (or users) for every 2000 m tile of one or more cities from\n"
+        "their condition files (env_extra) with a trained ZoomDiff, at 2000, 1000 and 500 m.");
+    add_input_flags(app, request);
+    add_sampler_flags(app, request);
+    add_output_flags(app, request);
 }
 
 }  // namespace zoomdiff::cli

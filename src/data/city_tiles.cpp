@@ -250,99 +250,111 @@ double percentile_linear(std::vector<float> values, double q) {
                    : static_cast<double>(above) - d * (1.0 - t);
 }
 
-CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) {
-    const std::size_t g = pooled_side(options.spatial_scale_coarse);
-    require_files(source);
-    const io::H5File data = io::H5File::open_read(source.data_file);
-    const io::H5File cond = io::H5File::open_read(source.cond_file);
-    require_same_grid(data, cond, source);
+namespace {
 
+/// A city's two files as read (float32 as the reference's np.array(..., dtype=float32)), before
+/// any filter: every array over all R x C tiles.
+struct RawCity {
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    std::vector<float> cells;                 // (R, C, 4, 4, 168)
+    std::vector<std::vector<float>> statics;  // per static channel: (R, C, 4, 4)
+    std::vector<float> poi;                   // (R, C, 4, 4, P)
+    std::vector<float> loc;                   // (R, C, 4)
+    std::vector<std::int64_t> labels;         // (R, C) split labels, empty when the file has none
+
+    [[nodiscard]] std::size_t tiles() const { return rows * cols; }
+};
+
+/// /split_2000m of the data file (training_set.hpp): (R, C) of 0 / 1 / 2 when it has them.
+std::vector<std::int64_t> read_split_labels(const io::H5File& data, const CitySource& source,
+                                            std::size_t rows, std::size_t cols) {
+    std::vector<std::int64_t> labels;
+    if (!data.exists("/split_2000m"))
+        return labels;
+    labels = detail::read_checked<std::int64_t>(data, "/split_2000m", {rows, cols},
+                                                "Write /split_2000m as (R, C) integers 0 train, 1 "
+                                                "validation, 2 test (uomo_import does)");
+    for (std::size_t t = 0; t < labels.size(); ++t) {
+        if (labels[t] < kSplitTrain || labels[t] > kSplitTest) {
+            throw Error(
+                source.data_file.string(),
+                fmt::format("/split_2000m is {} at tile (row {}, col {}): labels are 0 train, "
+                            "1 validation, 2 test",
+                            labels[t], t / cols, t % cols),
+                "Rewrite the labels (uomo_import writes them from the upstream splits)");
+        }
+    }
+    return labels;
+}
+
+RawCity read_city(const io::H5File& data, const io::H5File& cond, const CitySource& source,
+                  const TileOptions& options) {
     const geo::CityGrid grid = io::read_grid(data);
-    const std::size_t rows = grid.rows_2000m();
-    const std::size_t cols = grid.cols_2000m();
-    const std::size_t n0 = rows * cols;
-    if (n0 == 0) {
+    RawCity raw;
+    raw.rows = grid.rows_2000m();
+    raw.cols = grid.cols_2000m();
+    const std::size_t rows = raw.rows;
+    const std::size_t cols = raw.cols;
+    if (raw.tiles() == 0) {
         throw Error(source.data_file.string(), "the city's grid holds no whole 2000 m tile",
                     "Use a larger city boundary (at least 2 km x 2 km)");
     }
-
-    // ---- read (float32 as the reference's np.array(..., dtype=float32)) -------------------
     const std::string dfix = data_fix(source);
     const std::string cfix = detail::cond_fix(source);
-    const std::vector<float> cells =
-        read_array(data, "/data_2000m", {rows, cols, kSide, kSide, kSteps}, dfix);
-    const std::vector<std::string> keys = detail::static_keys(options.layout);
-    const std::size_t channels = keys.size();
-    std::vector<std::vector<float>> statics;
-    for (const auto& key : keys) {
-        statics.push_back(read_array(cond, key, {rows, cols, kSide, kSide}, cfix));
-    }
+    raw.cells = read_array(data, "/data_2000m", {rows, cols, kSide, kSide, kSteps}, dfix);
+    for (const auto& key : detail::static_keys(options.layout))
+        raw.statics.push_back(read_array(cond, key, {rows, cols, kSide, kSide}, cfix));
     if (options.poi_channels < 1) {
         throw std::invalid_argument("load_city_tiles: poi_channels must be positive");
     }
-    const auto kPoi = static_cast<std::size_t>(options.poi_channels);
+    const auto poi_channels = static_cast<std::size_t>(options.poi_channels);
     const std::string poi_key = detail::poi_key(options.layout);
     detail::require_poi_schema(cond, poi_key, source, options.poi_channels);
-    const std::vector<float> poi =
-        read_array(cond, poi_key, {rows, cols, kSide, kSide, kPoi}, cfix);
-    const std::vector<float> loc = read_array(cond, "/loc_2000m", {rows, cols, 4}, cfix);
-    // Split labels (training_set.hpp): (R, C) of 0 / 1 / 2 when the data file has them.
-    std::vector<std::int64_t> labels;
-    if (data.exists("/split_2000m")) {
-        labels =
-            detail::read_checked<std::int64_t>(data, "/split_2000m", {rows, cols},
-                                               "Write /split_2000m as (R, C) integers 0 train, 1 "
-                                               "validation, 2 test (uomo_import does)");
-        for (std::size_t t = 0; t < labels.size(); ++t) {
-            if (labels[t] < kSplitTrain || labels[t] > kSplitTest) {
-                throw Error(
-                    source.data_file.string(),
-                    fmt::format("/split_2000m is {} at tile (row {}, col {}): labels are 0 train, "
-                                "1 validation, 2 test",
-                                labels[t], t / cols, t % cols),
-                    "Rewrite the labels (uomo_import writes them from the upstream splits)");
-            }
-        }
-    }
+    raw.poi = read_array(cond, poi_key, {rows, cols, kSide, kSide, poi_channels}, cfix);
+    raw.loc = read_array(cond, "/loc_2000m", {rows, cols, 4}, cfix);
+    raw.labels = read_split_labels(data, source, rows, cols);
+    return raw;
+}
 
-    // ---- what a template city needs for calibration (MODEL.md §5.5), over the whole file ----
-    CityTiles out;
-    out.poi_channels = options.poi_channels;
-    {
-        // poi_only reads no population: pop_mean stays 0 (calibration's population ratio 1).
-        const std::vector<float> pop =
-            options.layout == StaticLayout::kPoiOnly
-                ? std::vector<float>()
-                : read_array(cond, "/pop_2000m", {rows, cols, kSide, kSide}, cfix);
-        double sum = 0.0;
-        double max = -std::numeric_limits<double>::infinity();
-        std::int64_t finite = 0;
-        for (const float v : cells) {
-            if (!std::isfinite(v))
-                continue;
-            sum += v;
-            max = std::max(max, static_cast<double>(v));
-            ++finite;
-        }
-        out.template_stats.data_mean = finite > 0 ? sum / static_cast<double>(finite) : 0.0;
-        out.template_stats.data_max = finite > 0 ? max : 0.0;
-        double pop_sum = 0.0;
-        for (const float v : pop)
-            pop_sum += std::isfinite(v) ? v : 0.0F;
-        out.template_stats.pop_mean = pop.empty() ? 0.0 : pop_sum / static_cast<double>(pop.size());
-        out.template_stats.values = finite;
-        out.template_stats.cell_levels = cell_level_quantiles(cells.data(), n0);
+/// What a template city needs for calibration (MODEL.md §5.5), over the whole file. poi_only
+/// reads no population: pop_mean stays 0 (calibration's population ratio 1).
+TemplateStats template_stats(const RawCity& raw, const io::H5File& cond, const CitySource& source,
+                             StaticLayout layout) {
+    const std::vector<float> pop =
+        layout == StaticLayout::kPoiOnly
+            ? std::vector<float>()
+            : read_array(cond, "/pop_2000m", {raw.rows, raw.cols, kSide, kSide},
+                         detail::cond_fix(source));
+    TemplateStats stats;
+    double sum = 0.0;
+    double max = -std::numeric_limits<double>::infinity();
+    std::int64_t finite = 0;
+    for (const float v : raw.cells) {
+        if (!std::isfinite(v))
+            continue;
+        sum += v;
+        max = std::max(max, static_cast<double>(v));
+        ++finite;
     }
+    stats.data_mean = finite > 0 ? sum / static_cast<double>(finite) : 0.0;
+    stats.data_max = finite > 0 ? max : 0.0;
+    double pop_sum = 0.0;
+    for (const float v : pop)
+        pop_sum += std::isfinite(v) ? v : 0.0F;
+    stats.pop_mean = pop.empty() ? 0.0 : pop_sum / static_cast<double>(pop.size());
+    stats.values = finite;
+    stats.cell_levels = cell_level_quantiles(raw.cells.data(), raw.tiles());
+    return stats;
+}
 
-    // ---- constant and finite filters (MODEL.md §4.2 steps 2 and 4) -------------------------
-    out.token = source.token;
-    out.city = source.city;
-    out.tile_rows = static_cast<std::int64_t>(rows);
-    out.tile_cols = static_cast<std::int64_t>(cols);
-    out.static_channels = static_cast<std::int64_t>(channels);
+/// The constant and finite filters (MODEL.md §4.2 steps 2 and 4): the tiles kept, in file
+/// order; the removed counts go to `out`.
+std::vector<std::size_t> usable_tiles(const RawCity& raw, const CitySource& source,
+                                      CityTiles& out) {
     std::vector<std::size_t> kept;
-    for (std::size_t t = 0; t < n0; ++t) {
-        const float* tile = cells.data() + t * kCells * kSteps;
+    for (std::size_t t = 0; t < raw.tiles(); ++t) {
+        const float* tile = raw.cells.data() + t * kCells * kSteps;
         bool constant = true;
         for (std::size_t c = 0; c < kCells && constant; ++c) {
             constant = zero_variance(tile + c * kSteps);
@@ -352,8 +364,8 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
             continue;
         }
         bool finite = all_finite(tile, kCells * kSteps);
-        for (std::size_t k = 0; k < channels && finite; ++k) {
-            finite = all_finite(statics[k].data() + t * kCells, kCells);
+        for (std::size_t k = 0; k < raw.statics.size() && finite; ++k) {
+            finite = all_finite(raw.statics[k].data() + t * kCells, kCells);
         }
         if (!finite) {
             ++out.removed_nonfinite;
@@ -368,11 +380,16 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
                         out.removed_constant, out.removed_nonfinite),
             "Check the station data of this city (grid_meta) and its conditions (env_extra)");
     }
+    return kept;
+}
 
-    // ---- (N1, 168, 4, 4) and the first clip to [0, P99] (step 5) ---------------------------
+/// The kept tiles' series as (N1, 168, 4, 4), clipped to [0, P99] (step 5); the bound goes to
+/// `out.clip_first`.
+std::vector<float> first_clipped_series(const RawCity& raw, const std::vector<std::size_t>& kept,
+                                        CityTiles& out) {
     std::vector<float> series(kept.size() * kCells * kSteps);
     for (std::size_t n = 0; n < kept.size(); ++n) {
-        const float* tile = cells.data() + kept[n] * kCells * kSteps;
+        const float* tile = raw.cells.data() + kept[n] * kCells * kSteps;
         float* dst = series.data() + n * kSteps * kCells;
         for (std::size_t c = 0; c < kCells; ++c) {
             for (std::size_t h = 0; h < kSteps; ++h) {
@@ -387,6 +404,60 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         const float low = v > 0.0F ? v : 0.0F;
         v = low < out.clip_first ? low : out.clip_first;
     }
+    return series;
+}
+
+/// The conditions of the kept tiles, channel-first, pre-pooled (§4.3 step 3), with their
+/// extents, file indices and split labels.
+void gather_conditions(const RawCity& raw, const std::vector<std::size_t>& kept, std::size_t g,
+                       CityTiles& out) {
+    const std::size_t n = kept.size();
+    const std::size_t channels = raw.statics.size();
+    const auto poi_channels = static_cast<std::size_t>(out.poi_channels);
+    std::vector<float> static_cond(n * channels * kCells);
+    std::vector<float> poi_cf(n * poi_channels * kCells);
+    out.loc.resize(n * 4);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t t = kept[i];
+        for (std::size_t k = 0; k < channels; ++k) {
+            std::copy_n(raw.statics[k].data() + t * kCells, kCells,
+                        static_cond.data() + (i * channels + k) * kCells);
+        }
+        for (std::size_t c = 0; c < kCells; ++c) {
+            for (std::size_t k = 0; k < poi_channels; ++k) {
+                poi_cf[(i * poi_channels + k) * kCells + c] =
+                    raw.poi[(t * kCells + c) * poi_channels + k];
+            }
+        }
+        std::copy_n(raw.loc.data() + t * 4, 4, out.loc.data() + i * 4);
+        out.tile_id.push_back(static_cast<std::int64_t>(t));
+        if (!raw.labels.empty())
+            out.split_label.push_back(static_cast<std::int8_t>(raw.labels[t]));
+    }
+    out.static_cond = pool_blocks(static_cond, n * channels, g);
+    out.poi = pool_blocks(poi_cf, n * poi_channels, g);
+}
+
+}  // namespace
+
+CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) {
+    const std::size_t g = pooled_side(options.spatial_scale_coarse);
+    require_files(source);
+    const io::H5File data = io::H5File::open_read(source.data_file);
+    const io::H5File cond = io::H5File::open_read(source.cond_file);
+    require_same_grid(data, cond, source);
+    const RawCity raw = read_city(data, cond, source, options);
+
+    CityTiles out;
+    out.poi_channels = options.poi_channels;
+    out.template_stats = template_stats(raw, cond, source, options.layout);
+    out.token = source.token;
+    out.city = source.city;
+    out.tile_rows = static_cast<std::int64_t>(raw.rows);
+    out.tile_cols = static_cast<std::int64_t>(raw.cols);
+    out.static_channels = static_cast<std::int64_t>(raw.statics.size());
+    std::vector<std::size_t> kept = usable_tiles(raw, source, out);
+    std::vector<float> series = first_clipped_series(raw, kept, out);
 
     // ---- last-tile drop (step 6, D-9) ------------------------------------------------------
     if (options.drop_last_tile()) {
@@ -403,32 +474,10 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
         }
     }
     const std::size_t n = kept.size();
-
-    // ---- conditions of the kept tiles, channel-first ---------------------------------------
-    std::vector<float> static_cond(n * channels * kCells);
-    std::vector<float> poi_cf(n * kPoi * kCells);
-    out.loc.resize(n * 4);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t t = kept[i];
-        for (std::size_t k = 0; k < channels; ++k) {
-            std::copy_n(statics[k].data() + t * kCells, kCells,
-                        static_cond.data() + (i * channels + k) * kCells);
-        }
-        for (std::size_t c = 0; c < kCells; ++c) {
-            for (std::size_t k = 0; k < kPoi; ++k) {
-                poi_cf[(i * kPoi + k) * kCells + c] = poi[(t * kCells + c) * kPoi + k];
-            }
-        }
-        std::copy_n(loc.data() + t * 4, 4, out.loc.data() + i * 4);
-        out.tile_id.push_back(static_cast<std::int64_t>(t));
-        if (!labels.empty())
-            out.split_label.push_back(static_cast<std::int8_t>(labels[t]));
-    }
+    gather_conditions(raw, kept, g, out);
 
     // ---- pre-pooling (§4.3 step 3) and the second clip, upper only (step 4, D-10) ----------
     out.series = pool_blocks(series, n * kSteps, g);
-    out.static_cond = pool_blocks(static_cond, n * channels, g);
-    out.poi = pool_blocks(poi_cf, n * kPoi, g);
     out.clip_second = static_cast<float>(percentile_linear(out.series, kClipPercent));
     for (float& v : out.series) {
         v = v < out.clip_second ? v : out.clip_second;
@@ -438,7 +487,7 @@ CityTiles load_city_tiles(const CitySource& source, const TileOptions& options) 
 
     spdlog::info(
         "{}: {} of {} tiles ({} constant and {} non-finite removed{}), clip bounds {} and {}",
-        source.city, n, n0, out.removed_constant, out.removed_nonfinite,
+        source.city, n, raw.tiles(), out.removed_constant, out.removed_nonfinite,
         out.last_dropped ? ", last dropped" : "", out.clip_first, out.clip_second);
     return out;
 }

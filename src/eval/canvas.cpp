@@ -245,20 +245,10 @@ long ChartFrame::py(double y) const {
     return bottom - std::lround(f * static_cast<double>(bottom - top));
 }
 
-ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<LineSeries>& series,
-                           bool y_from_zero) {
-    ChartFrame f;
-    f.left = 78;
-    f.top = 34;
-    // The legend sits right of the plot area, never over the curves.
-    long widest = 0;
-    for (const auto& s : series) {
-        widest = std::max(widest, Canvas::text_width(s.label));
-    }
-    const long legend_w = series.empty() ? 0 : widest + 40;
-    f.right = static_cast<long>(canvas.width()) - 20 - legend_w;
-    f.bottom = static_cast<long>(canvas.height()) - 46;
+namespace {
+
+/// The data range of the finite points (y from 0 when asked), with 5 % headroom on top.
+void fit_range(ChartFrame& f, const std::vector<LineSeries>& series, bool y_from_zero) {
     double x_lo = std::numeric_limits<double>::infinity();
     double x_hi = -x_lo;
     double y_lo = y_from_zero ? 0.0 : std::numeric_limits<double>::infinity();
@@ -292,18 +282,22 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     f.x_max = x_hi;
     f.y_min = y_lo;
     f.y_max = y_hi;
+}
 
+/// Title, grid lines, ticks, axes and their labels.
+void draw_axes(Canvas& canvas, const ChartFrame& f, const std::string& title,
+               const std::string& x_label, const std::string& y_label) {
     canvas.text((static_cast<long>(canvas.width()) - Canvas::text_width(title, 2)) / 2, 8, title,
                 kBlack, 2);
     // Grid lines and ticks.
-    for (const double t : nice_ticks(y_lo, y_hi)) {
+    for (const double t : nice_ticks(f.y_min, f.y_max)) {
         const long y = f.py(t);
         canvas.line(f.left, y, f.right, y, kLightGrey);
         canvas.line(f.left - 4, y, f.left, y, kBlack);
         const std::string label = axis_number(t);
         canvas.text(f.left - 7 - Canvas::text_width(label), y - kGlyphHeight / 2, label, kBlack);
     }
-    for (const double t : nice_ticks(x_lo, x_hi, 8)) {
+    for (const double t : nice_ticks(f.x_min, f.x_max, 8)) {
         const long x = f.px(t);
         canvas.line(x, f.top, x, f.bottom, kLightGrey);
         canvas.line(x, f.bottom, x, f.bottom + 4, kBlack);
@@ -315,7 +309,10 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
     canvas.text((f.left + f.right - Canvas::text_width(x_label)) / 2, f.bottom + 24, x_label,
                 kBlack);
     canvas.text(6, f.top - 12, y_label, kBlack);
+}
 
+/// Each series as a polyline, broken at non-finite points.
+void draw_curves(Canvas& canvas, const ChartFrame& f, const std::vector<LineSeries>& series) {
     for (const auto& s : series) {
         bool pen_down = false;
         long last_x = 0;
@@ -337,7 +334,10 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
             last_y = y;
         }
     }
-    // Legend, right of the plot area.
+}
+
+/// The legend, right of the plot area.
+void draw_legend(Canvas& canvas, const ChartFrame& f, const std::vector<LineSeries>& series) {
     const long lx = f.right + 12;
     long ly = f.top + 6;
     for (const auto& s : series) {
@@ -345,6 +345,28 @@ ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::
         canvas.text(lx + 26, ly, s.label, kBlack);
         ly += 12;
     }
+}
+
+}  // namespace
+
+ChartFrame draw_line_chart(Canvas& canvas, const std::string& title, const std::string& x_label,
+                           const std::string& y_label, const std::vector<LineSeries>& series,
+                           bool y_from_zero) {
+    ChartFrame f;
+    f.left = 78;
+    f.top = 34;
+    // The legend sits right of the plot area, never over the curves.
+    long widest = 0;
+    for (const auto& s : series) {
+        widest = std::max(widest, Canvas::text_width(s.label));
+    }
+    const long legend_w = series.empty() ? 0 : widest + 40;
+    f.right = static_cast<long>(canvas.width()) - 20 - legend_w;
+    f.bottom = static_cast<long>(canvas.height()) - 46;
+    fit_range(f, series, y_from_zero);
+    draw_axes(canvas, f, title, x_label, y_label);
+    draw_curves(canvas, f, series);
+    draw_legend(canvas, f, series);
     return f;
 }
 

@@ -444,32 +444,23 @@ struct Baselines {
     json info;
 };
 
-Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const RealCity& real,
-                          const fs::path& cond_path, const std::string& real_sha, json& inputs,
-                          const std::vector<bool>& evaluated) {
-    Baselines b;
-    std::string source;
-    const std::vector<TrainFile> files = training_files(rq, maps, &source);
-    const std::size_t R = real.tile_rows;
-    const std::size_t C = real.tile_cols;
-    const std::size_t target_tiles = R * C;
-    const TileConditions target = read_tile_conditions(cond_path, R, C);
-    inputs["cond"] = file_entry(cond_path);
+/// A training city of the baselines: its tiles and conditions; `own` when it is the evaluated
+/// city's own data file.
+struct LoadedTraining {
+    TileConditions cond;
+    NdArray<double> tiles;
+    bool own = false;
+};
 
-    // Training tiles and their conditions.
-    struct Loaded {
-        TileConditions cond;
-        NdArray<double> tiles;
-        bool own = false;
-    };
-
-    std::vector<Loaded> loaded;
+std::vector<LoadedTraining> load_training(const std::vector<TrainFile>& files,
+                                          const std::string& real_sha, json& inputs) {
+    std::vector<LoadedTraining> loaded;
     json train_json = json::array();
     for (const auto& tf : files) {
         require_file(tf.data, "a training data file of --baselines",
                      "Pass existing data files with --train <data.h5>[*<data.h5>...]");
         const io::H5File f = io::H5File::open_read(tf.data);
-        Loaded l;
+        LoadedTraining l;
         l.tiles = read_tiles(f);
         l.cond = read_tile_conditions(tf.cond, l.tiles.dim(0), l.tiles.dim(1));
         json e = file_entry(tf.data);
@@ -482,10 +473,14 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         loaded.push_back(std::move(l));
     }
     inputs["train"] = train_json;
+    return loaded;
+}
 
-    // Keys every file has with the same channel count.
+/// The condition keys every file has with the same channel count; the others go to `dropped`.
+std::vector<std::string> shared_keys(const TileConditions& target,
+                                     const std::vector<LoadedTraining>& loaded,
+                                     std::vector<std::string>& dropped) {
     std::vector<std::string> keys;
-    std::vector<std::string> dropped;
     for (const auto& [key, k] : target.channels) {
         bool common = true;
         for (const auto& l : loaded) {
@@ -494,66 +489,62 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
         }
         (common ? keys : dropped).push_back(key);
     }
+    return keys;
+}
 
-    Series train_cells;  // [tiles * 16, T]
-    train_cells.steps = kT;
-    Series train_tiles;  // [tiles, 16 T]
-    train_tiles.steps = kTileCells * kT;
-    Series train_cond;
+/// The training tiles with finite data and conditions, in three layouts.
+struct TrainingSet {
+    Series cells;                       // [tiles * 16, T]
+    Series tiles;                       // [tiles, 16 T]
+    Series cond;                        // [tiles, features]
     std::vector<std::size_t> own_tile;  // per kept row: target tile index, or kNoRow
     std::size_t skipped = 0;
     std::size_t left_out = 0;  // evaluated tiles of this city when --tiles picks a subset
-    const bool subset = !rq.tiles.empty();
+};
+
+TrainingSet training_set(const std::vector<LoadedTraining>& loaded,
+                         const std::vector<std::string>& keys, const std::vector<bool>& evaluated,
+                         bool subset, std::size_t target_tiles) {
+    TrainingSet set;
+    set.cells.steps = kT;
+    set.tiles.steps = kTileCells * kT;
     for (const auto& l : loaded) {
         const std::size_t n = l.tiles.dim(0) * l.tiles.dim(1);
         const Series feats = tile_features(l.cond, keys, n);
-        if (train_cond.steps == 0)
-            train_cond.steps = feats.steps;
+        if (set.cond.steps == 0)
+            set.cond.steps = feats.steps;
         for (std::size_t t = 0; t < n; ++t) {
             const double* first = l.tiles.data() + t * kTileCells * kT;
             const bool finite = std::all_of(first, first + kTileCells * kT,
                                             [](double v) { return std::isfinite(v); });
             if (!finite || !finite_row(feats, t)) {
-                ++skipped;
+                ++set.skipped;
                 continue;
             }
             if (subset && l.own && n == target_tiles && evaluated[t]) {
-                ++left_out;  // a held-out tile is no training data of the baselines
+                ++set.left_out;  // a held-out tile is no training data of the baselines
                 continue;
             }
-            train_tiles.values.insert(train_tiles.values.end(), first, first + kTileCells * kT);
-            train_cond.values.insert(
-                train_cond.values.end(),
+            set.tiles.values.insert(set.tiles.values.end(), first, first + kTileCells * kT);
+            set.cond.values.insert(
+                set.cond.values.end(),
                 feats.values.begin() + static_cast<std::ptrdiff_t>(t * feats.steps),
                 feats.values.begin() + static_cast<std::ptrdiff_t>((t + 1) * feats.steps));
-            own_tile.push_back(l.own && n == target_tiles ? t : kNoRow);
+            set.own_tile.push_back(l.own && n == target_tiles ? t : kNoRow);
         }
     }
-    train_tiles.cells = own_tile.size();
-    train_cond.cells = own_tile.size();
-    train_cells.cells = train_tiles.cells * kTileCells;
-    train_cells.values = train_tiles.values;
-    b.info["training_set"] =
-        json{{"source", source},
-             {"tiles_used", train_tiles.cells},
-             {"tiles_skipped_nonfinite", skipped},
-             {"evaluated_tiles_left_out", left_out},
-             {"includes_evaluated_city",
-              std::any_of(loaded.begin(), loaded.end(), [](const Loaded& l) { return l.own; })}};
-    if (train_tiles.cells == 0) {
-        throw Error("--baselines", "the training set has no tile with finite data and conditions",
-                    "Pass other training data files with --train");
-    }
-    const std::size_t cells500 = 16 * target_tiles;
-    const std::vector<double> profile = mean_profile(train_cells);
-    b.info["mean_profile"] =
-        json{{"definition",
-              "every cell gets the training set's city-mean 168-h profile "
-              "(mean over all training 500 m cells), whose mean is the training mean"},
-             {"training_mean", mean_of(profile)}};
-    b.grid500["mean_profile"] = mean_profile_baseline(train_cells, cells500).values;
+    set.tiles.cells = set.own_tile.size();
+    set.cond.cells = set.own_tile.size();
+    set.cells.cells = set.tiles.cells * kTileCells;
+    set.cells.values = set.tiles.values;
+    return set;
+}
 
-    // Condition-proportional: population, else total POI count.
+/// Condition-proportional: the training mean profile shared out by population, else by the
+/// total POI count, over the city's 500 m cells.
+void add_condition_proportional(Baselines& b, const TileConditions& target,
+                                const Series& train_cells, std::size_t rows, std::size_t cols) {
+    const std::size_t target_tiles = rows * cols;
     std::size_t kp = 0;
     std::string which;
     std::vector<double> weights;
@@ -584,61 +575,102 @@ Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const
     if (weights.empty() || std::accumulate(weights.begin(), weights.end(), 0.0) <= 0.0) {
         b.unavailable["condition_proportional"] =
             "the condition file has neither a positive population nor POI counts";
-    } else {
-        const std::vector<double> w500 = data::interleave_tiles(weights, R, C, 1);
-        b.grid500["condition_proportional"] =
-            condition_proportional_baseline(train_cells, w500).values;
-        b.info["condition_proportional"] =
-            json{{"weights", weight_kind},
-                 {"definition",
-                  "training mean profile x n w_i / sum_j w_j over the "
-                  "city's 500 m cells"}};
+        return;
     }
+    const std::vector<double> w500 = data::interleave_tiles(weights, rows, cols, 1);
+    b.grid500["condition_proportional"] = condition_proportional_baseline(train_cells, w500).values;
+    b.info["condition_proportional"] = json{{"weights", weight_kind},
+                                            {"definition",
+                                             "training mean profile x n w_i / sum_j w_j over the "
+                                             "city's 500 m cells"}};
+}
 
-    // Nearest analogue on standardised tile condition vectors.
+/// Nearest analogue on standardised tile condition vectors (leave-one-out where the training
+/// set holds the evaluated city's own tiles).
+void add_nearest_analogue(Baselines& b, const TileConditions& target,
+                          const std::vector<std::string>& keys,
+                          const std::vector<std::string>& dropped, const TrainingSet& set,
+                          std::size_t rows, std::size_t cols) {
     if (keys.empty()) {
         b.unavailable["nearest_analogue"] =
             "no condition key is shared by the evaluated city and every training city";
-    } else {
-        Series targets = tile_features(target, keys, target_tiles);
-        std::size_t nonfinite = 0;
-        for (auto& v : targets.values) {
-            if (!std::isfinite(v)) {
-                v = 0.0;
-                ++nonfinite;
-            }
-        }
-        std::vector<std::size_t> excluded(target_tiles, kNoRow);
-        bool any_excluded = false;
-        for (std::size_t row = 0; row < own_tile.size(); ++row) {
-            if (own_tile[row] != kNoRow) {
-                excluded[own_tile[row]] = row;
-                any_excluded = true;
-            }
-        }
-        if (train_tiles.cells < 2 && any_excluded) {
-            b.unavailable["nearest_analogue"] = "the training set is only the evaluated tile";
-        } else {
-            const AnalogueResult a =
-                nearest_analogue_baseline(train_tiles, train_cond, targets,
-                                          any_excluded ? excluded : std::vector<std::size_t>{});
-            // Tile-major (tiles, 4, 4, T) → (4R, 4C, T).
-            b.grid500["nearest_analogue"] = data::interleave_tiles(a.generated.values, R, C, kT);
-            json chosen = json::array();
-            for (const auto c : a.chosen)
-                chosen.push_back(c);
-            b.info["nearest_analogue"] = json{
-                {"features", keys},
-                {"features_dropped", dropped},
-                {"feature_length", train_cond.steps},
-                {"distance",
-                 "Euclidean on features centred and divided by their population standard deviation "
-                 "over the training tiles (constant features left out)"},
-                {"leave_one_out", any_excluded},
-                {"target_nonfinite_features_set_to_0", nonfinite},
-                {"chosen_training_tile", chosen}};
+        return;
+    }
+    const std::size_t target_tiles = rows * cols;
+    Series targets = tile_features(target, keys, target_tiles);
+    std::size_t nonfinite = 0;
+    for (auto& v : targets.values) {
+        if (!std::isfinite(v)) {
+            v = 0.0;
+            ++nonfinite;
         }
     }
+    std::vector<std::size_t> excluded(target_tiles, kNoRow);
+    bool any_excluded = false;
+    for (std::size_t row = 0; row < set.own_tile.size(); ++row) {
+        if (set.own_tile[row] != kNoRow) {
+            excluded[set.own_tile[row]] = row;
+            any_excluded = true;
+        }
+    }
+    if (set.tiles.cells < 2 && any_excluded) {
+        b.unavailable["nearest_analogue"] = "the training set is only the evaluated tile";
+        return;
+    }
+    const AnalogueResult a = nearest_analogue_baseline(
+        set.tiles, set.cond, targets, any_excluded ? excluded : std::vector<std::size_t>{});
+    // Tile-major (tiles, 4, 4, T) → (4R, 4C, T).
+    b.grid500["nearest_analogue"] = data::interleave_tiles(a.generated.values, rows, cols, kT);
+    json chosen = json::array();
+    for (const auto c : a.chosen)
+        chosen.push_back(c);
+    b.info["nearest_analogue"] =
+        json{{"features", keys},
+             {"features_dropped", dropped},
+             {"feature_length", set.cond.steps},
+             {"distance",
+              "Euclidean on features centred and divided by their population standard deviation "
+              "over the training tiles (constant features left out)"},
+             {"leave_one_out", any_excluded},
+             {"target_nonfinite_features_set_to_0", nonfinite},
+             {"chosen_training_tile", chosen}};
+}
+
+Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const RealCity& real,
+                          const fs::path& cond_path, const std::string& real_sha, json& inputs,
+                          const std::vector<bool>& evaluated) {
+    Baselines b;
+    std::string source;
+    const std::vector<TrainFile> files = training_files(rq, maps, &source);
+    const std::size_t R = real.tile_rows;
+    const std::size_t C = real.tile_cols;
+    const std::size_t target_tiles = R * C;
+    const TileConditions target = read_tile_conditions(cond_path, R, C);
+    inputs["cond"] = file_entry(cond_path);
+    const std::vector<LoadedTraining> loaded = load_training(files, real_sha, inputs);
+    std::vector<std::string> dropped;
+    const std::vector<std::string> keys = shared_keys(target, loaded, dropped);
+    const TrainingSet set = training_set(loaded, keys, evaluated, !rq.tiles.empty(), target_tiles);
+    b.info["training_set"] = json{
+        {"source", source},
+        {"tiles_used", set.tiles.cells},
+        {"tiles_skipped_nonfinite", set.skipped},
+        {"evaluated_tiles_left_out", set.left_out},
+        {"includes_evaluated_city",
+         std::any_of(loaded.begin(), loaded.end(), [](const LoadedTraining& l) { return l.own; })}};
+    if (set.tiles.cells == 0) {
+        throw Error("--baselines", "the training set has no tile with finite data and conditions",
+                    "Pass other training data files with --train");
+    }
+    const std::vector<double> profile = mean_profile(set.cells);
+    b.info["mean_profile"] =
+        json{{"definition",
+              "every cell gets the training set's city-mean 168-h profile "
+              "(mean over all training 500 m cells), whose mean is the training mean"},
+             {"training_mean", mean_of(profile)}};
+    b.grid500["mean_profile"] = mean_profile_baseline(set.cells, 16 * target_tiles).values;
+    add_condition_proportional(b, target, set.cells, R, C);
+    add_nearest_analogue(b, target, keys, dropped, set, R, C);
     for (const auto& [method, reason] : b.unavailable) {
         spdlog::warn("baseline {}: {}", method, reason);
     }
@@ -869,13 +901,9 @@ json ssim_json(const Series& real, const Series& mean, const ScoreContext& ctx, 
     return out;
 }
 
-json score(const Series& real, const std::vector<Series>& samples, const ScoreContext& ctx,
-           RowValues& row) {
-    const Series mean = samples.size() == 1 ? samples[0] : sample_mean(samples);
-    json m;
-    m["samples"] = samples.size();
-
-    // Distributions (per sample).
+/// Distributions (per sample): value JSD, linear and log1p, and increment JSD.
+void score_distributions(const Series& real, const std::vector<Series>& samples, json& m,
+                         RowValues& row) {
     std::vector<JsdResult> jl, jg, ji;
     for (const auto& x : samples) {
         jl.push_back(value_jsd(real, x, 100, HistogramScale::kLinear));
@@ -895,8 +923,11 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     row["value_jsd"] = jsd_mean(jl);
     row["value_jsd_log1p"] = jsd_mean(jg);
     row["increment_jsd"] = jsd_mean(ji);
+}
 
-    // Point errors: on the sample mean and per sample.
+/// Point errors: on the sample mean and per sample.
+void score_point_errors(const Series& real, const std::vector<Series>& samples, const Series& mean,
+                        const ScoreContext& ctx, json& m, RowValues& row) {
     const PointErrors on_mean = point_errors(real, mean);
     const PerSampleErrors per = point_errors_per_sample(real, samples);
     json per_values = json::array();
@@ -917,8 +948,10 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     row["nrmse_mean"] = on_mean.nrmse;
     row["mae_per_sample"] = per.mean.mae;
     row["nmae_per_sample"] = per.mean.nmae;
+}
 
-    // Weekly profile (sample mean).
+/// Weekly profile (sample mean).
+void score_profile(const Series& real, const Series& mean, json& m, RowValues& row) {
     const ProfileErrorResult prof = weekly_profile_error(real, mean);
     m["weekly_profile_error"] =
         json{{"evaluated_on", "sample_mean"},
@@ -929,8 +962,10 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
                    {"profile", "city mean over the evaluated cells, divided by its own mean"},
                    {"norm", "L1 sum over the hours (range [0, 2 period]), not a mean"}}}};
     row["weekly_profile_l1"] = prof.l1;
+}
 
-    // ACF (per sample).
+/// ACF distances (per sample).
+void score_acf(const Series& real, const std::vector<Series>& samples, json& m, RowValues& row) {
     std::vector<double> acf_cell, acf_city, d24, d168, g24, g168;
     AcfResult first;
     for (std::size_t k = 0; k < samples.size(); ++k) {
@@ -971,8 +1006,11 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
     row["acf_per_cell"] = mean_of(acf_cell);
     row["acf_city_total"] = mean_of(acf_city);
     row["acf_24"] = mean_of(d24);
+}
 
-    // Periodicity (per sample).
+/// Periodicity shares (per sample).
+void score_periodicity(const Series& real, const std::vector<Series>& samples, json& m,
+                       RowValues& row) {
     std::vector<double> daily, weekly;
     PeriodicityResult p0;
     for (std::size_t k = 0; k < samples.size(); ++k) {
@@ -994,8 +1032,11 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
                                  {"cells_skipped_constant", p0.cells_skipped}}}};
     row["daily_share_rmse"] = mean_of(daily);
     row["weekly_share_rmse"] = mean_of(weekly);
+}
 
-    // Spatial.
+/// Spatial structure of the sample mean: SSIM and the rank correlation of weekly totals.
+void score_spatial(const Series& real, const Series& mean, const ScoreContext& ctx, json& m,
+                   RowValues& row) {
     double ssim = kNaN;
     m["spatial_ssim"] = ssim_json(real, mean, ctx, &ssim);
     row["ssim"] = ssim;
@@ -1006,8 +1047,10 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
         {"parameters",
          json{{"of", "per-cell weekly totals"}, {"ties", "average ranks"}, {"cells", sp.cells}}}};
     row["spearman"] = sp.rho;
+}
 
-    // CRPS (all samples).
+/// CRPS (all samples; needs 10).
+void score_crps(const Series& real, const std::vector<Series>& samples, json& m, RowValues& row) {
     json crps_json{{"evaluated_on", "all samples"}};
     if (samples.size() >= 10) {
         const CrpsResult c = crps(real, samples);
@@ -1027,10 +1070,12 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
         row["crps"] = kNaN;
     }
     m["crps"] = crps_json;
+}
 
-    // MMD (per sample, seeded cell subsample).
+/// MMD (per sample, on the seeded cell subsample `real_sub` of `real`).
+void score_mmd(const Series& real, const Series& real_sub, const std::vector<Series>& samples,
+               const ScoreContext& ctx, json& m, RowValues& row) {
     std::vector<double> mmd2, bw;
-    const Series real_sub = subset(real, ctx.mmd_rows);
     for (const auto& x : samples) {
         const MmdResult r = mmd(real_sub, subset(x, ctx.mmd_rows));
         mmd2.push_back(r.mmd2);
@@ -1052,9 +1097,12 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
              {"subsample_seed", ctx.seed}};
     m["mmd"] = mmd_json;
     row["mmd2"] = mean_of(mmd2);
+}
 
-    // The synthetic-data scores (SDMetrics / TSGM / TimeGAN convention), per sample, on the same
-    // cells as the MMD (issue 20).
+/// The synthetic-data scores (SDMetrics / TSGM / TimeGAN convention), per sample, on the same
+/// cells as the MMD (issue 20).
+void score_synthetic(const Series& real_sub, const std::vector<Series>& samples,
+                     const ScoreContext& ctx, json& m, RowValues& row) {
     std::vector<double> c2st, tstr, trtr;
     std::size_t neighbours = 0;
     for (std::size_t k = 0; k < samples.size(); ++k) {
@@ -1102,6 +1150,23 @@ json score(const Series& real, const std::vector<Series>& samples, const ScoreCo
              {"cells", ctx.mmd_rows.size()}};
     m["tstr"] = tstr_json;
     row["tstr_nmae"] = tstr.empty() ? kNaN : mean_of(tstr);
+}
+
+json score(const Series& real, const std::vector<Series>& samples, const ScoreContext& ctx,
+           RowValues& row) {
+    const Series mean = samples.size() == 1 ? samples[0] : sample_mean(samples);
+    json m;
+    m["samples"] = samples.size();
+    score_distributions(real, samples, m, row);
+    score_point_errors(real, samples, mean, ctx, m, row);
+    score_profile(real, mean, m, row);
+    score_acf(real, samples, m, row);
+    score_periodicity(real, samples, m, row);
+    score_spatial(real, mean, ctx, m, row);
+    score_crps(real, samples, m, row);
+    const Series real_sub = subset(real, ctx.mmd_rows);
+    score_mmd(real, real_sub, samples, ctx, m, row);
+    score_synthetic(real_sub, samples, ctx, m, row);
     return m;
 }
 
@@ -1259,141 +1324,174 @@ fs::path write_plot_csv(const fs::path& path, const std::string& about,
 /// The quicklook PNGs of one scale and, beside each, the CSV of the numbers it draws
 /// (scripts/plot_eval.py turns those into publication figures). `geo`: the scale's grid edges
 /// (map coordinates of the map's CSV).
+/// What the plots of one scale share; `written` collects the files.
+struct PlotContext {
+    const fs::path& dir;
+    std::string title;
+    std::string unit_text;
+    const std::string& units;
+    const ScaleData& d;
+    const std::vector<Series>& gen;
+    Series gen_mean;
+    const io::ScaleMaps* geo;
+    std::vector<fs::path> written;
+};
+
+/// log1p value histograms, real vs all samples.
+void plot_value_hist(PlotContext& pc) {
+    const ScaleData& d = pc.d;
+    const std::vector<Series>& gen = pc.gen;
+    constexpr std::size_t kBins = 50;
+    double top = 0.0;
+    for (const double v : d.real.values)
+        top = std::max(top, std::log1p(std::max(v, 0.0)));
+    if (!(top > 0.0))
+        top = 1.0;
+    std::vector<double> x(kBins);
+    for (std::size_t b = 0; b < kBins; ++b)
+        x[b] = (static_cast<double>(b) + 0.5) * top / kBins;
+    std::vector<const Series*> gen_ptrs;
+    for (const auto& s : gen)
+        gen_ptrs.push_back(&s);
+    Canvas canvas(720, 420);
+    draw_line_chart(canvas, pc.title + ": value histogram", "log1p(value)", "share of values",
+                    {{"real", x, hist_share({&d.real}, top, kBins), kColours.at("real"), 2},
+                     {"zoomdiff (all samples)", x, hist_share(gen_ptrs, top, kBins),
+                      kColours.at("zoomdiff"), 2}});
+    const fs::path p = pc.dir / (d.name + "_value_hist.png");
+    canvas.write_png(p, pc.title + ": log1p value histograms, real vs generated");
+    pc.written.push_back(p);
+    pc.written.push_back(write_plot_csv(
+        pc.dir / (d.name + "_value_hist.csv"),
+        fmt::format("{}: share of all cell-hour values per log1p bin (bin centres; values in "
+                    "{}); zoomdiff pools all samples",
+                    pc.title, pc.unit_text),
+        {{"log1p_value", x},
+         {"real", hist_share({&d.real}, top, kBins)},
+         {"zoomdiff", hist_share(gen_ptrs, top, kBins)}}));
+}
+
+/// City-mean weekly profiles: real, the sample mean and every baseline.
+void plot_weekly_profile(PlotContext& pc, const std::vector<std::string>& methods) {
+    const ScaleData& d = pc.d;
+    std::vector<LineSeries> series{{"real", hours(), city_profile(d.real), kColours.at("real"), 2}};
+    std::vector<Column> columns{{"hour", hours()}, {"real", city_profile(d.real)}};
+    for (const auto& m : methods) {
+        if (d.samples.count(m) == 0)
+            continue;
+        const auto& s = d.samples.at(m);
+        const std::vector<double> profile = city_profile(s.size() == 1     ? s[0]
+                                                         : m == "zoomdiff" ? pc.gen_mean
+                                                                           : sample_mean(s));
+        series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(), profile,
+                          kColours.at(m), m == "zoomdiff" ? 2 : 1});
+        columns.push_back({m, profile});
+    }
+    pc.written.push_back(write_plot_csv(
+        pc.dir / (d.name + "_weekly_profile.csv"),
+        fmt::format("{}: city-mean value per cell at each hour of the week, in {} per cell "
+                    "and hour (zoomdiff: the sample mean)",
+                    pc.title, pc.unit_text),
+        columns));
+    Canvas canvas(900, 440);
+    draw_line_chart(canvas, pc.title + ": city-mean weekly profile", "hour of the week",
+                    fmt::format("mean per cell ({} per hour)",
+                                !pc.units.empty() && pc.units.size() <= 16 ? pc.units : "value"),
+                    series);
+    const fs::path p = pc.dir / (d.name + "_weekly_profile.png");
+    canvas.write_png(p, pc.title + ": city-mean weekly profiles, real, generated and baselines");
+    pc.written.push_back(p);
+}
+
+/// ACF of the city-mean series, real vs the mean of the samples' ACFs.
+void plot_acf(PlotContext& pc) {
+    const ScaleData& d = pc.d;
+    const std::vector<Series>& gen = pc.gen;
+    std::vector<double> lags = hours();
+    std::vector<double> gen_acf(kT, 0.0);
+    for (const auto& s : gen) {
+        const auto a = city_acf(s);
+        for (std::size_t k = 0; k < kT; ++k)
+            gen_acf[k] += a[k] / static_cast<double>(gen.size());
+    }
+    Canvas canvas(900, 420);
+    draw_line_chart(canvas, pc.title + ": ACF of the city series", "lag (hours)", "ACF",
+                    {{"real", lags, city_acf(d.real), kColours.at("real"), 2},
+                     {"zoomdiff (mean over samples)", lags, gen_acf, kColours.at("zoomdiff"), 2}},
+                    false);
+    const fs::path p = pc.dir / (d.name + "_acf.png");
+    canvas.write_png(p, pc.title + ": ACF of the city-mean series, real vs generated");
+    pc.written.push_back(p);
+    pc.written.push_back(write_plot_csv(
+        pc.dir / (d.name + "_acf.csv"),
+        pc.title + ": autocorrelation of the city-mean series at each lag in hours (zoomdiff: "
+                   "the mean of the samples' ACFs)",
+        {{"lag", lags}, {"real", city_acf(d.real)}, {"zoomdiff", gen_acf}}));
+}
+
+/// Weekly mean maps, real | generated on one colour scale (mosaics only).
+void plot_weekly_mean_map(PlotContext& pc) {
+    const ScaleData& d = pc.d;
+    const std::vector<double> real_map = weekly_mean_map(d, d.real);
+    const std::vector<double> gen_map = weekly_mean_map(d, pc.gen_mean);
+    double top = 0.0;
+    for (const auto* m : {&real_map, &gen_map})
+        for (const double v : *m)
+            if (std::isfinite(v))
+                top = std::max(top, v);
+    const Canvas canvas = draw_map_panels(
+        pc.title + ": weekly mean",
+        {{"REAL", d.rows, d.cols, real_map}, {"GENERATED (SAMPLE MEAN)", d.rows, d.cols, gen_map}},
+        top);
+    const fs::path p = pc.dir / (d.name + "_weekly_mean_map.png");
+    canvas.write_png(
+        p, pc.title + ": weekly mean, real | generated, one colour scale 0.." + axis_number(top));
+    pc.written.push_back(p);
+    std::vector<Column> columns{{"row", {}}, {"col", {}},  {"x_m", {}},
+                                {"y_m", {}}, {"real", {}}, {"zoomdiff", {}}};
+    const bool has_geo = pc.geo != nullptr && pc.geo->x_edges_m.size() == d.cols + 1 &&
+                         pc.geo->y_edges_m.size() == d.rows + 1;
+    for (std::size_t r = 0; r < d.rows; ++r) {
+        for (std::size_t c = 0; c < d.cols; ++c) {
+            const std::size_t cell = r * d.cols + c;
+            columns[0].values.push_back(static_cast<double>(r));
+            columns[1].values.push_back(static_cast<double>(c));
+            columns[2].values.push_back(
+                has_geo ? 0.5 * (pc.geo->x_edges_m[c] + pc.geo->x_edges_m[c + 1]) : kNaN);
+            columns[3].values.push_back(
+                has_geo ? 0.5 * (pc.geo->y_edges_m[r] + pc.geo->y_edges_m[r + 1]) : kNaN);
+            columns[4].values.push_back(real_map[cell]);
+            columns[5].values.push_back(gen_map[cell]);
+        }
+    }
+    pc.written.push_back(write_plot_csv(
+        pc.dir / (d.name + "_weekly_mean_map.csv"),
+        fmt::format("{}: weekly mean per cell in {} per cell and hour; rows from the south, "
+                    "x_m/y_m the cell centre in metres of the results file's UTM CRS; empty "
+                    "= not evaluated",
+                    pc.title, pc.unit_text),
+        columns));
+}
+
 std::vector<fs::path> write_plots(const fs::path& dir, const std::string& what, const ScaleData& d,
                                   bool mosaic, const std::vector<std::string>& methods,
                                   const io::ScaleMaps* geo, const std::string& units) {
-    std::vector<fs::path> written;
-    const std::string title = what + " " + d.name;
-    const std::string unit_text = units.empty() ? "the data's units" : units;
     const std::vector<Series>& gen = d.samples.at("zoomdiff");
-    const Series gen_mean = gen.size() == 1 ? gen[0] : sample_mean(gen);
-
-    {  // log1p value histograms
-        constexpr std::size_t kBins = 50;
-        double top = 0.0;
-        for (const double v : d.real.values)
-            top = std::max(top, std::log1p(std::max(v, 0.0)));
-        if (!(top > 0.0))
-            top = 1.0;
-        std::vector<double> x(kBins);
-        for (std::size_t b = 0; b < kBins; ++b)
-            x[b] = (static_cast<double>(b) + 0.5) * top / kBins;
-        std::vector<const Series*> gen_ptrs;
-        for (const auto& s : gen)
-            gen_ptrs.push_back(&s);
-        Canvas canvas(720, 420);
-        draw_line_chart(canvas, title + ": value histogram", "log1p(value)", "share of values",
-                        {{"real", x, hist_share({&d.real}, top, kBins), kColours.at("real"), 2},
-                         {"zoomdiff (all samples)", x, hist_share(gen_ptrs, top, kBins),
-                          kColours.at("zoomdiff"), 2}});
-        const fs::path p = dir / (d.name + "_value_hist.png");
-        canvas.write_png(p, title + ": log1p value histograms, real vs generated");
-        written.push_back(p);
-        written.push_back(write_plot_csv(
-            dir / (d.name + "_value_hist.csv"),
-            fmt::format("{}: share of all cell-hour values per log1p bin (bin centres; values in "
-                        "{}); zoomdiff pools all samples",
-                        title, unit_text),
-            {{"log1p_value", x},
-             {"real", hist_share({&d.real}, top, kBins)},
-             {"zoomdiff", hist_share(gen_ptrs, top, kBins)}}));
-    }
-    {  // city-mean weekly profiles
-        std::vector<LineSeries> series{
-            {"real", hours(), city_profile(d.real), kColours.at("real"), 2}};
-        std::vector<Column> columns{{"hour", hours()}, {"real", city_profile(d.real)}};
-        for (const auto& m : methods) {
-            if (d.samples.count(m) == 0)
-                continue;
-            const auto& s = d.samples.at(m);
-            const std::vector<double> profile = city_profile(s.size() == 1     ? s[0]
-                                                             : m == "zoomdiff" ? gen_mean
-                                                                               : sample_mean(s));
-            series.push_back({m == "zoomdiff" ? "zoomdiff (sample mean)" : m, hours(), profile,
-                              kColours.at(m), m == "zoomdiff" ? 2 : 1});
-            columns.push_back({m, profile});
-        }
-        written.push_back(write_plot_csv(
-            dir / (d.name + "_weekly_profile.csv"),
-            fmt::format("{}: city-mean value per cell at each hour of the week, in {} per cell "
-                        "and hour (zoomdiff: the sample mean)",
-                        title, unit_text),
-            columns));
-        Canvas canvas(900, 440);
-        draw_line_chart(canvas, title + ": city-mean weekly profile", "hour of the week",
-                        fmt::format("mean per cell ({} per hour)",
-                                    !units.empty() && units.size() <= 16 ? units : "value"),
-                        series);
-        const fs::path p = dir / (d.name + "_weekly_profile.png");
-        canvas.write_png(p, title + ": city-mean weekly profiles, real, generated and baselines");
-        written.push_back(p);
-    }
-    {  // ACF of the city-mean series
-        std::vector<double> lags = hours();
-        std::vector<double> gen_acf(kT, 0.0);
-        for (const auto& s : gen) {
-            const auto a = city_acf(s);
-            for (std::size_t k = 0; k < kT; ++k)
-                gen_acf[k] += a[k] / static_cast<double>(gen.size());
-        }
-        Canvas canvas(900, 420);
-        draw_line_chart(
-            canvas, title + ": ACF of the city series", "lag (hours)", "ACF",
-            {{"real", lags, city_acf(d.real), kColours.at("real"), 2},
-             {"zoomdiff (mean over samples)", lags, gen_acf, kColours.at("zoomdiff"), 2}},
-            false);
-        const fs::path p = dir / (d.name + "_acf.png");
-        canvas.write_png(p, title + ": ACF of the city-mean series, real vs generated");
-        written.push_back(p);
-        written.push_back(write_plot_csv(
-            dir / (d.name + "_acf.csv"),
-            title + ": autocorrelation of the city-mean series at each lag in hours (zoomdiff: "
-                    "the mean of the samples' ACFs)",
-            {{"lag", lags}, {"real", city_acf(d.real)}, {"zoomdiff", gen_acf}}));
-    }
-    if (mosaic) {  // weekly mean maps
-        const std::vector<double> real_map = weekly_mean_map(d, d.real);
-        const std::vector<double> gen_map = weekly_mean_map(d, gen_mean);
-        double top = 0.0;
-        for (const auto* m : {&real_map, &gen_map})
-            for (const double v : *m)
-                if (std::isfinite(v))
-                    top = std::max(top, v);
-        const Canvas canvas =
-            draw_map_panels(title + ": weekly mean",
-                            {{"REAL", d.rows, d.cols, real_map},
-                             {"GENERATED (SAMPLE MEAN)", d.rows, d.cols, gen_map}},
-                            top);
-        const fs::path p = dir / (d.name + "_weekly_mean_map.png");
-        canvas.write_png(
-            p, title + ": weekly mean, real | generated, one colour scale 0.." + axis_number(top));
-        written.push_back(p);
-        std::vector<Column> columns{{"row", {}}, {"col", {}},  {"x_m", {}},
-                                    {"y_m", {}}, {"real", {}}, {"zoomdiff", {}}};
-        const bool has_geo = geo != nullptr && geo->x_edges_m.size() == d.cols + 1 &&
-                             geo->y_edges_m.size() == d.rows + 1;
-        for (std::size_t r = 0; r < d.rows; ++r) {
-            for (std::size_t c = 0; c < d.cols; ++c) {
-                const std::size_t cell = r * d.cols + c;
-                columns[0].values.push_back(static_cast<double>(r));
-                columns[1].values.push_back(static_cast<double>(c));
-                columns[2].values.push_back(
-                    has_geo ? 0.5 * (geo->x_edges_m[c] + geo->x_edges_m[c + 1]) : kNaN);
-                columns[3].values.push_back(
-                    has_geo ? 0.5 * (geo->y_edges_m[r] + geo->y_edges_m[r + 1]) : kNaN);
-                columns[4].values.push_back(real_map[cell]);
-                columns[5].values.push_back(gen_map[cell]);
-            }
-        }
-        written.push_back(write_plot_csv(
-            dir / (d.name + "_weekly_mean_map.csv"),
-            fmt::format("{}: weekly mean per cell in {} per cell and hour; rows from the south, "
-                        "x_m/y_m the cell centre in metres of the results file's UTM CRS; empty "
-                        "= not evaluated",
-                        title, unit_text),
-            columns));
-    }
-    return written;
+    PlotContext pc{dir,
+                   what + " " + d.name,
+                   units.empty() ? "the data's units" : units,
+                   units,
+                   d,
+                   gen,
+                   gen.size() == 1 ? gen[0] : sample_mean(gen),
+                   geo,
+                   {}};
+    plot_value_hist(pc);
+    plot_weekly_profile(pc, methods);
+    plot_acf(pc);
+    if (mosaic)
+        plot_weekly_mean_map(pc);
+    return pc.written;
 }
 
 /// An upper bound of the bytes an evaluation writes (uncompressed RGB canvases: three charts of
@@ -1445,6 +1543,190 @@ std::string markdown_table(const std::vector<std::string>& methods,
     return out;
 }
 
+namespace {
+
+/// Every scale with at least two evaluated cells, finest last; a few chosen tiles can hold a
+/// single 2000 m cell: that scale is left out (named in `skipped`), not an error.
+std::vector<ScaleData> prepare_scales(const EvalRequest& rq, const RealCity& real,
+                                      const io::CityMaps& maps, const Baselines& baselines,
+                                      const std::vector<bool>& tiles,
+                                      std::vector<std::string>& skipped) {
+    std::vector<ScaleData> scales;
+    const auto chosen = static_cast<std::size_t>(std::count(tiles.begin(), tiles.end(), true));
+    for (const auto& spec : kScales) {
+        const std::size_t side = 4 / spec.factor;
+        if (!rq.tiles.empty() && chosen * side * side < 2) {
+            spdlog::warn("{}: --tiles {} holds {} cell(s) of {}: that scale is not evaluated",
+                         rq.generated.string(), rq.tiles, chosen * side * side, spec.name);
+            skipped.emplace_back(spec.name);
+            continue;
+        }
+        scales.push_back(prepare_scale(rq, spec, real, maps, baselines, tiles));
+    }
+    return scales;
+}
+
+/// Cross-scale consistency of method `m` at scale `si`: its map pooled to each coarser scale
+/// against that scale's map, and the same for the real maps.
+json cross_scale_json(const std::vector<ScaleData>& scales, std::size_t si, const std::string& m,
+                      RowValues& row) {
+    const ScaleData& d = scales[si];
+    json cross = json::object();
+    for (std::size_t cj = 0; cj < si; ++cj) {
+        const ScaleData& coarse = scales[cj];
+        const std::size_t f = coarse.factor / d.factor;
+        const CrossScaleResult r = cross_scale_consistency(
+            grid_series(d.mean_grid.at(m), d.rows, d.cols), d.rows, d.cols,
+            grid_series(coarse.mean_grid.at(m), coarse.rows, coarse.cols), f);
+        const CrossScaleResult rr = cross_scale_consistency(
+            grid_series(zero_outside(d.real_grid, d.cells), d.rows, d.cols), d.rows, d.cols,
+            grid_series(coarse.real_grid, coarse.rows, coarse.cols), f);
+        cross["to_" + coarse.name] = json{{"value", number(r.relative_error)},
+                                          {"real_reference", number(rr.relative_error)},
+                                          {"factor", r.factor}};
+        row["cross_" + coarse.name] = r.relative_error;
+    }
+    json out{{"evaluated_on", "sample_mean"},
+             {"definition",
+              "||pool(X_fine) - X_coarse|| / ||X_coarse||, pool = block mean with zeros "
+              "outside the evaluated cells; real_reference = the same for the real maps"}};
+    if (si == 0) {
+        out["reason"] = "coarsest scale: nothing to pool to";
+    } else {
+        out.update(cross);
+    }
+    return out;
+}
+
+/// The metrics.json entry of scale `si`: every method's scores (the table's values go to `rows`).
+json score_scale(const std::vector<ScaleData>& scales, std::size_t si,
+                 const std::vector<std::string>& methods, const Baselines& baselines,
+                 const ScoreContext& ctx, std::map<std::string, RowValues>& rows) {
+    const ScaleData& d = scales[si];
+    json sj{{"cells", d.cells_info}, {"methods", json::object()}};
+    for (const auto& m : methods) {
+        if (d.samples.count(m) == 0) {
+            sj["methods"][m] = json{{"available", false}, {"reason", baselines.unavailable.at(m)}};
+            continue;
+        }
+        RowValues& row = rows[m];
+        json mj = score(d.real, d.samples.at(m), ctx, row);
+        mj["cross_scale_consistency"] = cross_scale_json(scales, si, m, row);
+        mj["available"] = true;
+        sj["methods"][m] = mj;
+    }
+    return sj;
+}
+
+/// The Markdown table rows of scale `si` (a row no method has a value for is left out, except
+/// SSIM and CRPS, which say why).
+std::vector<TableRow> table_rows(std::size_t si, const std::vector<std::string>& methods,
+                                 const std::map<std::string, RowValues>& rows) {
+    std::vector<TableRow> table;
+    for (const auto& spec : kRows) {
+        if (si == 0 && std::string(spec.key).rfind("cross_", 0) == 0)
+            continue;
+        if (si == 1 && std::string(spec.key) == "cross_1000m")
+            continue;
+        TableRow tr{spec.label, spec.lower_is_better, {}};
+        bool any = false;
+        for (const auto& m : methods) {
+            const auto it = rows.find(m);
+            const double v = it == rows.end() || it->second.count(spec.key) == 0
+                                 ? kNaN
+                                 : it->second.at(spec.key);
+            any = any || std::isfinite(v);
+            tr.values.push_back(v);
+        }
+        if (any || std::string(spec.key) == "ssim" || std::string(spec.key) == "crps")
+            table.push_back(tr);
+    }
+    return table;
+}
+
+/// metrics.md's section of one scale: the table, why SSIM or CRPS are missing, and (with
+/// baselines) the metrics a baseline wins.
+std::string scale_markdown(const ScaleData& d, const std::vector<std::string>& methods,
+                           const std::vector<TableRow>& table, const json& sj, bool baselines) {
+    std::string md =
+        fmt::format("\n## {} ({} of {} cells)\n\n", d.name, d.cells.size(), d.rows * d.cols);
+    md += markdown_table(methods, table);
+    const json& z = sj["methods"]["zoomdiff"];
+    if (z["spatial_ssim"].contains("reason"))
+        md += "\nSSIM: " + z["spatial_ssim"]["reason"].get<std::string>() + ".";
+    if (z["crps"].contains("reason"))
+        md += "\nCRPS: " + z["crps"]["reason"].get<std::string>() + ".";
+    if (baselines) {
+        std::vector<std::string> beaten;
+        for (const auto& tr : table) {
+            const double zv = tr.values[0];
+            for (std::size_t k = 1; k < tr.values.size(); ++k) {
+                const double v = tr.values[k];
+                if (std::isfinite(v) &&
+                    (!std::isfinite(zv) || (tr.lower_is_better ? v < zv : v > zv))) {
+                    beaten.push_back(tr.metric);
+                    break;
+                }
+            }
+        }
+        md += beaten.empty() ? std::string(
+                                   "\nzoomdiff beats every baseline on every metric with a "
+                                   "value at this scale.")
+                             : "\nA baseline beats zoomdiff on: " + join(beaten, "; ") + ".";
+    }
+    return md + "\n";
+}
+
+/// The options block of metrics.json: the request as resolved.
+json options_json(const EvalRequest& rq, const fs::path& out, const std::string& tiles_described,
+                  const std::vector<std::string>& skipped_scales) {
+    json options{{"real", rq.real.string()},
+                 {"generated", rq.generated.string()},
+                 {"mask", rq.mask},
+                 {"baselines", rq.baselines},
+                 {"train", json::array()},
+                 {"cond", rq.cond.string()},
+                 {"out", out.string()},
+                 {"seed", rq.seed},
+                 {"mmd_max_cells", rq.mmd_max_cells},
+                 {"tiles", rq.tiles.empty() ? std::string("all") : rq.tiles},
+                 {"tiles_evaluated", tiles_described},
+                 {"scales_not_evaluated", skipped_scales},
+                 {"command_line", rq.command_line}};
+    for (const auto& t : rq.train)
+        options["train"].push_back(t.string());
+    return options;
+}
+
+/// metrics.json: what was compared, how, and every scale's scores.
+json eval_document(const EvalRequest& rq, const io::CityMaps& maps, bool mosaic, const json& inputs,
+                   const json& options, const std::vector<std::string>& methods,
+                   const json& scales_json, const Baselines& baselines) {
+    json doc{{"format", "zoomdiff-eval 1"},
+             {"tool", json{{"name", "zoomdiff_eval"}, {"version", ZOOMDIFF_VERSION}}},
+             {"contract",
+              "EVAL.md: real Y and generated X, [cells, 168], physical units, on the same cells"},
+             {"city", maps.city},
+             {"datatype", maps.datatype},
+             {"units", maps.units},
+             {"nsample", maps.nsample},
+             {"calibration", maps.calibration},
+             {"model_run", maps.model_run},
+             {"tile_arrangement", mosaic ? kMosaic : kPatches},
+             {"real_coarse_scales",
+              "2x2 / 4x4 block means of the real 500 m grid (the model's division operators)"},
+             {"generated_coarse_scales", "the model's own 1000 m and 2000 m maps as stored"},
+             {"inputs", inputs},
+             {"options", options},
+             {"methods", methods},
+             {"scales", scales_json}};
+    if (rq.baselines)
+        doc["baselines"] = baselines.info;
+    return doc;
+}
+
+}  // namespace
+
 EvalOutputs run_evaluation(const EvalRequest& rq) {
     require_file(
         rq.real, "--real",
@@ -1479,21 +1761,9 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
         for (std::size_t i = 1; i < kMethods.size(); ++i)
             methods.push_back(kMethods[i]);
     }
-
-    std::vector<ScaleData> scales;
-    const auto chosen = static_cast<std::size_t>(std::count(tiles.begin(), tiles.end(), true));
     std::vector<std::string> skipped_scales;
-    for (const auto& spec : kScales) {
-        // A few chosen tiles can hold a single 2000 m cell: that scale is left out, not an error.
-        const std::size_t side = 4 / spec.factor;
-        if (!rq.tiles.empty() && chosen * side * side < 2) {
-            spdlog::warn("{}: --tiles {} holds {} cell(s) of {}: that scale is not evaluated",
-                         rq.generated.string(), rq.tiles, chosen * side * side, spec.name);
-            skipped_scales.emplace_back(spec.name);
-            continue;
-        }
-        scales.push_back(prepare_scale(rq, spec, real, maps, baselines, tiles));
-    }
+    const std::vector<ScaleData> scales =
+        prepare_scales(rq, real, maps, baselines, tiles, skipped_scales);
 
     json scales_json;
     std::string md = fmt::format(
@@ -1515,94 +1785,10 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
         ctx.mmd_rows = mmd_rows(d.cells.size(), rq.mmd_max_cells, rq.seed, si);
         ctx.seed = rq.seed;
         ctx.units = maps.units;
-        json sj{{"cells", d.cells_info}, {"methods", json::object()}};
         std::map<std::string, RowValues> rows;
-        for (const auto& m : methods) {
-            if (d.samples.count(m) == 0) {
-                sj["methods"][m] =
-                    json{{"available", false}, {"reason", baselines.unavailable.at(m)}};
-                continue;
-            }
-            RowValues& row = rows[m];
-            json mj = score(d.real, d.samples.at(m), ctx, row);
-            // Cross-scale consistency: this scale's map pooled to each coarser scale vs that
-            // scale's map.
-            json cross = json::object();
-            for (std::size_t cj = 0; cj < si; ++cj) {
-                const ScaleData& coarse = scales[cj];
-                const std::size_t f = coarse.factor / d.factor;
-                const CrossScaleResult r = cross_scale_consistency(
-                    grid_series(d.mean_grid.at(m), d.rows, d.cols), d.rows, d.cols,
-                    grid_series(coarse.mean_grid.at(m), coarse.rows, coarse.cols), f);
-                const CrossScaleResult rr = cross_scale_consistency(
-                    grid_series(zero_outside(d.real_grid, d.cells), d.rows, d.cols), d.rows, d.cols,
-                    grid_series(coarse.real_grid, coarse.rows, coarse.cols), f);
-                cross["to_" + coarse.name] = json{{"value", number(r.relative_error)},
-                                                  {"real_reference", number(rr.relative_error)},
-                                                  {"factor", r.factor}};
-                row["cross_" + coarse.name] = r.relative_error;
-            }
-            json cross_json{
-                {"evaluated_on", "sample_mean"},
-                {"definition",
-                 "||pool(X_fine) - X_coarse|| / ||X_coarse||, pool = block mean with zeros "
-                 "outside the evaluated cells; real_reference = the same for the real maps"}};
-            if (si == 0) {
-                cross_json["reason"] = "coarsest scale: nothing to pool to";
-            } else {
-                cross_json.update(cross);
-            }
-            mj["cross_scale_consistency"] = cross_json;
-            mj["available"] = true;
-            sj["methods"][m] = mj;
-        }
+        const json sj = score_scale(scales, si, methods, baselines, ctx, rows);
         scales_json[d.name] = sj;
-
-        std::vector<TableRow> table;
-        for (const auto& spec : kRows) {
-            if (si == 0 && std::string(spec.key).rfind("cross_", 0) == 0)
-                continue;
-            if (si == 1 && std::string(spec.key) == "cross_1000m")
-                continue;
-            TableRow tr{spec.label, spec.lower_is_better, {}};
-            bool any = false;
-            for (const auto& m : methods) {
-                const auto it = rows.find(m);
-                const double v = it == rows.end() || it->second.count(spec.key) == 0
-                                     ? kNaN
-                                     : it->second.at(spec.key);
-                any = any || std::isfinite(v);
-                tr.values.push_back(v);
-            }
-            if (any || std::string(spec.key) == "ssim" || std::string(spec.key) == "crps")
-                table.push_back(tr);
-        }
-        md += fmt::format("\n## {} ({} of {} cells)\n\n", d.name, d.cells.size(), d.rows * d.cols);
-        md += markdown_table(methods, table);
-        const json& z = sj["methods"]["zoomdiff"];
-        if (z["spatial_ssim"].contains("reason"))
-            md += "\nSSIM: " + z["spatial_ssim"]["reason"].get<std::string>() + ".";
-        if (z["crps"].contains("reason"))
-            md += "\nCRPS: " + z["crps"]["reason"].get<std::string>() + ".";
-        if (rq.baselines) {
-            std::vector<std::string> beaten;
-            for (const auto& tr : table) {
-                const double zv = tr.values[0];
-                for (std::size_t k = 1; k < tr.values.size(); ++k) {
-                    const double v = tr.values[k];
-                    if (std::isfinite(v) &&
-                        (!std::isfinite(zv) || (tr.lower_is_better ? v < zv : v > zv))) {
-                        beaten.push_back(tr.metric);
-                        break;
-                    }
-                }
-            }
-            md += beaten.empty() ? std::string(
-                                       "\nzoomdiff beats every baseline on every metric with a "
-                                       "value at this scale.")
-                                 : "\nA baseline beats zoomdiff on: " + join(beaten, "; ") + ".";
-        }
-        md += "\n";
+        md += scale_markdown(d, methods, table_rows(si, methods, rows), sj, rq.baselines);
         const io::ScaleMaps* geo = nullptr;
         for (const auto& m : maps.scales)
             if (m.name == d.name)
@@ -1613,41 +1799,9 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     for (const auto& [m, reason] : baselines.unavailable)
         md += "\n" + m + ": not available (" + reason + ").";
 
-    json options{{"real", rq.real.string()},
-                 {"generated", rq.generated.string()},
-                 {"mask", rq.mask},
-                 {"baselines", rq.baselines},
-                 {"train", json::array()},
-                 {"cond", rq.cond.string()},
-                 {"out", out.string()},
-                 {"seed", rq.seed},
-                 {"mmd_max_cells", rq.mmd_max_cells},
-                 {"tiles", rq.tiles.empty() ? std::string("all") : rq.tiles},
-                 {"tiles_evaluated", tiles_described},
-                 {"scales_not_evaluated", skipped_scales},
-                 {"command_line", rq.command_line}};
-    for (const auto& t : rq.train)
-        options["train"].push_back(t.string());
-    json doc{{"format", "zoomdiff-eval 1"},
-             {"tool", json{{"name", "zoomdiff_eval"}, {"version", ZOOMDIFF_VERSION}}},
-             {"contract",
-              "EVAL.md: real Y and generated X, [cells, 168], physical units, on the same cells"},
-             {"city", maps.city},
-             {"datatype", maps.datatype},
-             {"units", maps.units},
-             {"nsample", maps.nsample},
-             {"calibration", maps.calibration},
-             {"model_run", maps.model_run},
-             {"tile_arrangement", mosaic ? kMosaic : kPatches},
-             {"real_coarse_scales",
-              "2x2 / 4x4 block means of the real 500 m grid (the model's division operators)"},
-             {"generated_coarse_scales", "the model's own 1000 m and 2000 m maps as stored"},
-             {"inputs", inputs},
-             {"options", options},
-             {"methods", methods},
-             {"scales", scales_json}};
-    if (rq.baselines)
-        doc["baselines"] = baselines.info;
+    const json doc = eval_document(rq, maps, mosaic, inputs,
+                                   options_json(rq, out, tiles_described, skipped_scales), methods,
+                                   scales_json, baselines);
 
     EvalOutputs result;
     result.metrics_json = out / "metrics.json";

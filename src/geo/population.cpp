@@ -216,32 +216,27 @@ std::vector<BgPolygon> clip_to_box(const BgPolygon& polygon, const BgBox& box) {
 
 /// PopulationRule::kAreaWeighted (see the header): each pixel's quadrilateral in the UTM plane,
 /// clipped against the metre cells it overlaps, its people shared by area.
-NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& file_srs,
-                                    const std::string& subject, const CityGrid& grid,
-                                    core::Progress& progress) {
-    OGRSpatialReference raster_srs(file_srs);
-    raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    const OGRSpatialReference utm = detail::srs_from_epsg(grid.epsg);
-    const auto to_utm = detail::make_transform(raster_srs, utm, subject);
-    const auto to_raster = detail::make_transform(utm, raster_srs, subject);
+/// Pixels [col_lo, col_hi] x [row_lo, row_hi] of a raster, inclusive.
+struct PixelBox {
+    std::int64_t col_lo = 0;
+    std::int64_t col_hi = 0;
+    std::int64_t row_lo = 0;
+    std::int64_t row_hi = 0;
 
-    double gt[6] = {0, 1, 0, 0, 0, 1};
-    double inv[6] = {0, 1, 0, 0, 0, 1};
-    if (ds.GetGeoTransform(gt) != CE_None || GDALInvGeoTransform(gt, inv) == FALSE) {
-        throw Error(subject, "raster has no (invertible) geotransform",
-                    "Georeference it (gdal_translate -a_ullr).");
-    }
-    const std::int64_t raster_cols = ds.GetRasterXSize();
-    const std::int64_t raster_rows = ds.GetRasterYSize();
-    const std::size_t rows = grid.rows();
-    const std::size_t cols = grid.cols();
+    [[nodiscard]] std::int64_t cols() const { return col_hi - col_lo + 1; }
+
+    [[nodiscard]] std::int64_t rows() const { return row_hi - row_lo + 1; }
+};
+
+/// The grid's footprint in pixels: its outline, densified (a UTM rectangle is curved in
+/// degrees), through the inverse geotransform; one pixel of margin, clipped to the raster.
+PixelBox footprint_pixels(const CityGrid& grid, OGRCoordinateTransformation& to_raster,
+                          const double (&inv)[6], std::int64_t raster_cols,
+                          std::int64_t raster_rows, const std::string& subject) {
     const double x0_m = grid.x_edges_m.front();
     const double x1_m = grid.x_edges_m.back();
     const double y0_m = grid.y_edges_m.front();
     const double y1_m = grid.y_edges_m.back();
-
-    // The footprint in pixels: the grid's outline, densified (a UTM rectangle is curved in
-    // degrees), through the inverse geotransform; one pixel of margin, clipped to the raster.
     constexpr int kOutlineSteps = 64;
     std::vector<double> ox;
     std::vector<double> oy;
@@ -255,7 +250,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
         }
     }
     std::vector<int> ok(ox.size(), 0);
-    to_raster->Transform(static_cast<int>(ox.size()), ox.data(), oy.data(), nullptr, ok.data());
+    to_raster.Transform(static_cast<int>(ox.size()), ox.data(), oy.data(), nullptr, ok.data());
     double px_min = std::numeric_limits<double>::infinity();
     double px_max = -px_min;
     double py_min = px_min;
@@ -274,22 +269,146 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
     const auto clip = [](double v, std::int64_t hi) {
         return static_cast<std::int64_t>(std::clamp(v, -1.0, static_cast<double>(hi)));
     };
-    const std::int64_t col_lo =
-        std::max<std::int64_t>(clip(std::floor(px_min), raster_cols) - 1, 0);
-    const std::int64_t col_hi =
-        std::min(clip(std::floor(px_max), raster_cols) + 1, raster_cols - 1);
-    const std::int64_t row_lo =
-        std::max<std::int64_t>(clip(std::floor(py_min), raster_rows) - 1, 0);
-    const std::int64_t row_hi =
-        std::min(clip(std::floor(py_max), raster_rows) + 1, raster_rows - 1);
+    PixelBox box;
+    box.col_lo = std::max<std::int64_t>(clip(std::floor(px_min), raster_cols) - 1, 0);
+    box.col_hi = std::min(clip(std::floor(px_max), raster_cols) + 1, raster_cols - 1);
+    box.row_lo = std::max<std::int64_t>(clip(std::floor(py_min), raster_rows) - 1, 0);
+    box.row_hi = std::min(clip(std::floor(py_max), raster_rows) + 1, raster_rows - 1);
     if (!(px_min <= px_max) || px_max < 0.0 || py_max < 0.0 ||
         px_min >= static_cast<double>(raster_cols) || py_min >= static_cast<double>(raster_rows) ||
-        col_hi < col_lo || row_hi < row_lo) {
+        box.col_hi < box.col_lo || box.row_hi < box.row_lo) {
         throw no_overlap_error(subject, grid);
     }
-    const std::int64_t wcols = col_hi - col_lo + 1;
-    const std::int64_t wrows = row_hi - row_lo + 1;
+    return box;
+}
 
+/// Band 1's values over `box` as float32, row-major; negative counts are refused.
+std::vector<float> read_pixels(GDALRasterBand& band, const PixelBox& box,
+                               const NodataTest& nodata_test, const std::string& subject) {
+    const std::int64_t wcols = box.cols();
+    const std::int64_t wrows = box.rows();
+    std::vector<float> values(static_cast<std::size_t>(wcols * wrows));
+    if (band.RasterIO(GF_Read, to_gdal_int(box.col_lo, subject), to_gdal_int(box.row_lo, subject),
+                      to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), values.data(),
+                      to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), GDT_Float32, 0, 0,
+                      nullptr) != CE_None) {
+        throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
+                    "Check that the file is complete and readable (gdalinfo -checksum).");
+    }
+    require_nonnegative(values, wcols, box.row_lo, box.col_lo, nodata_test, subject);
+    return values;
+}
+
+/// Pixel corners of one corner row (col_lo .. col_hi + 1) in the UTM plane; NaN where the
+/// transformation failed.
+std::vector<PointM> corner_row(OGRCoordinateTransformation& to_utm, const double (&gt)[6],
+                               const PixelBox& box, std::int64_t row) {
+    const std::int64_t wcols = box.cols();
+    std::vector<double> xs(static_cast<std::size_t>(wcols + 1));
+    std::vector<double> ys(xs.size());
+    for (std::int64_t c = 0; c <= wcols; ++c) {
+        const auto col = static_cast<double>(box.col_lo + c);
+        const auto r = static_cast<double>(row);
+        xs[static_cast<std::size_t>(c)] = gt[0] + gt[1] * col + gt[2] * r;
+        ys[static_cast<std::size_t>(c)] = gt[3] + gt[4] * col + gt[5] * r;
+    }
+    std::vector<int> good(xs.size(), 0);
+    to_utm.Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, good.data());
+    std::vector<PointM> out(xs.size());
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        out[k] = good[k] != 0 ? PointM{xs[k], ys[k]} : PointM{nan, nan};
+    }
+    return out;
+}
+
+/// A pixel's corners in the UTM plane: p00 = corner (col, row), p10 = (col + 1, row),
+/// p01 = (col, row + 1), p11.
+struct PixelQuad {
+    PointM p00, p10, p01, p11;
+};
+
+enum class PixelFate { kUntransformed, kOutside, kCounted };
+
+/// Spreads `people` over the grid cells that the pixel's quad overlaps, by area (`acc`: the
+/// grid's cells, row-major).
+PixelFate spread_pixel(float people, const PixelQuad& q, const CityGrid& grid,
+                       std::vector<double>& acc) {
+    const double qx_min = std::min({q.p00.x_m, q.p10.x_m, q.p01.x_m, q.p11.x_m});
+    const double qx_max = std::max({q.p00.x_m, q.p10.x_m, q.p01.x_m, q.p11.x_m});
+    const double qy_min = std::min({q.p00.y_m, q.p10.y_m, q.p01.y_m, q.p11.y_m});
+    const double qy_max = std::max({q.p00.y_m, q.p10.y_m, q.p01.y_m, q.p11.y_m});
+    if (std::isnan(qx_min + qx_max + qy_min + qy_max))
+        return PixelFate::kUntransformed;
+    const auto& xe = grid.x_edges_m;
+    const auto& ye = grid.y_edges_m;
+    if (qx_max < xe.front() || qx_min >= xe.back() || qy_max < ye.front() || qy_min >= ye.back())
+        return PixelFate::kOutside;  // outside the grid's footprint
+    if (people == 0.0F)
+        return PixelFate::kCounted;
+    BgPolygon quad;
+    for (const PointM& p : {q.p00, q.p10, q.p11, q.p01, q.p00}) {
+        bg::append(quad.outer(), BgPoint(p.x_m, p.y_m));
+    }
+    bg::correct(quad);  // Boost wants clockwise, closed rings
+    const double quad_area_m2 = bg::area(quad);
+    if (!(quad_area_m2 > 0.0))
+        return PixelFate::kCounted;  // degenerate (e.g. a pixel beyond the pole)
+    const std::size_t cols = grid.cols();
+    const double inv_x_step = static_cast<double>(cols) / (xe.back() - xe.front());
+    const double inv_y_step = static_cast<double>(grid.rows()) / (ye.back() - ye.front());
+    const double people_per_m2 = static_cast<double>(people) / quad_area_m2;
+    const std::int64_t j_lo = clamped_index(xe, inv_x_step, qx_min);
+    const std::int64_t j_hi = clamped_index(xe, inv_x_step, qx_max);
+    const std::int64_t i_lo = clamped_index(ye, inv_y_step, qy_min);
+    const std::int64_t i_hi = clamped_index(ye, inv_y_step, qy_max);
+    const auto jl = static_cast<std::size_t>(j_lo);
+    const auto il = static_cast<std::size_t>(i_lo);
+    if (j_lo == j_hi && i_lo == i_hi && qx_min >= xe[jl] && qx_max <= xe[jl + 1] &&
+        qy_min >= ye[il] && qy_max <= ye[il + 1]) {
+        acc[il * cols + jl] += static_cast<double>(people);  // the whole pixel in one cell
+        return PixelFate::kCounted;
+    }
+    // Column strips first, then cells: each clip works on a small piece.
+    for (std::int64_t j = j_lo; j <= j_hi; ++j) {
+        const auto ju = static_cast<std::size_t>(j);
+        const BgBox strip(BgPoint(xe[ju], qy_min), BgPoint(xe[ju + 1], qy_max));
+        const std::vector<BgPolygon> column =
+            j_lo == j_hi ? std::vector<BgPolygon>{quad} : clip_to_box(quad, strip);
+        for (std::int64_t i = i_lo; i <= i_hi && !column.empty(); ++i) {
+            const auto iu = static_cast<std::size_t>(i);
+            const BgBox cell(BgPoint(xe[ju], ye[iu]), BgPoint(xe[ju + 1], ye[iu + 1]));
+            double area_m2 = 0.0;
+            for (const BgPolygon& part : column) {
+                for (const BgPolygon& piece : clip_to_box(part, cell)) {
+                    area_m2 += bg::area(piece);
+                }
+            }
+            acc[iu * cols + ju] += people_per_m2 * area_m2;
+        }
+    }
+    return PixelFate::kCounted;
+}
+
+NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& file_srs,
+                                    const std::string& subject, const CityGrid& grid,
+                                    core::Progress& progress) {
+    OGRSpatialReference raster_srs(file_srs);
+    raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference utm = detail::srs_from_epsg(grid.epsg);
+    const auto to_utm = detail::make_transform(raster_srs, utm, subject);
+    const auto to_raster = detail::make_transform(utm, raster_srs, subject);
+
+    double gt[6] = {0, 1, 0, 0, 0, 1};
+    double inv[6] = {0, 1, 0, 0, 0, 1};
+    if (ds.GetGeoTransform(gt) != CE_None || GDALInvGeoTransform(gt, inv) == FALSE) {
+        throw Error(subject, "raster has no (invertible) geotransform",
+                    "Georeference it (gdal_translate -a_ullr).");
+    }
+    const PixelBox box =
+        footprint_pixels(grid, *to_raster, inv, ds.GetRasterXSize(), ds.GetRasterYSize(), subject);
+    const std::int64_t wcols = box.cols();
+    const std::int64_t wrows = box.rows();
     GDALRasterBand* band = ds.GetRasterBand(1);
     int has_nodata = 0;
     const double nodata_raw = band->GetNoDataValue(&has_nodata);
@@ -298,113 +417,33 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
         nodata = nodata_raw;
     }
     const NodataTest nodata_test(nodata);
-    std::vector<float> values(static_cast<std::size_t>(wcols * wrows));
-    if (band->RasterIO(GF_Read, to_gdal_int(col_lo, subject), to_gdal_int(row_lo, subject),
-                       to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), values.data(),
-                       to_gdal_int(wcols, subject), to_gdal_int(wrows, subject), GDT_Float32, 0, 0,
-                       nullptr) != CE_None) {
-        throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
-                    "Check that the file is complete and readable (gdalinfo -checksum).");
-    }
-    require_nonnegative(values, wcols, row_lo, col_lo, nodata_test, subject);
+    const std::vector<float> values = read_pixels(*band, box, nodata_test, subject);
 
-    // Pixel corners of one corner row (col_lo .. col_hi + 1) in the UTM plane; NaN where the
-    // transformation failed.
-    const auto corner_row = [&](std::int64_t row) {
-        std::vector<double> xs(static_cast<std::size_t>(wcols + 1));
-        std::vector<double> ys(xs.size());
-        for (std::int64_t c = 0; c <= wcols; ++c) {
-            const auto col = static_cast<double>(col_lo + c);
-            const auto r = static_cast<double>(row);
-            xs[static_cast<std::size_t>(c)] = gt[0] + gt[1] * col + gt[2] * r;
-            ys[static_cast<std::size_t>(c)] = gt[3] + gt[4] * col + gt[5] * r;
-        }
-        std::vector<int> good(xs.size(), 0);
-        to_utm->Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, good.data());
-        std::vector<PointM> out(xs.size());
-        for (std::size_t k = 0; k < xs.size(); ++k) {
-            const double nan = std::numeric_limits<double>::quiet_NaN();
-            out[k] = good[k] != 0 ? PointM{xs[k], ys[k]} : PointM{nan, nan};
-        }
-        return out;
-    };
-
-    const double inv_x_step = static_cast<double>(cols) / (x1_m - x0_m);
-    const double inv_y_step = static_cast<double>(rows) / (y1_m - y0_m);
+    const std::size_t rows = grid.rows();
+    const std::size_t cols = grid.cols();
     std::vector<double> acc(rows * cols, 0.0);
     std::size_t valid_pixels = 0;
     std::size_t failed_pixels = 0;
     progress.start("population", static_cast<std::uint64_t>(wrows), "pixel rows");
-    std::vector<PointM> top = corner_row(row_lo);
+    std::vector<PointM> top = corner_row(*to_utm, gt, box, box.row_lo);
     for (std::int64_t r = 0; r < wrows; ++r) {
-        std::vector<PointM> bottom = corner_row(row_lo + r + 1);
+        std::vector<PointM> bottom = corner_row(*to_utm, gt, box, box.row_lo + r + 1);
         for (std::int64_t c = 0; c < wcols; ++c) {
             const float v = values[static_cast<std::size_t>(r * wcols + c)];
             if (nodata_test.is_nodata(v) || !std::isfinite(v)) {
                 continue;
             }
             const auto cu = static_cast<std::size_t>(c);
-            // p00 = corner (col, row), p10 = (col + 1, row), p01 = (col, row + 1), p11.
-            const PointM p00 = top[cu];
-            const PointM p10 = top[cu + 1];
-            const PointM p01 = bottom[cu];
-            const PointM p11 = bottom[cu + 1];
-            const double qx_min = std::min({p00.x_m, p10.x_m, p01.x_m, p11.x_m});
-            const double qx_max = std::max({p00.x_m, p10.x_m, p01.x_m, p11.x_m});
-            const double qy_min = std::min({p00.y_m, p10.y_m, p01.y_m, p11.y_m});
-            const double qy_max = std::max({p00.y_m, p10.y_m, p01.y_m, p11.y_m});
-            if (std::isnan(qx_min + qx_max + qy_min + qy_max)) {
-                ++failed_pixels;
-                continue;
-            }
-            if (qx_max < x0_m || qx_min >= x1_m || qy_max < y0_m || qy_min >= y1_m) {
-                continue;  // outside the grid's footprint
-            }
-            ++valid_pixels;
-            if (v == 0.0F) {
-                continue;
-            }
-            BgPolygon quad;
-            for (const PointM& p : {p00, p10, p11, p01, p00}) {
-                bg::append(quad.outer(), BgPoint(p.x_m, p.y_m));
-            }
-            bg::correct(quad);  // Boost wants clockwise, closed rings
-            const double quad_area_m2 = bg::area(quad);
-            if (!(quad_area_m2 > 0.0)) {
-                continue;  // degenerate (e.g. a pixel beyond the pole)
-            }
-            const double people_per_m2 = static_cast<double>(v) / quad_area_m2;
-            const std::int64_t j_lo = clamped_index(grid.x_edges_m, inv_x_step, qx_min);
-            const std::int64_t j_hi = clamped_index(grid.x_edges_m, inv_x_step, qx_max);
-            const std::int64_t i_lo = clamped_index(grid.y_edges_m, inv_y_step, qy_min);
-            const std::int64_t i_hi = clamped_index(grid.y_edges_m, inv_y_step, qy_max);
-            const auto jl = static_cast<std::size_t>(j_lo);
-            const auto il = static_cast<std::size_t>(i_lo);
-            if (j_lo == j_hi && i_lo == i_hi && qx_min >= grid.x_edges_m[jl] &&
-                qx_max <= grid.x_edges_m[jl + 1] && qy_min >= grid.y_edges_m[il] &&
-                qy_max <= grid.y_edges_m[il + 1]) {
-                acc[il * cols + jl] += static_cast<double>(v);  // the whole pixel in one cell
-                continue;
-            }
-            // Column strips first, then cells: each clip works on a small piece.
-            for (std::int64_t j = j_lo; j <= j_hi; ++j) {
-                const auto ju = static_cast<std::size_t>(j);
-                const BgBox strip(BgPoint(grid.x_edges_m[ju], qy_min),
-                                  BgPoint(grid.x_edges_m[ju + 1], qy_max));
-                const std::vector<BgPolygon> column =
-                    j_lo == j_hi ? std::vector<BgPolygon>{quad} : clip_to_box(quad, strip);
-                for (std::int64_t i = i_lo; i <= i_hi && !column.empty(); ++i) {
-                    const auto iu = static_cast<std::size_t>(i);
-                    const BgBox cell(BgPoint(grid.x_edges_m[ju], grid.y_edges_m[iu]),
-                                     BgPoint(grid.x_edges_m[ju + 1], grid.y_edges_m[iu + 1]));
-                    double area_m2 = 0.0;
-                    for (const BgPolygon& part : column) {
-                        for (const BgPolygon& piece : clip_to_box(part, cell)) {
-                            area_m2 += bg::area(piece);
-                        }
-                    }
-                    acc[iu * cols + ju] += people_per_m2 * area_m2;
-                }
+            const PixelQuad quad{top[cu], top[cu + 1], bottom[cu], bottom[cu + 1]};
+            switch (spread_pixel(v, quad, grid, acc)) {
+                case PixelFate::kUntransformed:
+                    ++failed_pixels;
+                    break;
+                case PixelFate::kOutside:
+                    break;
+                case PixelFate::kCounted:
+                    ++valid_pixels;
+                    break;
             }
         }
         top = std::move(bottom);
@@ -529,6 +568,101 @@ CellSample sample_window(const RasterBlock& block, const PixelWindow& window) {
     return sample_window_with(block, window, NodataTest(block.nodata), scratch);
 }
 
+namespace {
+
+/// The window rule's geotransform: a north-up raster in WGS 84 degrees, or one clear error.
+GeoTransformDeg north_up_degrees(GDALDataset& ds, const OGRSpatialReference& srs,
+                                 const std::string& subject) {
+    const OGRSpatialReference wgs84 = detail::srs_from_epsg(4326);
+    const char* const same_options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+                                        "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
+    if (!srs.IsSame(&wgs84, same_options)) {
+        const char* name = srs.GetName();
+        throw Error(subject,
+                    fmt::format("raster CRS is '{}', not EPSG:4326 (the window rule works on "
+                                "degree pixels)",
+                                name != nullptr ? name : "unknown"),
+                    "Use --pop_rule area_weighted, or reproject it with "
+                    "'gdalwarp -t_srs EPSG:4326'.");
+    }
+    double gt_raw[6] = {0, 1, 0, 0, 0, 1};
+    if (ds.GetGeoTransform(gt_raw) != CE_None) {
+        throw Error(subject, "raster has no geotransform",
+                    "Georeference it (gdal_translate -a_ullr).");
+    }
+    const GeoTransformDeg gt = GeoTransformDeg::from_gdal(gt_raw);
+    if (gt.row_rotation != 0.0 || gt.col_rotation != 0.0 || gt.pixel_width_deg <= 0.0 ||
+        gt.pixel_height_deg >= 0.0) {
+        throw Error(subject, "raster is not north-up (rotated or flipped geotransform)",
+                    "Make it north-up with 'gdalwarp -t_srs EPSG:4326'.");
+    }
+    return gt;
+}
+
+/// Every cell's pixel window, and the pixel rectangle the centre rule touches inside the raster
+/// (the footprint), so that one RasterIO call reads exactly what is needed.
+struct CellWindows {
+    std::vector<PixelWindow> windows;  // rows x cols, row-major
+    PixelBox footprint;
+};
+
+CellWindows cell_windows(const GeoTransformDeg& gt, const CityGrid& grid, std::int64_t raster_cols,
+                         std::int64_t raster_rows, const std::string& subject) {
+    const std::size_t rows = grid.rows();
+    const std::size_t cols = grid.cols();
+    CellWindows out;
+    out.windows.resize(rows * cols);
+    PixelBox& box = out.footprint;
+    box = {raster_cols, -1, raster_rows, -1};
+    std::size_t empty_windows = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            const PixelWindow w =
+                window_from_bounds(gt, grid.lon_edges_deg[j], grid.lat_edges_deg[i],
+                                   grid.lon_edges_deg[j + 1], grid.lat_edges_deg[i + 1]);
+            out.windows[i * cols + j] = w;
+            const WindowShape shape = window_out_shape(w);
+            if (shape.rows <= 0 || shape.cols <= 0) {
+                ++empty_windows;
+                continue;
+            }
+            const std::int64_t r0 = centre_rule_pixel(w.row_off, w.height, shape.rows, 0);
+            const std::int64_t r1 =
+                centre_rule_pixel(w.row_off, w.height, shape.rows, shape.rows - 1);
+            const std::int64_t c0 = centre_rule_pixel(w.col_off, w.width, shape.cols, 0);
+            const std::int64_t c1 =
+                centre_rule_pixel(w.col_off, w.width, shape.cols, shape.cols - 1);
+            const std::int64_t cell_row_lo = std::max<std::int64_t>(r0, 0);
+            const std::int64_t cell_row_hi = std::min(r1, raster_rows - 1);
+            const std::int64_t cell_col_lo = std::max<std::int64_t>(c0, 0);
+            const std::int64_t cell_col_hi = std::min(c1, raster_cols - 1);
+            if (cell_row_hi < cell_row_lo || cell_col_hi < cell_col_lo) {
+                continue;  // the whole window lies outside the raster
+            }
+            box.row_lo = std::min(box.row_lo, cell_row_lo);
+            box.row_hi = std::max(box.row_hi, cell_row_hi);
+            box.col_lo = std::min(box.col_lo, cell_col_lo);
+            box.col_hi = std::max(box.col_hi, cell_col_hi);
+        }
+    }
+    if (empty_windows == rows * cols) {
+        // REFCOMPAT: the window rule rounds a cell's window to whole pixels; with pixels more
+        // than twice the 100 m cell it rounds to none, and the reference silently gives zeros.
+        throw Error(subject,
+                    fmt::format("pixels of {:.6f}° x {:.6f}° are too coarse for 100 m cells: the "
+                                "reference's window rule samples no pixel",
+                                gt.pixel_width_deg, -gt.pixel_height_deg),
+                    "Use --pop_rule area_weighted, or a raster with pixels of about 100 m or "
+                    "finer (WorldPop's 3 arc-seconds).");
+    }
+    if (box.row_hi < box.row_lo || box.col_hi < box.col_lo) {
+        throw no_overlap_error(subject, grid);
+    }
+    return out;
+}
+
+}  // namespace
+
 NdArray<float> sample_population(const std::filesystem::path& raster, const CityGrid& grid,
                                  core::Progress& progress, const PopulationOptions& options) {
     const std::string subject = raster.string();
@@ -549,29 +683,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     if (options.rule == PopulationRule::kAreaWeighted) {
         return sample_area_weighted(*ds, *srs, subject, grid, progress);
     }
-    const OGRSpatialReference wgs84 = detail::srs_from_epsg(4326);
-    const char* const same_options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
-                                        "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
-    if (!srs->IsSame(&wgs84, same_options)) {
-        const char* name = srs->GetName();
-        throw Error(subject,
-                    fmt::format("raster CRS is '{}', not EPSG:4326 (the window rule works on "
-                                "degree pixels)",
-                                name != nullptr ? name : "unknown"),
-                    "Use --pop_rule area_weighted, or reproject it with "
-                    "'gdalwarp -t_srs EPSG:4326'.");
-    }
-    double gt_raw[6] = {0, 1, 0, 0, 0, 1};
-    if (ds->GetGeoTransform(gt_raw) != CE_None) {
-        throw Error(subject, "raster has no geotransform",
-                    "Georeference it (gdal_translate -a_ullr).");
-    }
-    const GeoTransformDeg gt = GeoTransformDeg::from_gdal(gt_raw);
-    if (gt.row_rotation != 0.0 || gt.col_rotation != 0.0 || gt.pixel_width_deg <= 0.0 ||
-        gt.pixel_height_deg >= 0.0) {
-        throw Error(subject, "raster is not north-up (rotated or flipped geotransform)",
-                    "Make it north-up with 'gdalwarp -t_srs EPSG:4326'.");
-    }
+    const GeoTransformDeg gt = north_up_degrees(*ds, *srs, subject);
 
     const std::size_t rows = grid.rows();
     const std::size_t cols = grid.cols();
@@ -584,82 +696,23 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     if (has_nodata != 0) {
         block.nodata = nodata;
     }
-
-    // Pass 1: every cell's window, and the pixel rectangle the centre rule touches inside the
-    // raster (the footprint), so one RasterIO call reads exactly what is needed.
-    std::vector<PixelWindow> windows(rows * cols);
-    std::int64_t col_lo = block.raster_cols;
-    std::int64_t col_hi = -1;
-    std::int64_t row_lo = block.raster_rows;
-    std::int64_t row_hi = -1;
-    std::size_t empty_windows = 0;
-    for (std::size_t i = 0; i < rows; ++i) {
-        for (std::size_t j = 0; j < cols; ++j) {
-            const PixelWindow w =
-                window_from_bounds(gt, grid.lon_edges_deg[j], grid.lat_edges_deg[i],
-                                   grid.lon_edges_deg[j + 1], grid.lat_edges_deg[i + 1]);
-            windows[i * cols + j] = w;
-            const WindowShape shape = window_out_shape(w);
-            if (shape.rows <= 0 || shape.cols <= 0) {
-                ++empty_windows;
-                continue;
-            }
-            const std::int64_t r0 = centre_rule_pixel(w.row_off, w.height, shape.rows, 0);
-            const std::int64_t r1 =
-                centre_rule_pixel(w.row_off, w.height, shape.rows, shape.rows - 1);
-            const std::int64_t c0 = centre_rule_pixel(w.col_off, w.width, shape.cols, 0);
-            const std::int64_t c1 =
-                centre_rule_pixel(w.col_off, w.width, shape.cols, shape.cols - 1);
-            const std::int64_t cell_row_lo = std::max<std::int64_t>(r0, 0);
-            const std::int64_t cell_row_hi = std::min(r1, block.raster_rows - 1);
-            const std::int64_t cell_col_lo = std::max<std::int64_t>(c0, 0);
-            const std::int64_t cell_col_hi = std::min(c1, block.raster_cols - 1);
-            if (cell_row_hi < cell_row_lo || cell_col_hi < cell_col_lo) {
-                continue;  // the whole window lies outside the raster
-            }
-            row_lo = std::min(row_lo, cell_row_lo);
-            row_hi = std::max(row_hi, cell_row_hi);
-            col_lo = std::min(col_lo, cell_col_lo);
-            col_hi = std::max(col_hi, cell_col_hi);
-        }
-    }
-    if (empty_windows == rows * cols) {
-        // REFCOMPAT: the window rule rounds a cell's window to whole pixels; with pixels more
-        // than twice the 100 m cell it rounds to none, and the reference silently gives zeros.
-        throw Error(subject,
-                    fmt::format("pixels of {:.6f}° x {:.6f}° are too coarse for 100 m cells: the "
-                                "reference's window rule samples no pixel",
-                                gt.pixel_width_deg, -gt.pixel_height_deg),
-                    "Use --pop_rule area_weighted, or a raster with pixels of about 100 m or "
-                    "finer (WorldPop's 3 arc-seconds).");
-    }
-    if (row_hi < row_lo || col_hi < col_lo) {
-        throw no_overlap_error(subject, grid);
-    }
-    block.row0 = row_lo;
-    block.col0 = col_lo;
-    block.rows = row_hi - row_lo + 1;
-    block.cols = col_hi - col_lo + 1;
-    block.values.resize(static_cast<std::size_t>(block.rows * block.cols));
-    if (band->RasterIO(GF_Read, to_gdal_int(block.col0, subject), to_gdal_int(block.row0, subject),
-                       to_gdal_int(block.cols, subject), to_gdal_int(block.rows, subject),
-                       block.values.data(), to_gdal_int(block.cols, subject),
-                       to_gdal_int(block.rows, subject), GDT_Float32, 0, 0, nullptr) != CE_None) {
-        throw Error(subject, "cannot read band 1 (" + detail::last_gdal_error() + ")",
-                    "Check that the file is complete and readable (gdalinfo -checksum).");
-    }
-
-    // Pass 2: the cell values.
-    NdArray<float> out({rows, cols}, 0.0F);
+    const CellWindows cells = cell_windows(gt, grid, block.raster_cols, block.raster_rows, subject);
+    const PixelBox& box = cells.footprint;
+    block.row0 = box.row_lo;
+    block.col0 = box.col_lo;
+    block.rows = box.rows();
+    block.cols = box.cols();
     const NodataTest nodata_test(block.nodata);
-    require_nonnegative(block.values, block.cols, block.row0, block.col0, nodata_test, subject);
+    block.values = read_pixels(*band, box, nodata_test, subject);
+
+    NdArray<float> out({rows, cols}, 0.0F);
     std::vector<float> scratch;
     std::size_t valid_cells = 0;
     progress.start("population", static_cast<std::uint64_t>(rows * cols), "cells");
     for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
             const CellSample s =
-                sample_window_with(block, windows[i * cols + j], nodata_test, scratch);
+                sample_window_with(block, cells.windows[i * cols + j], nodata_test, scratch);
             out.at(i, j) = s.mean;
             valid_cells += s.valid_count > 0 ? 1 : 0;
         }

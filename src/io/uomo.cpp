@@ -63,13 +63,9 @@ void require_key(const NpzReader& npz, const std::string& key) {
     }
 }
 
-Source read_source(const fs::path& path) {
-    const NpzReader npz = NpzReader::open(path);
-    for (const char* key : {"traffic", "users", "poi", "split", "steps_per_day"})
-        require_key(npz, key);
-    Source s;
-    s.traffic = npz.read_double("traffic");
-    s.users = npz.read_double("users");
+/// The scalar steps_per_day: whole minutes per step and whole steps per hour.
+int read_steps_per_day(const NpzReader& npz) {
+    const auto& path = npz.path();
     const auto spd = npz.read_int64("steps_per_day");
     if (spd.size() != 1) {
         throw Error(
@@ -88,28 +84,19 @@ Source read_source(const fs::path& path) {
                 steps_per_day),
             "Resample the series to whole steps per hour first");
     }
-    s.steps_per_day = static_cast<int>(steps_per_day);
-    const auto& shape = s.traffic.shape();
-    if (shape.size() != 4 || shape[2] != kSide || shape[3] != kSide || shape[0] == 0) {
-        throw Error(
-            path.string(),
-            fmt::format("traffic has shape {}, expected (patches, steps, 4, 4)", shape_text(shape)),
-            kFix);
-    }
-    if (s.users.shape() != shape) {
-        throw Error(path.string(),
-                    fmt::format("users has shape {}, traffic {}: they must match",
-                                shape_text(s.users.shape()), shape_text(shape)),
-                    kFix);
-    }
-    const std::size_t patches = shape[0];
+    return static_cast<int>(steps_per_day);
+}
+
+/// poi: integer counts of shape (patches, categories, 4, 4).
+NdArray<std::int64_t> read_poi(const NpzReader& npz, std::size_t patches) {
+    const auto& path = npz.path();
     if (!npz.info("poi").is_integer()) {
         throw Error(path.string(),
                     fmt::format("poi has dtype {}, expected integer counts", npz.info("poi").dtype),
                     kFix);
     }
-    s.poi = npz.read_int64("poi");
-    const auto& pshape = s.poi.shape();
+    auto poi = npz.read_int64("poi");
+    const auto& pshape = poi.shape();
     if (pshape.size() != 4 || pshape[0] != patches || pshape[1] == 0 || pshape[2] != kSide ||
         pshape[3] != kSide) {
         throw Error(path.string(),
@@ -117,6 +104,12 @@ Source read_source(const fs::path& path) {
                                 shape_text(pshape), patches),
                     kFix);
     }
+    return poi;
+}
+
+/// split: one known upstream split name per patch.
+std::vector<std::string> read_split(const NpzReader& npz, std::size_t patches) {
+    const auto& path = npz.path();
     if (!npz.info("split").is_string()) {
         throw Error(path.string(),
                     fmt::format("split has dtype {}, expected strings", npz.info("split").dtype),
@@ -129,19 +122,23 @@ Source read_source(const fs::path& path) {
             fmt::format("split has shape {}, expected ({},)", shape_text(split.shape()), patches),
             kFix);
     }
-    s.split = split.values();
     for (std::size_t p = 0; p < patches; ++p) {
-        if (std::find(kSplitNames.begin(), kSplitNames.end(), s.split[p]) == kSplitNames.end()) {
+        if (std::find(kSplitNames.begin(), kSplitNames.end(), split.values()[p]) ==
+            kSplitNames.end()) {
             throw Error(
                 path.string(),
                 fmt::format("split of patch {} is '{}'; the known splits are train, val, test", p,
-                            s.split[p]),
+                            split.values()[p]),
                 kFix);
         }
     }
+    return split.values();
+}
+
+/// issue 19: traffic and user counts are finite and >= 0 (a negative one made negative maps);
+/// the first offending cell is named as (patch, step, row, column). POI counts are >= 0.
+void check_counts(const Source& s, const fs::path& path) {
     for (const auto* array : {&s.traffic, &s.users}) {
-        // issue 19: traffic and user counts are finite and >= 0 (a negative one made negative
-        // maps); the first offending cell is named as (patch, step, row, column).
         const auto& v = array->values();
         const auto bad =
             std::find_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x) || x < 0.0; });
@@ -162,6 +159,32 @@ Source read_source(const fs::path& path) {
     if (std::any_of(poi.begin(), poi.end(), [](std::int64_t v) { return v < 0; })) {
         throw Error(path.string(), "poi holds a negative count", kFix);
     }
+}
+
+Source read_source(const fs::path& path) {
+    const NpzReader npz = NpzReader::open(path);
+    for (const char* key : {"traffic", "users", "poi", "split", "steps_per_day"})
+        require_key(npz, key);
+    Source s;
+    s.traffic = npz.read_double("traffic");
+    s.users = npz.read_double("users");
+    s.steps_per_day = read_steps_per_day(npz);
+    const auto& shape = s.traffic.shape();
+    if (shape.size() != 4 || shape[2] != kSide || shape[3] != kSide || shape[0] == 0) {
+        throw Error(
+            path.string(),
+            fmt::format("traffic has shape {}, expected (patches, steps, 4, 4)", shape_text(shape)),
+            kFix);
+    }
+    if (s.users.shape() != shape) {
+        throw Error(path.string(),
+                    fmt::format("users has shape {}, traffic {}: they must match",
+                                shape_text(s.users.shape()), shape_text(shape)),
+                    kFix);
+    }
+    s.poi = read_poi(npz, shape[0]);
+    s.split = read_split(npz, shape[0]);
+    check_counts(s, path);
     return s;
 }
 
@@ -368,7 +391,10 @@ std::uint8_t uomo_split_label(const std::string& split) {
     return static_cast<std::uint8_t>(it - kSplitNames.begin());
 }
 
-UomoImportSummary import_uomo(const UomoImportOptions& o) {
+namespace {
+
+/// The flags that need no file: a plain city name, at least one known split, a positive length.
+void check_options(const UomoImportOptions& o) {
     if (o.city.empty() || o.city.find_first_of("/\\*") != std::string::npos || o.city == "." ||
         o.city == "..") {
         throw Error("--city", fmt::format("'{}' cannot name a city folder", o.city),
@@ -381,7 +407,190 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
     if (o.steps < 1)
         throw Error("--steps", fmt::format("{} hours", o.steps),
                     "Pass a positive number (168: one week)");
+}
 
+/// The patches an import writes, in file order, with their split labels.
+struct Selection {
+    std::vector<std::size_t> patches;
+    std::vector<std::uint8_t> labels;  // 0 train, 1 val, 2 test
+    std::map<std::string, std::int64_t> per_split;
+    std::string holdout = "none (upstream splits)";
+};
+
+/// --holdout_locations: whole places (patches with identical POI blocks) out of `upstream`'s
+/// patches; --part train keeps the other places' patches, --part test one patch per held place.
+void hold_out_places(const UomoImportOptions& o, const Source& src, Selection& chosen) {
+    if (o.part != "train" && o.part != "test") {
+        throw Error("--part", fmt::format("'{}' with --holdout_locations", o.part),
+                    "Pass --part train (the other places) or --part test (one patch per "
+                    "held-out place)");
+    }
+    const std::size_t per_patch = src.poi.size() / src.poi.dim(0);
+    const auto places = uomo_locations(src.poi.values(), per_patch, chosen.patches);
+    const auto held = uomo_holdout(places.size(), o.holdout_locations, o.holdout_seed);
+    std::vector<std::size_t> kept;
+    chosen.labels.clear();
+    for (std::size_t q = 0; q < places.size(); ++q) {
+        const bool is_held = std::binary_search(held.begin(), held.end(), q);
+        if (o.part == "test" && is_held) {
+            kept.push_back(places[q].front());
+            chosen.labels.push_back(2);
+        } else if (o.part == "train" && !is_held) {
+            for (const std::size_t p : places[q]) {
+                kept.push_back(p);
+                chosen.labels.push_back(src.split[p] == "val" ? 1 : 0);
+            }
+        }
+    }
+    std::vector<std::size_t> held_patches;
+    for (const std::size_t q : held)
+        held_patches.push_back(places[q].front());
+    chosen.holdout = fmt::format(
+        "{} of {} places held out (places = patches with identical POI blocks; seed {}, "
+        "mt19937_64 Fisher-Yates); part {}; held-out places' first patches {}",
+        held.size(), places.size(), o.holdout_seed, o.part, fmt::join(held_patches, ","));
+    chosen.per_split.clear();
+    for (std::size_t j = 0; j < kept.size(); ++j)
+        ++chosen.per_split[kSplitNames[chosen.labels[j]]];
+    chosen.patches = std::move(kept);
+}
+
+/// The patches of the chosen upstream splits, then (--holdout_locations) of one part.
+Selection select_patches(const UomoImportOptions& o, const Source& src) {
+    Selection chosen;
+    for (const auto& name : o.splits)
+        chosen.per_split[name] = 0;
+    for (std::size_t p = 0; p < src.split.size(); ++p) {
+        if (std::find(o.splits.begin(), o.splits.end(), src.split[p]) != o.splits.end()) {
+            chosen.patches.push_back(p);
+            ++chosen.per_split[src.split[p]];
+        }
+    }
+    if (chosen.patches.empty()) {
+        throw Error(o.npz.string(),
+                    fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
+                    "Choose splits the file has (train, val, test)");
+    }
+    for (const std::size_t p : chosen.patches)
+        chosen.labels.push_back(uomo_split_label(src.split[p]));
+    if (o.holdout_locations > 0) {
+        hold_out_places(o, src, chosen);
+    } else if (!o.part.empty()) {
+        throw Error("--part", "given without --holdout_locations",
+                    "Pass --holdout_locations K, or drop --part");
+    }
+    return chosen;
+}
+
+/// The grid, tile table and provenance that the data and condition files share.
+Common common_fields(const UomoImportOptions& o, const Source& src, const Selection& chosen,
+                     int minutes) {
+    const std::size_t n = chosen.patches.size();
+    Common c;
+    c.grid = placeholder_grid(n);
+    c.loc = placeholder_loc(c.grid, n);
+    c.split_labels = NdArray<std::uint8_t>({1, n});
+    c.patch_index = NdArray<std::int64_t>({n});
+    for (std::size_t j = 0; j < n; ++j) {
+        c.split_labels.data()[j] = chosen.labels[j];
+        c.patch_index.data()[j] = static_cast<std::int64_t>(chosen.patches[j]);
+        c.upstream_split.push_back(src.split[chosen.patches[j]]);
+    }
+    c.source_file = fs::absolute(o.npz).lexically_normal().string();
+    c.source_sha256 = core::sha256_file(o.npz);
+    c.steps_per_day = src.steps_per_day;
+    c.input_step_minutes = minutes;
+    c.steps = o.steps;
+    c.splits = fmt::format("{}", fmt::join(o.splits, ","));
+    c.holdout = chosen.holdout;
+    c.provenance.tool = "uomo_import";
+    c.provenance.command_line = o.command_line;
+    c.provenance.seed = 0;
+    c.provenance.city_en = o.city;
+    c.provenance.city_cn = o.city;
+    c.provenance.resolved_config_json = fmt::format(
+        R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
+        c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part,
+        fs::absolute(o.out_root).lexically_normal().string());
+    return c;
+}
+
+/// The chosen patches' POI counts as (1, N, 4, 4, K) tiles, in int32 and int64.
+struct PoiTiles {
+    NdArray<std::int32_t> narrow;
+    NdArray<std::int64_t> wide;
+};
+
+PoiTiles poi_tiles(const NdArray<std::int64_t>& poi, const std::vector<std::size_t>& chosen,
+                   const fs::path& npz) {
+    const std::size_t n = chosen.size();
+    const std::size_t k = poi.dim(1);
+    PoiTiles out{NdArray<std::int32_t>({1, n, kSide, kSide, k}),
+                 NdArray<std::int64_t>({1, n, kSide, kSide, k})};
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t a = 0; a < kSide; ++a)
+            for (std::size_t b = 0; b < kSide; ++b)
+                for (std::size_t q = 0; q < k; ++q) {
+                    const std::int64_t v =
+                        poi.data()[((chosen[j] * k + q) * kSide + a) * kSide + b];
+                    if (v > std::numeric_limits<std::int32_t>::max()) {
+                        throw Error(npz.string(), fmt::format("poi count {} does not fit int32", v),
+                                    kFix);
+                    }
+                    out.narrow.data()[((j * kSide + a) * kSide + b) * k + q] =
+                        static_cast<std::int32_t>(v);
+                    out.wide.data()[((j * kSide + a) * kSide + b) * k + q] = v;
+                }
+    return out;
+}
+
+/// The condition file: POI counts only (condition_layout: poi_only), every cell in the mask.
+void write_cond(const fs::path& path, const Common& c, const PoiTiles& poi) {
+    const std::size_t n = c.patch_index.size();
+    const std::size_t k = poi.wide.dim(4);
+    core::AtomicOutput out(path);
+    {
+        H5File file = H5File::create(out.temp_path());
+        write_common(file, c, "zoomdiff-cond 1 (uomo_import, POI only)");
+        file.set_attr(
+            "/", "conditions",
+            "POI counts only (condition_layout: poi_only); no population, OSM or mask data");
+        file.write("/2000m/poi_count", poi.narrow);
+        file.set_attr("/2000m/poi_count", "units",
+                      "POIs per cell and category (UoMo; category order undocumented upstream)");
+        file.write("/poi_2000m", poi.wide);
+        file.set_attr("/poi_2000m", "units",
+                      "POIs per cell and category (same counts as /2000m/poi_count)");
+        file.write("/2000m/mask", NdArray<std::uint8_t>({1, n, kSide, kSide}, 1));
+        file.set_attr("/2000m/mask", "units", "1 = cell of a patch (every cell)");
+        std::vector<std::string> names;
+        for (std::size_t q = 0; q < k; ++q)
+            names.push_back(fmt::format("uomo_poi_{:02d}", q));
+        file.write_strings("/poi_categories", names);
+        file.set_attr("/poi_categories", "comment",
+                      "upstream POI channel order; the categories are undocumented");
+        file.write("/poi_category_present", NdArray<std::uint8_t>({k}, 1));
+        write_cf_tile_axes(file, "/2000m", 1, n);
+        for (const std::string group : {"", "/2000m"})
+            write_cf_labels(file, group, "poi_category", names, "POI channel (UoMo)");
+        const std::vector<std::string> tile{"tile_row", "tile_col", "cell_row", "cell_col"};
+        const std::vector<std::string> tile_k{"tile_row", "tile_col", "cell_row", "cell_col",
+                                              "poi_category"};
+        cf_grid_variable(file, "/2000m", "poi_count", tile_k, "UoMo POI counts per cell", "1",
+                         false);
+        cf_grid_variable(file, "/2000m", "mask", tile, "1 = cell of a patch", "", false);
+        cf_grid_variable(file, "", "poi_2000m", tile_k, "UoMo POI counts per cell", "1", false);
+        for (const char* name : {"/poi_categories", "/poi_category_present"})
+            file.attach_dimensions(name, {"/poi_category"});
+        file.close();
+    }
+    out.commit();
+}
+
+}  // namespace
+
+UomoImportSummary import_uomo(const UomoImportOptions& o) {
+    check_options(o);
     core::check_output_folder(o.out_root / o.city, "--out_root/--city", {});
     const Source src = read_source(o.npz);
     const int minutes = 1440 / src.steps_per_day;
@@ -393,65 +602,8 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
                                 src.traffic.dim(1), minutes, available, o.steps),
                     fmt::format("Pass --steps {} or fewer", available));
     }
-
-    std::vector<std::size_t> chosen;
-    UomoImportSummary summary;
-    for (const auto& name : o.splits)
-        summary.per_split[name] = 0;
-    for (std::size_t p = 0; p < src.split.size(); ++p) {
-        if (std::find(o.splits.begin(), o.splits.end(), src.split[p]) != o.splits.end()) {
-            chosen.push_back(p);
-            ++summary.per_split[src.split[p]];
-        }
-    }
-    if (chosen.empty()) {
-        throw Error(o.npz.string(),
-                    fmt::format("no patch belongs to the splits {}", fmt::join(o.splits, ",")),
-                    "Choose splits the file has (train, val, test)");
-    }
-    std::vector<std::uint8_t> labels;
-    for (const std::size_t p : chosen)
-        labels.push_back(uomo_split_label(src.split[p]));
-    std::string holdout = "none (upstream splits)";
-    if (o.holdout_locations > 0) {
-        if (o.part != "train" && o.part != "test") {
-            throw Error("--part", fmt::format("'{}' with --holdout_locations", o.part),
-                        "Pass --part train (the other places) or --part test (one patch per "
-                        "held-out place)");
-        }
-        const std::size_t per_patch = src.poi.size() / src.poi.dim(0);
-        const auto places = uomo_locations(src.poi.values(), per_patch, chosen);
-        const auto held = uomo_holdout(places.size(), o.holdout_locations, o.holdout_seed);
-        std::vector<std::size_t> kept;
-        labels.clear();
-        for (std::size_t q = 0; q < places.size(); ++q) {
-            const bool is_held = std::binary_search(held.begin(), held.end(), q);
-            if (o.part == "test" && is_held) {
-                kept.push_back(places[q].front());
-                labels.push_back(2);
-            } else if (o.part == "train" && !is_held) {
-                for (const std::size_t p : places[q]) {
-                    kept.push_back(p);
-                    labels.push_back(src.split[p] == "val" ? 1 : 0);
-                }
-            }
-        }
-        std::vector<std::size_t> held_patches;
-        for (const std::size_t q : held)
-            held_patches.push_back(places[q].front());
-        holdout = fmt::format(
-            "{} of {} places held out (places = patches with identical POI blocks; seed {}, "
-            "mt19937_64 Fisher-Yates); part {}; held-out places' first patches {}",
-            held.size(), places.size(), o.holdout_seed, o.part, fmt::join(held_patches, ","));
-        summary.per_split.clear();
-        for (std::size_t j = 0; j < kept.size(); ++j)
-            ++summary.per_split[kSplitNames[labels[j]]];
-        chosen = std::move(kept);
-    } else if (!o.part.empty()) {
-        throw Error("--part", "given without --holdout_locations",
-                    "Pass --holdout_locations K, or drop --part");
-    }
-    const std::size_t n = chosen.size();
+    const Selection chosen = select_patches(o, src);
+    const std::size_t n = chosen.patches.size();
     const std::size_t k = src.poi.dim(1);
     // Two data files of float64 series and one condition file of int32 and int64 POI counts,
     // 16 cells per patch, plus a few kilobytes of grid and attributes each.
@@ -462,56 +614,17 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
                                 3 * (1U << 16),
                             "data and condition files");
 
-    Common c;
-    c.grid = placeholder_grid(n);
-    c.loc = placeholder_loc(c.grid, n);
-    c.split_labels = NdArray<std::uint8_t>({1, n});
-    c.patch_index = NdArray<std::int64_t>({n});
-    for (std::size_t j = 0; j < n; ++j) {
-        c.split_labels.data()[j] = labels[j];
-        c.patch_index.data()[j] = static_cast<std::int64_t>(chosen[j]);
-        c.upstream_split.push_back(src.split[chosen[j]]);
-    }
-    c.source_file = fs::absolute(o.npz).lexically_normal().string();
-    c.source_sha256 = core::sha256_file(o.npz);
-    c.steps_per_day = src.steps_per_day;
-    c.input_step_minutes = minutes;
-    c.steps = o.steps;
-    c.splits = fmt::format("{}", fmt::join(o.splits, ","));
-    c.holdout = holdout;
-    c.provenance.tool = "uomo_import";
-    c.provenance.command_line = o.command_line;
-    c.provenance.seed = 0;
-    c.provenance.city_en = o.city;
-    c.provenance.city_cn = o.city;
-    c.provenance.resolved_config_json = fmt::format(
-        R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
-        c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part,
-        fs::absolute(o.out_root).lexically_normal().string());
-
-    const auto traffic = hourly_tiles(src.traffic, chosen, o.steps, per_hour);
-    const auto users = hourly_tiles(src.users, chosen, o.steps, per_hour);
-    NdArray<std::int32_t> poi32({1, n, kSide, kSide, k});
-    NdArray<std::int64_t> poi64({1, n, kSide, kSide, k});
-    for (std::size_t j = 0; j < n; ++j)
-        for (std::size_t a = 0; a < kSide; ++a)
-            for (std::size_t b = 0; b < kSide; ++b)
-                for (std::size_t q = 0; q < k; ++q) {
-                    const std::int64_t v =
-                        src.poi.data()[((chosen[j] * k + q) * kSide + a) * kSide + b];
-                    if (v > std::numeric_limits<std::int32_t>::max()) {
-                        throw Error(o.npz.string(),
-                                    fmt::format("poi count {} does not fit int32", v), kFix);
-                    }
-                    poi32.data()[((j * kSide + a) * kSide + b) * k + q] =
-                        static_cast<std::int32_t>(v);
-                    poi64.data()[((j * kSide + a) * kSide + b) * k + q] = v;
-                }
+    const Common c = common_fields(o, src, chosen, minutes);
+    const auto traffic = hourly_tiles(src.traffic, chosen.patches, o.steps, per_hour);
+    const auto users = hourly_tiles(src.users, chosen.patches, o.steps, per_hour);
+    const PoiTiles poi = poi_tiles(src.poi, chosen.patches, o.npz);
 
     const std::string summed =
         per_hour == 1 ? "hourly values as given"
                       : fmt::format("sum of the {} {}-min steps of each hour", per_hour, minutes);
     const fs::path dir = o.out_root / o.city;
+    UomoImportSummary summary;
+    summary.per_split = chosen.per_split;
     summary.traffic_file = dir / "data" / (o.city + "_traffic_data.h5");
     summary.user_file = dir / "data" / (o.city + "_user_data.h5");
     summary.cond_file = dir / "cond" / (o.city + "_cond.h5");
@@ -526,46 +639,7 @@ UomoImportSummary import_uomo(const UomoImportOptions& o) {
             "UoMo user count per 500 m cell (4 x 4 patch cell) and hour ({}); unit undocumented "
             "upstream (SOURCE.md)",
             summed));
-    {
-        core::AtomicOutput out(summary.cond_file);
-        {
-            H5File file = H5File::create(out.temp_path());
-            write_common(file, c, "zoomdiff-cond 1 (uomo_import, POI only)");
-            file.set_attr(
-                "/", "conditions",
-                "POI counts only (condition_layout: poi_only); no population, OSM or mask data");
-            file.write("/2000m/poi_count", poi32);
-            file.set_attr(
-                "/2000m/poi_count", "units",
-                "POIs per cell and category (UoMo; category order undocumented upstream)");
-            file.write("/poi_2000m", poi64);
-            file.set_attr("/poi_2000m", "units",
-                          "POIs per cell and category (same counts as /2000m/poi_count)");
-            file.write("/2000m/mask", NdArray<std::uint8_t>({1, n, kSide, kSide}, 1));
-            file.set_attr("/2000m/mask", "units", "1 = cell of a patch (every cell)");
-            std::vector<std::string> names;
-            for (std::size_t q = 0; q < k; ++q)
-                names.push_back(fmt::format("uomo_poi_{:02d}", q));
-            file.write_strings("/poi_categories", names);
-            file.set_attr("/poi_categories", "comment",
-                          "upstream POI channel order; the categories are undocumented");
-            file.write("/poi_category_present", NdArray<std::uint8_t>({k}, 1));
-            write_cf_tile_axes(file, "/2000m", 1, n);
-            for (const std::string group : {"", "/2000m"})
-                write_cf_labels(file, group, "poi_category", names, "POI channel (UoMo)");
-            const std::vector<std::string> tile{"tile_row", "tile_col", "cell_row", "cell_col"};
-            const std::vector<std::string> tile_k{"tile_row", "tile_col", "cell_row", "cell_col",
-                                                  "poi_category"};
-            cf_grid_variable(file, "/2000m", "poi_count", tile_k, "UoMo POI counts per cell", "1",
-                             false);
-            cf_grid_variable(file, "/2000m", "mask", tile, "1 = cell of a patch", "", false);
-            cf_grid_variable(file, "", "poi_2000m", tile_k, "UoMo POI counts per cell", "1", false);
-            for (const char* name : {"/poi_categories", "/poi_category_present"})
-                file.attach_dimensions(name, {"/poi_category"});
-            file.close();
-        }
-        out.commit();
-    }
+    write_cond(summary.cond_file, c, poi);
     summary.tiles = static_cast<std::int64_t>(n);
     summary.poi_channels = static_cast<std::int64_t>(k);
     summary.steps_per_day = src.steps_per_day;

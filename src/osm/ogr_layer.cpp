@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,66 +74,127 @@ GDALDatasetUniquePtr open_geofabrik_layer(const std::filesystem::path& layer_pat
     return dataset;
 }
 
-void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::CityGrid& grid,
-                          CellAccumulator& accumulator, const LayerSink& sink,
-                          core::Progress& progress) {
-    const std::string path = layer_path.string();
-    const GDALDatasetUniquePtr dataset = open_geofabrik_layer(layer_path);
-    OGRLayer* layer = dataset->GetLayer(0);
+namespace {
 
+/// A layer's way to the grid's CRS: none where it is already in it. The reference goes source →
+/// EPSG:4326 → UTM; every Geofabrik layer is already EPSG:4326, so that is the one direct step
+/// here (other CRSs: one step instead of two, same up to rounding).
+struct LayerTransforms {
+    CtPtr to_grid;
+    CtPtr to_source;
+};
+
+LayerTransforms layer_transforms(OGRLayer& layer, const geo::CityGrid& grid,
+                                 const std::string& path) {
     // CRS: none means EPSG:4326, as the reference assumes. Always x/y (lon/lat) axis order.
     OGRSpatialReference source_srs;
-    if (const OGRSpatialReference* layer_srs = layer->GetSpatialRef(); layer_srs != nullptr) {
+    if (const OGRSpatialReference* layer_srs = layer.GetSpatialRef(); layer_srs != nullptr) {
         source_srs = *layer_srs;
     } else {
         source_srs.importFromEPSG(4326);
     }
     source_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     const OGRSpatialReference grid_srs = geo::detail::srs_from_epsg(grid.epsg);
-
-    // The reference goes source → EPSG:4326 → UTM; every Geofabrik layer is already EPSG:4326,
-    // so that is the one direct step here (other CRSs: one step instead of two, same up to
-    // rounding). A layer already in the grid's CRS is used as is.
-    CtPtr to_grid;
-    CtPtr to_source;
-    if (!source_srs.IsSame(&grid_srs)) {
-        CPLErrorReset();
-        to_grid.reset(OGRCreateCoordinateTransformation(&source_srs, &grid_srs));
-        if (!to_grid) {
-            throw Error(path,
-                        "its CRS cannot be transformed to EPSG:" + std::to_string(grid.epsg) +
-                            " (" + gdal_error_or("no transformation") + ")",
-                        "Give the layer a valid .prj (Geofabrik layers are EPSG:4326)");
-        }
-        to_source.reset(OGRCreateCoordinateTransformation(&grid_srs, &source_srs));
+    LayerTransforms t;
+    if (source_srs.IsSame(&grid_srs))
+        return t;
+    CPLErrorReset();
+    t.to_grid.reset(OGRCreateCoordinateTransformation(&source_srs, &grid_srs));
+    if (!t.to_grid) {
+        throw Error(path,
+                    "its CRS cannot be transformed to EPSG:" + std::to_string(grid.epsg) + " (" +
+                        gdal_error_or("no transformation") + ")",
+                    "Give the layer a valid .prj (Geofabrik layers are EPSG:4326)");
     }
+    t.to_source.reset(OGRCreateCoordinateTransformation(&grid_srs, &source_srs));
+    return t;
+}
 
-    // Prefilter box in the source CRS, from the grid's closed metre box.
-    const EnvelopeM& box_m = accumulator.grid_box();
-    bool have_prefilter = false;
+/// The prefilter box in the source CRS, from the grid's closed metre box; none where the box
+/// cannot be transformed back.
+std::optional<BoxDeg> prefilter_box(const EnvelopeM& box_m, const LayerTransforms& t) {
+    if (!t.to_grid)
+        return BoxDeg{box_m.x_min_m, box_m.y_min_m, box_m.x_max_m, box_m.y_max_m};
     BoxDeg prefilter;
-    if (!to_grid) {
-        prefilter = BoxDeg{box_m.x_min_m, box_m.y_min_m, box_m.x_max_m, box_m.y_max_m};
-        have_prefilter = true;
-    } else if (to_source &&
-               to_source->TransformBounds(box_m.x_min_m, box_m.y_min_m, box_m.x_max_m,
-                                          box_m.y_max_m, &prefilter.x_min, &prefilter.y_min,
-                                          &prefilter.x_max, &prefilter.y_max, kDensifyPoints)) {
-        const double dx = (prefilter.x_max - prefilter.x_min) * kPrefilterMarginFraction;
-        const double dy = (prefilter.y_max - prefilter.y_min) * kPrefilterMarginFraction;
-        prefilter = BoxDeg{prefilter.x_min - dx, prefilter.y_min - dy, prefilter.x_max + dx,
-                           prefilter.y_max + dy};
-        have_prefilter = true;
+    if (!t.to_source ||
+        !t.to_source->TransformBounds(box_m.x_min_m, box_m.y_min_m, box_m.x_max_m, box_m.y_max_m,
+                                      &prefilter.x_min, &prefilter.y_min, &prefilter.x_max,
+                                      &prefilter.y_max, kDensifyPoints)) {
+        return std::nullopt;
     }
+    const double dx = (prefilter.x_max - prefilter.x_min) * kPrefilterMarginFraction;
+    const double dy = (prefilter.y_max - prefilter.y_min) * kPrefilterMarginFraction;
+    return BoxDeg{prefilter.x_min - dx, prefilter.y_min - dy, prefilter.x_max + dx,
+                  prefilter.y_max + dy};
+}
 
-    // Attributes are never consulted: skip decoding them.
-    OGRFeatureDefn* defn = layer->GetLayerDefn();
+/// Attributes are never consulted: skip decoding them.
+void ignore_attributes(OGRLayer& layer) {
+    OGRFeatureDefn* defn = layer.GetLayerDefn();
     CPLStringList ignored;
     for (int i = 0; i < defn->GetFieldCount(); ++i) {
         ignored.AddString(defn->GetFieldDefn(i)->GetNameRef());
     }
     ignored.AddString("OGR_STYLE");
-    layer->SetIgnoredFields(const_cast<const char**>(ignored.List()));
+    layer.SetIgnoredFields(const_cast<const char**>(ignored.List()));
+}
+
+enum class FeatureFate { kSkipped, kUntransformed, kUnconvertible, kAdded };
+
+/// One feature's geometry into the sink's cells (counted, or its length or area per cell).
+FeatureFate add_feature(OGRGeometry& geom, const std::optional<BoxDeg>& prefilter,
+                        const LayerTransforms& t, CellAccumulator& accumulator,
+                        const LayerSink& sink) {
+    if (geom.IsEmpty())
+        return FeatureFate::kSkipped;
+    if (prefilter) {
+        OGREnvelope env;
+        geom.getEnvelope(&env);
+        if (env.MaxX < prefilter->x_min || env.MinX > prefilter->x_max ||
+            env.MaxY < prefilter->y_min || env.MinY > prefilter->y_max) {
+            return FeatureFate::kSkipped;
+        }
+    }
+    if (t.to_grid && geom.transform(t.to_grid.get()) != OGRERR_NONE)
+        return FeatureFate::kUntransformed;
+    OGREnvelope env_m;
+    geom.getEnvelope(&env_m);
+    if (!accumulator.meets_grid(EnvelopeM{env_m.MinX, env_m.MinY, env_m.MaxX, env_m.MaxY}))
+        return FeatureFate::kSkipped;
+    if (sink.kind == TargetKind::kCount && wkbFlatten(geom.getGeometryType()) == wkbPoint) {
+        const auto* point = geom.toPoint();
+        accumulator.count_point(point->getX(), point->getY(), *sink.counts);
+        return FeatureFate::kAdded;
+    }
+    GeomPtr geos_geom =
+        make_geom(accumulator.geos(), geom.exportToGEOS(accumulator.geos().handle()));
+    if (!geos_geom)
+        return FeatureFate::kUnconvertible;
+    switch (sink.kind) {
+        case TargetKind::kCount:
+            accumulator.count_centroid(geos_geom.get(), *sink.counts);
+            break;
+        case TargetKind::kLength:
+            accumulator.add_length(geos_geom.get(), *sink.values);
+            break;
+        case TargetKind::kArea:
+            accumulator.add_area(geos_geom.get(), *sink.values);
+            break;
+    }
+    return FeatureFate::kAdded;
+}
+
+}  // namespace
+
+void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::CityGrid& grid,
+                          CellAccumulator& accumulator, const LayerSink& sink,
+                          core::Progress& progress) {
+    const std::string path = layer_path.string();
+    const GDALDatasetUniquePtr dataset = open_geofabrik_layer(layer_path);
+    OGRLayer* layer = dataset->GetLayer(0);
+    const LayerTransforms transforms = layer_transforms(*layer, grid, path);
+    const std::optional<BoxDeg> prefilter = prefilter_box(accumulator.grid_box(), transforms);
+    ignore_attributes(*layer);
 
     const GIntBig feature_count = layer->GetFeatureCount(TRUE);
     const std::string stem = layer_path.stem().string();
@@ -142,7 +204,6 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
     }
     progress.start(stem, feature_count > 0 ? static_cast<std::uint64_t>(feature_count) : 0,
                    "features");
-
     const std::size_t repaired_before = accumulator.repaired_count();
     std::size_t failed_transform = 0;
     std::size_t failed_conversion = 0;
@@ -153,47 +214,20 @@ void accumulate_ogr_layer(const std::filesystem::path& layer_path, const geo::Ci
          feature = read_errors.next(*layer)) {
         progress.advance();
         OGRGeometry* geom = feature->GetGeometryRef();
-        if (geom == nullptr || geom->IsEmpty()) {
+        if (geom == nullptr)
             continue;
-        }
-        if (have_prefilter) {
-            OGREnvelope env;
-            geom->getEnvelope(&env);
-            if (env.MaxX < prefilter.x_min || env.MinX > prefilter.x_max ||
-                env.MaxY < prefilter.y_min || env.MinY > prefilter.y_max) {
-                continue;
-            }
-        }
-        if (to_grid && geom->transform(to_grid.get()) != OGRERR_NONE) {
-            ++failed_transform;
-            continue;
-        }
-        OGREnvelope env_m;
-        geom->getEnvelope(&env_m);
-        if (!accumulator.meets_grid(EnvelopeM{env_m.MinX, env_m.MinY, env_m.MaxX, env_m.MaxY})) {
-            continue;
-        }
-        ++in_grid;
-        if (sink.kind == TargetKind::kCount && wkbFlatten(geom->getGeometryType()) == wkbPoint) {
-            const auto* point = geom->toPoint();
-            accumulator.count_point(point->getX(), point->getY(), *sink.counts);
-            continue;
-        }
-        GeomPtr geos_geom =
-            make_geom(accumulator.geos(), geom->exportToGEOS(accumulator.geos().handle()));
-        if (!geos_geom) {
-            ++failed_conversion;
-            continue;
-        }
-        switch (sink.kind) {
-            case TargetKind::kCount:
-                accumulator.count_centroid(geos_geom.get(), *sink.counts);
+        switch (add_feature(*geom, prefilter, transforms, accumulator, sink)) {
+            case FeatureFate::kSkipped:
                 break;
-            case TargetKind::kLength:
-                accumulator.add_length(geos_geom.get(), *sink.values);
+            case FeatureFate::kUntransformed:
+                ++failed_transform;
                 break;
-            case TargetKind::kArea:
-                accumulator.add_area(geos_geom.get(), *sink.values);
+            case FeatureFate::kUnconvertible:
+                ++in_grid;
+                ++failed_conversion;
+                break;
+            case FeatureFate::kAdded:
+                ++in_grid;
                 break;
         }
     }

@@ -159,37 +159,14 @@ std::unique_ptr<OGRMultiPolygon> to_ogr(const osmium::Area& area) {
 
 }  // namespace
 
-geo::CityBoundary find_osm_boundary(const std::filesystem::path& pbf,
-                                    const std::string& osm_filter) {
-    const std::string subject = pbf.string();
-    if (!std::filesystem::exists(pbf)) {
-        throw Error(subject, "OSM file not found",
-                    "Pass the .osm.pbf that holds the boundary relation.");
-    }
-    const std::vector<Tag> filter = parse_filter(osm_filter, subject);
-    const osmium::io::File input{pbf.string()};
+namespace {
 
-    // Pass 1: relations only. The scanner picks the relation; the manager keeps the
-    // multipolygon/boundary relations that carry the filter's tags, with their member ways.
-    RelationScanner scanner{filter};
-    osmium::TagsFilter tags_filter{false};
-    for (const auto& [key, value] : filter) {
-        tags_filter.add_rule(true, key, value);
-    }
-    RingProblems problems;
-    osmium::area::Assembler::config_type config;
-    config.problem_reporter = &problems;
-    osmium::area::MultipolygonManager<osmium::area::Assembler> manager{config, tags_filter};
-    try {
-        osmium::io::Reader reader{input, osmium::osm_entity_bits::relation};
-        osmium::apply(reader, scanner, manager);
-        reader.close();
-    } catch (const std::exception& e) {
-        throw Error(subject, std::string("cannot read the OSM file: ") + e.what(),
-                    "Pass a valid .osm.pbf (osmium fileinfo checks it).");
-    }
-    manager.prepare_for_lookup();
+using Manager = osmium::area::MultipolygonManager<osmium::area::Assembler>;
 
+/// The one relation of pass 1 that carries every tag of the filter, of type boundary or
+/// multipolygon; none, several or another type is one clear error.
+RelationInfo choose_relation(const RelationScanner& scanner, const std::string& osm_filter,
+                             const std::string& subject) {
     if (scanner.matched.empty()) {
         throw Error(subject,
                     fmt::format("no relation carries all of '{}' ({})", osm_filter,
@@ -207,36 +184,19 @@ geo::CityBoundary find_osm_boundary(const std::filesystem::path& pbf,
                         fmt::join(found, "; ")),
             "Add tags to the OSM filter (name=, admin_level=, ref=) until one relation is left.");
     }
-    const RelationInfo chosen = scanner.matched.front();
+    RelationInfo chosen = scanner.matched.front();
     if (chosen.type != "boundary" && chosen.type != "multipolygon") {
         throw Error(subject,
                     fmt::format("relation {} has type={}, not a boundary or multipolygon",
                                 chosen.describe(), chosen.type.empty() ? "(none)" : chosen.type),
                     "Filter for a type=boundary (or type=multipolygon) relation.");
     }
+    return chosen;
+}
 
-    // Pass 2: every object; node locations go into the ways, the manager assembles the areas.
-    LocationIndex index;
-    LocationHandler locations{index};
-    locations.ignore_errors();  // member ways of other relations may lack nodes in an extract
-    std::unique_ptr<OGRMultiPolygon> geometry;
-    bool assembled = false;
-    try {
-        osmium::io::Reader reader{input};
-        osmium::apply(reader, locations, manager.handler([&](osmium::memory::Buffer&& buffer) {
-            for (const auto& area : buffer.select<osmium::Area>()) {
-                if (!area.from_way() && area.orig_id() == chosen.id) {
-                    assembled = true;
-                    geometry = to_ogr(area);
-                }
-            }
-        }));
-        reader.close();
-    } catch (const std::exception& e) {
-        throw Error(subject, std::string("cannot read the OSM file: ") + e.what(),
-                    "Pass a valid .osm.pbf (osmium fileinfo checks it).");
-    }
-
+/// Pass 2's result for the chosen relation: complete, closed rings, a polygon.
+void check_assembled(Manager& manager, const RingProblems& problems, const RelationInfo& chosen,
+                     bool assembled, const OGRMultiPolygon* geometry, const std::string& subject) {
     bool incomplete = false;
     manager.for_each_incomplete_relation([&](const osmium::relations::RelationHandle& handle) {
         incomplete = incomplete || handle->id() == chosen.id;
@@ -263,7 +223,66 @@ geo::CityBoundary find_osm_boundary(const std::filesystem::path& pbf,
                     fmt::format("relation {}: no polygon could be assembled", chosen.describe()),
                     "Check the relation's member ways and roles (outer/inner) in OSM.");
     }
+}
 
+}  // namespace
+
+geo::CityBoundary find_osm_boundary(const std::filesystem::path& pbf,
+                                    const std::string& osm_filter) {
+    const std::string subject = pbf.string();
+    if (!std::filesystem::exists(pbf)) {
+        throw Error(subject, "OSM file not found",
+                    "Pass the .osm.pbf that holds the boundary relation.");
+    }
+    const std::vector<Tag> filter = parse_filter(osm_filter, subject);
+    const osmium::io::File input{pbf.string()};
+
+    // Pass 1: relations only. The scanner picks the relation; the manager keeps the
+    // multipolygon/boundary relations that carry the filter's tags, with their member ways.
+    RelationScanner scanner{filter};
+    osmium::TagsFilter tags_filter{false};
+    for (const auto& [key, value] : filter) {
+        tags_filter.add_rule(true, key, value);
+    }
+    RingProblems problems;
+    osmium::area::Assembler::config_type config;
+    config.problem_reporter = &problems;
+    Manager manager{config, tags_filter};
+    try {
+        osmium::io::Reader reader{input, osmium::osm_entity_bits::relation};
+        osmium::apply(reader, scanner, manager);
+        reader.close();
+    } catch (const std::exception& e) {
+        throw Error(subject, std::string("cannot read the OSM file: ") + e.what(),
+                    "Pass a valid .osm.pbf (osmium fileinfo checks it).");
+    }
+    manager.prepare_for_lookup();
+
+    const RelationInfo chosen = choose_relation(scanner, osm_filter, subject);
+
+    // Pass 2: every object; node locations go into the ways, the manager assembles the areas.
+    LocationIndex index;
+    LocationHandler locations{index};
+    locations.ignore_errors();  // member ways of other relations may lack nodes in an extract
+    std::unique_ptr<OGRMultiPolygon> geometry;
+    bool assembled = false;
+    try {
+        osmium::io::Reader reader{input};
+        osmium::apply(reader, locations, manager.handler([&](osmium::memory::Buffer&& buffer) {
+            for (const auto& area : buffer.select<osmium::Area>()) {
+                if (!area.from_way() && area.orig_id() == chosen.id) {
+                    assembled = true;
+                    geometry = to_ogr(area);
+                }
+            }
+        }));
+        reader.close();
+    } catch (const std::exception& e) {
+        throw Error(subject, std::string("cannot read the OSM file: ") + e.what(),
+                    "Pass a valid .osm.pbf (osmium fileinfo checks it).");
+    }
+
+    check_assembled(manager, problems, chosen, assembled, geometry.get(), subject);
     return geo::detail::boundary_of(*geometry, chosen.name, chosen.id);
 }
 

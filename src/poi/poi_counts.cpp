@@ -137,6 +137,137 @@ PoiColumns detect_poi_columns(const std::vector<std::vector<std::string>>& heade
                 "(cityname, 行业大类, wgs84_经度, wgs84_纬度) column names.");
 }
 
+namespace {
+
+/// The schema index of a row's category, remembering the last lookup (one file usually holds
+/// one category).
+class CategoryLookup {
+public:
+    explicit CategoryLookup(const PoiSchema& schema) : schema_(schema) {}
+
+    /// The channel of `category` (never empty), or none for an excluded category; an unknown
+    /// one throws naming the file, line and column.
+    std::optional<std::size_t> channel(std::string_view category, const fs::path& file,
+                                       std::size_t line, const std::string& column) {
+        if (category != last_) {
+            last_ = std::string(category);
+            index_ = schema_.index_of(category);
+            excluded_ = !index_ && schema_.is_excluded(category);
+            if (!index_ && !excluded_) {
+                throw Error(file.string(),
+                            "line " + std::to_string(line) + ": unknown POI category '" + last_ +
+                                "' in column " + column,
+                            "Add it to a POI schema file (layout of "
+                            "configs/poi_categories.yaml) and pass it with --poi_schema.");
+            }
+        }
+        return excluded_ ? std::nullopt : index_;
+    }
+
+private:
+    const PoiSchema& schema_;
+    std::string last_;
+    std::optional<std::size_t> index_;
+    bool excluded_ = false;
+};
+
+/// One POI table's rows into `result` (`columns`: city, category, lon, lat positions;
+/// `width`: the header's field count).
+void count_file(const fs::path& file, const std::array<std::size_t, 4>& columns, std::size_t width,
+                const std::string& category_column, const PoiSchema& schema,
+                const std::string& city_filter, const geo::CityGrid& grid, PoiCounts& result,
+                std::size_t& rows_missing_category) {
+    const auto [city_col, category_col, lon_col, lat_col] = columns;
+    detail::CsvReader reader = detail::CsvReader::from_file(file);
+    std::vector<std::string_view> fields;
+    reader.next(fields);  // the header, already checked
+    CategoryLookup lookup(schema);
+    while (reader.next(fields)) {
+        if (fields.size() > width) {
+            throw Error(file.string(),
+                        "line " + std::to_string(reader.record_line()) + " has " +
+                            std::to_string(fields.size()) + " fields, the header " +
+                            std::to_string(width),
+                        "Quote fields that contain commas.");
+        }
+        ++result.rows_read;
+        const auto field = [&](std::size_t col) {
+            return col < fields.size() ? fields[col] : std::string_view();
+        };
+        const std::string_view category = field(category_col);
+        if (is_missing(category)) {
+            // Deviation: the reference aborts here (its sort of text mixed with NaN fails,
+            // PIPELINE P-16); dropping the row and warning once loses nothing else.
+            ++rows_missing_category;
+            continue;
+        }
+        const auto k = lookup.channel(category, file, reader.record_line(), category_column);
+        if (!k) {
+            ++result.rows_excluded;
+            continue;
+        }
+        result.category_present[*k] = true;
+        if (!city_filter.empty() && field(city_col) != city_filter) {
+            continue;
+        }
+        const std::string_view lon_text = field(lon_col);
+        const std::string_view lat_text = field(lat_col);
+        if (is_missing(lon_text) || is_missing(lat_text)) {
+            continue;
+        }
+        const std::optional<double> lon_deg = parse_double(lon_text);
+        const std::optional<double> lat_deg = parse_double(lat_text);
+        if (!lon_deg || !lat_deg) {
+            throw Error(file.string(),
+                        "line " + std::to_string(reader.record_line()) +
+                            ": coordinate is not a number ('" + std::string(lon_text) + "', '" +
+                            std::string(lat_text) + "')",
+                        "Fix or remove that row.");
+        }
+        ++result.rows_kept;
+        const auto col = geo::closed_bin(grid.lon_edges_deg, *lon_deg);
+        const auto row = geo::closed_bin(grid.lat_edges_deg, *lat_deg);
+        if (!col || !row) {
+            continue;
+        }
+        ++result.counts.at(*row, *col, *k);
+        ++result.rows_counted;
+    }
+}
+
+/// One warning per kind of row left out, and for the categories no row had.
+void report_counts(const fs::path& poi_dir, const PoiSchema& schema,
+                   const std::string& category_column, const PoiCounts& result,
+                   std::size_t rows_missing_category, std::size_t files) {
+    if (rows_missing_category > 0) {
+        spdlog::warn("{}: {} POI row(s) without a category in column {} were skipped",
+                     poi_dir.string(), rows_missing_category, category_column);
+    }
+    if (result.rows_excluded > 0) {
+        std::vector<std::string> names;
+        for (const auto& c : schema.excluded()) {
+            names.push_back(c.name_cn.empty() ? c.tag_en : c.name_cn);
+        }
+        spdlog::warn("{}: {} POI row(s) of excluded categories ({}) were skipped", poi_dir.string(),
+                     result.rows_excluded, join(names));
+    }
+    std::vector<std::string> absent;
+    for (std::size_t k = 0; k < schema.size(); ++k) {
+        if (!result.category_present[k]) {
+            const PoiCategory& c = schema.at(k);
+            absent.push_back(std::to_string(k) + " " + (c.name_cn.empty() ? c.tag_en : c.name_cn));
+        }
+    }
+    if (!absent.empty()) {
+        spdlog::warn("{}: no rows for {} of {} POI categories; their channels are zero: {}",
+                     poi_dir.string(), absent.size(), schema.size(), join(absent));
+    }
+    spdlog::debug("{}: {} POI rows read from {} files, {} kept, {} counted in the grid",
+                  poi_dir.string(), result.rows_read, files, result.rows_kept, result.rows_counted);
+}
+
+}  // namespace
+
 PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const PoiSchema& schema,
                      const std::string& city_filter, core::Progress& progress) {
     const std::vector<fs::path> files = list_csv_files(poi_dir);
@@ -153,123 +284,19 @@ PoiCounts count_pois(const fs::path& poi_dir, const geo::CityGrid& grid, const P
         positions.push_back(column_positions(headers[f], columns, files[f]));
     }
 
-    const std::size_t rows = grid.rows();
-    const std::size_t cols = grid.cols();
-    const std::size_t depth = schema.size();
     PoiCounts result;
-    result.counts = NdArray<std::int32_t>({rows, cols, depth});
-    result.category_present.assign(depth, false);
+    result.counts = NdArray<std::int32_t>({grid.rows(), grid.cols(), schema.size()});
+    result.category_present.assign(schema.size(), false);
     std::size_t rows_missing_category = 0;
-
     progress.start("POI tables", files.size(), "files");
-    std::vector<std::string_view> fields;
     for (std::size_t f = 0; f < files.size(); ++f) {
-        const fs::path& file = files[f];
-        result.files_used.push_back(file.filename().string());
-        const auto [city_col, category_col, lon_col, lat_col] = positions[f];
-        const std::size_t width = headers[f].size();
-        detail::CsvReader reader = detail::CsvReader::from_file(file);
-        reader.next(fields);  // the header, already checked
-
-        // One file usually holds one category: remember the last lookup.
-        std::string last_category;
-        std::optional<std::size_t> last_index;
-        bool last_excluded = false;
-        while (reader.next(fields)) {
-            if (fields.size() > width) {
-                throw Error(file.string(),
-                            "line " + std::to_string(reader.record_line()) + " has " +
-                                std::to_string(fields.size()) + " fields, the header " +
-                                std::to_string(width),
-                            "Quote fields that contain commas.");
-            }
-            ++result.rows_read;
-            const auto field = [&](std::size_t col) {
-                return col < fields.size() ? fields[col] : std::string_view();
-            };
-            const std::string_view category = field(category_col);
-            if (is_missing(category)) {
-                // Deviation: the reference aborts here (its sort of text mixed with NaN fails,
-                // PIPELINE P-16); dropping the row and warning once loses nothing else.
-                ++rows_missing_category;
-                continue;
-            }
-            if (category != last_category) {  // categories are never empty here
-                last_category = std::string(category);
-                last_index = schema.index_of(category);
-                last_excluded = !last_index && schema.is_excluded(category);
-                if (!last_index && !last_excluded) {
-                    throw Error(file.string(),
-                                "line " + std::to_string(reader.record_line()) +
-                                    ": unknown POI category '" + last_category + "' in column " +
-                                    columns.category,
-                                "Add it to a POI schema file (layout of "
-                                "configs/poi_categories.yaml) and pass it with --poi_schema.");
-                }
-            }
-            if (last_excluded) {
-                ++result.rows_excluded;
-                continue;
-            }
-            const std::size_t k = *last_index;
-            result.category_present[k] = true;
-
-            if (!city_filter.empty() && field(city_col) != city_filter) {
-                continue;
-            }
-            const std::string_view lon_text = field(lon_col);
-            const std::string_view lat_text = field(lat_col);
-            if (is_missing(lon_text) || is_missing(lat_text)) {
-                continue;
-            }
-            const std::optional<double> lon_deg = parse_double(lon_text);
-            const std::optional<double> lat_deg = parse_double(lat_text);
-            if (!lon_deg || !lat_deg) {
-                throw Error(file.string(),
-                            "line " + std::to_string(reader.record_line()) +
-                                ": coordinate is not a number ('" + std::string(lon_text) + "', '" +
-                                std::string(lat_text) + "')",
-                            "Fix or remove that row.");
-            }
-            ++result.rows_kept;
-            const auto col = geo::closed_bin(grid.lon_edges_deg, *lon_deg);
-            const auto row = geo::closed_bin(grid.lat_edges_deg, *lat_deg);
-            if (!col || !row) {
-                continue;
-            }
-            ++result.counts.at(*row, *col, k);
-            ++result.rows_counted;
-        }
+        result.files_used.push_back(files[f].filename().string());
+        count_file(files[f], positions[f], headers[f].size(), columns.category, schema, city_filter,
+                   grid, result, rows_missing_category);
         progress.advance();
     }
     progress.finish();
-
-    if (rows_missing_category > 0) {
-        spdlog::warn("{}: {} POI row(s) without a category in column {} were skipped",
-                     poi_dir.string(), rows_missing_category, columns.category);
-    }
-    if (result.rows_excluded > 0) {
-        std::vector<std::string> names;
-        for (const auto& c : schema.excluded()) {
-            names.push_back(c.name_cn.empty() ? c.tag_en : c.name_cn);
-        }
-        spdlog::warn("{}: {} POI row(s) of excluded categories ({}) were skipped", poi_dir.string(),
-                     result.rows_excluded, join(names));
-    }
-    std::vector<std::string> absent;
-    for (std::size_t k = 0; k < depth; ++k) {
-        if (!result.category_present[k]) {
-            const PoiCategory& c = schema.at(k);
-            absent.push_back(std::to_string(k) + " " + (c.name_cn.empty() ? c.tag_en : c.name_cn));
-        }
-    }
-    if (!absent.empty()) {
-        spdlog::warn("{}: no rows for {} of {} POI categories; their channels are zero: {}",
-                     poi_dir.string(), absent.size(), depth, join(absent));
-    }
-    spdlog::debug("{}: {} POI rows read from {} files, {} kept, {} counted in the grid",
-                  poi_dir.string(), result.rows_read, files.size(), result.rows_kept,
-                  result.rows_counted);
+    report_counts(poi_dir, schema, columns.category, result, rows_missing_category, files.size());
     return result;
 }
 

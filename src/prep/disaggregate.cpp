@@ -227,6 +227,175 @@ SiteRuns site_runs(const std::vector<std::uint32_t>& cell, const std::vector<std
 
 }  // namespace
 
+namespace {
+
+/// Step 2: the input rows (ascending) inside the closed envelope (P-4: not the polygon; NaN
+/// coordinates are outside).
+std::vector<std::size_t> stations_in_envelope(const geo::CityGrid& grid,
+                                              const io::StationTable& stations) {
+    const geo::BBoxDeg& box = grid.bbox;
+    std::vector<std::size_t> selected;
+    for (std::size_t b = 0; b < stations.size(); ++b) {
+        const double lon = stations.lon_deg[b];
+        const double lat = stations.lat_deg[b];
+        if (box.lon_min_deg <= lon && lon <= box.lon_max_deg && box.lat_min_deg <= lat &&
+            lat <= box.lat_max_deg) {
+            selected.push_back(b);
+        }
+    }
+    return selected;
+}
+
+/// Step 6: one UTM plane for residents and stations; the selected stations' coordinates in it.
+struct StationPlane {
+    int epsg = 0;
+    std::vector<double> x_m;
+    std::vector<double> y_m;
+};
+
+StationPlane project_stations(const detail::Residents& residents, const io::StationTable& stations,
+                              const std::vector<std::size_t>& selected) {
+    // REFCOMPAT: the zone comes from the mean lon/lat of all residents and stations together and
+    // may differ from the grid's zone near a zone border (PIPELINE P-11).
+    double lon_sum = 0;
+    double lat_sum = 0;
+    for (std::size_t r = 0; r < residents.size(); ++r) {
+        lon_sum += residents.lon_deg[r];
+        lat_sum += residents.lat_deg[r];
+    }
+    StationPlane plane;
+    plane.x_m.resize(selected.size());
+    plane.y_m.resize(selected.size());
+    for (std::size_t i = 0; i < selected.size(); ++i) {
+        plane.x_m[i] = stations.lon_deg[selected[i]];
+        plane.y_m[i] = stations.lat_deg[selected[i]];
+        lon_sum += plane.x_m[i];
+        lat_sum += plane.y_m[i];
+    }
+    const auto points = static_cast<double>(residents.size() + selected.size());
+    plane.epsg = geo::utm_epsg(geo::utm_zone_of(lon_sum / points), lat_sum / points >= 0.0);
+    spdlog::debug("nearest-station search in EPSG:{}", plane.epsg);
+    const OGRSpatialReference wgs84 = geo::detail::srs_from_epsg(4326);
+    const OGRSpatialReference utm = geo::detail::srs_from_epsg(plane.epsg);
+    const auto to_utm = geo::detail::make_transform(wgs84, utm, "stations");
+    if (!to_utm->Transform(selected.size(), plane.x_m.data(), plane.y_m.data())) {
+        throw Error("stations",
+                    fmt::format("cannot project to EPSG:{} ({})", plane.epsg,
+                                geo::detail::last_gdal_error()),
+                    "Check the station coordinates.");
+    }
+    return plane;
+}
+
+/// Step 7: each site's residents (those nearer to it than to any other site), as runs of cells.
+/// Releases the residents' coordinates and cells.
+SiteRuns assign_residents(detail::Residents& residents, const Sites& sites, int epsg, int threads,
+                          core::Progress& progress) {
+    SiteRuns runs;
+    if (residents.size() > 0) {
+        const SitePoints site_points{sites};
+        const SiteTree tree(2, site_points, nanoflann::KDTreeSingleIndexAdaptorParams(16));
+        const std::vector<std::uint32_t> site =
+            nearest_sites(residents, epsg, tree, threads, progress);
+        release(residents.lon_deg);
+        release(residents.lat_deg);
+        runs = site_runs(residents.cell, site, sites.x_m.size());
+    } else {
+        runs.residents.assign(sites.x_m.size(), 0);
+        runs.run_begin.assign(sites.x_m.size() + 1, 0);
+    }
+    release(residents.cell);
+    return runs;
+}
+
+/// Which stations spread over residents; the others keep their series in their own cell
+/// (kCorrected) or are dropped (kReference, P-5).
+struct StationFates {
+    std::vector<bool> spreads;
+    std::vector<std::size_t> own_cell;
+    std::size_t max_residents = 0;
+};
+
+StationFates station_fates(const geo::CityGrid& grid, const io::StationTable& stations,
+                           const std::vector<std::size_t>& selected, const Sites& sites,
+                           const SiteRuns& runs, bool corrected, Disaggregation& result) {
+    StationFates fates;
+    fates.spreads.resize(selected.size());
+    fates.own_cell.assign(selected.size(), 0);
+    std::size_t outside_degree_grid = 0;
+    for (std::size_t i = 0; i < selected.size(); ++i) {
+        const std::uint32_t s = sites.of_station[i];
+        // REFCOMPAT (kReference): an exact tie goes to one station, here the lowest row (P-5).
+        fates.spreads[i] = runs.residents[s] > 0 && (corrected || sites.owner[s] == i);
+        if (fates.spreads[i]) {
+            fates.max_residents = std::max(fates.max_residents, runs.residents[s]);
+            continue;
+        }
+        ++result.stations_without_residents;
+        const double lon = stations.lon_deg[selected[i]];
+        const double lat = stations.lat_deg[selected[i]];
+        const std::size_t row = bin_clamped(grid.lat_edges_deg, lat);
+        const std::size_t col = bin_clamped(grid.lon_edges_deg, lon);
+        fates.own_cell[i] = row * grid.cols() + col;
+        outside_degree_grid +=
+            (lon < grid.lon_edges_deg.front() || lon > grid.lon_edges_deg.back() ||
+             lat < grid.lat_edges_deg.front() || lat > grid.lat_edges_deg.back())
+                ? 1
+                : 0;
+    }
+    if (result.stations_without_residents == 0)
+        return fates;
+    if (corrected) {
+        spdlog::info(
+            "{} stations have no resident nearer to them than to another station; "
+            "their series stay in the cell they stand in",
+            result.stations_without_residents);
+        if (outside_degree_grid > 0) {
+            spdlog::debug(
+                "{} of them stand outside the degree grid (P-1 corners) and go to "
+                "the nearest border cell",
+                outside_degree_grid);
+        }
+    } else {
+        spdlog::warn(
+            "stations without any resident: {} (no resident nearer to them, or a "
+            "co-located station took them all): their data are lost, as in the "
+            "reference; the corrected layout keeps them",
+            result.stations_without_residents);
+    }
+    return fates;
+}
+
+/// Resident k of a site gets w_k·D = z_k·(D / Σz) of the station's hour t, z_k = |N(0, 1)| from
+/// the station-hour's own stream: their sums per cell go to `data` (hour t of each cell).
+void spread_station_hour(std::uint64_t seed, std::size_t b, std::size_t t, double value,
+                         const SiteRuns& runs, std::uint32_t s, std::vector<double>& z,
+                         double* data) {
+    const std::size_t m = runs.residents[s];
+    detail::SeededStream stream(detail::stream_key(seed, detail::StreamDomain::kStationHour, b, t));
+    double z_sum = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+        z[k] = std::fabs(stream.normal());
+        z_sum += z[k];
+    }
+    if (!(z_sum > 0)) {  // all draws exactly 0 (probability ~2^-53 · m)
+        std::fill_n(z.begin(), m, 1.0);
+        z_sum = static_cast<double>(m);
+    }
+    // One division per station-hour.
+    const double per_z = value / z_sum;
+    std::size_t k = 0;
+    for (std::size_t r = runs.run_begin[s]; r < runs.run_begin[s + 1]; ++r) {
+        double share = 0;
+        for (std::uint32_t c = 0; c < runs.run_count[r]; ++c, ++k) {
+            share += z[k] * per_z;
+        }
+        data[static_cast<std::size_t>(runs.run_cell[r]) * kHours + t] += share;
+    }
+}
+
+}  // namespace
+
 Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
                             const io::StationTable& stations, GridMetaLayout layout,
                             std::uint64_t seed, int threads, core::Progress& progress) {
@@ -236,17 +405,7 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
     const std::size_t cols = grid.cols();
     Disaggregation result;
 
-    // Step 2: the closed envelope (P-4: not the polygon; NaN coordinates are outside).
-    const geo::BBoxDeg& box = grid.bbox;
-    std::vector<std::size_t> selected;  // input rows, ascending
-    for (std::size_t b = 0; b < stations.size(); ++b) {
-        const double lon = stations.lon_deg[b];
-        const double lat = stations.lat_deg[b];
-        if (box.lon_min_deg <= lon && lon <= box.lon_max_deg && box.lat_min_deg <= lat &&
-            lat <= box.lat_max_deg) {
-            selected.push_back(b);
-        }
-    }
+    const std::vector<std::size_t> selected = stations_in_envelope(grid, stations);
     result.stations_in_box = selected.size();
     result.stations_outside = stations.size() - selected.size();
     spdlog::info("{} of {} stations inside the city envelope, {} outside it (ignored)",
@@ -262,38 +421,8 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
         return result;
     }
 
-    // Step 6: one UTM plane for residents and stations.
-    // REFCOMPAT: the zone comes from the mean lon/lat of all residents and stations together and
-    // may differ from the grid's zone near a zone border (PIPELINE P-11).
-    double lon_sum = 0;
-    double lat_sum = 0;
-    for (std::size_t r = 0; r < residents.size(); ++r) {
-        lon_sum += residents.lon_deg[r];
-        lat_sum += residents.lat_deg[r];
-    }
-    std::vector<double> station_x(selected.size());
-    std::vector<double> station_y(selected.size());
-    for (std::size_t i = 0; i < selected.size(); ++i) {
-        station_x[i] = stations.lon_deg[selected[i]];
-        station_y[i] = stations.lat_deg[selected[i]];
-        lon_sum += station_x[i];
-        lat_sum += station_y[i];
-    }
-    const auto points = static_cast<double>(residents.size() + selected.size());
-    const int epsg = geo::utm_epsg(geo::utm_zone_of(lon_sum / points), lat_sum / points >= 0.0);
-    spdlog::debug("nearest-station search in EPSG:{}", epsg);
-    {
-        const OGRSpatialReference wgs84 = geo::detail::srs_from_epsg(4326);
-        const OGRSpatialReference utm = geo::detail::srs_from_epsg(epsg);
-        const auto to_utm = geo::detail::make_transform(wgs84, utm, "stations");
-        if (!to_utm->Transform(selected.size(), station_x.data(), station_y.data())) {
-            throw Error(
-                "stations",
-                fmt::format("cannot project to EPSG:{} ({})", epsg, geo::detail::last_gdal_error()),
-                "Check the station coordinates.");
-        }
-    }
-    const Sites sites = group_sites(station_x, station_y);
+    const StationPlane plane = project_stations(residents, stations, selected);
+    const Sites sites = group_sites(plane.x_m, plane.y_m);
     std::size_t shared_locations = 0;
     for (const std::size_t members : sites.members) {
         result.stations_tied += members > 1 ? members : 0;
@@ -305,68 +434,9 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
                      corrected ? "each location's residents serve all its stations"
                                : "one station per location gets all its residents (reference)");
     }
-
-    SiteRuns runs;
-    if (residents.size() > 0) {
-        const SitePoints site_points{sites};
-        const SiteTree tree(2, site_points, nanoflann::KDTreeSingleIndexAdaptorParams(16));
-        const std::vector<std::uint32_t> site =
-            nearest_sites(residents, epsg, tree, threads, progress);
-        release(residents.lon_deg);
-        release(residents.lat_deg);
-        runs = site_runs(residents.cell, site, sites.x_m.size());
-    } else {
-        runs.residents.assign(sites.x_m.size(), 0);
-        runs.run_begin.assign(sites.x_m.size() + 1, 0);
-    }
-    release(residents.cell);
-
-    // Which stations spread over residents; the others keep their series in their own cell
-    // (kCorrected) or are dropped (kReference, P-5).
-    std::vector<bool> spreads(selected.size());
-    std::vector<std::size_t> own_cell(selected.size(), 0);
-    std::size_t outside_degree_grid = 0;
-    std::size_t max_residents = 0;
-    for (std::size_t i = 0; i < selected.size(); ++i) {
-        const std::uint32_t s = sites.of_station[i];
-        // REFCOMPAT (kReference): an exact tie goes to one station, here the lowest row (P-5).
-        spreads[i] = runs.residents[s] > 0 && (corrected || sites.owner[s] == i);
-        if (spreads[i]) {
-            max_residents = std::max(max_residents, runs.residents[s]);
-            continue;
-        }
-        ++result.stations_without_residents;
-        const double lon = stations.lon_deg[selected[i]];
-        const double lat = stations.lat_deg[selected[i]];
-        const std::size_t row = bin_clamped(grid.lat_edges_deg, lat);
-        const std::size_t col = bin_clamped(grid.lon_edges_deg, lon);
-        own_cell[i] = row * cols + col;
-        outside_degree_grid +=
-            (lon < grid.lon_edges_deg.front() || lon > grid.lon_edges_deg.back() ||
-             lat < grid.lat_edges_deg.front() || lat > grid.lat_edges_deg.back())
-                ? 1
-                : 0;
-    }
-    if (result.stations_without_residents > 0) {
-        if (corrected) {
-            spdlog::info(
-                "{} stations have no resident nearer to them than to another station; "
-                "their series stay in the cell they stand in",
-                result.stations_without_residents);
-            if (outside_degree_grid > 0) {
-                spdlog::debug(
-                    "{} of them stand outside the degree grid (P-1 corners) and go to "
-                    "the nearest border cell",
-                    outside_degree_grid);
-            }
-        } else {
-            spdlog::warn(
-                "stations without any resident: {} (no resident nearer to them, or a "
-                "co-located station took them all): their data are lost, as in the "
-                "reference; the corrected layout keeps them",
-                result.stations_without_residents);
-        }
-    }
+    const SiteRuns runs = assign_residents(residents, sites, plane.epsg, threads, progress);
+    const StationFates fates =
+        station_fates(grid, stations, selected, sites, runs, corrected, result);
 
     // Steps 8–9 fused: each station's weights go straight into the cells of its residents. The
     // workers split the hours (in blocks of 8 = one cache line of the cube) and each visits the
@@ -382,39 +452,16 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
         const detail::Range blocks = detail::even_split(kHourBlocks, workers, w);
         const std::size_t t_begin = blocks.begin * kHourBlock;
         const std::size_t t_end = std::min(kHours, blocks.end * kHourBlock);
-        std::vector<double> z(max_residents);
+        std::vector<double> z(fates.max_residents);
         for (std::size_t i = 0; i < selected.size(); ++i) {
             const std::size_t b = selected[i];
             const double* d = series + b * kHours;
-            if (spreads[i]) {
-                const std::uint32_t s = sites.of_station[i];
-                const std::size_t m = runs.residents[s];
-                for (std::size_t t = t_begin; t < t_end; ++t) {
-                    detail::SeededStream stream(
-                        detail::stream_key(seed, detail::StreamDomain::kStationHour, b, t));
-                    double z_sum = 0;
-                    for (std::size_t k = 0; k < m; ++k) {
-                        z[k] = std::fabs(stream.normal());
-                        z_sum += z[k];
-                    }
-                    if (!(z_sum > 0)) {  // all draws exactly 0 (probability ~2^-53 · m)
-                        std::fill_n(z.begin(), m, 1.0);
-                        z_sum = static_cast<double>(m);
-                    }
-                    // Resident k gets w_k·D = z_k·(D / Σz): one division per station-hour.
-                    const double per_z = d[t] / z_sum;
-                    std::size_t k = 0;
-                    for (std::size_t r = runs.run_begin[s]; r < runs.run_begin[s + 1]; ++r) {
-                        double share = 0;
-                        for (std::uint32_t c = 0; c < runs.run_count[r]; ++c, ++k) {
-                            share += z[k] * per_z;
-                        }
-                        data[static_cast<std::size_t>(runs.run_cell[r]) * kHours + t] += share;
-                    }
-                }
+            if (fates.spreads[i]) {
+                for (std::size_t t = t_begin; t < t_end; ++t)
+                    spread_station_hour(seed, b, t, d[t], runs, sites.of_station[i], z, data);
             } else if (corrected) {
                 for (std::size_t t = t_begin; t < t_end; ++t) {
-                    data[own_cell[i] * kHours + t] += d[t];
+                    data[fates.own_cell[i] * kHours + t] += d[t];
                 }
             }
             if (w == 0) {

@@ -103,20 +103,18 @@ std::string resolved_config_json(const EnvExtraOptions& o, const std::string& po
 
 }  // namespace
 
-EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progress) {
-    const EnvExtraOptions options = default_env_extra_paths(given);
-    const geo::CityNames names = geo::resolve_city_names(options.cityname);
-    EnvExtraResult result;
-    result.output = options.out;
+namespace {
 
-    // Check every input before the first expensive step (STYLE P3).
-    const geo::BoundarySpec spec = boundary_spec(options);
+/// The validate phase: every input and the output checked before the first expensive step
+/// (STYLE P3). Returns whether POI counts come from tables (asked for, or given, or present at
+/// the reference's path) rather than from OSM tags.
+bool check_inputs(const EnvExtraOptions& options, const EnvExtraOptions& given,
+                  const geo::BoundarySpec& spec) {
     if (!spec.bbox && spec.osm_filter.empty()) {
         require_exists(options.shp_path, "--shp_path", "boundary file");
     }
     require_exists(options.pop_path, "--pop_path", "population raster");
     require_exists(options.osm_dir, "--osm_dir", "OSM folder or .osm.pbf file");
-    // POI tables when asked for, or given, or present at the reference's path; else OSM tags.
     const bool use_tables = options.poi_source == PoiSource::kTable ||
                             (options.poi_source == PoiSource::kAuto &&
                              (!given.poi_dir.empty() || fs::exists(options.poi_dir)));
@@ -138,6 +136,53 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
                              {"--osm_dir", options.osm_dir},
                              {"--poi_dir", use_tables ? options.poi_dir : fs::path()},
                              {"--poi_schema", options.poi_schema}});
+    return use_tables;
+}
+
+/// POI counts per cell and category, from the tables or from OSM tags.
+void add_pois(io::CityConditions& cond, const EnvExtraOptions& options, bool use_tables,
+              const poi::PoiSchema& schema, const geo::CityNames& names, core::Progress& progress) {
+    // REFCOMPAT: POI rows are kept when their city column equals "<Chinese name>市"
+    // (PIPELINE §3.5). A city outside the reference's table has no such name: keep every row.
+    const bool known_city = names.cn != names.en;
+    const std::string city_filter = known_city ? names.cn + "市" : std::string();
+    if (!known_city) {
+        spdlog::info("{}: not in the reference's city table; POI rows are not filtered by city",
+                     names.en);
+    }
+    poi::PoiCounts counts =
+        use_tables ? poi::count_pois(options.poi_dir, cond.grid, schema, city_filter, progress)
+                   : osm::count_osm_pois(options.osm_dir, cond.grid, schema, progress);
+    cond.poi_count = std::move(counts.counts);
+    cond.poi_category_present.assign(counts.category_present.begin(),
+                                     counts.category_present.end());
+    for (std::size_t k = 0; k < schema.size(); ++k) {
+        cond.poi_categories.push_back(schema.at(k).name_cn);
+    }
+    spdlog::info("POI: {} rows read, {} counted on the grid", counts.rows_read,
+                 counts.rows_counted);
+}
+
+/// Buildings, roads, waterways, water areas, natural and OSM POI objects per cell.
+void add_osm(io::CityConditions& cond, const fs::path& osm_dir, core::Progress& progress) {
+    osm::OsmConditions osm = osm::compute_osm_conditions(osm_dir, cond.grid, progress);
+    cond.building_count = std::move(osm.building_count);
+    cond.road_length_m = std::move(osm.road_length_m);
+    cond.waterway_length_m = std::move(osm.waterway_length_m);
+    cond.water_area_m2 = std::move(osm.water_area_m2);
+    cond.natural_count = std::move(osm.natural_count);
+    cond.osm_poi_count = std::move(osm.osm_poi_count);
+}
+
+}  // namespace
+
+EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progress) {
+    const EnvExtraOptions options = default_env_extra_paths(given);
+    const geo::CityNames names = geo::resolve_city_names(options.cityname);
+    EnvExtraResult result;
+    result.output = options.out;
+    const geo::BoundarySpec spec = boundary_spec(options);
+    const bool use_tables = check_inputs(options, given, spec);
     const poi::PoiSchema schema = options.poi_schema.empty()
                                       ? poi::builtin_poi_schema()
                                       : poi::load_poi_schema(options.poi_schema);
@@ -167,35 +212,11 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     // POI tables before OSM: a bad table is found before the most expensive stage.
     {
         StageClock clock(result.timings, "poi");
-        // REFCOMPAT: POI rows are kept when their city column equals "<Chinese name>市"
-        // (PIPELINE §3.5). A city outside the reference's table has no such name: keep every row.
-        const bool known_city = names.cn != names.en;
-        const std::string city_filter = known_city ? names.cn + "市" : std::string();
-        if (!known_city) {
-            spdlog::info("{}: not in the reference's city table; POI rows are not filtered by city",
-                         names.en);
-        }
-        poi::PoiCounts counts =
-            use_tables ? poi::count_pois(options.poi_dir, grid, schema, city_filter, progress)
-                       : osm::count_osm_pois(options.osm_dir, grid, schema, progress);
-        cond.poi_count = std::move(counts.counts);
-        cond.poi_category_present.assign(counts.category_present.begin(),
-                                         counts.category_present.end());
-        for (std::size_t k = 0; k < schema.size(); ++k) {
-            cond.poi_categories.push_back(schema.at(k).name_cn);
-        }
-        spdlog::info("POI: {} rows read, {} counted on the grid", counts.rows_read,
-                     counts.rows_counted);
+        add_pois(cond, options, use_tables, schema, names, progress);
     }
     {
         StageClock clock(result.timings, "osm");
-        osm::OsmConditions osm = osm::compute_osm_conditions(options.osm_dir, grid, progress);
-        cond.building_count = std::move(osm.building_count);
-        cond.road_length_m = std::move(osm.road_length_m);
-        cond.waterway_length_m = std::move(osm.waterway_length_m);
-        cond.water_area_m2 = std::move(osm.water_area_m2);
-        cond.natural_count = std::move(osm.natural_count);
-        cond.osm_poi_count = std::move(osm.osm_poi_count);
+        add_osm(cond, options.osm_dir, progress);
     }
     {
         StageClock clock(result.timings, "write");
