@@ -102,6 +102,19 @@ protected:
         auto expected = plain.sample(conditions_, 1, d);
         return {std::move(got), std::move(expected)};
     }
+
+    /// Hourly values (`field`) of another length than the series (a run trained on other
+    /// series) are refused by the loss, and unmeasured ones by the constructor.
+    void expect_hourly_values_checked(ModelConfig config,
+                                      std::vector<double> DiffusionConfig::*field) {
+        (config.diffusion.*field).resize(24);
+        MultiScaleDiffusion short_week(tiny_net(config, 73));
+        GeneratorNoise e(GeneratorNoise::cpu_generator(75));
+        EXPECT_THROW(short_week.loss(clean_batch(kBatch, 74), conditions_, e),
+                     std::invalid_argument);
+        (config.diffusion.*field).clear();
+        EXPECT_THROW(MultiScaleDiffusion(tiny_net(config, 73)), std::invalid_argument);
+    }
 };
 
 // ---- losses ---------------------------------------------------------------------------------
@@ -527,13 +540,7 @@ TEST_F(Sampler, HourOfWeekCentringIsAnAffineMapPerHourAroundTheReferenceDiffusio
     const auto by_hour = (got.samples - expected.samples * 0.125F).mean({0, 1, 2, 4, 5});
     EXPECT_NEAR(by_hour[23].item<float>() - by_hour[0].item<float>(), 0.0625F * 23, 1e-4);
 
-    // Means of another length (a run trained on other series) and unmeasured means are refused.
-    hourly.diffusion.hourly_mean.resize(24);
-    MultiScaleDiffusion short_week(tiny_net(hourly, 73));
-    GeneratorNoise e(GeneratorNoise::cpu_generator(75));
-    EXPECT_THROW(short_week.loss(clean_batch(kBatch, 74), conditions_, e), std::invalid_argument);
-    hourly.diffusion.hourly_mean.clear();
-    EXPECT_THROW(MultiScaleDiffusion(tiny_net(hourly, 73)), std::invalid_argument);
+    expect_hourly_values_checked(hourly, &DiffusionConfig::hourly_mean);
 }
 
 TEST_F(Sampler, HourOfWeekSpreadIsAnAffineMapPerHourAroundTheReferenceDiffusion) {
@@ -562,13 +569,7 @@ TEST_F(Sampler, HourOfWeekSpreadIsAnAffineMapPerHourAroundTheReferenceDiffusion)
     EXPECT_TRUE(
         torch::allclose(got.segment_ends, expected.segment_ends * spread + centre, 1e-5, 1e-6));
 
-    // Spreads of another length and unmeasured spreads are refused.
-    scaled.diffusion.hourly_std.resize(24);
-    MultiScaleDiffusion short_week(tiny_net(scaled, 73));
-    GeneratorNoise e(GeneratorNoise::cpu_generator(75));
-    EXPECT_THROW(short_week.loss(clean_batch(kBatch, 74), conditions_, e), std::invalid_argument);
-    scaled.diffusion.hourly_std.clear();
-    EXPECT_THROW(MultiScaleDiffusion(tiny_net(scaled, 73)), std::invalid_argument);
+    expect_hourly_values_checked(scaled, &DiffusionConfig::hourly_std);
 }
 
 TEST_F(Sampler, LogTransformDiffusesLogValuesAndReportsBlockMeansOfTheFineResult) {
