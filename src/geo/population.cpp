@@ -332,8 +332,23 @@ enum class PixelFate { kUntransformed, kOutside, kCounted };
 
 /// Spreads `people` over the grid cells that the pixel's quad overlaps, by area (`acc`: the
 /// grid's cells, row-major).
-PixelFate spread_pixel(float people, const PixelQuad& q, const CityGrid& grid,
+/// The grid with its inverse cell steps, computed once per raster, not once per pixel.
+struct SteppedGrid {
+    const CityGrid& grid;
+    double inv_x_step;
+    double inv_y_step;
+
+    explicit SteppedGrid(const CityGrid& g)
+        : grid(g),
+          inv_x_step(static_cast<double>(g.cols()) / (g.x_edges_m.back() - g.x_edges_m.front())),
+          inv_y_step(static_cast<double>(g.rows()) / (g.y_edges_m.back() - g.y_edges_m.front())) {}
+};
+
+PixelFate spread_pixel(float people, const PixelQuad& q, const SteppedGrid& stepped,
                        std::vector<double>& acc) {
+    const CityGrid& grid = stepped.grid;
+    const double inv_x_step = stepped.inv_x_step;
+    const double inv_y_step = stepped.inv_y_step;
     const double qx_min = std::min({q.p00.x_m, q.p10.x_m, q.p01.x_m, q.p11.x_m});
     const double qx_max = std::max({q.p00.x_m, q.p10.x_m, q.p01.x_m, q.p11.x_m});
     const double qy_min = std::min({q.p00.y_m, q.p10.y_m, q.p01.y_m, q.p11.y_m});
@@ -355,8 +370,6 @@ PixelFate spread_pixel(float people, const PixelQuad& q, const CityGrid& grid,
     if (!(quad_area_m2 > 0.0))
         return PixelFate::kCounted;  // degenerate (e.g. a pixel beyond the pole)
     const std::size_t cols = grid.cols();
-    const double inv_x_step = static_cast<double>(cols) / (xe.back() - xe.front());
-    const double inv_y_step = static_cast<double>(grid.rows()) / (ye.back() - ye.front());
     const double people_per_m2 = static_cast<double>(people) / quad_area_m2;
     const std::int64_t j_lo = clamped_index(xe, inv_x_step, qx_min);
     const std::int64_t j_hi = clamped_index(xe, inv_x_step, qx_max);
@@ -421,6 +434,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
 
     const std::size_t rows = grid.rows();
     const std::size_t cols = grid.cols();
+    const SteppedGrid stepped(grid);
     std::vector<double> acc(rows * cols, 0.0);
     std::size_t valid_pixels = 0;
     std::size_t failed_pixels = 0;
@@ -435,7 +449,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
             }
             const auto cu = static_cast<std::size_t>(c);
             const PixelQuad quad{top[cu], top[cu + 1], bottom[cu], bottom[cu + 1]};
-            switch (spread_pixel(v, quad, grid, acc)) {
+            switch (spread_pixel(v, quad, stepped, acc)) {
                 case PixelFate::kUntransformed:
                     ++failed_pixels;
                     break;
