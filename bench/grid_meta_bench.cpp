@@ -26,7 +26,7 @@
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/stations.hpp"
-#include "zoomdiff/prep/grid_meta.hpp"
+#include "zoomdiff/pipeline/grid_meta.hpp"
 
 namespace {
 
@@ -152,8 +152,9 @@ Measure measure(const CityGrid& grid, const NdArray<float>& pop,
     auto run = zoomdiff::bench::run_in_child<Measure>([&] {
         zoomdiff::core::NullProgress progress;
         const auto t0 = std::chrono::steady_clock::now();
-        const auto out = zoomdiff::prep::disaggregate(
-            grid, pop, stations, zoomdiff::prep::GridMetaLayout::kCorrected, 42, threads, progress);
+        const auto out = zoomdiff::pipeline::disaggregate(
+            grid, pop, stations, zoomdiff::pipeline::GridMetaLayout::kCorrected, 42, threads,
+            progress);
         Measure m;
         m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         m.residents = out.residents;

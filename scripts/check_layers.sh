@@ -7,8 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# Top to bottom. `prep` holds the grid_meta and env_extra jobs (the pipeline layer of DESIGN.md §2).
-order=(cli pipeline prep eval model data io osm poi geo core)
+# Top to bottom (DESIGN.md §2).
+order=(cli pipeline eval model data io osm poi geo core)
 rank_of() {
   local i
   for i in "${!order[@]}"; do

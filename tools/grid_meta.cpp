@@ -1,5 +1,5 @@
 // grid_meta: base-station measurements to gridded training targets (the reference's Grid_meta.py).
-#include "zoomdiff/prep/grid_meta.hpp"
+#include "zoomdiff/pipeline/grid_meta.hpp"
 
 #include "zoomdiff/cli/common.hpp"
 #include "zoomdiff/cli/grid_meta_flags.hpp"
@@ -7,7 +7,7 @@
 int main(int argc, char** argv) {
     CLI::App app{"", "grid_meta"};
     zoomdiff::cli::CommonOptions common;
-    zoomdiff::prep::GridMetaOptions options;
+    zoomdiff::pipeline::GridMetaOptions options;
     zoomdiff::cli::add_grid_meta_flags(app, options);
     zoomdiff::cli::add_common_flags(app, common);
     return zoomdiff::cli::run_tool(app, common, argc, argv, [&] {
@@ -15,6 +15,6 @@ int main(int argc, char** argv) {
         options.seed = common.seed;
         options.threads = zoomdiff::cli::resolved_threads(common);
         const auto progress = zoomdiff::core::make_progress(common.progress);
-        zoomdiff::prep::run_grid_meta(options, *progress);
+        zoomdiff::pipeline::run_grid_meta(options, *progress);
     });
 }

@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
     CLI::App app{"", "zoomdiff_eval"};
     zoomdiff::cli::CommonOptions common;
-    zoomdiff::eval::EvalRequest request;
+    zoomdiff::eval::EvalOptions request;
     std::string train_list;
     zoomdiff::cli::add_eval_flags(app, request, train_list);
     zoomdiff::cli::add_common_flags(app, common);
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
         request.seed = common.seed;
         request.print_table = !common.quiet;
         request.command_line = common.command_line;
-        zoomdiff::eval::run_evaluation(request);
+        const auto progress = zoomdiff::core::make_progress(common.progress);
+        zoomdiff::eval::run_evaluation(request, *progress);
     });
 }

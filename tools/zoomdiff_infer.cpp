@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
     zoomdiff::cli::CommonOptions common;
     common.more_versions = zoomdiff::model::runtime_versions;
     common.seed = 1;  // the reference's default --seed
-    zoomdiff::model::InferRequest request;
+    zoomdiff::model::InferOptions request;
     zoomdiff::cli::add_infer_flags(app, request);
     zoomdiff::cli::add_common_flags(app, common);
     return zoomdiff::cli::run_tool(app, common, argc, argv, [&] {

@@ -7,7 +7,7 @@
 
 namespace zoomdiff::cli {
 
-void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
+void add_env_extra_flags(CLI::App& app, pipeline::EnvExtraOptions& options) {
     // A flag given twice takes the last value, so scripts can override a default argument list.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
@@ -39,9 +39,9 @@ void add_env_extra_flags(CLI::App& app, prep::EnvExtraOptions& options) {
     app.add_option("--bbox", options.bbox,
                    "Boundary as a box: lon_min,lat_min,lon_max,lat_max (degrees)");
     add_pop_rule_flag(app, options.pop_rule);
-    const std::map<std::string, prep::PoiSource> sources{{"auto", prep::PoiSource::kAuto},
-                                                         {"table", prep::PoiSource::kTable},
-                                                         {"osm", prep::PoiSource::kOsm}};
+    const std::map<std::string, pipeline::PoiSource> sources{{"auto", pipeline::PoiSource::kAuto},
+                                                             {"table", pipeline::PoiSource::kTable},
+                                                             {"osm", pipeline::PoiSource::kOsm}};
     app.add_option("--poi_source", options.poi_source,
                    "auto (tables when present, else OSM tags), table, or osm")
         ->transform(CLI::CheckedTransformer(sources, CLI::ignore_case).description(""));

@@ -6,7 +6,7 @@
 
 namespace zoomdiff::cli {
 
-void add_eval_flags(CLI::App& app, eval::EvalRequest& request, std::string& train_list) {
+void add_eval_flags(CLI::App& app, eval::EvalOptions& request, std::string& train_list) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
         "Score generated maps (zoomdiff_infer's <City>_<datatype>.h5) against the city's real data "
@@ -47,7 +47,7 @@ void add_eval_flags(CLI::App& app, eval::EvalRequest& request, std::string& trai
         "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
 }
 
-void apply_eval_flags(eval::EvalRequest& request, const std::string& train_list) {
+void apply_eval_flags(eval::EvalOptions& request, const std::string& train_list) {
     request.train.clear();
     if (train_list.empty()) {
         return;

@@ -7,7 +7,7 @@
 
 namespace zoomdiff::cli {
 
-void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
+void add_grid_meta_flags(CLI::App& app, pipeline::GridMetaOptions& options) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
         "Spread base-station series over synthetic residents on the city's 100 m grid and write\n"
@@ -31,9 +31,9 @@ void add_grid_meta_flags(CLI::App& app, prep::GridMetaOptions& options) {
     app.add_option("--boundary_field", options.boundary_field,
                    "Field of the boundary file with city names")
         ->capture_default_str();
-    const std::map<std::string, prep::GridMetaLayout> layouts{
-        {"corrected", prep::GridMetaLayout::kCorrected},
-        {"reference", prep::GridMetaLayout::kReference}};
+    const std::map<std::string, pipeline::GridMetaLayout> layouts{
+        {"corrected", pipeline::GridMetaLayout::kCorrected},
+        {"reference", pipeline::GridMetaLayout::kReference}};
     app.add_option(
            "--layout", options.layout,
            "corrected (keep every station's data) or reference (drop as the reference does)")

@@ -8,7 +8,7 @@ namespace zoomdiff::cli {
 namespace {
 
 /// The cities, the model and the size of the run.
-void add_input_flags(CLI::App& app, model::InferRequest& request) {
+void add_input_flags(CLI::App& app, model::InferOptions& request) {
     app.add_option("--dataset", request.dataset, "Cities separated by '*', English or Chinese")
         ->required();
     app.add_option("--datatype", request.datatype, "traffic or user")
@@ -35,7 +35,7 @@ void add_input_flags(CLI::App& app, model::InferRequest& request) {
 }
 
 /// How the samples are drawn (each default: the model's config), and distributed waiting.
-void add_sampler_flags(CLI::App& app, model::InferRequest& request) {
+void add_sampler_flags(CLI::App& app, model::InferOptions& request) {
     app.add_option(
            "--noise", request.noise,
            "per_tile (each tile draws from a generator keyed by seed, city and tile: the same "
@@ -94,7 +94,7 @@ void add_sampler_flags(CLI::App& app, model::InferRequest& request) {
 }
 
 /// What is written: mask, formats, calibration; the reference's unused flags; the footer.
-void add_output_flags(CLI::App& app, model::InferRequest& request) {
+void add_output_flags(CLI::App& app, model::InferOptions& request) {
     app.add_option("--shp_path", request.shp_path,
                    "Boundary polygons for the city mask; default: the condition file's mask");
     app.add_option("--boundary_field", request.boundary_field,
@@ -148,7 +148,7 @@ void add_output_flags(CLI::App& app, model::InferRequest& request) {
 
 }  // namespace
 
-void add_infer_flags(CLI::App& app, model::InferRequest& request) {
+void add_infer_flags(CLI::App& app, model::InferOptions& request) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
         "Generate a week of traffic (or users) for every 2000 m tile of one or more cities from\n"

@@ -9,7 +9,7 @@
 
 namespace zoomdiff::cli {
 
-void add_train_flags(CLI::App& app, model::TrainRequest& request) {
+void add_train_flags(CLI::App& app, model::TrainOptions& request) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.description(
         "Train ZoomDiff on the 2000 m tiles of one or more cities (grid_meta's data files and\n"
@@ -74,7 +74,7 @@ void add_train_flags(CLI::App& app, model::TrainRequest& request) {
         "Exit codes: 0 ok, 2 bad input or usage, 1 internal error.");
 }
 
-void check_train_flags(const CLI::App& app, const model::TrainRequest& request) {
+void check_train_flags(const CLI::App& app, const model::TrainOptions& request) {
     if (request.resume.empty())
         return;
     for (const char* flag : {"--dataset", "--datatype", "--config", "--data_root", "--modelfolder",

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 #include <system_error>
@@ -20,13 +21,16 @@
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/eval/canvas.hpp"
 #include "zoomdiff/eval/synthetic_scores.hpp"
 #include "zoomdiff/geo/blocks.hpp"
+#include "zoomdiff/io/data_root.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/results_store.hpp"
+#include "zoomdiff/io/run_manifest.hpp"
 
 namespace zoomdiff::eval {
 namespace {
@@ -182,7 +186,7 @@ bool edges_match(const std::vector<double>& a, const std::vector<double>& b) {
     return true;
 }
 
-void check_same_city(const EvalRequest& rq, const RealCity& real, const io::CityMaps& maps) {
+void check_same_city(const EvalOptions& rq, const RealCity& real, const io::CityMaps& maps) {
     if (!real.datatype.empty() && !maps.datatype.empty() && real.datatype != maps.datatype) {
         throw Error(rq.generated.string(),
                     "datatype '" + maps.datatype + "', but the real file " + rq.real.string() +
@@ -320,64 +324,53 @@ struct TrainFile {
     fs::path cond;
 };
 
-/// The manifest.json of the generated file's model run, for `flag` (which needs it); `path`
-/// gets its path.
-json read_manifest(const io::CityMaps& maps, const std::string& flag, std::string* path) {
-    const fs::path manifest =
-        maps.model_run.empty() ? fs::path() : fs::path(maps.model_run) / "manifest.json";
-    std::error_code ec;
-    if (manifest.empty() || !fs::is_regular_file(manifest, ec)) {
+/// The manifest of the generated file's model run, for `flag` (which needs it); `path` gets its
+/// path.
+io::RunManifest read_manifest(const io::CityMaps& maps, const std::string& flag,
+                              std::string* path) {
+    const std::string fix =
+        flag == "--baselines"
+            ? "Pass the training cities' data files with --train <data.h5>[*<data.h5>...]"
+            : "Pass the tile ids (e.g. --tiles 3,7), or results of a model run that has its "
+              "manifest.json";
+    if (maps.model_run.empty()) {
         throw Error(
-            flag,
-            "needs the model run's manifest, and " +
-                (manifest.empty() ? std::string("the generated file names no model_run")
-                                  : manifest.string() + " does not exist"),
-            flag == "--baselines"
-                ? "Pass the training cities' data files with --train <data.h5>[*<data.h5>...]"
-                : "Pass the tile ids (e.g. --tiles 3,7), or results of a model run that "
-                  "has its manifest.json");
+            flag, "needs the model run's manifest, and the generated file names no model_run", fix);
     }
-    *path = manifest.string();
-    try {
-        return json::parse(
-            core::read_text_file(manifest, "cannot read the run manifest", "Check the run folder"));
-    } catch (const json::exception& e) {
-        throw Error(manifest.string(), std::string("is not valid JSON (") + e.what() + ")",
-                    "Check the run folder, or pass what it would give on the command line");
+    *path = io::RunManifest::path_in(maps.model_run).string();
+    std::error_code ec;
+    if (!fs::is_regular_file(*path, ec)) {
+        throw Error(flag, "needs the model run's manifest, and " + *path + " does not exist", fix);
     }
+    return io::RunManifest::read(maps.model_run,
+                                 "Check the run folder, or pass what it would give on the command "
+                                 "line");
 }
 
-std::vector<TrainFile> training_files(const EvalRequest& rq, const io::CityMaps& maps,
+std::vector<TrainFile> training_files(const EvalOptions& rq, const io::CityMaps& maps,
                                       std::string* source) {
     std::vector<TrainFile> out;
     if (!rq.train.empty()) {
         *source = "--train";
         for (const auto& d : rq.train)
-            out.push_back({d, cond_file_for(d)});
+            out.push_back({d, io::cond_file_beside(d)});
         return out;
     }
-    const json m = read_manifest(maps, "--baselines", source);
-    if (!m.contains("cities") || !m["cities"].is_array() || m["cities"].empty()) {
+    const io::RunManifest m = read_manifest(maps, "--baselines", source);
+    const auto cities = m.cities(*source, "Pass the training data files with --train");
+    if (cities.empty()) {
         throw Error(*source, "lists no training cities ('cities')",
                     "Pass the training data files with --train");
     }
-    for (const auto& c : m["cities"]) {
-        if (!c.contains("data_file") || !c["data_file"].is_string()) {
-            throw Error(*source, "a city entry has no 'data_file'",
-                        "Pass the training data files with --train");
-        }
-        const fs::path data = c["data_file"].get<std::string>();
-        const fs::path cond = c.contains("cond_file") && c["cond_file"].is_string()
-                                  ? fs::path(c["cond_file"].get<std::string>())
-                                  : cond_file_for(data);
-        out.push_back({data, cond});
-    }
+    for (const auto& c : cities)
+        out.push_back(
+            {c.data_file, c.cond_file.empty() ? io::cond_file_beside(c.data_file) : c.cond_file});
     return out;
 }
 
 /// The tiles of the evaluated city (R·C flags, row-major from the south-west) that --tiles
 /// selects: all when it is empty; `described` says which.
-std::vector<bool> evaluated_tiles(const EvalRequest& rq, const io::CityMaps& maps,
+std::vector<bool> evaluated_tiles(const EvalOptions& rq, const io::CityMaps& maps,
                                   const RealCity& real, std::string* described) {
     const std::size_t count = real.tile_rows * real.tile_cols;
     if (rq.tiles.empty()) {
@@ -387,21 +380,20 @@ std::vector<bool> evaluated_tiles(const EvalRequest& rq, const io::CityMaps& map
     std::vector<std::int64_t> ids;
     if (rq.tiles == "valid" || rq.tiles == "train") {
         std::string path;
-        const json m = read_manifest(maps, "--tiles " + rq.tiles, &path);
-        const json* split = nullptr;
-        if (m.contains("cities") && m["cities"].is_array()) {
-            for (const auto& c : m["cities"]) {
-                if (c.value("city", "") == maps.city && c.contains("split_tile_ids"))
-                    split = &c["split_tile_ids"];
-            }
+        const io::RunManifest m = read_manifest(maps, "--tiles " + rq.tiles, &path);
+        const auto cities = m.cities(path, "Pass tile ids (e.g. --tiles 3,7)");
+        std::optional<std::vector<std::int64_t>> split;
+        for (const auto& c : cities) {
+            if (c.city == maps.city)
+                split = rq.tiles == "valid" ? c.valid_tile_ids : c.train_tile_ids;
         }
-        if (split == nullptr || !split->contains(rq.tiles)) {
+        if (!split) {
             throw Error(path,
                         fmt::format("has no {} split of {}: the run did not train on it", rq.tiles,
                                     maps.city),
                         "Pass tile ids (e.g. --tiles 3,7), or evaluate a city the run trained on");
         }
-        ids = (*split)[rq.tiles].get<std::vector<std::int64_t>>();
+        ids = *split;
         *described = fmt::format("the {} split of {} in {} ({} tiles)", rq.tiles, maps.city, path,
                                  ids.size());
     } else {
@@ -636,7 +628,7 @@ void add_nearest_analogue(Baselines& b, const TileConditions& target,
              {"chosen_training_tile", chosen}};
 }
 
-Baselines build_baselines(const EvalRequest& rq, const io::CityMaps& maps, const RealCity& real,
+Baselines build_baselines(const EvalOptions& rq, const io::CityMaps& maps, const RealCity& real,
                           const fs::path& cond_path, const std::string& real_sha, json& inputs,
                           const std::vector<bool>& evaluated) {
     Baselines b;
@@ -718,17 +710,11 @@ std::vector<double> zero_outside(const std::vector<double>& grid,
     return out;
 }
 
-ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const RealCity& real,
-                        const io::CityMaps& maps, const Baselines& baselines,
-                        const std::vector<bool>& evaluated) {
-    ScaleData d;
-    d.name = spec.name;
-    d.factor = spec.factor;
-    const io::ScaleMaps& g = scale_of(maps, rq.generated, spec.name);
-    d.rows = g.rows;
-    d.cols = g.cols;
-    d.real_grid =
-        geo::block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+/// Chooses the scale's evaluated cells (inside the chosen tiles and the generated mask, with finite
+/// real data) into d.cells and d.layout, and records in d.cells_info how many were left out and
+/// why.
+void select_cells(const EvalOptions& rq, const RealCity& real, const io::ScaleMaps& g,
+                  const std::vector<bool>& evaluated, ScaleData& d) {
     std::size_t outside_mask = 0;
     std::size_t nonfinite = 0;
     std::size_t outside_tiles = 0;
@@ -780,24 +766,43 @@ ScaleData prepare_scale(const EvalRequest& rq, const ScaleSpec& spec, const Real
             "generated values "
             "and are not evaluated";
     }
-    d.real = gather(d.real_grid, d.cells);
+}
 
-    // zoomdiff: every sample, and the stored sample mean.
-    const auto ns = static_cast<std::size_t>(maps.nsample);
+/// Each of the ns generated samples on the chosen cells, [cells, kT] in double.
+std::vector<Series> generated_samples(const io::ScaleMaps& g, const std::vector<std::size_t>& cells,
+                                      std::size_t ns) {
     std::vector<Series> samples(ns);
     for (std::size_t k = 0; k < ns; ++k) {
-        samples[k].cells = d.cells.size();
+        samples[k].cells = cells.size();
         samples[k].steps = kT;
-        samples[k].values.resize(d.cells.size() * kT);
-        for (std::size_t i = 0; i < d.cells.size(); ++i) {
-            const float* src = g.samples.data() + (d.cells[i] * ns + k) * kT;
+        samples[k].values.resize(cells.size() * kT);
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            const float* src = g.samples.data() + (cells[i] * ns + k) * kT;
             for (std::size_t t = 0; t < kT; ++t)
                 samples[k].values[i * kT + t] = static_cast<double>(src[t]);
         }
     }
+    return samples;
+}
+
+ScaleData prepare_scale(const EvalOptions& rq, const ScaleSpec& spec, const RealCity& real,
+                        const io::CityMaps& maps, const Baselines& baselines,
+                        const std::vector<bool>& evaluated) {
+    ScaleData d;
+    d.name = spec.name;
+    d.factor = spec.factor;
+    const io::ScaleMaps& g = scale_of(maps, rq.generated, spec.name);
+    d.rows = g.rows;
+    d.cols = g.cols;
+    d.real_grid =
+        geo::block_mean_grid(real.grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
+    select_cells(rq, real, g, evaluated, d);
+    d.real = gather(d.real_grid, d.cells);
+
+    // zoomdiff: every sample, and the stored sample mean.
     std::vector<double> gen_mean(g.mean.values().begin(), g.mean.values().end());
     d.mean_grid["zoomdiff"] = zero_outside(gen_mean, d.cells);
-    d.samples["zoomdiff"] = std::move(samples);
+    d.samples["zoomdiff"] = generated_samples(g, d.cells, static_cast<std::size_t>(maps.nsample));
     for (const auto& [method, grid500] : baselines.grid500) {
         const std::vector<double> grid =
             geo::block_mean_grid(grid500, 4 * real.tile_rows, 4 * real.tile_cols, kT, spec.factor);
@@ -1511,12 +1516,6 @@ std::uintmax_t eval_bytes_bound(const io::CityMaps& maps) {
 
 }  // namespace
 
-fs::path cond_file_for(const fs::path& data_file) {
-    const fs::path city_dir = data_file.parent_path().parent_path();
-    const std::string city = city_dir.filename().string();
-    return city_dir / "cond" / (city + "_cond.h5");
-}
-
 std::string markdown_table(const std::vector<std::string>& methods,
                            const std::vector<TableRow>& rows) {
     std::string out = "| metric |";
@@ -1547,7 +1546,7 @@ namespace {
 
 /// Every scale with at least two evaluated cells, finest last; a few chosen tiles can hold a
 /// single 2000 m cell: that scale is left out (named in `skipped`), not an error.
-std::vector<ScaleData> prepare_scales(const EvalRequest& rq, const RealCity& real,
+std::vector<ScaleData> prepare_scales(const EvalOptions& rq, const RealCity& real,
                                       const io::CityMaps& maps, const Baselines& baselines,
                                       const std::vector<bool>& tiles,
                                       std::vector<std::string>& skipped) {
@@ -1678,7 +1677,7 @@ std::string scale_markdown(const ScaleData& d, const std::vector<std::string>& m
 }
 
 /// The options block of metrics.json: the request as resolved.
-json options_json(const EvalRequest& rq, const fs::path& out, const std::string& tiles_described,
+json options_json(const EvalOptions& rq, const fs::path& out, const std::string& tiles_described,
                   const std::vector<std::string>& skipped_scales) {
     json options{{"real", rq.real.string()},
                  {"generated", rq.generated.string()},
@@ -1699,7 +1698,7 @@ json options_json(const EvalRequest& rq, const fs::path& out, const std::string&
 }
 
 /// metrics.json: what was compared, how, and every scale's scores.
-json eval_document(const EvalRequest& rq, const io::CityMaps& maps, bool mosaic, const json& inputs,
+json eval_document(const EvalOptions& rq, const io::CityMaps& maps, bool mosaic, const json& inputs,
                    const json& options, const std::vector<std::string>& methods,
                    const json& scales_json, const Baselines& baselines) {
     json doc{{"format", "zoomdiff-eval 1"},
@@ -1725,9 +1724,61 @@ json eval_document(const EvalRequest& rq, const io::CityMaps& maps, bool mosaic,
     return doc;
 }
 
+/// The Markdown report's opening paragraph: what was compared with what, and on which cells.
+std::string report_heading(const EvalOptions& rq, const io::CityMaps& maps) {
+    return fmt::format(
+        "# zoomdiff_eval: {} {}\n\nReal `{}` vs generated `{}` ({} sample(s), calibration {}). "
+        "Values in {}. Cells: {}. Best value of each row in bold.\n",
+        maps.city, maps.datatype, rq.real.string(), rq.generated.string(), maps.nsample,
+        maps.calibration.empty() ? "unknown" : maps.calibration,
+        maps.units.empty() ? "the data's units" : maps.units,
+        rq.mask ? "inside the generated file's city mask" : "all cells with generated values");
+}
+
+/// Every scale's scores (metrics.json's "scales"), its Markdown section and its plots.
+struct ScoredScales {
+    json scales;
+    std::string markdown;
+    std::vector<fs::path> plots;
+};
+
+ScoredScales score_scales(const EvalOptions& rq, const io::CityMaps& maps, bool mosaic,
+                          const std::vector<ScaleData>& scales,
+                          const std::vector<std::string>& methods, const Baselines& baselines,
+                          const fs::path& out, core::Progress& progress) {
+    ScoredScales scored;
+    const std::string what = maps.city + " " + maps.datatype;
+    progress.start("scoring", scales.size(), "scales");
+    for (std::size_t si = 0; si < scales.size(); ++si) {
+        const ScaleData& d = scales[si];
+        spdlog::info("scoring {} ({} cells, {} method(s))", d.name, d.cells.size(), methods.size());
+        ScoreContext ctx;
+        ctx.scale = &d;
+        ctx.mosaic = mosaic;
+        ctx.mmd_max_cells = rq.mmd_max_cells;
+        ctx.mmd_rows = mmd_rows(d.cells.size(), rq.mmd_max_cells, rq.seed, si);
+        ctx.seed = rq.seed;
+        ctx.units = maps.units;
+        std::map<std::string, RowValues> rows;
+        const json sj = score_scale(scales, si, methods, baselines, ctx, rows);
+        scored.scales[d.name] = sj;
+        scored.markdown +=
+            scale_markdown(d, methods, table_rows(si, methods, rows), sj, rq.baselines);
+        const io::ScaleMaps* geo = nullptr;
+        for (const auto& m : maps.scales)
+            if (m.name == d.name)
+                geo = &m;
+        const auto written = write_plots(out / "plots", what, d, mosaic, methods, geo, maps.units);
+        scored.plots.insert(scored.plots.end(), written.begin(), written.end());
+        progress.advance();
+    }
+    progress.finish();
+    return scored;
+}
+
 }  // namespace
 
-EvalOutputs run_evaluation(const EvalRequest& rq) {
+EvalOutputs run_evaluation(const EvalOptions& rq, core::Progress& progress) {
     require_file(
         rq.real, "--real",
         "Pass the real data file <root>/<City>/data/<City>_<datatype>_data.h5 (grid_meta)");
@@ -1753,7 +1804,7 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
 
     Baselines baselines;
     if (rq.baselines) {
-        const fs::path cond = rq.cond.empty() ? cond_file_for(rq.real) : rq.cond;
+        const fs::path cond = rq.cond.empty() ? io::cond_file_beside(rq.real) : rq.cond;
         baselines = build_baselines(rq, maps, real, cond, real_sha, inputs, tiles);
     }
     std::vector<std::string> methods{"zoomdiff"};
@@ -1765,37 +1816,11 @@ EvalOutputs run_evaluation(const EvalRequest& rq) {
     const std::vector<ScaleData> scales =
         prepare_scales(rq, real, maps, baselines, tiles, skipped_scales);
 
-    json scales_json;
-    std::string md = fmt::format(
-        "# zoomdiff_eval: {} {}\n\nReal `{}` vs generated `{}` ({} sample(s), calibration {}). "
-        "Values in {}. Cells: {}. Best value of each row in bold.\n",
-        maps.city, maps.datatype, rq.real.string(), rq.generated.string(), maps.nsample,
-        maps.calibration.empty() ? "unknown" : maps.calibration,
-        maps.units.empty() ? "the data's units" : maps.units,
-        rq.mask ? "inside the generated file's city mask" : "all cells with generated values");
-    std::vector<fs::path> plots;
-    const std::string what = maps.city + " " + maps.datatype;
-    for (std::size_t si = 0; si < scales.size(); ++si) {
-        const ScaleData& d = scales[si];
-        spdlog::info("scoring {} ({} cells, {} method(s))", d.name, d.cells.size(), methods.size());
-        ScoreContext ctx;
-        ctx.scale = &d;
-        ctx.mosaic = mosaic;
-        ctx.mmd_max_cells = rq.mmd_max_cells;
-        ctx.mmd_rows = mmd_rows(d.cells.size(), rq.mmd_max_cells, rq.seed, si);
-        ctx.seed = rq.seed;
-        ctx.units = maps.units;
-        std::map<std::string, RowValues> rows;
-        const json sj = score_scale(scales, si, methods, baselines, ctx, rows);
-        scales_json[d.name] = sj;
-        md += scale_markdown(d, methods, table_rows(si, methods, rows), sj, rq.baselines);
-        const io::ScaleMaps* geo = nullptr;
-        for (const auto& m : maps.scales)
-            if (m.name == d.name)
-                geo = &m;
-        const auto written = write_plots(out / "plots", what, d, mosaic, methods, geo, maps.units);
-        plots.insert(plots.end(), written.begin(), written.end());
-    }
+    std::string md = report_heading(rq, maps);
+    ScoredScales scored = score_scales(rq, maps, mosaic, scales, methods, baselines, out, progress);
+    md += scored.markdown;
+    const json& scales_json = scored.scales;
+    const std::vector<fs::path>& plots = scored.plots;
     for (const auto& [m, reason] : baselines.unavailable)
         md += "\n" + m + ": not available (" + reason + ").";
 

@@ -78,14 +78,14 @@ NdArray<std::uint8_t> centre_mask(const CityBoundary& boundary,
     check_edges(lat_edges_deg, "latitude");
     if (boundary.polygon_wkt.empty()) {
         throw Error(subject, "has no polygon",
-                    "Resolve the boundary first (prep::resolve_boundary fills polygon_wkt).");
+                    "Resolve the boundary first (pipeline::resolve_boundary fills polygon_wkt).");
     }
     OGRGeometry* parsed = nullptr;
     if (OGRGeometryFactory::createFromWkt(boundary.polygon_wkt.c_str(), nullptr, &parsed) !=
             OGRERR_NONE ||
         parsed == nullptr) {
         throw Error(subject, "polygon_wkt is not WKT",
-                    "Resolve the boundary first (prep::resolve_boundary).");
+                    "Resolve the boundary first (pipeline::resolve_boundary).");
     }
     const std::unique_ptr<OGRGeometry> geometry(parsed);
     const std::vector<Edge> edges = ring_edges(*geometry, subject);

@@ -65,6 +65,15 @@ float pairwise_sum_f32(const float* a, std::size_t n) {
 
 /// How a pixel is recognised as nodata: numpy compares the float32 array with the Python float
 /// nodata after casting it to float32, so an out-of-range nodata becomes ±inf.
+/// The band's nodata value, if it declares one.
+std::optional<double> band_nodata(GDALRasterBand& band) {
+    int has_nodata = 0;
+    const double nodata = band.GetNoDataValue(&has_nodata);
+    if (has_nodata == 0)
+        return std::nullopt;
+    return nodata;
+}
+
 struct NodataTest {
     bool has_value = false;
     float value = 0.0F;
@@ -423,13 +432,7 @@ NdArray<float> sample_area_weighted(GDALDataset& ds, const OGRSpatialReference& 
     const std::int64_t wcols = box.cols();
     const std::int64_t wrows = box.rows();
     GDALRasterBand* band = ds.GetRasterBand(1);
-    int has_nodata = 0;
-    const double nodata_raw = band->GetNoDataValue(&has_nodata);
-    std::optional<double> nodata;
-    if (has_nodata != 0) {
-        nodata = nodata_raw;
-    }
-    const NodataTest nodata_test(nodata);
+    const NodataTest nodata_test(band_nodata(*band));
     const std::vector<float> values = read_pixels(*band, box, nodata_test, subject);
 
     const std::size_t rows = grid.rows();
@@ -705,11 +708,7 @@ NdArray<float> sample_population(const std::filesystem::path& raster, const City
     block.raster_cols = ds->GetRasterXSize();
     block.raster_rows = ds->GetRasterYSize();
     GDALRasterBand* band = ds->GetRasterBand(1);
-    int has_nodata = 0;
-    const double nodata = band->GetNoDataValue(&has_nodata);
-    if (has_nodata != 0) {
-        block.nodata = nodata;
-    }
+    block.nodata = band_nodata(*band);
     const CellWindows cells = cell_windows(gt, grid, block.raster_cols, block.raster_rows, subject);
     const PixelBox& box = cells.footprint;
     block.row0 = box.row_lo;

@@ -592,6 +592,26 @@ StationTable read_wide_csv(const std::string& file, const CsvColumns& c, LineCur
     return table;
 }
 
+/// A long table must give every station every hour: refuses the first missing station-hour
+/// (seen_line[station * 168 + hour] == 0), with the count of all missing.
+void require_every_hour(const std::string& file, const std::vector<std::string>& ids,
+                        const std::vector<std::size_t>& seen_line) {
+    std::size_t missing_count = 0;
+    std::size_t first_missing = 0;
+    for (std::size_t i = 0; i < seen_line.size(); ++i) {
+        if (seen_line[i] == 0 && missing_count++ == 0) {
+            first_missing = i;
+        }
+    }
+    if (missing_count > 0) {
+        throw Error(file,
+                    "station '" + ids[first_missing / kHoursPerWeek] + "' has no row for hour " +
+                        std::to_string(first_missing % kHoursPerWeek) + " (" +
+                        std::to_string(missing_count) + " station-hours missing in all)",
+                    "Give each station exactly one row per hour 0..167");
+    }
+}
+
 StationTable read_long_csv(const std::string& file, const CsvColumns& c, LineCursor& lines,
                            CsvSplitter& splitter) {
     if (!c.station || !c.hour || !c.value || c.hour_column_count > 0) {
@@ -656,21 +676,8 @@ StationTable read_long_csv(const std::string& file, const CsvColumns& c, LineCur
         series[b * kHoursPerWeek + h] =
             flags.take(numbers.value(fields[*c.value], line_number, c.names[*c.value]));
     }
+    require_every_hour(file, table.ids, seen_line);
     const std::size_t n = table.ids.size();
-    std::size_t missing_count = 0;
-    std::size_t first_missing = 0;
-    for (std::size_t i = 0; i < seen_line.size(); ++i) {
-        if (seen_line[i] == 0 && missing_count++ == 0) {
-            first_missing = i;
-        }
-    }
-    if (missing_count > 0) {
-        throw Error(file,
-                    "station '" + table.ids[first_missing / kHoursPerWeek] +
-                        "' has no row for hour " + std::to_string(first_missing % kHoursPerWeek) +
-                        " (" + std::to_string(missing_count) + " station-hours missing in all)",
-                    "Give each station exactly one row per hour 0..167");
-    }
     table.integer_input = flags.any_value && flags.all_integer;
     table.series = NdArray<double>({n, kHoursPerWeek}, std::move(series));
     return table;

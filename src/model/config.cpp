@@ -71,30 +71,21 @@ void require(bool ok, const std::string& source, const std::string& problem) {
         throw Error(source, problem, kFixHint);
 }
 
-void validate(const ModelConfig& c, const std::string& source) {
-    const auto& d = c.diffusion;
-    const auto& m = c.model;
-    require(c.train.epochs >= 1, source, "'train.epochs' must be at least 1");
-    require(c.train.batch_size >= 1, source, "'train.batch_size' must be at least 1");
-    require(c.train.valid_interval >= 0, source,
-            "'train.valid_interval' must be 0 (never) or more");
-    require(c.train.lr > 0 && std::isfinite(c.train.lr), source,
-            "'train.lr' must be a positive number");
-    require(c.train.ema >= 0 && c.train.ema < 1, source,
-            "'train.ema' must be 0 (off) or a decay in (0, 1)");
-    require(c.train.min_snr >= 0 && std::isfinite(c.train.min_snr), source,
+/// The train section's own rules.
+void validate_train(const TrainConfig& t, const std::string& source) {
+    require(t.epochs >= 1, source, "'train.epochs' must be at least 1");
+    require(t.batch_size >= 1, source, "'train.batch_size' must be at least 1");
+    require(t.valid_interval >= 0, source, "'train.valid_interval' must be 0 (never) or more");
+    require(t.lr > 0 && std::isfinite(t.lr), source, "'train.lr' must be a positive number");
+    require(t.ema >= 0 && t.ema < 1, source, "'train.ema' must be 0 (off) or a decay in (0, 1)");
+    require(t.min_snr >= 0 && std::isfinite(t.min_snr), source,
             "'train.min_snr' must be 0 (off) or a positive gamma (5 is the usual)");
-    require(c.train.cond_dropout >= 0 && c.train.cond_dropout < 1, source,
+    require(t.cond_dropout >= 0 && t.cond_dropout < 1, source,
             "'train.cond_dropout' must be 0 (off) or a share in (0, 1) (0.1 is the usual)");
-    require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
-    require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
-            fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
-                        "'diffusion.nheads' ({})",
-                        d.channels, d.nheads));
-    require(d.diffusion_embedding_dim >= 4 && d.diffusion_embedding_dim % 2 == 0, source,
-            "'diffusion.diffusion_embedding_dim' must be an even number of at least 4");
-    require(d.beta_start > 0 && d.beta_end < 1 && d.beta_start <= d.beta_end, source,
-            "betas must satisfy 0 < beta_start <= beta_end < 1");
+}
+
+/// The rules of the diffusion's units: the scaler, the hourly centring and spread, the transform.
+void validate_scaling(const DiffusionConfig& d, const std::string& source) {
     require(
         std::isfinite(d.data_mean) && d.data_std > 0 && std::isfinite(d.data_std), source,
         "'diffusion.data_std' must be a positive number and 'diffusion.data_mean' a finite one");
@@ -127,6 +118,22 @@ void validate(const ModelConfig& c, const std::string& source) {
             source,
             "'diffusion.log_offset' must be a positive number and 'diffusion.log_scale' a "
             "non-negative one");
+}
+
+void validate(const ModelConfig& c, const std::string& source) {
+    const auto& d = c.diffusion;
+    const auto& m = c.model;
+    validate_train(c.train, source);
+    require(d.layers >= 1, source, "'diffusion.layers' must be at least 1");
+    require(d.channels >= 1 && d.nheads >= 1 && d.channels % d.nheads == 0, source,
+            fmt::format("'diffusion.channels' ({}) must be a positive multiple of "
+                        "'diffusion.nheads' ({})",
+                        d.channels, d.nheads));
+    require(d.diffusion_embedding_dim >= 4 && d.diffusion_embedding_dim % 2 == 0, source,
+            "'diffusion.diffusion_embedding_dim' must be an even number of at least 4");
+    require(d.beta_start > 0 && d.beta_end < 1 && d.beta_start <= d.beta_end, source,
+            "betas must satisfy 0 < beta_start <= beta_end < 1");
+    validate_scaling(d, source);
     require(
         d.time_scale >= 1 && d.time_scale <= 5, source,
         "'diffusion.multi_scale.time_scale' must be 1..5 (the temporal levels of MODEL.md §3.4)");

@@ -512,6 +512,37 @@ Tensor denoise_segment(const SamplingRun& run, std::size_t i, const Segment& seg
     return z;
 }
 
+/// One sample: the segments in turn, each from fresh noise (or, with coarse starts, the coarser
+/// result at its top noise level) to its end; returns every segment's end, the last one the 500 m
+/// result.
+std::vector<Tensor> sample_segments(const SamplingRun& run, const MultiScaleSchedule& schedule,
+                                    int coarse, NoiseSource& noise) {
+    auto z = noise.normal(run.shape, DrawRole::kStart).to(run.device);
+    std::vector<Tensor> ends;
+    for (std::size_t i = 0; i < schedule.segments.size(); ++i) {
+        const auto& segment = schedule.segments[i];
+        const auto visited =
+            visited_positions(segment.upper - segment.lower, run.sampler.steps_per_segment);
+        // The previous segment's end under this segment's division operator: the noise prior of
+        // every step here (and, with coarse starts, the start), the same for the whole segment.
+        Tensor previous_divided;
+        if (i >= 1) {
+            previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
+            z = noise.normal(run.shape, DrawRole::kReset)
+                    .to(run.device);  // fresh noise (MODEL.md §3.7 a) ...
+            if (run.sampler.segment_start == SegmentStart::kCoarse) {
+                // ... or, ours, the coarser result at this segment's top noise level.
+                const float top = segment.alpha_f32[static_cast<std::size_t>(visited.front())];
+                z = previous_divided * std::sqrt(top) + z * std::sqrt(1.0F - top);
+            }
+        }
+        z = denoise_segment(run, i, segment, visited, z, i >= 1 ? ends.back() : Tensor(),
+                            previous_divided, noise);
+        ends.push_back(z);
+    }
+    return ends;
+}
+
 }  // namespace
 
 SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std::int64_t n_samples,
@@ -558,29 +589,8 @@ SampleOutput MultiScaleDiffusion::sample(const BatchConditions& conditions, std:
 
     for (std::int64_t s = 0; s < n_samples; ++s) {
         noise.begin_sample(s);
-        auto z = noise.normal(shape, DrawRole::kStart).to(device);
-        std::vector<Tensor> ends;
-        for (std::size_t i = 0; i < schedule_.segments.size(); ++i) {
-            const auto& segment = schedule_.segments[i];
-            const auto visited =
-                visited_positions(segment.upper - segment.lower, sampler_.steps_per_segment);
-            // The previous segment's end under this segment's division operator: the noise prior of
-            // every step here (and, with coarse starts, the start), the same for the whole segment.
-            Tensor previous_divided;
-            if (i >= 1) {
-                previous_divided = divide(ends.back(), segment.prev_i_t, segment.prev_i_s, coarse);
-                z = noise.normal(shape, DrawRole::kReset)
-                        .to(device);  // fresh noise (MODEL.md §3.7 a) ...
-                if (sampler_.segment_start == SegmentStart::kCoarse) {
-                    // ... or, ours, the coarser result at this segment's top noise level.
-                    const float top = segment.alpha_f32[static_cast<std::size_t>(visited.front())];
-                    z = previous_divided * std::sqrt(top) + z * std::sqrt(1.0F - top);
-                }
-            }
-            z = denoise_segment(run, i, segment, visited, z, i >= 1 ? ends.back() : Tensor(),
-                                previous_divided, noise);
-            ends.push_back(z);
-        }
+        const std::vector<Tensor> ends = sample_segments(run, schedule_, coarse, noise);
+        const Tensor& z = ends.back();
         out.samples.select(1, s).copy_(z);
         for (std::int64_t j = 0; j < n_segments; ++j) {
             out.segment_ends.select(1, s).select(1, j).copy_(ends[static_cast<std::size_t>(j)]);

@@ -73,7 +73,7 @@ fs::path weights_file(const fs::path& folder) {
     return folder;  // a .pth given directly
 }
 
-LoadedModel load_model(const InferRequest& r, const torch::Device& device) {
+LoadedModel load_model(const InferOptions& r, const torch::Device& device) {
     LoadedModel m;
     m.folder = r.modelfolder;
     if (r.modelfolder.empty()) {
@@ -166,7 +166,7 @@ data::CityScaler npz_template(const fs::path& path) {
 
 /// The template city's statistics and scaler (MODEL.md §5.5): a city of the run's scalers.json
 /// (default its first), or a reference template .npz.
-data::CityScaler template_scaler(const LoadedModel& m, const InferRequest& r) {
+data::CityScaler template_scaler(const LoadedModel& m, const InferOptions& r) {
     if (fs::path(r.template_city).extension() == ".npz") {
         if (r.calibration == CalibrationKind::kNone) {
             throw Error(
@@ -502,17 +502,17 @@ struct OutputPaths {
     fs::path h5, npz, maps;
 };
 
-OutputPaths output_paths(const InferRequest& r, const data::CitySource& s) {
+OutputPaths output_paths(const InferOptions& r, const data::CitySource& s) {
     return {r.out / fmt::format("{}_{}.h5", s.city, r.datatype),
             r.out / fmt::format("{}_500m_{}.npz", s.token, r.datatype), r.out / "maps"};
 }
 
-bool wants(const InferRequest& r, OutputFormat format) {
+bool wants(const InferOptions& r, OutputFormat format) {
     return std::find(r.formats.begin(), r.formats.end(), format) != r.formats.end();
 }
 
 /// The record of the request that made a city's outputs, written beside them after them.
-fs::path request_record(const InferRequest& r, const std::string& city) {
+fs::path request_record(const InferOptions& r, const std::string& city) {
     return r.out / fmt::format("{}_{}.request.json", city, r.datatype);
 }
 
@@ -525,7 +525,7 @@ std::string content_or_name(const std::string& path) {
 /// The fields every record of a request shares (a city's request record, a shard's identity):
 /// `format`, the datatype, seed, sample count, draw order and the model's weights and resolved
 /// config (sampler overrides included). Keys are sorted in the dump, so callers add theirs freely.
-json model_request(const char* format, const InferRequest& r, const LoadedModel& model) {
+json model_request(const char* format, const InferOptions& r, const LoadedModel& model) {
     const SamplerConfig& s = model.config.sampler;
     json id;
     id["format"] = format;
@@ -550,7 +550,7 @@ json model_request(const char* format, const InferRequest& r, const LoadedModel&
 /// overrides included), the seed, the samples, the draw order, the calibration and its template,
 /// the conditions and the boundary. Threads, device and batch size (with per-tile noise) change
 /// only the last bits, so they are not part of it.
-std::string request_identity(const InferRequest& r, const LoadedModel& model,
+std::string request_identity(const InferOptions& r, const LoadedModel& model,
                              const data::CitySource& s) {
     json id = model_request("zoomdiff-infer-request 1", r, model);
     id["city"] = s.city;
@@ -607,7 +607,7 @@ std::string first_difference(const std::string& recorded, const std::string& req
 /// Whether a city must be sampled: its wanted outputs are not all there, or --force. Outputs
 /// that exist are reused only when the record beside them holds this very request; outputs of
 /// another request, or of an unknown one (no record), are an error naming --force (issue 19).
-bool needs_sampling(const InferRequest& r, const data::CitySource& s, const std::string& identity) {
+bool needs_sampling(const InferOptions& r, const data::CitySource& s, const std::string& identity) {
     const auto p = output_paths(r, s);
     std::vector<fs::path> wanted;
     if (wants(r, OutputFormat::kH5))
@@ -684,7 +684,7 @@ struct InferSetup {
 
 /// Samples tiles first .. first + count - 1 of `c` as one batch. `city_stream`: the city's one
 /// stream (--noise reference, carried from batch to batch); null: per-tile draws.
-TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferRequest& r,
+TileSamples sample_block(MultiScaleDiffusion& diffusion, const InferOptions& r,
                          const data::ConditionTiles& c, const torch::Device& device,
                          std::int64_t first, std::int64_t count, GeneratorNoise* city_stream) {
     // Fresh (aligned) copies of the block's conditions, so the batch's memory does not depend on
@@ -763,7 +763,7 @@ Calibration choose_calibration(CalibrationKind kind, const Tensor& x500,
 
 /// The 500 m city mask: the --shp_path boundary's cell centres, else the condition file's mask,
 /// else every cell.
-NdArray<std::uint8_t> city_mask(const InferRequest& r, const data::ConditionTiles& c,
+NdArray<std::uint8_t> city_mask(const InferOptions& r, const data::ConditionTiles& c,
                                 const std::vector<double>& lon500,
                                 const std::vector<double>& lat500) {
     NdArray<std::uint8_t> mask500(
@@ -841,7 +841,7 @@ json city_metrics(const io::CityMaps& maps, const Calibration& cal, const data::
 }
 
 /// The request as resolved, for the results' provenance.
-std::string resolved_request(const InferRequest& r, const InferSetup& setup,
+std::string resolved_request(const InferOptions& r, const InferSetup& setup,
                              const io::CityMaps& maps, const data::ConditionTiles& c) {
     json resolved;
     resolved["config"] = to_yaml(setup.model.config);
@@ -858,7 +858,7 @@ std::string resolved_request(const InferRequest& r, const InferSetup& setup,
     return resolved.dump();
 }
 
-void write_city(const InferRequest& r, const InferSetup& setup, const data::ConditionTiles& c,
+void write_city(const InferOptions& r, const InferSetup& setup, const data::ConditionTiles& c,
                 const TileSamples& x, std::chrono::steady_clock::time_point started) {
     const auto& model = setup.model;
     const data::CityScaler& templ = setup.templ;
@@ -955,12 +955,12 @@ struct Block {
     fs::path shard;        ///< <out>/shards/<City>_<datatype>/tiles_<first>_<end>-<id>.pt
 };
 
-fs::path shard_dir(const InferRequest& r, const std::string& city) {
+fs::path shard_dir(const InferOptions& r, const std::string& city) {
     return r.out / "shards" / fmt::format("{}_{}", city, r.datatype);
 }
 
 /// Every block of every city, with the identity and file name of its shard.
-std::vector<Block> plan_blocks(const InferRequest& r, const InferSetup& setup,
+std::vector<Block> plan_blocks(const InferOptions& r, const InferSetup& setup,
                                const std::vector<data::ConditionTiles>& cities) {
     json run = model_request("zoomdiff-infer-shard 1", r, setup.model);
     run["modelfolder"] = fs::absolute(setup.model.folder).lexically_normal().string();
@@ -1061,7 +1061,7 @@ MultiScaleDiffusion run_sampler(const InferSetup& setup) {
 }
 
 /// One process: each city sampled batch by batch in memory, then written.
-void run_single(const InferRequest& r, const InferSetup& setup,
+void run_single(const InferOptions& r, const InferSetup& setup,
                 const std::vector<data::ConditionTiles>& cities, core::Progress& progress) {
     std::int64_t total = 0;
     for (const auto& c : cities)
@@ -1090,7 +1090,7 @@ void run_single(const InferRequest& r, const InferSetup& setup,
 
 /// Several ranks: blocks without a shard shared out, one shard per block, then rank 0 assembles
 /// and writes every city (DESIGN §6).
-void run_sharded(const InferRequest& r, const InferSetup& setup,
+void run_sharded(const InferOptions& r, const InferSetup& setup,
                  const std::vector<data::ConditionTiles>& cities, ProcessGroup& group,
                  core::Progress& progress) {
     const core::World& world = r.world;
@@ -1192,7 +1192,7 @@ const char* format_name(OutputFormat format) {
 namespace {
 
 /// The flags that need no file.
-void check_request(const InferRequest& r) {
+void check_request(const InferOptions& r) {
     if (r.geotiff_samples && !wants(r, OutputFormat::kGeoTiff)) {
         throw Error(
             "--geotiff_samples", "given without --format geotiff",
@@ -1217,7 +1217,7 @@ void check_request(const InferRequest& r) {
 }
 
 /// Tiles without positions (uomo_import): no map to draw or to place on the earth.
-void refuse_maps_of_patches(const InferRequest& r, const data::ConditionTiles& c) {
+void refuse_maps_of_patches(const InferOptions& r, const data::ConditionTiles& c) {
     if (c.tile_arrangement != "patches")
         return;
     for (const OutputFormat format : {OutputFormat::kNpz, OutputFormat::kGeoTiff}) {
@@ -1234,7 +1234,7 @@ void refuse_maps_of_patches(const InferRequest& r, const data::ConditionTiles& c
 }
 
 /// The condition tiles of the cities still to sample (todo[i] != 0).
-std::vector<data::ConditionTiles> load_cities(const InferRequest& r, const InferSetup& setup,
+std::vector<data::ConditionTiles> load_cities(const InferOptions& r, const InferSetup& setup,
                                               const std::vector<data::CitySource>& sources,
                                               const std::vector<std::int64_t>& todo) {
     std::vector<data::ConditionTiles> cities;
@@ -1256,7 +1256,7 @@ std::vector<data::ConditionTiles> load_cities(const InferRequest& r, const Infer
 
 }  // namespace
 
-void run_inference(const InferRequest& r, core::Progress& progress) {
+void run_inference(const InferOptions& r, core::Progress& progress) {
     check_request(r);
     const core::World& world = r.world;
     at::set_num_threads(std::max(1, r.threads));

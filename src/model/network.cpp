@@ -340,27 +340,38 @@ Tensor TransformerImpl::forward(const Tensor& x, const DropoutSpec& spec) {
 
 // ---- residual block ---------------------------------------------------------------------------
 
-ResidualBlockImpl::ResidualBlockImpl(const ModelConfig& config)
-    : channels_(config.diffusion.channels),
-      time_dim_(config.model.timeemb),
-      spatial_dim_(config.model.spatialemb) {
+ResidualBlockOptions ResidualBlockOptions::of(const ModelConfig& config) {
+    ResidualBlockOptions o;
+    o.channels = config.diffusion.channels;
+    o.heads = config.diffusion.nheads;
+    o.step_embedding_dim = config.diffusion.diffusion_embedding_dim;
+    o.side_dim = config.side_dim();
+    o.static_channels = config.static_channels();
+    o.poi_channels = config.poi_channels();
+    o.time_dim = config.model.timeemb;
+    o.spatial_dim = config.model.spatialemb;
+    return o;
+}
+
+ResidualBlockImpl::ResidualBlockImpl(const ResidualBlockOptions& options)
+    : channels_(options.channels), time_dim_(options.time_dim), spatial_dim_(options.spatial_dim) {
     const auto c = channels_;
-    diffusion_projection = register_module(
-        "diffusion_projection", torch::nn::Linear(config.diffusion.diffusion_embedding_dim, c));
+    diffusion_projection =
+        register_module("diffusion_projection", torch::nn::Linear(options.step_embedding_dim, c));
     mid_projection = register_module("mid_projection", conv1x1(c, 2 * c));
     output_projection = register_module("output_projection", conv1x1(c, 2 * c));
-    side_projection = register_module("side_projection", conv1x1(config.side_dim(), 2 * c));
+    side_projection = register_module("side_projection", conv1x1(options.side_dim, 2 * c));
     // poi_only has no static channel: no module (a conv with 0 inputs would have an empty weight
     // and a NaN initialiser bound from fan-in 0), so no cond_static_projection.* key either.
-    if (config.static_channels() > 0) {
+    if (options.static_channels > 0) {
         cond_static_projection =
-            register_module("cond_static_projection", conv1x1(config.static_channels(), 2 * c));
+            register_module("cond_static_projection", conv1x1(options.static_channels, 2 * c));
     }
     cond_poi_projection =
-        register_module("cond_poi_projection", conv1x1(config.poi_channels(), 2 * c));
+        register_module("cond_poi_projection", conv1x1(options.poi_channels, 2 * c));
     prior_projection = register_module("prior_projection", conv1x1(1, 2 * c));
-    time_layer = register_module("time_layer", Transformer(c, config.diffusion.nheads));
-    feature_layer = register_module("feature_layer", Transformer(c, config.diffusion.nheads));
+    time_layer = register_module("time_layer", Transformer(c, options.heads));
+    feature_layer = register_module("feature_layer", Transformer(c, options.heads));
 }
 
 BlockTerms ResidualBlockImpl::terms(const Tensor& cond_static, const Tensor& cond_poi,
@@ -437,17 +448,25 @@ Tensor DiffusionEmbeddingImpl::forward(const Tensor& steps) {
 
 // ---- denoiser ---------------------------------------------------------------------------------
 
-DenoiserImpl::DenoiserImpl(const ModelConfig& config) {
-    const auto c = config.diffusion.channels;
-    diffusion_embedding = register_module(
-        "diffusion_embedding",
-        DiffusionEmbedding(config.diffusion.num_steps, config.diffusion.diffusion_embedding_dim));
+DenoiserOptions DenoiserOptions::of(const ModelConfig& config) {
+    DenoiserOptions o;
+    o.block = ResidualBlockOptions::of(config);
+    o.layers = config.diffusion.layers;
+    o.num_steps = config.diffusion.num_steps;
+    return o;
+}
+
+DenoiserImpl::DenoiserImpl(const DenoiserOptions& options) {
+    const auto c = options.block.channels;
+    diffusion_embedding =
+        register_module("diffusion_embedding",
+                        DiffusionEmbedding(options.num_steps, options.block.step_embedding_dim));
     input_projection = register_module("input_projection", conv1x1(1, c));
     output_projection1 = register_module("output_projection1", conv1x1(c, c));
     output_projection2 = register_module("output_projection2", conv1x1(c, 1));
     residual_layers = register_module("residual_layers", torch::nn::ModuleList());
-    for (int i = 0; i < config.diffusion.layers; ++i)
-        residual_layers->push_back(ResidualBlock(config));
+    for (std::int64_t i = 0; i < options.layers; ++i)
+        residual_layers->push_back(ResidualBlock(options.block));
 }
 
 Tensor DenoiserImpl::forward(const Tensor& x, const Tensor& steps, const DenoiserContext& context,
@@ -501,7 +520,7 @@ ZoomDiffNetImpl::ZoomDiffNetImpl(const ModelConfig& config) : config_(config) {
                                                      kFeatures, config.model.feature_emb)));
     feature_pattern_projection =
         register_module("feature_pattern_projection", FeaturePatternProjection());
-    diffmodel = register_module("diffmodel", Denoiser(config));
+    diffmodel = register_module("diffmodel", Denoiser(DenoiserOptions::of(config)));
     spatial_embedding = register_parameter(
         "spatial_embedding", torch::randn({config.segments(), config.model.timeemb, side, side}));
     predicted_noise_projection =

@@ -24,6 +24,7 @@
 #include "zoomdiff/core/process_stats.hpp"
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/core/world.hpp"
+#include "zoomdiff/io/run_manifest.hpp"
 #include "zoomdiff/model/checkpoint.hpp"
 #include "zoomdiff/model/config.hpp"
 #include "zoomdiff/model/diffusion.hpp"
@@ -63,7 +64,7 @@ std::string replace_all(std::string text, char from, char to) {
 
 /// The reference's folder name, save/<datatype>_<dataset>_t<ts>s<ss>_<time>, with '*' -> '+'
 /// (D-35: a '*' in a path breaks every shell glob that touches it).
-fs::path default_run_dir(const TrainRequest& request, const ModelConfig& config) {
+fs::path default_run_dir(const TrainOptions& request, const ModelConfig& config) {
     return fs::path("save") /
            fmt::format("{}_{}_t{}s{}_{}", request.datatype, replace_all(request.dataset, '*', '+'),
                        config.diffusion.time_scale, config.diffusion.spatial_scale,
@@ -76,7 +77,7 @@ struct CityRecord {
     std::string cond_sha256;
 };
 
-json manifest_json(const TrainRequest& request, const ModelConfig& config,
+json manifest_json(const TrainOptions& request, const ModelConfig& config,
                    const std::vector<CityRecord>& cities,
                    const std::vector<data::CityTrainingData>& data, const std::string& device,
                    const std::string& status) {
@@ -132,7 +133,7 @@ json manifest_json(const TrainRequest& request, const ModelConfig& config,
 // ---- the request a run resolves to --------------------------------------------------------------
 
 struct ResolvedRun {
-    TrainRequest request;
+    TrainOptions request;
     ModelConfig config;
     fs::path run_dir;
     bool resuming = false;
@@ -140,7 +141,7 @@ struct ResolvedRun {
 };
 
 void reject_existing_run(const fs::path& dir) {
-    if (fs::exists(dir / "manifest.json")) {
+    if (fs::exists(io::RunManifest::path_in(dir))) {
         throw Error(
             dir.string(), "already holds a run (manifest.json)",
             fmt::format("Continue it with --resume {}, or pass another --out", dir.string()));
@@ -165,78 +166,89 @@ ModelConfig base_config(const fs::path& base) {
     return load_model_config(path);
 }
 
-ResolvedRun resolve_run(const TrainRequest& given) {
+/// A run resumed from its folder: the request's data, seed and task from its manifest, and the
+/// config it started with (refused if config.yaml was changed since).
+ResolvedRun resume_run(const TrainOptions& given) {
     ResolvedRun run;
     run.request = given;
     auto& r = run.request;
-    if (!given.resume.empty()) {
-        run.resuming = true;
-        run.run_dir = given.resume;
-        const fs::path manifest_path = run.run_dir / "manifest.json";
-        const auto text =
-            core::read_text_file(manifest_path, "cannot be read",
-                                 "Pass a run folder that zoomdiff_train wrote to --resume");
-        try {
-            run.manifest = json::parse(text);
-            r.dataset = run.manifest.at("dataset").get<std::string>();
-            r.datatype = run.manifest.at("datatype").get<std::string>();
-            r.data_root = run.manifest.at("data_root").get<std::string>();
-            r.seed = run.manifest.at("seed").get<std::uint64_t>();
-            r.task = data::parse_task(run.manifest.at("task").get<std::string>());
-            r.base_model = run.manifest.at("base_model").get<std::string>();
-            r.checkpoint_every = run.manifest.at("checkpoint_every").get<int>();
-        } catch (const json::exception& e) {
-            throw Error(manifest_path.string(),
-                        fmt::format("is not a zoomdiff run manifest ({})", e.what()),
-                        "Pass a run folder that zoomdiff_train wrote to --resume");
-        }
-        const int threads = run.manifest.value("threads", r.threads);
-        if (threads != r.threads) {
-            spdlog::warn(
-                "resuming with {} threads; the run started with {}: the result is bit-identical to "
-                "an "
-                "uninterrupted run only with the same thread count (--threads {})",
-                r.threads, threads, threads);
-        }
-        run.config = load_model_config(run.run_dir / "config.yaml");
-        if (core::sha256_text(to_yaml(run.config)) !=
-            run.manifest.value("config_sha256", std::string())) {
-            throw Error((run.run_dir / "config.yaml").string(),
-                        "differs from the config the run started with",
-                        "Restore it, or start a new run with --config");
-        }
-        return run;
+    run.resuming = true;
+    run.run_dir = given.resume;
+    const fs::path manifest_path = io::RunManifest::path_in(run.run_dir);
+    run.manifest = io::RunManifest::read(run.run_dir,
+                                         "Pass a run folder that zoomdiff_train wrote to --resume")
+                       .document();
+    try {
+        r.dataset = run.manifest.at("dataset").get<std::string>();
+        r.datatype = run.manifest.at("datatype").get<std::string>();
+        r.data_root = run.manifest.at("data_root").get<std::string>();
+        r.seed = run.manifest.at("seed").get<std::uint64_t>();
+        r.task = data::parse_task(run.manifest.at("task").get<std::string>());
+        r.base_model = run.manifest.at("base_model").get<std::string>();
+        r.checkpoint_every = run.manifest.at("checkpoint_every").get<int>();
+    } catch (const json::exception& e) {
+        throw Error(manifest_path.string(),
+                    fmt::format("is not a zoomdiff run manifest ({})", e.what()),
+                    "Pass a run folder that zoomdiff_train wrote to --resume");
     }
+    const int threads = run.manifest.value("threads", r.threads);
+    if (threads != r.threads) {
+        spdlog::warn(
+            "resuming with {} threads; the run started with {}: the result is bit-identical to "
+            "an "
+            "uninterrupted run only with the same thread count (--threads {})",
+            r.threads, threads, threads);
+    }
+    run.config = load_model_config(run.run_dir / "config.yaml");
+    if (core::sha256_text(to_yaml(run.config)) !=
+        run.manifest.value("config_sha256", std::string())) {
+        throw Error((run.run_dir / "config.yaml").string(),
+                    "differs from the config the run started with",
+                    "Restore it, or start a new run with --config");
+    }
+    return run;
+}
 
+/// The config a new run starts from: --config for a full training, the base run's architecture
+/// (and the few-shot schedule) for few- and zero-shot.
+ModelConfig task_config(const TrainOptions& r) {
+    if (r.task == data::Task::kFull) {
+        if (!r.base_model.empty()) {
+            throw Error("--base_model", "is only used with --task few_shot or zero_shot",
+                        "Drop --base_model, or pick the task");
+        }
+        return load_model_config(r.config);
+    }
+    if (r.base_model.empty()) {
+        throw Error("--base_model",
+                    fmt::format("--task {} needs a model to start from", data::to_string(r.task)),
+                    "Pass the run folder of a trained model with --base_model");
+    }
+    if (!fs::exists(base_weights(r.base_model))) {
+        throw Error(base_weights(r.base_model).string(), "weight file not found",
+                    "Pass the run folder of a finished zoomdiff_train run with --base_model");
+    }
+    ModelConfig config = base_config(r.base_model);
+    if (r.task == data::Task::kFewShot) {
+        config.train.epochs = kFewShotEpochs;
+        config.train.batch_size = kFewShotBatch;
+    }
+    return config;
+}
+
+ResolvedRun resolve_run(const TrainOptions& given) {
+    if (!given.resume.empty())
+        return resume_run(given);
+    ResolvedRun run;
+    run.request = given;
+    auto& r = run.request;
     if (r.dataset.empty())
         throw Error("--dataset", "no city given", "Pass --dataset A*B*C");
     if (r.datatype != "traffic" && r.datatype != "user") {
         throw Error("--datatype", fmt::format("unknown datatype '{}'", r.datatype),
                     "Use traffic or user");
     }
-    if (r.task == data::Task::kFull) {
-        if (!r.base_model.empty()) {
-            throw Error("--base_model", "is only used with --task few_shot or zero_shot",
-                        "Drop --base_model, or pick the task");
-        }
-        run.config = load_model_config(r.config);
-    } else {
-        if (r.base_model.empty()) {
-            throw Error(
-                "--base_model",
-                fmt::format("--task {} needs a model to start from", data::to_string(r.task)),
-                "Pass the run folder of a trained model with --base_model");
-        }
-        if (!fs::exists(base_weights(r.base_model))) {
-            throw Error(base_weights(r.base_model).string(), "weight file not found",
-                        "Pass the run folder of a finished zoomdiff_train run with --base_model");
-        }
-        run.config = base_config(r.base_model);
-        if (r.task == data::Task::kFewShot) {
-            run.config.train.epochs = kFewShotEpochs;
-            run.config.train.batch_size = kFewShotBatch;
-        }
-    }
+    run.config = task_config(r);
     if (r.epochs)
         run.config.train.epochs = *r.epochs;
     if (r.batch_size)
@@ -679,7 +691,7 @@ void write_log(const fs::path& run_dir, const std::vector<TrainLogRow>& rows) {
     core::write_text_file(run_dir / "train_log.csv", text);
 }
 
-std::vector<CityRecord> locate_cities(const TrainRequest& r) {
+std::vector<CityRecord> locate_cities(const TrainOptions& r) {
     std::vector<CityRecord> cities;
     for (const auto& token : data::split_dataset(r.dataset)) {
         CityRecord record{data::locate_city(r.data_root, token, r.datatype), {}, {}};
@@ -691,16 +703,18 @@ std::vector<CityRecord> locate_cities(const TrainRequest& r) {
 }
 
 void check_unchanged(const std::vector<CityRecord>& cities, const json& manifest) {
-    const auto& stored = manifest.at("cities");
+    const auto stored =
+        io::RunManifest(manifest).cities(io::RunManifest::kFileName, "Start a new run");
     if (stored.size() != cities.size()) {
-        throw Error("manifest.json", "lists another number of cities than --dataset resolves to",
-                    "Start a new run");
+        throw Error(io::RunManifest::kFileName,
+                    "lists another number of cities than --dataset resolves to", "Start a new run");
     }
     for (std::size_t i = 0; i < cities.size(); ++i) {
-        for (const auto& [file, key, hash] :
-             {std::tuple{cities[i].source.data_file, "data_sha256", cities[i].data_sha256},
-              std::tuple{cities[i].source.cond_file, "cond_sha256", cities[i].cond_sha256}}) {
-            if (stored[i].value(key, std::string()) != hash) {
+        for (const auto& [file, stored_hash, hash] :
+             {std::tuple{cities[i].source.data_file, stored[i].data_sha256, cities[i].data_sha256},
+              std::tuple{cities[i].source.cond_file, stored[i].cond_sha256,
+                         cities[i].cond_sha256}}) {
+            if (stored_hash != hash) {
                 throw Error(
                     file.string(),
                     "changed since the run started (its SHA-256 differs from manifest.json)",
@@ -745,7 +759,7 @@ struct CheckedInputs {
     bool drop_last = true;
 };
 
-CheckedInputs check_inputs(const TrainRequest& given, ProcessGroup* group,
+CheckedInputs check_inputs(const TrainOptions& given, ProcessGroup* group,
                            const core::World& world) {
     CheckedInputs in;
     on_every_rank(group, world, "checking its inputs", [&] {
@@ -795,7 +809,7 @@ struct RunModel {
     std::vector<Tensor> trainable;
 };
 
-RunModel build_model(const ModelConfig& config, const TrainRequest& r,
+RunModel build_model(const ModelConfig& config, const TrainOptions& r,
                      const torch::Device& device) {
     RunModel model{ZoomDiffNet(config), {}, {}};
     auto& net = model.net;
@@ -867,14 +881,14 @@ private:
     TrainingState start_or_resume();
     void write_run_folder() const;
     double train_epoch(int epoch, std::size_t steps_per_epoch);
-    double train_step(const data::BatchRef& ref, int epoch);
+    Tensor train_step(const data::BatchRef& ref, int epoch);
     void end_epoch(int done, double lr, double train_loss,
                    std::chrono::steady_clock::time_point started);
     void finish(const std::string& status);
 
     CheckedInputs& in_;
     RunModel& model_;
-    const TrainRequest& r_;
+    const TrainOptions& r_;
     const TrainConfig& train_;
     torch::Device device_;
     ProcessGroup* group_;
@@ -938,7 +952,7 @@ void TrainingJob::write_run_folder() const {
         scalers.push_back(d.scaler);
     core::write_text_file(run.run_dir / "scalers.json",
                           data::scalers_to_json(r_.datatype, scalers));
-    core::write_text_file(run.run_dir / "manifest.json", run.manifest.dump(2) + "\n");
+    io::RunManifest(run.manifest).write(run.run_dir);
 }
 
 /// The manifest's closing fields (rank 0).
@@ -953,7 +967,7 @@ void TrainingJob::finish(const std::string& status) {
     manifest["best_val_loss"] = std::isnan(state_.best_valid) ? json() : json(state_.best_valid);
     manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) /
                                1024.0;  // this process (a resumed run: since the resume)
-    core::write_text_file(in_.run.run_dir / "manifest.json", manifest.dump(2) + "\n");
+    io::RunManifest(manifest).write(in_.run.run_dir);
 }
 
 /// --task zero_shot: the base model's validation loss on the new cities, and its weights.
@@ -1010,39 +1024,49 @@ TrainSummary TrainingJob::train() {
     return {in_.run.run_dir, state_.epochs_done, last_train, state_.best_valid, state_.best_epoch};
 }
 
-/// One epoch's optimiser updates; returns its tile-weighted mean loss over every rank.
+/// One epoch's optimiser updates; returns its tile-weighted mean loss over every rank. The losses
+/// are summed on the device and read once per epoch (one device sync, not one per step); a
+/// non-finite loss stops the run here, before the epoch's checkpoint or weights are written.
 double TrainingJob::train_epoch(int epoch, std::size_t steps_per_epoch) {
     const auto batches = data::epoch_batches(train_ids_, train_.batch_size, in_.drop_last, true,
                                              train_.batch_order, r_.seed, epoch);
-    double loss_sum = 0.0;
+    Tensor loss_sum = torch::zeros({}, torch::TensorOptions(torch::kDouble).device(device_));
     double tiles = 0.0;
     for (const auto& ref : batches) {
         const auto [lo, hi] = core::rank_share(ref.positions.size(), plan_.rank(), plan_.ranks());
-        const double value = train_step(ref, epoch);
+        const Tensor loss = train_step(ref, epoch);
         average_.update(static_cast<std::int64_t>(epoch) *
                             static_cast<std::int64_t>(steps_per_epoch) +
                         static_cast<std::int64_t>(&ref - batches.data()));
-        loss_sum += value * static_cast<double>(hi - lo);
+        if (loss.defined())
+            loss_sum.add_(loss.to(torch::kDouble) * static_cast<double>(hi - lo));
         tiles += static_cast<double>(hi - lo);
         progress_.advance();
     }
+    double sum = loss_sum.item<double>();
+    if (!std::isfinite(sum)) {
+        throw Error("--lr", fmt::format("the training loss became {} in epoch {}", sum, epoch + 1),
+                    "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+    }
     if (group_ != nullptr) {
-        auto totals = torch::tensor({loss_sum, tiles}, torch::kDouble);
+        auto totals = torch::tensor({sum, tiles}, torch::kDouble);
         group_->all_reduce_sum(totals, "the epoch's loss");
-        loss_sum = totals[0].item<double>();
+        sum = totals[0].item<double>();
         tiles = totals[1].item<double>();
     }
-    return loss_sum / std::max(tiles, 1.0);
+    return sum / std::max(tiles, 1.0);
 }
 
 /// One optimiser update on this rank's share of a batch (all of it in one process); returns
-/// the share's loss (0 for an empty share).
-double TrainingJob::train_step(const data::BatchRef& ref, int epoch) {
+/// the share's loss, detached, on the device (undefined for an empty share). Over several
+/// processes a non-finite loss on any rank stops the run at once (the gradient all-reduce waits
+/// for every rank anyway); in one process train_epoch checks the epoch's sum.
+Tensor TrainingJob::train_step(const data::BatchRef& ref, int epoch) {
     const auto [lo, hi] = core::rank_share(ref.positions.size(), plan_.rank(), plan_.ranks());
     const std::vector<std::int64_t> mine(ref.positions.begin() + static_cast<std::ptrdiff_t>(lo),
                                          ref.positions.begin() + static_cast<std::ptrdiff_t>(hi));
     optimizer_.zero_grad();
-    double value = 0.0;
+    Tensor value;
     if (!mine.empty()) {
         const auto city = static_cast<std::size_t>(ref.city);
         const auto batch = gather(tensors_[city], mine, device_);
@@ -1063,17 +1087,14 @@ double TrainingJob::train_step(const data::BatchRef& ref, int epoch) {
         } else {
             loss.backward();
         }
-        value = loss.item<double>();
+        value = loss.detach();
     }
-    const bool finite = group_ != nullptr
-                            ? average_gradients(*group_, model_.trainable, std::isfinite(value))
-                            : std::isfinite(value);
-    if (!finite) {
+    if (group_ != nullptr &&
+        !average_gradients(*group_, model_.trainable,
+                           !value.defined() || std::isfinite(value.item<double>()))) {
         throw Error(
             "--lr",
-            fmt::format("the training loss became {} in epoch {}",
-                        group_ != nullptr ? "non-finite on some rank" : fmt::format("{}", value),
-                        epoch + 1),
+            fmt::format("the training loss became non-finite on some rank in epoch {}", epoch + 1),
             "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
     }
     clip_gradients(model_.trainable);
@@ -1117,7 +1138,7 @@ void TrainingJob::end_epoch(int done, double lr, double train_loss,
 
 }  // namespace
 
-TrainSummary run_training(const TrainRequest& given, core::Progress& progress) {
+TrainSummary run_training(const TrainOptions& given, core::Progress& progress) {
     const core::World& world = given.world;
     at::set_num_threads(std::max(1, given.threads));
     const torch::Device device = rank_device(given.device, world);

@@ -98,7 +98,7 @@ TEST(CommonFlagsTest, SeedIsAWholeNumberThatFitsSixtyFourBits) {
 
 TEST(EnvExtraFlagsTest, ReferenceFlagNamesAndDefaults) {
     CLI::App app{"", "env_extra"};
-    prep::EnvExtraOptions options;
+    pipeline::EnvExtraOptions options;
     add_env_extra_flags(app, options);
     app.parse(std::vector<std::string>{"ENG_NAME", "--boundary_field", "/tmp/poi", "--poi_dir",
                                        "x.osm.pbf", "--osm_dir", "Wuhan", "--cityname"});
@@ -107,7 +107,7 @@ TEST(EnvExtraFlagsTest, ReferenceFlagNamesAndDefaults) {
     EXPECT_EQ(options.osm_dir, "x.osm.pbf");
     EXPECT_EQ(options.poi_dir, "/tmp/poi");
     EXPECT_EQ(options.boundary_field, "ENG_NAME");
-    const auto resolved = prep::default_env_extra_paths(options);
+    const auto resolved = pipeline::default_env_extra_paths(options);
     EXPECT_EQ(resolved.out, "ZoomDiff/datasets/cities/Wuhan/cond/Wuhan_cond.h5");
     EXPECT_EQ(resolved.pop_path,
               "ZoomDiff/datasets/_shared_geographic_data/chn_ppp_2020_constrained.tif");

@@ -9,13 +9,14 @@
 #include "support/tiny_city.hpp"
 #include <gtest/gtest.h>
 
+#include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/data/city_tiles.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/data/training_set.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
-#include "zoomdiff/io/uomo.hpp"
+#include "zoomdiff/pipeline/uomo_import.hpp"
 
 namespace zoomdiff::data {
 namespace {
@@ -27,16 +28,17 @@ const fs::path kSd = "uomo_patches_traffic_users_poi/uomo_SD_series.npz";
 class UomoTiles : public ::testing::Test {
 protected:
     void SetUp() override {
-        io::UomoImportOptions o;
+        core::NullProgress progress;
+        pipeline::UomoImportOptions o;
         o.npz = test::test_data_dir() / kSd;
         ASSERT_TRUE(fs::exists(o.npz)) << test::missing_data(o.npz);
         o.out_root = dir_.path();
         o.city = "UoMoSD";
         o.splits = {"train", "val"};
-        io::import_uomo(o);
+        (void)pipeline::run_uomo_import(o, progress);
         o.city = "UoMoSDTest";
         o.splits = {"test"};
-        io::import_uomo(o);
+        (void)pipeline::run_uomo_import(o, progress);
     }
 
     static TileOptions poi_only(std::int64_t k = 22) {

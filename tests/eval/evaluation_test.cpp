@@ -14,11 +14,6 @@
 namespace zoomdiff::eval {
 namespace {
 
-TEST(EvalCondFile, FollowsTheCityLayout) {
-    EXPECT_EQ(cond_file_for("/r/Nanchang/data/Nanchang_traffic_data.h5"),
-              std::filesystem::path("/r/Nanchang/cond/Nanchang_cond.h5"));
-}
-
 TEST(EvalMarkdown, BestValuePerRowInBold) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const std::string md = markdown_table(

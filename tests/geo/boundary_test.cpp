@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "prep/city_setup.hpp"
+#include "pipeline/city_setup.hpp"
 #include "support/support.hpp"
 #include <gdal_priv.h>
 #include <gdal_utils.h>
@@ -196,7 +196,7 @@ TEST(ResolveBoundaryTest, ExactValuePicksTheRecord) {
     spec.path = milan_municipalities();
     spec.field = "name";
     spec.value = "Milano";
-    const CityBoundary b = prep::resolve_boundary(spec, {"ignored", "ignored"});
+    const CityBoundary b = pipeline::resolve_boundary(spec, {"ignored", "ignored"});
     EXPECT_EQ(b.matched_value, "Milano");
     EXPECT_GE(b.feature_id, 0);
     EXPECT_NEAR(b.bbox.lon_min_deg, 9.0428, 1e-3);
@@ -211,7 +211,7 @@ TEST(ResolveBoundaryTest, ExactValueFallsBackToCaseInsensitive) {
     spec.path = milan_municipalities();
     spec.field = "name";
     spec.value = "MILANO";
-    EXPECT_EQ(prep::resolve_boundary(spec, {"", ""}).matched_value, "Milano");
+    EXPECT_EQ(pipeline::resolve_boundary(spec, {"", ""}).matched_value, "Milano");
 }
 
 TEST(ResolveBoundaryTest, NearMissListsTheClosestValues) {
@@ -219,7 +219,7 @@ TEST(ResolveBoundaryTest, NearMissListsTheClosestValues) {
     spec.path = milan_municipalities();
     spec.field = "name";
     spec.value = "Milan";  // a substring of Milano, but not equal: no match
-    const std::string what = error_of([&] { prep::resolve_boundary(spec, {"", ""}); });
+    const std::string what = error_of([&] { pipeline::resolve_boundary(spec, {"", ""}); });
     EXPECT_NE(what.find("no record whose 'name' is 'Milan'"), std::string::npos) << what;
     EXPECT_NE(what.find("closest: Milano"), std::string::npos) << what;
 }
@@ -231,7 +231,7 @@ TEST(ResolveBoundaryTest, DuplicateValuesAreAnErrorListingThem) {
     spec.path = path;
     spec.field = "ENG_NAME";
     spec.value = "Suzhou";
-    const std::string what = error_of([&] { prep::resolve_boundary(spec, {"", ""}); });
+    const std::string what = error_of([&] { pipeline::resolve_boundary(spec, {"", ""}); });
     EXPECT_NE(what.find("2 records have 'ENG_NAME' = 'Suzhou'"), std::string::npos) << what;
 }
 
@@ -239,18 +239,18 @@ TEST(ResolveBoundaryTest, WithoutValueMatchesTheCityNames) {
     test::TempDir dir;
     BoundarySpec spec;
     spec.path = write_boundaries(dir.path(), "");
-    EXPECT_EQ(prep::resolve_boundary(spec, {"南昌", "Nanchang"}).matched_value, "南昌市");
+    EXPECT_EQ(pipeline::resolve_boundary(spec, {"南昌", "Nanchang"}).matched_value, "南昌市");
 }
 
 TEST(ResolveBoundaryTest, NeedsExactlyOneKind) {
-    EXPECT_THROW(prep::resolve_boundary(BoundarySpec{}, {"", ""}), Error);
+    EXPECT_THROW(pipeline::resolve_boundary(BoundarySpec{}, {"", ""}), Error);
     BoundarySpec both;
     both.path = milan_municipalities();
     both.bbox = BBoxDeg{9.0, 45.0, 9.5, 45.5};
-    EXPECT_THROW(prep::resolve_boundary(both, {"", ""}), Error);
+    EXPECT_THROW(pipeline::resolve_boundary(both, {"", ""}), Error);
     BoundarySpec filter_only;
     filter_only.osm_filter = "name=Monaco";
-    EXPECT_THROW(prep::resolve_boundary(filter_only, {"", ""}), Error);
+    EXPECT_THROW(pipeline::resolve_boundary(filter_only, {"", ""}), Error);
 }
 
 // ---- resolve_boundary / parse_bbox: a plain box -------------------------------------------------
@@ -258,7 +258,7 @@ TEST(ResolveBoundaryTest, NeedsExactlyOneKind) {
 TEST(ResolveBoundaryTest, BoxIsItsOwnRectangle) {
     BoundarySpec spec;
     spec.bbox = parse_bbox("9.04, 45.38,9.28,45.54");
-    const CityBoundary b = prep::resolve_boundary(spec, {"", ""});
+    const CityBoundary b = pipeline::resolve_boundary(spec, {"", ""});
     EXPECT_EQ(b.matched_value, "bbox");
     EXPECT_EQ(b.feature_id, -1);
     EXPECT_DOUBLE_EQ(b.bbox.lon_min_deg, 9.04);
@@ -309,7 +309,7 @@ TEST(OsmBoundaryTest, MonacoMatchesTheOsmiumExport) {
     BoundarySpec spec;
     spec.path = monaco_pbf();
     spec.osm_filter = "admin_level=8,name=Monaco";
-    const CityBoundary b = prep::resolve_boundary(spec, {"", ""});
+    const CityBoundary b = pipeline::resolve_boundary(spec, {"", ""});
     EXPECT_EQ(b.matched_value, "Monaco");
     EXPECT_EQ(b.feature_id, 2220322);
 
@@ -404,7 +404,7 @@ TEST(OsmBoundaryTest, RelationWithHoleGivesAHoleInTheMask) {
     BoundarySpec spec;
     spec.path = write_test_pbf(dir.path());
     spec.osm_filter = "name=Testville";
-    const CityBoundary b = prep::resolve_boundary(spec, {"", ""});
+    const CityBoundary b = pipeline::resolve_boundary(spec, {"", ""});
     EXPECT_EQ(b.matched_value, "Testville");
     EXPECT_EQ(b.feature_id, 100);
     EXPECT_NEAR(b.bbox.lon_min_deg, 10.0, 1e-7);

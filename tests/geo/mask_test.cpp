@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "prep/city_setup.hpp"
+#include "pipeline/city_setup.hpp"
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 #include <ogr_geometry.h>
@@ -95,7 +95,7 @@ TEST(CentreMaskTest, MilanMillionCellsAgreeWithOgrAndTakeWellUnderASecond) {
     spec.path = test::test_data_dir() / "milan_boundary/limits_P_15_municipalities.geojson";
     spec.field = "name";
     spec.value = "Milano";
-    const CityBoundary b = prep::resolve_boundary(spec, {"", ""});
+    const CityBoundary b = pipeline::resolve_boundary(spec, {"", ""});
     const int n = 1000;
     const auto lon_edges_deg = edges(9.011, (9.313 - 9.011) / n, n);
     const auto lat_edges_deg = edges(45.356, (45.568 - 45.356) / n, n);

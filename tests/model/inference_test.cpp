@@ -74,7 +74,7 @@ diffusion: {layers: 1, channels: 8, nheads: 2, diffusion_embedding_dim: 8, num_s
 model: {timeemb: 4, spatialemb: 4, feature_emb: 4}
 )";
 
-void infer(const InferRequest& r) {
+void infer(const InferOptions& r) {
     core::NullProgress progress;
     run_inference(r, progress);
 }
@@ -87,7 +87,7 @@ public:
         test::write_tiny_city(root(), "Wuhan", "traffic", 2, 3, 32);
         test::write_tiny_city(root(), "Xian", "traffic", 3, 3, 33);
         std::ofstream(dir_.path() / "tiny.yaml") << kTinyTrainYaml;
-        TrainRequest t;
+        TrainOptions t;
         t.dataset = "Nanchang";
         t.config = dir_.path() / "tiny.yaml";
         t.data_root = root();
@@ -113,9 +113,9 @@ public:
         return r.out / "Wuhan_traffic.h5";
     }
 
-    [[nodiscard]] InferRequest request(const std::string& out,
+    [[nodiscard]] InferOptions request(const std::string& out,
                                        const std::string& dataset = "Wuhan*Xian") const {
-        InferRequest r;
+        InferOptions r;
         r.dataset = dataset;
         r.data_root = root();
         r.modelfolder = run();
@@ -298,7 +298,7 @@ TEST(Inference, SameSeedSameBitsOtherSeedOtherBits) {
     c.seed = 10;
     for (const auto& r : {a, b, c})
         infer(r);
-    const auto read = [](const InferRequest& r) {
+    const auto read = [](const InferOptions& r) {
         return samples_500m(r.out / "Wuhan_traffic.h5");
     };
     EXPECT_EQ(read(a), read(b));
@@ -322,10 +322,10 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
     EXPECT_EQ(a.noise, "per_tile") << "per_tile is the default";
     for (const auto& r : {a, again, reference, batched, reference_batched})
         infer(r);
-    const auto read = [](const InferRequest& r) {
+    const auto read = [](const InferOptions& r) {
         return io::read_results_h5(r.out / "Wuhan_traffic.h5");
     };
-    const auto samples = [&read](const InferRequest& r) {
+    const auto samples = [&read](const InferOptions& r) {
         return read(r).scales.at(2).samples.values();
     };
     EXPECT_EQ(samples(a), samples(again));
@@ -352,7 +352,7 @@ TEST(Inference, PerTileNoiseIsReproducibleAndDiffersFromReferenceNoise) {
 TEST(Inference, ReferenceNoiseIsOneProcessOnly) {
     // Refused before anything is read and before any rendezvous: no model or city is needed.
     test::TempDir dir;
-    InferRequest r;
+    InferOptions r;
     r.dataset = "Wuhan";
     r.modelfolder = dir.path() / "model";
     r.out = dir.path() / "out";

@@ -78,9 +78,9 @@ public:
         return dir_.path() / "runs" / name;
     }
 
-    [[nodiscard]] TrainRequest request(const std::string& name,
+    [[nodiscard]] TrainOptions request(const std::string& name,
                                        const std::string& dataset = "Nanchang*Wuhan") const {
-        TrainRequest r;
+        TrainOptions r;
         r.dataset = dataset;
         r.datatype = "traffic";
         r.config = config();
@@ -96,7 +96,7 @@ private:
     test::TempDir dir_;
 };
 
-TrainSummary train(const TrainRequest& request) {
+TrainSummary train(const TrainOptions& request) {
     core::NullProgress progress;
     return run_training(request, progress);
 }
@@ -247,6 +247,27 @@ TEST(Trainer, IntervalZeroNeverValidates) {
     EXPECT_EQ(read_text(f.run("a") / "model_best.pt"), read_text(f.run("a") / "model.pt"));
 }
 
+TEST(Trainer, ANonFiniteLossStopsTheRunInItsEpoch) {
+    // An absurd learning rate sends the weights to infinity within a step or two; the loss,
+    // read once per epoch, stops the run there with a line naming the epoch and the flag.
+    TrainerFixture f;
+    auto request = f.request("a", "Wuhan");
+    request.epochs = 3;
+    request.lr = 1e30;
+    std::string message;
+    try {
+        train(request);
+        ADD_FAILURE() << "the run did not stop";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), ExitCode::kInternal) << e.what();
+        message = e.what();
+    }
+    EXPECT_TRUE(test::mentions(message, "--lr")) << message;
+    EXPECT_TRUE(test::mentions(message, "the training loss became")) << message;
+    EXPECT_TRUE(test::mentions(message, "in epoch")) << message;
+    EXPECT_FALSE(fs::exists(f.run("a") / "model.pt"));
+}
+
 TEST(Trainer, FewShotTrainsOnlyTheReferenceSet) {
     TrainerFixture f;
     train(f.request("base", "Nanchang"));
@@ -328,7 +349,7 @@ TEST(Trainer, ResumingAFinishedRunChangesNothing) {
     TrainerFixture f;
     train(f.request("a", "Wuhan"));
     const auto before = read_text(f.run("a") / "model.pt");
-    TrainRequest resume;
+    TrainOptions resume;
     resume.resume = f.run("a");
     resume.threads = 1;
     const auto summary = train(resume);
@@ -389,7 +410,7 @@ TEST(Trainer, RecipeKeysStandardiseTheDataAndAverageTheWeights) {
 
     // Resuming the finished run (its checkpoint holds the average) changes nothing.
     const auto before = read_text(f.run("both") / "model.pt");
-    TrainRequest resume;
+    TrainOptions resume;
     resume.resume = f.run("both");
     resume.threads = 1;
     EXPECT_EQ(train(resume).epochs_done, 4);

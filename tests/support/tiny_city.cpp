@@ -159,8 +159,8 @@ TinyCity write_tiny_city(const fs::path& root, const std::string& city, const st
 
     TinyCity out;
     out.grid = grid;
-    out.data_file = root / city / "data" / (city + "_" + datatype + "_data.h5");
-    out.cond_file = root / city / "cond" / (city + "_cond.h5");
+    out.data_file = io::DataRoot(root).data_file(city, datatype);
+    out.cond_file = io::DataRoot(root).cond_file(city);
     const io::Provenance provenance{
         "tiny_city", "write_tiny_city " + city, options.seed, city, city, ""};
     if (options.write_data) {

@@ -13,6 +13,7 @@
 
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/cond_store.hpp"
+#include "zoomdiff/io/data_root.hpp"
 #include "zoomdiff/io/data_store.hpp"
 
 namespace zoomdiff::test {

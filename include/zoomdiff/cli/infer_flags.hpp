@@ -7,6 +7,6 @@
 namespace zoomdiff::cli {
 
 /// zoomdiff_infer's flags: the reference's names (MODEL.md §5.1) plus ours.
-void add_infer_flags(CLI::App& app, model::InferRequest& request);
+void add_infer_flags(CLI::App& app, model::InferOptions& request);
 
 }  // namespace zoomdiff::cli

@@ -12,9 +12,13 @@
 
 #include "zoomdiff/eval/metrics.hpp"
 
+namespace zoomdiff::core {
+class Progress;
+}  // namespace zoomdiff::core
+
 namespace zoomdiff::eval {
 
-struct EvalRequest {
+struct EvalOptions {
     std::filesystem::path real;       ///< <root>/<City>/data/<City>_<datatype>_data.h5
     std::filesystem::path generated;  ///< zoomdiff_infer's <City>_<datatype>.h5
     bool mask = false;                ///< only cells inside the generated file's mask
@@ -48,11 +52,7 @@ struct EvalOutputs {
 /// Read, score, write metrics.json, metrics.md and plots/ (every file atomic). Bad input (a
 /// missing file, grids or datatypes that differ, a file of the wrong kind, --baselines without a
 /// training set) throws zoomdiff::Error naming the file and the fix.
-EvalOutputs run_evaluation(const EvalRequest& request);
-
-/// The condition file of a data file by the layout of grid_meta and env_extra:
-/// <root>/<City>/data/<anything> → <root>/<City>/cond/<City>_cond.h5.
-[[nodiscard]] std::filesystem::path cond_file_for(const std::filesystem::path& data_file);
+EvalOutputs run_evaluation(const EvalOptions& request, core::Progress& progress);
 
 /// One row of a metrics.md table: the metric, whether lower is better, and one value per method
 /// (NaN = not available).

@@ -34,7 +34,7 @@ CityBoundary find_city_boundary(const std::filesystem::path& path, const std::st
 
 /// Where a city's boundary comes from: exactly one kind, a polygon file (`path`, `field`,
 /// optional `value`), an OSM boundary relation (`path` to an .osm.pbf plus `osm_filter`), or a
-/// plain lon/lat box (`bbox`, nothing else set). prep::resolve_boundary reads it (the OSM kind
+/// plain lon/lat box (`bbox`, nothing else set). pipeline::resolve_boundary reads it (the OSM kind
 /// through osm::find_osm_boundary, the others through this header).
 struct BoundarySpec {
     /// Polygon file (Shapefile/GeoPackage/GeoJSON), or an .osm.pbf when `osm_filter` is set.

@@ -44,7 +44,7 @@ inline constexpr OutputFormat kOutputFormats[] = {OutputFormat::kH5, OutputForma
 /// The flag's value of each ("h5", "npz", "geotiff").
 [[nodiscard]] const char* format_name(OutputFormat format);
 
-struct InferRequest {
+struct InferOptions {
     std::string dataset;  ///< "X*Y", Chinese or English names
     std::string datatype = "traffic";
     std::string device = "cpu";  ///< distributed, a bare "cuda" means cuda:LOCAL_RANK
@@ -95,6 +95,6 @@ struct InferRequest {
 /// sampling (distributed: on every rank, the others naming the step that failed); outputs are
 /// written atomically, by rank 0 only. A failure of the process group (a rank that stopped, a
 /// timeout of `dist_timeout_s`) throws zoomdiff::Error naming this rank.
-void run_inference(const InferRequest& request, core::Progress& progress);
+void run_inference(const InferOptions& request, core::Progress& progress);
 
 }  // namespace zoomdiff::model

@@ -110,9 +110,25 @@ struct BlockOutput {
     torch::Tensor skip;
 };
 
+/// A residual block's sizes (as LibTorch's module options: a block takes what it builds, not the
+/// whole ModelConfig).
+struct ResidualBlockOptions {
+    std::int64_t channels = 0;            ///< C (diffusion.channels)
+    std::int64_t heads = 0;               ///< attention heads (diffusion.nheads)
+    std::int64_t step_embedding_dim = 0;  ///< E (diffusion.diffusion_embedding_dim)
+    std::int64_t side_dim = 0;            ///< d_t + d_s + d_f (ModelConfig::side_dim)
+    std::int64_t static_channels = 0;     ///< 0 for poi_only: no cond_static_projection
+    std::int64_t poi_channels = 0;
+    std::int64_t time_dim = 0;     ///< d_t (model.timeemb)
+    std::int64_t spatial_dim = 0;  ///< d_s (model.spatialemb)
+
+    /// The sizes a config gives every block.
+    [[nodiscard]] static ResidualBlockOptions of(const ModelConfig& config);
+};
+
 class ResidualBlockImpl : public torch::nn::Module {
 public:
-    ResidualBlockImpl(const ModelConfig& config);
+    explicit ResidualBlockImpl(const ResidualBlockOptions& options);
 
     /// Cells-major x (B, HW, L, C), step embedding e (B or 1, E). Returns (next x, skip).
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& e,
@@ -163,10 +179,19 @@ private:
 
 TORCH_MODULE(DiffusionEmbedding);
 
+/// The denoiser's sizes: its blocks', their count and the number of diffusion steps.
+struct DenoiserOptions {
+    ResidualBlockOptions block;
+    std::int64_t layers = 0;     ///< residual blocks (diffusion.layers)
+    std::int64_t num_steps = 0;  ///< rows of the step table (diffusion.num_steps)
+
+    [[nodiscard]] static DenoiserOptions of(const ModelConfig& config);
+};
+
 /// The denoiser proper (the reference's `diff_CSDI`, registered as `diffmodel`).
 class DenoiserImpl : public torch::nn::Module {
 public:
-    DenoiserImpl(const ModelConfig& config);
+    explicit DenoiserImpl(const DenoiserOptions& options);
     /// Cells-major input (B, HW, L) -> predicted noise (B, HW, L).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& steps,
                           const DenoiserContext& context, const DropoutSpec& dropout,

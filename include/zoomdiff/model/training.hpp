@@ -20,7 +20,7 @@
 
 namespace zoomdiff::model {
 
-struct TrainRequest {
+struct TrainOptions {
     std::string dataset;                         ///< "A*B*C", Chinese or English names
     std::string datatype = "traffic";            ///< traffic | user
     std::string device = "cpu";                  ///< cpu | cuda | cuda:N
@@ -58,6 +58,6 @@ struct TrainSummary {
 /// checkpoint/last.pt. Every file is written atomically; checkpoint/last.pt always holds a state
 /// that `--resume` continues to the same bits as an uninterrupted run with the same seed and
 /// threads. Bad input throws zoomdiff::Error before any training starts.
-TrainSummary run_training(const TrainRequest& request, core::Progress& progress);
+TrainSummary run_training(const TrainOptions& request, core::Progress& progress);
 
 }  // namespace zoomdiff::model

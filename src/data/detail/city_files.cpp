@@ -1,6 +1,7 @@
 #include "data/detail/city_files.hpp"
 
 #include "zoomdiff/geo/city_names.hpp"
+#include "zoomdiff/io/data_root.hpp"
 
 namespace zoomdiff::data::detail {
 
@@ -14,9 +15,10 @@ CitySource city_paths(const fs::path& data_root, const std::string& token,
     CitySource s;
     s.token = token;
     s.city = names.en;
-    const fs::path dir = data_root / s.city;
-    s.data_file = dir / "data" / (s.city + "_" + datatype + "_data.h5");
-    s.cond_file = dir / "cond" / (s.city + "_cond.h5");
+    const io::DataRoot root(data_root);
+    const fs::path dir = root.city_dir(s.city);
+    s.data_file = root.data_file(s.city, datatype);
+    s.cond_file = root.cond_file(s.city);
     if (!in_table && !fs::is_directory(dir)) {
         throw Error("--dataset",
                     fmt::format("unknown city '{}': not in the city table "

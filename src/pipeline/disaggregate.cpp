@@ -1,5 +1,5 @@
 // grid_meta's core (PIPELINE §2.3 steps 2 and 5–9): station series → synthetic residents → 100 m
-// cells. The seeding scheme is described in prep/detail/seeded_stream.hpp.
+// cells. The seeding scheme is described in pipeline/detail/seeded_stream.hpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -10,18 +10,18 @@
 #include <vector>
 
 #include "geo/detail/gdal_util.hpp"
-#include "prep/detail/residents.hpp"
-#include "prep/detail/seeded_stream.hpp"
-#include "prep/detail/workers.hpp"
+#include "pipeline/detail/residents.hpp"
+#include "pipeline/detail/seeded_stream.hpp"
+#include "pipeline/detail/workers.hpp"
 #include <fmt/format.h>
 #include <nanoflann.hpp>
 #include <spdlog/spdlog.h>
 
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/geo/binning.hpp"
-#include "zoomdiff/prep/grid_meta.hpp"
+#include "zoomdiff/pipeline/grid_meta.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 namespace {
 
 constexpr std::size_t kHours = io::kHoursPerWeek;
@@ -473,4 +473,4 @@ Disaggregation disaggregate(const geo::CityGrid& grid, const NdArray<float>& pop
     return result;
 }
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -1,9 +1,9 @@
-#include "zoomdiff/prep/env_extra.hpp"
+#include "zoomdiff/pipeline/env_extra.hpp"
 
 #include <chrono>
 #include <utility>
 
-#include "prep/city_setup.hpp"
+#include "pipeline/city_setup.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -20,7 +20,7 @@
 #include "zoomdiff/poi/poi_counts.hpp"
 #include "zoomdiff/poi/poi_schema.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -228,4 +228,4 @@ EnvExtraResult run_env_extra(const EnvExtraOptions& given, core::Progress& progr
     return result;
 }
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -8,7 +8,7 @@
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 
-namespace zoomdiff::prep::detail {
+namespace zoomdiff::pipeline::detail {
 
 /// Synthetic residents of grid_meta (PIPELINE §2.3 step 5), numbered in cell order (row-major,
 /// rows from the south) and, within a cell, in draw order.
@@ -33,4 +33,4 @@ std::int64_t residents_of(float population);
 Residents draw_residents(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
                          std::uint64_t seed, int threads, core::Progress& progress);
 
-}  // namespace zoomdiff::prep::detail
+}  // namespace zoomdiff::pipeline::detail

@@ -8,7 +8,7 @@
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/geo/population.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 
 /// Where POI counts come from.
 enum class PoiSource {
@@ -61,4 +61,4 @@ struct EnvExtraResult {
 /// leaves no output on failure.
 EnvExtraResult run_env_extra(const EnvExtraOptions& options, core::Progress& progress);
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -10,7 +10,7 @@
 
 #include "zoomdiff/core/progress.hpp"
 
-namespace zoomdiff::prep::detail {
+namespace zoomdiff::pipeline::detail {
 
 /// Runs fn(0) … fn(workers − 1) concurrently: fn(0) on the calling thread (the only one that may
 /// touch a core::Progress, which is not thread-safe), the others on std::threads. Joins all of
@@ -79,4 +79,4 @@ private:
     std::uint64_t reported_ = 0;
 };
 
-}  // namespace zoomdiff::prep::detail
+}  // namespace zoomdiff::pipeline::detail

@@ -6,17 +6,17 @@
 #include <utility>
 #include <vector>
 
-#include "prep/detail/residents.hpp"
-#include "prep/detail/seeded_stream.hpp"
+#include "pipeline/detail/residents.hpp"
+#include "pipeline/detail/seeded_stream.hpp"
 #include <gtest/gtest.h>
 
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/stations.hpp"
-#include "zoomdiff/prep/grid_meta.hpp"
+#include "zoomdiff/pipeline/grid_meta.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 namespace {
 
 constexpr std::size_t kHours = io::kHoursPerWeek;
@@ -360,4 +360,4 @@ TEST(DisaggregateTest, WrongShapesAreErrors) {
 }
 
 }  // namespace
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

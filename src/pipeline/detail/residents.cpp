@@ -1,17 +1,17 @@
-#include "prep/detail/residents.hpp"
+#include "pipeline/detail/residents.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
-#include "prep/detail/seeded_stream.hpp"
-#include "prep/detail/workers.hpp"
+#include "pipeline/detail/seeded_stream.hpp"
+#include "pipeline/detail/workers.hpp"
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
 
-namespace zoomdiff::prep::detail {
+namespace zoomdiff::pipeline::detail {
 
 std::int64_t residents_of(float population) {
     // REFCOMPAT: numpy's round (ties to even) of the float32 value (PIPELINE P-7).
@@ -25,6 +25,35 @@ std::int64_t residents_of(float population) {
     }
     return static_cast<std::int64_t>(n);
 }
+
+namespace {
+
+/// Splits the cells into `workers` consecutive ranges of about equal cost (residents + cells):
+/// worker w takes cells [first[w], first[w + 1]). offsets[c] is the first resident of cell c.
+std::vector<std::size_t> balanced_cell_split(const std::vector<std::size_t>& offsets, int workers) {
+    const std::size_t cells = offsets.size() - 1;
+    const std::size_t cost_total = offsets[cells] + cells;
+    std::vector<std::size_t> first_cell(static_cast<std::size_t>(workers) + 1, cells);
+    first_cell[0] = 0;
+    for (int w = 1; w < workers; ++w) {
+        const std::size_t target =
+            cost_total * static_cast<std::size_t>(w) / static_cast<std::size_t>(workers);
+        std::size_t lo = 0;
+        std::size_t hi = cells;
+        while (lo < hi) {  // first c with offsets[c] + c >= target
+            const std::size_t mid = lo + (hi - lo) / 2;
+            if (offsets[mid] + mid < target) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        first_cell[static_cast<std::size_t>(w)] = lo;
+    }
+    return first_cell;
+}
+
+}  // namespace
 
 Residents draw_residents(const geo::CityGrid& grid, const NdArray<float>& pop_100m,
                          std::uint64_t seed, int threads, core::Progress& progress) {
@@ -49,27 +78,9 @@ Residents draw_residents(const geo::CityGrid& grid, const NdArray<float>& pop_10
     out.lat_deg.resize(total);
     out.cell.resize(total);
 
-    // Split the cells so that each worker gets about the same residents + cells (the cost).
     const int workers = static_cast<int>(
         std::clamp<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), 1, cells + 1));
-    const std::size_t cost_total = total + cells;
-    std::vector<std::size_t> first_cell(static_cast<std::size_t>(workers) + 1, cells);
-    first_cell[0] = 0;
-    for (int w = 1; w < workers; ++w) {
-        const std::size_t target =
-            cost_total * static_cast<std::size_t>(w) / static_cast<std::size_t>(workers);
-        std::size_t lo = 0;
-        std::size_t hi = cells;
-        while (lo < hi) {  // first c with offsets[c] + c >= target
-            const std::size_t mid = lo + (hi - lo) / 2;
-            if (offsets[mid] + mid < target) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        first_cell[static_cast<std::size_t>(w)] = lo;
-    }
+    const std::vector<std::size_t> first_cell = balanced_cell_split(offsets, workers);
 
     progress.start("residents", cells, "cells");
     ProgressRelay relay(progress);
@@ -110,4 +121,4 @@ Residents draw_residents(const geo::CityGrid& grid, const NdArray<float>& pop_10
     return out;
 }
 
-}  // namespace zoomdiff::prep::detail
+}  // namespace zoomdiff::pipeline::detail

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace zoomdiff::prep::detail {
+namespace zoomdiff::pipeline::detail {
 
 /// The seeding scheme of grid_meta's synthetic residents and weights (PIPELINE §2.3 steps 5, 8).
 ///
@@ -89,4 +89,4 @@ private:
     bool has_spare_ = false;
 };
 
-}  // namespace zoomdiff::prep::detail
+}  // namespace zoomdiff::pipeline::detail

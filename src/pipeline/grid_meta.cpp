@@ -1,10 +1,10 @@
-#include "zoomdiff/prep/grid_meta.hpp"
+#include "zoomdiff/pipeline/grid_meta.hpp"
 
 #include <algorithm>
 #include <regex>
 #include <utility>
 
-#include "prep/city_setup.hpp"
+#include "pipeline/city_setup.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,7 +15,7 @@
 #include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/data_store.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -171,4 +171,4 @@ GridMetaResult run_grid_meta(const GridMetaOptions& given, core::Progress& progr
     return out;
 }
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -1,5 +1,7 @@
-// uomo_import's library part on the real UoMo files (SOURCE.md): tiles per split, values, labels,
+// The uomo_import job on the real UoMo files (SOURCE.md): tiles per split, values, labels,
 // POI channels, attributes, and its error lines.
+#include "zoomdiff/pipeline/uomo_import.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -10,14 +12,22 @@
 #include "support/support.hpp"
 #include <gtest/gtest.h>
 
+#include "zoomdiff/core/progress.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/npz.hpp"
-#include "zoomdiff/io/uomo.hpp"
 
-namespace zoomdiff::io {
+namespace zoomdiff::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+using io::H5File;
+using io::NpzReader;
+using io::NpzWriter;
+
+UomoImportSummary import_uomo(const UomoImportOptions& o) {
+    core::NullProgress progress;
+    return run_uomo_import(o, progress);
+}
 
 fs::path uomo(const std::string& city) {
     return test::test_data_dir() / "uomo_patches_traffic_users_poi" /
@@ -274,4 +284,4 @@ TEST(UomoImport, ErrorsNameTheFileOrFlag) {
 }
 
 }  // namespace
-}  // namespace zoomdiff::io
+}  // namespace zoomdiff::pipeline

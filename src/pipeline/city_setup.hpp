@@ -9,7 +9,7 @@
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 
 /// A city's boundary record and the 100 m grid over its envelope, shared by env_extra and
 /// grid_meta so that both build the identical grid for the same city.
@@ -43,4 +43,4 @@ io::Provenance provenance_of(std::string tool, std::string command_line, std::ui
 void require_exists(const std::filesystem::path& path, const std::string& flag,
                     const std::string& what);
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -1,4 +1,4 @@
-#include "prep/city_setup.hpp"
+#include "pipeline/city_setup.hpp"
 
 #include <utility>
 
@@ -8,7 +8,7 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/osm/osm_boundary.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 
 void require_exists(const std::filesystem::path& path, const std::string& flag,
                     const std::string& what) {
@@ -89,4 +89,4 @@ CitySetup set_up_city(const geo::BoundarySpec& spec, const geo::CityNames& names
     return city;
 }
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline

@@ -11,7 +11,7 @@
 #include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/stations.hpp"
 
-namespace zoomdiff::prep {
+namespace zoomdiff::pipeline {
 
 /// Which behaviour grid_meta follows where the reference loses data (PIPELINE §2.3, P-5, P-8).
 enum class GridMetaLayout {
@@ -78,4 +78,4 @@ struct GridMetaResult {
 /// (atomic). Throws zoomdiff::Error for bad input (file and fix in one line).
 GridMetaResult run_grid_meta(const GridMetaOptions& options, core::Progress& progress);
 
-}  // namespace zoomdiff::prep
+}  // namespace zoomdiff::pipeline
