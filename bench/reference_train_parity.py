@@ -380,7 +380,7 @@ def run_ours(opts, work, ours_config, epochs, batch, log_path):
 
 def tiles_to_grid(x, rows, cols, k):
     """(N, ns, 168, 4, 4) tile-major values -> (rows k, cols k, ns, 168): k x k block means of each
-    tile placed as data::tiles_to_grid places them (row = tile row * k + a, from the south)."""
+    tile placed as geo::tiles_to_grid places them (row = tile row * k + a, from the south)."""
     import numpy as np
     n, ns = x.shape[:2]
     b = 4 // k

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
-#include "zoomdiff/core/week.hpp"
+#include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/io/cond_store.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 
@@ -107,7 +107,7 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
                 out.poi[(t * kPoi + p) * 16 + k] = static_cast<float>(poi[(t * 16 + k) * kPoi + p]);
     out.loc = read_checked<double>(cond, "/loc_2000m", {rows, cols, 4}, source);
     if (cond.exists("/2000m/mask")) {
-        out.mask_500m = interleave_tiles(
+        out.mask_500m = geo::interleave_tiles(
             read_checked<std::uint8_t>(cond, "/2000m/mask", plane, source), rows, cols, 1);
     }
 
@@ -119,64 +119,23 @@ ConditionTiles load_condition_tiles(const CitySource& source, StaticLayout layou
     const std::vector<std::size_t> grid500{4 * rows, 4 * cols};
     const auto pop = read_checked<float>(cond, "/pop_2000m", plane, source);
     out.pop_mean = std::accumulate(pop.begin(), pop.end(), 0.0) / static_cast<double>(pop.size());
-    c5.pop = NdArray<float>(grid500, interleave_tiles(pop, rows, cols, 1));
+    c5.pop = NdArray<float>(grid500, geo::interleave_tiles(pop, rows, cols, 1));
     c5.building = NdArray<std::int64_t>(
         grid500,
-        interleave_tiles(read_checked<std::int64_t>(cond, "/building_2000m", plane, source), rows,
-                         cols, 1));
+        geo::interleave_tiles(read_checked<std::int64_t>(cond, "/building_2000m", plane, source),
+                              rows, cols, 1));
     c5.roadlen = NdArray<double>(
-        grid500, interleave_tiles(read_checked<double>(cond, "/roadlen_2000m", plane, source), rows,
-                                  cols, 1));
+        grid500, geo::interleave_tiles(read_checked<double>(cond, "/roadlen_2000m", plane, source),
+                                       rows, cols, 1));
     c5.water_area = NdArray<double>(
-        grid500, interleave_tiles(read_checked<double>(cond, "/water_area_2000m", plane, source),
-                                  rows, cols, 1));
+        grid500,
+        geo::interleave_tiles(read_checked<double>(cond, "/water_area_2000m", plane, source), rows,
+                              cols, 1));
     c5.poi = NdArray<std::int64_t>(
         {4 * rows, 4 * cols, static_cast<std::size_t>(kPoiChannels)},
-        interleave_tiles(read_checked<std::int64_t>(cond, "/poi_2000m", poi_shape, source), rows,
-                         cols, static_cast<std::size_t>(kPoiChannels)));
+        geo::interleave_tiles(read_checked<std::int64_t>(cond, "/poi_2000m", poi_shape, source),
+                              rows, cols, static_cast<std::size_t>(kPoiChannels)));
     return out;
-}
-
-std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k) {
-    if (k != 1 && k != 2 && k != 4)
-        throw std::invalid_argument("pool_tile_cells: k must be 1, 2 or 4");
-    if (values.size() % 16 != 0)
-        throw std::invalid_argument("pool_tile_cells: not a multiple of 4 x 4 cells");
-    const std::size_t items = values.size() / 16;
-    const std::size_t block = 4 / k;
-    std::vector<float> out(items * k * k);
-    for (std::size_t i = 0; i < items; ++i)
-        for (std::size_t a = 0; a < k; ++a)
-            for (std::size_t b = 0; b < k; ++b) {
-                double sum = 0.0;
-                for (std::size_t u = 0; u < block; ++u)
-                    for (std::size_t v = 0; v < block; ++v)
-                        sum += values[i * 16 + (a * block + u) * 4 + b * block + v];
-                out[(i * k + a) * k + b] =
-                    static_cast<float>(sum / static_cast<double>(block * block));
-            }
-    return out;
-}
-
-std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
-                                 std::size_t cols, std::size_t nsample, std::size_t k) {
-    if (tiles.size() != rows * cols * nsample * core::kHoursPerWeek * k * k) {
-        throw std::invalid_argument(
-            "tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
-    }
-    std::vector<float> grid(tiles.size());
-    const std::size_t grid_cols = cols * k;
-    for (std::size_t t = 0; t < rows * cols; ++t)
-        for (std::size_t s = 0; s < nsample; ++s)
-            for (std::size_t h = 0; h < core::kHoursPerWeek; ++h)
-                for (std::size_t a = 0; a < k; ++a)
-                    for (std::size_t b = 0; b < k; ++b) {
-                        const std::size_t row = (t / cols) * k + a;
-                        const std::size_t col = (t % cols) * k + b;
-                        grid[((row * grid_cols + col) * nsample + s) * core::kHoursPerWeek + h] =
-                            tiles[(((t * nsample + s) * core::kHoursPerWeek + h) * k + a) * k + b];
-                    }
-    return grid;
 }
 
 }  // namespace zoomdiff::data

@@ -154,7 +154,7 @@ RealCity read_real(const fs::path& path) {
     RealCity r;
     r.tile_rows = tiles.dim(0);
     r.tile_cols = tiles.dim(1);
-    r.grid500 = data::interleave_tiles(tiles.values(), r.tile_rows, r.tile_cols, kT);
+    r.grid500 = geo::interleave_tiles(tiles.values(), r.tile_rows, r.tile_cols, kT);
     r.datatype = attr_or(f, "datatype", "");
     r.units = attr_or(f, "units", "");
     r.arrangement = attr_or(f, "tile_arrangement", kMosaic);
@@ -569,7 +569,7 @@ void add_condition_proportional(Baselines& b, const TileConditions& target,
             "the condition file has neither a positive population nor POI counts";
         return;
     }
-    const std::vector<double> w500 = data::interleave_tiles(weights, rows, cols, 1);
+    const std::vector<double> w500 = geo::interleave_tiles(weights, rows, cols, 1);
     b.grid500["condition_proportional"] = condition_proportional_baseline(train_cells, w500).values;
     b.info["condition_proportional"] = json{{"weights", weight_kind},
                                             {"definition",
@@ -612,7 +612,7 @@ void add_nearest_analogue(Baselines& b, const TileConditions& target,
     const AnalogueResult a = nearest_analogue_baseline(
         set.tiles, set.cond, targets, any_excluded ? excluded : std::vector<std::size_t>{});
     // Tile-major (tiles, 4, 4, T) → (4R, 4C, T).
-    b.grid500["nearest_analogue"] = data::interleave_tiles(a.generated.values, rows, cols, kT);
+    b.grid500["nearest_analogue"] = geo::interleave_tiles(a.generated.values, rows, cols, kT);
     json chosen = json::array();
     for (const auto c : a.chosen)
         chosen.push_back(c);

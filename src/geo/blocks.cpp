@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/week.hpp"
 
 namespace zoomdiff::geo {
 
@@ -66,6 +68,48 @@ double pooled_relative_error(const std::vector<double>& fine, std::size_t rows, 
         norm += coarse[i] * coarse[i];
     }
     return norm > 0.0 ? std::sqrt(diff / norm) : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k) {
+    if (k != 1 && k != 2 && k != 4)
+        throw std::invalid_argument("pool_tile_cells: k must be 1, 2 or 4");
+    if (values.size() % 16 != 0)
+        throw std::invalid_argument("pool_tile_cells: not a multiple of 4 x 4 cells");
+    const std::size_t items = values.size() / 16;
+    const std::size_t block = 4 / k;
+    std::vector<float> out(items * k * k);
+    for (std::size_t i = 0; i < items; ++i)
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = 0; b < k; ++b) {
+                double sum = 0.0;
+                for (std::size_t u = 0; u < block; ++u)
+                    for (std::size_t v = 0; v < block; ++v)
+                        sum += values[i * 16 + (a * block + u) * 4 + b * block + v];
+                out[(i * k + a) * k + b] =
+                    static_cast<float>(sum / static_cast<double>(block * block));
+            }
+    return out;
+}
+
+std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
+                                 std::size_t cols, std::size_t nsample, std::size_t k) {
+    if (tiles.size() != rows * cols * nsample * core::kHoursPerWeek * k * k) {
+        throw std::invalid_argument(
+            "tiles_to_grid: size does not match rows x cols x nsample x 168 x k x k");
+    }
+    std::vector<float> grid(tiles.size());
+    const std::size_t grid_cols = cols * k;
+    for (std::size_t t = 0; t < rows * cols; ++t)
+        for (std::size_t s = 0; s < nsample; ++s)
+            for (std::size_t h = 0; h < core::kHoursPerWeek; ++h)
+                for (std::size_t a = 0; a < k; ++a)
+                    for (std::size_t b = 0; b < k; ++b) {
+                        const std::size_t row = (t / cols) * k + a;
+                        const std::size_t col = (t % cols) * k + b;
+                        grid[((row * grid_cols + col) * nsample + s) * core::kHoursPerWeek + h] =
+                            tiles[(((t * nsample + s) * core::kHoursPerWeek + h) * k + a) * k + b];
+                    }
+    return grid;
 }
 
 }  // namespace zoomdiff::geo

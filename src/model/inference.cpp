@@ -214,19 +214,19 @@ data::CityScaler template_scaler(const LoadedModel& m, const InferOptions& r) {
 // ---- scales -------------------------------------------------------------------------------------
 
 /// One scale's grid (R k, C k, ns, 168) from tile-major values (N, ns, 168, 4, 4): the k x k block
-/// means of each tile (data::pool_tile_cells; k = 4 keeps the cells), placed by
-/// data::tiles_to_grid.
+/// means of each tile (geo::pool_tile_cells; k = 4 keeps the cells), placed by
+/// geo::tiles_to_grid.
 NdArray<float> scale_grid(const Tensor& tiles, std::int64_t rows, std::int64_t cols,
                           std::size_t k) {
     const auto ns = static_cast<std::size_t>(tiles.size(1));
     const auto cpu = tiles.to(torch::kCPU, torch::kFloat).contiguous();
     std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());
     if (k != 4)
-        values = data::pool_tile_cells(values, k);
+        values = geo::pool_tile_cells(values, k);
     const auto r = static_cast<std::size_t>(rows);
     const auto c = static_cast<std::size_t>(cols);
     return NdArray<float>({r * k, c * k, ns, kHoursPerWeek},
-                          data::tiles_to_grid(values, r, c, ns, k));
+                          geo::tiles_to_grid(values, r, c, ns, k));
 }
 
 NdArray<float> sample_mean(const NdArray<float>& samples) {

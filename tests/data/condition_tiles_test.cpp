@@ -1,4 +1,4 @@
-// Conditions for generation: every tile, placed where it belongs on square and non-square grids.
+// Conditions for generation: every tile read, checked and placed on the 500 m grid.
 #include "zoomdiff/data/condition_tiles.hpp"
 
 #include <cmath>
@@ -14,81 +14,6 @@
 
 namespace zoomdiff::data {
 namespace {
-
-/// A value that names its tile, cell, sample and hour.
-float code(std::size_t i, std::size_t j, std::size_t a, std::size_t b, std::size_t s,
-           std::size_t h) {
-    return static_cast<float>(((((i * 10 + j) * 10 + a) * 10 + b) * 10 + s) * 1000 + h);
-}
-
-void check_placement(std::size_t rows, std::size_t cols, std::size_t ns, std::size_t k) {
-    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols) + " k " + std::to_string(k));
-    std::vector<float> tiles(rows * cols * ns * 168 * k * k);
-    for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < cols; ++j)
-            for (std::size_t s = 0; s < ns; ++s)
-                for (std::size_t h = 0; h < 168; ++h)
-                    for (std::size_t a = 0; a < k; ++a)
-                        for (std::size_t b = 0; b < k; ++b)
-                            tiles[((((i * cols + j) * ns + s) * 168 + h) * k + a) * k + b] =
-                                code(i, j, a, b, s, h);
-    const auto grid = tiles_to_grid(tiles, rows, cols, ns, k);
-    for (std::size_t row = 0; row < rows * k; ++row)
-        for (std::size_t col = 0; col < cols * k; ++col)
-            for (std::size_t s = 0; s < ns; ++s)
-                for (const std::size_t h : {std::size_t{0}, std::size_t{77}, std::size_t{167}}) {
-                    ASSERT_EQ(grid[((row * cols * k + col) * ns + s) * 168 + h],
-                              code(row / k, col / k, row % k, col % k, s, h))
-                        << "row " << row << " col " << col;
-                }
-}
-
-TEST(ConditionTilesTest, TilesLandWhereTheyBelongOnSquareAndNonSquareGrids) {
-    for (const std::size_t k : {1, 2, 4}) {
-        check_placement(2, 3, 2, k);  // non-square, R < C
-        check_placement(3, 2, 1, k);  // non-square, R > C
-        check_placement(3, 3, 2, k);  // square (the reference transposes these: D-44)
-    }
-    EXPECT_THROW(tiles_to_grid(std::vector<float>(5), 2, 3, 1, 4), std::invalid_argument);
-}
-
-TEST(ConditionTilesTest, PoolingTakesBlockMeansInsideEachTile) {
-    std::vector<float> cells(2 * 16);
-    for (std::size_t i = 0; i < cells.size(); ++i)
-        cells[i] = static_cast<float>(i);  // item 0: 0..15, item 1: 16..31
-    EXPECT_EQ(pool_tile_cells(cells, 4), cells);
-    EXPECT_EQ(pool_tile_cells(cells, 1), (std::vector<float>{7.5F, 23.5F}));
-    // 2 x 2 blocks of rows (a) and columns (b): (0+1+4+5)/4 = 2.5, (2+3+6+7)/4 = 4.5, ...
-    EXPECT_EQ(pool_tile_cells(cells, 2),
-              (std::vector<float>{2.5F, 4.5F, 10.5F, 12.5F, 18.5F, 20.5F, 26.5F, 28.5F}));
-    EXPECT_THROW(pool_tile_cells(cells, 3), std::invalid_argument);
-    // Placement after pooling on a square grid: tile (I, J)'s 2000 m value lands at [I, J].
-    std::vector<float> tiles(3 * 3 * 168 * 16);
-    for (std::size_t t = 0; t < 9; ++t)
-        for (std::size_t h = 0; h < 168; ++h)
-            for (std::size_t c = 0; c < 16; ++c)
-                tiles[(t * 168 + h) * 16 + c] = static_cast<float>(t * 1000 + h + c);
-    const auto grid = tiles_to_grid(pool_tile_cells(tiles, 1), 3, 3, 1, 1);
-    EXPECT_EQ(grid[(1 * 3 + 2) * 168 + 10], 5000.0F + 10.0F + 7.5F);
-}
-
-TEST(ConditionTilesTest, InterleaveMatchesTheReferencesRule) {
-    const std::size_t rows = 2;
-    const std::size_t cols = 3;
-    std::vector<int> tiles(rows * cols * 16 * 2);
-    for (std::size_t t = 0; t < rows * cols; ++t)
-        for (std::size_t c = 0; c < 16; ++c)
-            for (std::size_t d = 0; d < 2; ++d)
-                tiles[(t * 16 + c) * 2 + d] = static_cast<int>(t * 100 + c * 2 + d);
-    const auto grid = interleave_tiles(tiles, rows, cols, 2);
-    for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < cols; ++j)
-            for (std::size_t a = 0; a < 4; ++a)
-                for (std::size_t b = 0; b < 4; ++b)
-                    for (std::size_t d = 0; d < 2; ++d)
-                        EXPECT_EQ(grid[((4 * i + a) * 12 + 4 * j + b) * 2 + d],
-                                  static_cast<int>((i * cols + j) * 100 + (a * 4 + b) * 2 + d));
-}
 
 TEST(ConditionTilesTest, EveryTileIsKeptAndConditionsMatchTheFile) {
     test::TempDir dir;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "zoomdiff/data/condition_tiles.hpp"
+#include "zoomdiff/geo/blocks.hpp"
 #include "zoomdiff/io/h5_file.hpp"
 #include "zoomdiff/io/results_store.hpp"
 
@@ -46,7 +47,7 @@ io::CityMaps maps_from_real(const fs::path& data_file, const std::string& model_
     const NdArray<double> tiles = f.read<double>("/data_2000m");
     const std::size_t R = tiles.dim(0);
     const std::size_t C = tiles.dim(1);
-    const std::vector<double> grid500 = data::interleave_tiles(tiles.values(), R, C, kT);
+    const std::vector<double> grid500 = geo::interleave_tiles(tiles.values(), R, C, kT);
     const std::vector<double> x = f.read<double>("/grid/x_edges_m").values();
     const std::vector<double> y = f.read<double>("/grid/y_edges_m").values();
     const std::vector<double> lon = f.read<double>("/grid/lon_edges_deg").values();

@@ -100,4 +100,32 @@ NdArray<double> loc_2000m(const CityGrid& grid);
                                            std::size_t cols, std::size_t steps,
                                            const std::vector<double>& coarse, std::size_t factor);
 
+/// Interleave tiles (R, C, 4, 4, D...) to a 500 m grid (4R, 4C, D...): element [4I + a, 4J + b] =
+/// tile (I, J) cell (a, b) (MODEL.md §5.6 step 3). `depth` = product of the trailing axes.
+template <typename T>
+std::vector<T> interleave_tiles(const std::vector<T>& tiles, std::size_t rows, std::size_t cols,
+                                std::size_t depth) {
+    std::vector<T> out(tiles.size());
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j)
+            for (std::size_t a = 0; a < 4; ++a)
+                for (std::size_t b = 0; b < 4; ++b)
+                    for (std::size_t d = 0; d < depth; ++d)
+                        out[(((4 * i + a) * 4 * cols) + 4 * j + b) * depth + d] =
+                            tiles[((((i * cols + j) * 4 + a) * 4) + b) * depth + d];
+    return out;
+}
+
+/// Block means inside each tile: values (items, 4, 4) (any leading axes flattened into `items`) to
+/// (items, k, k), each output cell the mean of its (4/k) x (4/k) block of cells; k = 1, 2 or 4.
+/// The coarse scales of zoomdiff_infer (2000 m = k 1 of segment 0's end, 1000 m = k 2 of segment
+/// 1's).
+std::vector<float> pool_tile_cells(const std::vector<float>& values, std::size_t k);
+
+/// Generated values of every tile, tile-major (R * C tiles, ns, 168, k, k) with tile t = I * C + J,
+/// to a grid (R k, C k, ns, 168): element [k I + a, k J + b] = tile (I, J) cell (a, b); rows from
+/// the south. k = 4 (500 m), 2 (1000 m) or 1 (2000 m).
+std::vector<float> tiles_to_grid(const std::vector<float>& tiles, std::size_t rows,
+                                 std::size_t cols, std::size_t nsample, std::size_t k);
+
 }  // namespace zoomdiff::geo
