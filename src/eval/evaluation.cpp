@@ -22,6 +22,7 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/progress.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/data/condition_tiles.hpp"
 #include "zoomdiff/eval/canvas.hpp"
@@ -63,8 +64,7 @@ void require_file(const fs::path& path, const std::string& what, const std::stri
 }
 
 json file_entry(const fs::path& path) {
-    return json{{"path", fs::absolute(path).lexically_normal().string()},
-                {"sha256", core::sha256_file(path)}};
+    return json{{"path", core::recorded_path(path)}, {"sha256", core::sha256_file(path)}};
 }
 
 /// NaN (and inf) as JSON null: metrics.json never carries a number that is not one.
@@ -1791,8 +1791,7 @@ EvalOutputs run_evaluation(const EvalOptions& rq, core::Progress& progress) {
     const std::vector<bool> tiles = evaluated_tiles(rq, maps, real, &tiles_described);
     const bool mosaic = real.arrangement != kPatches;
     const std::string real_sha = core::sha256_file(rq.real);
-    json inputs{{"real", json{{"path", fs::absolute(rq.real).lexically_normal().string()},
-                              {"sha256", real_sha}}},
+    json inputs{{"real", json{{"path", core::recorded_path(rq.real)}, {"sha256", real_sha}}},
                 {"generated", file_entry(rq.generated)}};
 
     // The output folder is checked before the baselines and the scoring (issue 19).

@@ -22,6 +22,7 @@
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/core/week.hpp"
 #include "zoomdiff/core/world.hpp"
@@ -881,7 +882,7 @@ void write_city(const InferOptions& r, const InferSetup& setup, const data::Cond
     maps.epsg = c.grid.epsg;
     maps.nsample = r.nsample;
     maps.calibration = cal.label;
-    maps.model_run = fs::absolute(model.folder).lexically_normal().string();
+    maps.model_run = core::recorded_path(model.folder);
     maps.conditions = c.conditions_500m;
     const auto [lon500, lat500] = reference_edges(c);
     add_scales(maps, c, x, cal, city_mask(r, c, lon500, lat500), lon500, lat500);
@@ -963,7 +964,7 @@ fs::path shard_dir(const InferOptions& r, const std::string& city) {
 std::vector<Block> plan_blocks(const InferOptions& r, const InferSetup& setup,
                                const std::vector<data::ConditionTiles>& cities) {
     json run = model_request("zoomdiff-infer-shard 1", r, setup.model);
-    run["modelfolder"] = fs::absolute(setup.model.folder).lexically_normal().string();
+    run["modelfolder"] = core::recorded_path(setup.model.folder);
     run["threads"] = at::get_num_threads();
     run["device"] = setup.device.str();
     std::vector<Block> blocks;

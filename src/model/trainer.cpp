@@ -22,6 +22,7 @@
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/process_stats.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/core/text_file.hpp"
 #include "zoomdiff/core/world.hpp"
 #include "zoomdiff/io/run_manifest.hpp"
@@ -95,10 +96,8 @@ json manifest_json(const TrainOptions& request, const ModelConfig& config,
     m["task"] = data::to_string(request.task);
     m["dataset"] = request.dataset;
     m["datatype"] = request.datatype;
-    m["data_root"] = fs::absolute(request.data_root).lexically_normal().string();
-    m["base_model"] = request.base_model.empty()
-                          ? ""
-                          : fs::absolute(request.base_model).lexically_normal().string();
+    m["data_root"] = core::recorded_path(request.data_root);
+    m["base_model"] = request.base_model.empty() ? "" : core::recorded_path(request.base_model);
     m["checkpoint_every"] = request.checkpoint_every;
     m["config_sha256"] = core::sha256_text(to_yaml(config));
     json list = json::array();
@@ -106,9 +105,9 @@ json manifest_json(const TrainOptions& request, const ModelConfig& config,
         const auto& c = cities[i];
         list.push_back({{"token", c.source.token},
                         {"city", c.source.city},
-                        {"data_file", fs::absolute(c.source.data_file).lexically_normal().string()},
+                        {"data_file", core::recorded_path(c.source.data_file)},
                         {"data_sha256", c.data_sha256},
-                        {"cond_file", fs::absolute(c.source.cond_file).lexically_normal().string()},
+                        {"cond_file", core::recorded_path(c.source.cond_file)},
                         {"cond_sha256", c.cond_sha256},
                         {"tiles", data[i].tiles.tiles},
                         {"train_tiles", data[i].train.size()},
@@ -137,7 +136,7 @@ struct ResolvedRun {
     ModelConfig config;
     fs::path run_dir;
     bool resuming = false;
-    json manifest;  ///< the stored manifest when resuming
+    io::RunManifest manifest;  ///< the stored manifest when resuming; a new run's once started
 };
 
 void reject_existing_run(const fs::path& dir) {
@@ -176,22 +175,22 @@ ResolvedRun resume_run(const TrainOptions& given) {
     run.run_dir = given.resume;
     const fs::path manifest_path = io::RunManifest::path_in(run.run_dir);
     run.manifest = io::RunManifest::read(run.run_dir,
-                                         "Pass a run folder that zoomdiff_train wrote to --resume")
-                       .document();
+                                         "Pass a run folder that zoomdiff_train wrote to --resume");
+    const json& m = run.manifest.document();
     try {
-        r.dataset = run.manifest.at("dataset").get<std::string>();
-        r.datatype = run.manifest.at("datatype").get<std::string>();
-        r.data_root = run.manifest.at("data_root").get<std::string>();
-        r.seed = run.manifest.at("seed").get<std::uint64_t>();
-        r.task = data::parse_task(run.manifest.at("task").get<std::string>());
-        r.base_model = run.manifest.at("base_model").get<std::string>();
-        r.checkpoint_every = run.manifest.at("checkpoint_every").get<int>();
+        r.dataset = m.at("dataset").get<std::string>();
+        r.datatype = m.at("datatype").get<std::string>();
+        r.data_root = m.at("data_root").get<std::string>();
+        r.seed = m.at("seed").get<std::uint64_t>();
+        r.task = data::parse_task(m.at("task").get<std::string>());
+        r.base_model = m.at("base_model").get<std::string>();
+        r.checkpoint_every = m.at("checkpoint_every").get<int>();
     } catch (const json::exception& e) {
         throw Error(manifest_path.string(),
                     fmt::format("is not a zoomdiff run manifest ({})", e.what()),
                     "Pass a run folder that zoomdiff_train wrote to --resume");
     }
-    const int threads = run.manifest.value("threads", r.threads);
+    const int threads = m.value("threads", r.threads);
     if (threads != r.threads) {
         spdlog::warn(
             "resuming with {} threads; the run started with {}: the result is bit-identical to "
@@ -200,8 +199,7 @@ ResolvedRun resume_run(const TrainOptions& given) {
             r.threads, threads, threads);
     }
     run.config = load_model_config(run.run_dir / "config.yaml");
-    if (core::sha256_text(to_yaml(run.config)) !=
-        run.manifest.value("config_sha256", std::string())) {
+    if (core::sha256_text(to_yaml(run.config)) != m.value("config_sha256", std::string())) {
         throw Error((run.run_dir / "config.yaml").string(),
                     "differs from the config the run started with",
                     "Restore it, or start a new run with --config");
@@ -702,9 +700,14 @@ std::vector<CityRecord> locate_cities(const TrainOptions& r) {
     return cities;
 }
 
-void check_unchanged(const std::vector<CityRecord>& cities, const json& manifest) {
-    const auto stored =
-        io::RunManifest(manifest).cities(io::RunManifest::kFileName, "Start a new run");
+/// The run stops when the loss is not finite (`what`: its value, or where) in 0-based `epoch`.
+Error loss_not_finite(const std::string& what, int epoch) {
+    return Error("--lr", fmt::format("the training loss became {} in epoch {}", what, epoch + 1),
+                 "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+}
+
+void check_unchanged(const std::vector<CityRecord>& cities, const io::RunManifest& manifest) {
+    const auto stored = manifest.cities(io::RunManifest::kFileName, "Start a new run");
     if (stored.size() != cities.size()) {
         throw Error(io::RunManifest::kFileName,
                     "lists another number of cities than --dataset resolves to", "Start a new run");
@@ -920,7 +923,7 @@ TrainingState TrainingJob::start_or_resume() {
         state = load_checkpoint(checkpoint_path_, model_.net, optimizer_, model_.generators);
         spdlog::info("resuming {} after epoch {} of {}", run.run_dir.string(), state.epochs_done,
                      train_.epochs);
-        const int before = run.manifest.value("world_size", 1);
+        const int before = run.manifest.document().value("world_size", 1);
         if (before != world_.world_size) {
             spdlog::info(
                 "the run was trained on {} rank(s), continues on {}: the checkpoint holds no "
@@ -929,11 +932,12 @@ TrainingState TrainingJob::start_or_resume() {
                 before, world_.world_size);
         }
     } else {
-        run.manifest =
-            manifest_json(r_, run.config, in_.cities, in_.data, device_.str(), "running");
+        run.manifest = io::RunManifest(
+            manifest_json(r_, run.config, in_.cities, in_.data, device_.str(), "running"));
     }
-    run.manifest["world_size"] = world_.world_size;
-    run.manifest["backend"] = group_ != nullptr ? group_->backend() : std::string("none");
+    json& manifest = run.manifest.document();
+    manifest["world_size"] = world_.world_size;
+    manifest["backend"] = group_ != nullptr ? group_->backend() : std::string("none");
     if (group_ != nullptr)
         broadcast_parameters(*group_, model_.net);
     return state;
@@ -952,14 +956,14 @@ void TrainingJob::write_run_folder() const {
         scalers.push_back(d.scaler);
     core::write_text_file(run.run_dir / "scalers.json",
                           data::scalers_to_json(r_.datatype, scalers));
-    io::RunManifest(run.manifest).write(run.run_dir);
+    run.manifest.write(run.run_dir);
 }
 
 /// The manifest's closing fields (rank 0).
 void TrainingJob::finish(const std::string& status) {
     if (!leader_)
         return;
-    auto& manifest = in_.run.manifest;
+    json& manifest = in_.run.manifest.document();
     manifest["status"] = status;
     manifest["finished"] = local_time("%Y-%m-%dT%H:%M:%S%z");
     manifest["epochs_done"] = state_.epochs_done;
@@ -967,7 +971,7 @@ void TrainingJob::finish(const std::string& status) {
     manifest["best_val_loss"] = std::isnan(state_.best_valid) ? json() : json(state_.best_valid);
     manifest["peak_rss_mib"] = static_cast<double>(core::peak_rss_kb()) /
                                1024.0;  // this process (a resumed run: since the resume)
-    io::RunManifest(manifest).write(in_.run.run_dir);
+    in_.run.manifest.write(in_.run.run_dir);
 }
 
 /// --task zero_shot: the base model's validation loss on the new cities, and its weights.
@@ -1044,10 +1048,8 @@ double TrainingJob::train_epoch(int epoch, std::size_t steps_per_epoch) {
         progress_.advance();
     }
     double sum = loss_sum.item<double>();
-    if (!std::isfinite(sum)) {
-        throw Error("--lr", fmt::format("the training loss became {} in epoch {}", sum, epoch + 1),
-                    "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
-    }
+    if (!std::isfinite(sum))
+        throw loss_not_finite(fmt::format("{}", sum), epoch);
     if (group_ != nullptr) {
         auto totals = torch::tensor({sum, tiles}, torch::kDouble);
         group_->all_reduce_sum(totals, "the epoch's loss");
@@ -1092,10 +1094,7 @@ Tensor TrainingJob::train_step(const data::BatchRef& ref, int epoch) {
     if (group_ != nullptr &&
         !average_gradients(*group_, model_.trainable,
                            !value.defined() || std::isfinite(value.item<double>()))) {
-        throw Error(
-            "--lr",
-            fmt::format("the training loss became non-finite on some rank in epoch {}", epoch + 1),
-            "Lower --lr, or check the city files for extreme values", ExitCode::kInternal);
+        throw loss_not_finite("non-finite on some rank", epoch);
     }
     clip_gradients(model_.trainable);
     optimizer_.step();

@@ -11,6 +11,7 @@
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
 #include "zoomdiff/core/process_stats.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/mask.hpp"
 #include "zoomdiff/geo/population.hpp"
@@ -79,24 +80,23 @@ geo::BoundarySpec boundary_spec(const EnvExtraOptions& o) {
 
 /// Every option after defaults, with absolute paths, as recorded in the output.
 std::string resolved_config_json(const EnvExtraOptions& o, const std::string& poi_schema_source) {
-    const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
     const nlohmann::json j{
         {"tool", "env_extra"},
         {"version", ZOOMDIFF_VERSION},
         {"cityname", o.cityname},
         {"province", o.province},
-        {"shp_path", abs(o.shp_path)},
+        {"shp_path", core::recorded_path(o.shp_path)},
         {"boundary_field", o.boundary_field},
         {"boundary_value", o.boundary_value},
         {"boundary_osm", o.boundary_osm},
         {"bbox", o.bbox},
         {"pop_rule",
          o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},
-        {"pop_path", abs(o.pop_path)},
-        {"osm_dir", abs(o.osm_dir)},
-        {"poi_dir", abs(o.poi_dir)},
+        {"pop_path", core::recorded_path(o.pop_path)},
+        {"osm_dir", core::recorded_path(o.osm_dir)},
+        {"poi_dir", core::recorded_path(o.poi_dir)},
         {"poi_schema", poi_schema_source},
-        {"out", abs(o.out)},
+        {"out", core::recorded_path(o.out)},
         {"seed", o.seed}};
     return j.dump();
 }

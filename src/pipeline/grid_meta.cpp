@@ -11,6 +11,7 @@
 
 #include "zoomdiff/core/atomic_output.hpp"
 #include "zoomdiff/core/error.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/geo/city_names.hpp"
 #include "zoomdiff/geo/population.hpp"
 #include "zoomdiff/io/data_store.hpp"
@@ -80,18 +81,17 @@ void check_time_start(const std::string& text) {
 }
 
 std::string resolved_config_json(const GridMetaOptions& o) {
-    const auto abs = [](const fs::path& p) { return fs::absolute(p).lexically_normal().string(); };
     const nlohmann::json j{
         {"tool", "grid_meta"},
         {"version", ZOOMDIFF_VERSION},
         {"cityname", o.cityname},
         {"province", o.province},
         {"datatype", o.datatype},
-        {"data_path", abs(o.data_path)},
-        {"shp_path", abs(o.shp_path)},
+        {"data_path", core::recorded_path(o.data_path)},
+        {"shp_path", core::recorded_path(o.shp_path)},
         {"boundary_field", o.boundary_field},
-        {"pop_path", abs(o.pop_path)},
-        {"out", abs(o.out)},
+        {"pop_path", core::recorded_path(o.pop_path)},
+        {"out", core::recorded_path(o.out)},
         {"layout", o.layout == GridMetaLayout::kReference ? "reference" : "corrected"},
         {"pop_rule",
          o.pop_rule == geo::PopulationRule::kAreaWeighted ? "area_weighted" : "reference"},

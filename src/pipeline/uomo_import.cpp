@@ -17,6 +17,7 @@
 #include "zoomdiff/core/file_hash.hpp"
 #include "zoomdiff/core/ndarray.hpp"
 #include "zoomdiff/core/progress.hpp"
+#include "zoomdiff/core/recorded_path.hpp"
 #include "zoomdiff/geo/city_grid.hpp"
 #include "zoomdiff/io/cf.hpp"
 #include "zoomdiff/io/cond_store.hpp"
@@ -353,7 +354,7 @@ Common common_fields(const UomoImportOptions& o, const io::UomoSource& src, cons
         c.patch_index.data()[j] = static_cast<std::int64_t>(chosen.patches[j]);
         c.upstream_split.push_back(src.split[chosen.patches[j]]);
     }
-    c.source_file = fs::absolute(o.npz).lexically_normal().string();
+    c.source_file = core::recorded_path(o.npz);
     c.source_sha256 = core::sha256_file(o.npz);
     c.steps_per_day = src.steps_per_day;
     c.input_step_minutes = minutes;
@@ -368,7 +369,7 @@ Common common_fields(const UomoImportOptions& o, const io::UomoSource& src, cons
     c.provenance.resolved_config_json = fmt::format(
         R"({{"npz": "{}", "city": "{}", "splits": "{}", "steps": {}, "holdout_locations": {}, "holdout_seed": {}, "part": "{}", "out_root": "{}"}})",
         c.source_file, o.city, c.splits, o.steps, o.holdout_locations, o.holdout_seed, o.part,
-        fs::absolute(o.out_root).lexically_normal().string());
+        core::recorded_path(o.out_root));
     return c;
 }
 
