@@ -82,6 +82,8 @@ void validate_train(const TrainConfig& t, const std::string& source) {
             "'train.min_snr' must be 0 (off) or a positive gamma (5 is the usual)");
     require(t.cond_dropout >= 0 && t.cond_dropout < 1, source,
             "'train.cond_dropout' must be 0 (off) or a share in (0, 1) (0.1 is the usual)");
+    require(t.prior_noise >= 0 && std::isfinite(t.prior_noise), source,
+            "'train.prior_noise' must be 0 (off) or a standard deviation in diffusion units");
 }
 
 /// The rules of the diffusion's units: the scaler, the hourly centring and spread, the transform.
@@ -374,6 +376,7 @@ void read_train(const YAML::Node& root, const std::string& source, TrainConfig& 
     train.read("ema", t.ema);
     train.read("min_snr", t.min_snr);
     train.read("cond_dropout", t.cond_dropout);
+    train.read("prior_noise", t.prior_noise);
     train.reject_unknown();
 }
 
@@ -532,6 +535,8 @@ std::string to_yaml(const ModelConfig& c) {
         text += fmt::format("  min_snr: {}\n", c.train.min_snr);
     if (c.train.cond_dropout > 0)
         text += fmt::format("  cond_dropout: {}\n", c.train.cond_dropout);
+    if (c.train.prior_noise > 0)
+        text += fmt::format("  prior_noise: {}\n", c.train.prior_noise);
     text += fmt::format(
         "diffusion:\n  layers: {}\n  channels: {}\n  nheads: {}\n  diffusion_embedding_dim: {}\n"
         "  beta_start: {}\n  beta_end: {}\n  num_steps: {}\n  schedule: \"{}\"\n"

@@ -92,8 +92,11 @@ Tensor spatial_divide(const Tensor& x, int i_s, int coarse) {
     return block_mean(rows, x.dim() - 1, groups);
 }
 
+namespace {
+constexpr std::int64_t kHoursPerGroup[] = {1, 2, 4, 24, 168};
+}  // namespace
+
 Tensor temporal_divide(const Tensor& x, int i_t) {
-    static constexpr std::int64_t kHoursPerGroup[] = {1, 2, 4, 24, 168};
     TORCH_CHECK(i_t >= 1 && i_t <= 5, "temporal level must be 1..5, got ", i_t);
     const auto hours = kHoursPerGroup[i_t - 1];
     TORCH_CHECK(x.dim() == 5 && x.size(2) % hours == 0, "temporal level ", i_t,
@@ -103,6 +106,12 @@ Tensor temporal_divide(const Tensor& x, int i_t) {
 
 Tensor divide(const Tensor& x, int i_t, int i_s, int coarse) {
     return temporal_divide(spatial_divide(x, i_s, coarse), i_t);
+}
+
+Tensor block_noise(const Tensor& draws, int i_t, int i_s, int coarse, double sigma) {
+    const std::int64_t side = draws.size(-1) >> (coarse - i_s);
+    const auto per_block = kHoursPerGroup[i_t - 1] * side * side;
+    return divide(draws, i_t, i_s, coarse) * (sigma * std::sqrt(static_cast<double>(per_block)));
 }
 
 // ---- noise sources ----------------------------------------------------------------------------
@@ -265,6 +274,7 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
     auto prior_all = torch::zeros_like(data);
     auto segment_all = torch::zeros({data.size(0)}, torch::kLong);
     const double min_snr = net_->config().train.min_snr;
+    const double prior_noise = net_->is_training() ? net_->config().train.prior_noise : 0.0;
     auto weight_all = torch::ones({data.size(0)}, torch::kFloat);
 
     for (const auto& segment : schedule_.segments) {
@@ -288,7 +298,13 @@ Tensor MultiScaleDiffusion::loss_for_steps(const Tensor& x0, const BatchConditio
         const auto root_rest = (1 - alpha).sqrt();
         const auto noisy = root * target + root_rest * eps;
         if (segment.index >= 1) {
-            const auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, coarse);
+            auto coarser = divide(clean, segment.prev_i_t, segment.prev_i_s, coarse);
+            if (prior_noise > 0) {  // train.prior_noise: the coarse series the prior sees, noised
+                const auto draws =
+                    noise.normal_rows(rows_in_batch, target.sizes(), DrawRole::kPriorNoise);
+                coarser = coarser + block_noise(draws.to(device), segment.prev_i_t,
+                                                segment.prev_i_s, coarse, prior_noise);
+            }
             prior_all.index_copy_(0, rows, (noisy - root * coarser) / root_rest);
         } else {
             (void)noise.normal_rows(rows_in_batch, target.sizes(),

@@ -322,6 +322,46 @@ TEST(Loss, ConditionDropoutDrawsOncePerItemAndTeachesTheNullCondition) {
     EXPECT_NE(validation, dropped);
 }
 
+TEST(Loss, PriorNoiseDrawsForTheFinerSegmentsInTrainingOnly) {
+    // train.prior_noise: one draw per item of a segment that has a prior, after its loss noise,
+    // in training mode only; the validation loss keeps the clean prior.
+    at::set_num_threads(1);
+    ModelConfig c = tiny_config();
+    const auto x0 = clean_batch(kBatch, 247);
+    const auto conditions = random_conditions(c, kBatch, kTestHours, 248);
+    const auto loss_with = [&](double sigma, int step, bool training) {
+        c.train.prior_noise = sigma;
+        MultiScaleDiffusion diffusion(tiny_net(c, 246));
+        diffusion.net()->train(training);
+        torch::NoGradGuard no_grad;
+        RecordingNoise noise(250);
+        const double loss = diffusion.loss_at_step(x0, conditions, step, noise).item<double>();
+        return std::make_pair(loss, noise.roles);
+    };
+    const auto [plain, plain_roles] = loss_with(0.0, 0, true);
+    EXPECT_EQ(plain_roles, (std::vector<DrawRole>{DrawRole::kLossNoise}));
+    const auto [noised, noised_roles] = loss_with(0.5, 0, true);
+    EXPECT_EQ(noised_roles, (std::vector<DrawRole>{DrawRole::kLossNoise, DrawRole::kPriorNoise}));
+    EXPECT_GT(std::abs(noised - plain), 1e-6 * plain) << "the prior the fusion sees changed";
+    const auto [top, top_roles] = loss_with(0.5, 9, true);
+    EXPECT_EQ(top_roles, (std::vector<DrawRole>{DrawRole::kLossNoise, DrawRole::kDiscarded}))
+        << "segment 0 has no prior to noise";
+    const auto [validation, validation_roles] = loss_with(0.5, 0, false);
+    EXPECT_EQ(validation_roles, (std::vector<DrawRole>{DrawRole::kLossNoise}));
+    EXPECT_EQ(validation, loss_with(0.0, 0, false).first);
+}
+
+TEST(Divide, BlockNoiseIsConstantOnBlocksWithTheGivenSpread) {
+    const auto gen = GeneratorNoise::cpu_generator(251);
+    const auto draws = torch::randn({64, 1, kTestHours, 4, 4}, gen, torch::kFloat);
+    for (const auto& [i_t, i_s] : {std::pair{1, 2}, std::pair{2, 1}, std::pair{1, 3}}) {
+        const auto noise = block_noise(draws, i_t, i_s, 3, 0.3);
+        EXPECT_TRUE(torch::allclose(divide(noise, i_t, i_s, 3), noise, 1e-5, 1e-6))
+            << "constant on the blocks of (" << i_t << ", " << i_s << ")";
+        EXPECT_NEAR(noise.std().item<double>(), 0.3, 0.03) << i_t << ", " << i_s;
+    }
+}
+
 TEST(Loss, MatchesTheSpecWithMixedSegments) {
     // MODEL.md §3.5 by hand: steps of six items in all three segments, replayed draws.
     at::set_num_threads(1);

@@ -160,6 +160,13 @@ struct TrainConfig {
     /// (each item's own draw), so that one network learns ε̂(c) and ε̂(∅) for sampler.guidance.
     /// 0 (default): no draw, the reference's training.
     double cond_dropout = 0.0;
+    /// Ours (issue 18): conditioning augmentation of the noise prior (as cascaded diffusion
+    /// models noise their low-resolution input). Training builds a segment's prior from the clean
+    /// coarser series, sampling from the generated one; this adds noise that is constant on each
+    /// coarse block, with this standard deviation in diffusion units, to the coarser series the
+    /// training prior sees, so the network learns not to take it as exact. 0 (default): the
+    /// reference's clean prior, no draw.
+    double prior_noise = 0.0;
 };
 
 struct DiffusionConfig {

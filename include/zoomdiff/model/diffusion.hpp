@@ -27,10 +27,22 @@ torch::Tensor spatial_divide(const torch::Tensor& x, int i_s, int coarse);
 torch::Tensor temporal_divide(const torch::Tensor& x, int i_t);
 /// D = temporal(spatial(x)), the clean-data operator of a segment.
 torch::Tensor divide(const torch::Tensor& x, int i_t, int i_s, int coarse);
+/// Noise constant on every block of the division (i_t, i_s), standard deviation `sigma`: the
+/// block means of unit draws (each the mean of n draws) times sqrt(n). train.prior_noise.
+torch::Tensor block_noise(const torch::Tensor& draws, int i_t, int i_s, int coarse, double sigma);
 
 /// What a draw is for, in the reference's sampler and loss.
 /// kConditionDropout: one draw per training item when train.cond_dropout > 0 (ours).
-enum class DrawRole { kStart, kReset, kDiscarded, kStepNoise, kLossNoise, kConditionDropout };
+/// kPriorNoise: a draw per item of segments >= 1 when train.prior_noise > 0 (ours).
+enum class DrawRole {
+    kStart,
+    kReset,
+    kDiscarded,
+    kStepNoise,
+    kLossNoise,
+    kConditionDropout,
+    kPriorNoise
+};
 
 /// Where Gaussian draws and training steps come from. Draws are float32 on the CPU; the
 /// diffusion moves them to the model's device.
